@@ -1,0 +1,36 @@
+# Makefile - the two commands a newcomer runs: `make run` and `make test`.
+# Everything real happens in meson (build), lineaged (run) and tests/run.py (test).
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build run test test-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/collector/lineaged serve
+
+test: build
+	python3 tests/run.py --build $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+test-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	python3 tests/run.py --build $(ASAN_BUILD)
+
+bench: build
+	python3 bench/run_ingest.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

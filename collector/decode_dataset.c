@@ -1,0 +1,273 @@
+/* collector/decode_dataset.c - one dataset of an event: identity, the facets the model reads
+ * (dataSource, documentation, lifecycleStateChange, schema, symlinks, columnLineage) and its version.
+ *
+ * Invariants:
+ *  1. Facets are kept whole (opaque JSON); only the members the model needs are read out of them.
+ *  2. Versions follow Marquez (common/Utils.java): UUIDv3 of
+ *     "namespace:source:name:physicalName:<fields>:lifecycleState:runId" with null parts skipped,
+ *     where <fields> joins each distinct (name, TYPE, description) in sorted order with ':'.
+ *     Outputs include the run id (each run writing a dataset makes a version); inputs and static
+ *     datasets do not. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode_int.h"
+#include "uuid.h"
+
+static void decode_schema(struct dctx *d, const struct json_value *schema, const char *path,
+                          struct ol_dataset *out)
+{
+    const struct json_value *fields = json_get(schema, "fields");
+
+    if (schema == NULL || schema->type != JSON_OBJECT || fields == NULL || fields->type == JSON_NULL)
+        return;
+    if (fields->type != JSON_ARRAY) {
+        dctx_violate(d, dctx_path(d, path, "fields"), "must be an array");
+        return;
+    }
+    out->has_schema = true;
+    out->fields = arena_zalloc(d->a, (fields->u.array.n + 1) * sizeof *out->fields);
+    for (size_t i = 0; i < fields->u.array.n; i++) {
+        const struct json_value *f = fields->u.array.items[i];
+        const char *fp = arena_printf(d->a, "%s.fields[%zu]", path, i);
+        const char *name = dctx_required_string(d, f, "name", fp);
+        if (name == NULL)
+            continue;
+        struct ol_field *o = &out->fields[out->n_fields++];
+        o->name = name;
+        o->type = dctx_optional_string(d, f, "type", fp);
+        o->description = dctx_optional_string(d, f, "description", fp);
+    }
+}
+
+static void decode_symlinks(struct dctx *d, const struct json_value *sym, const char *path,
+                            struct ol_dataset *out)
+{
+    const struct json_value *ids = json_get(sym, "identifiers");
+
+    if (ids == NULL || ids->type != JSON_ARRAY)
+        return;
+    out->symlinks = arena_zalloc(d->a, (ids->u.array.n + 1) * sizeof *out->symlinks);
+    for (size_t i = 0; i < ids->u.array.n; i++) {
+        const char *ip = arena_printf(d->a, "%s.identifiers[%zu]", path, i);
+        const struct json_value *id = ids->u.array.items[i];
+        const char *ns = dctx_required_string(d, id, "namespace", ip);
+        const char *name = dctx_required_string(d, id, "name", ip);
+        if (ns == NULL || name == NULL)
+            continue;
+        struct ol_symlink *o = &out->symlinks[out->n_symlinks++];
+        o->namespace = ns;
+        o->name = name;
+        o->type = dctx_optional_string(d, id, "type", ip);
+    }
+}
+
+/* Appends one input field entry (namespace, name, field, transformations) as a column edge. */
+static void add_column_input(struct dctx *d, const struct json_value *in, const char *path,
+                             const char *output_field, const struct json_value *legacy, struct ol_dataset *out)
+{
+    const char *ns = dctx_required_string(d, in, "namespace", path);
+    const char *name = dctx_required_string(d, in, "name", path);
+    const char *field = dctx_required_string(d, in, "field", path);
+    const struct json_value *tr = json_get(in, "transformations");
+
+    if (ns == NULL || name == NULL || field == NULL)
+        return;
+    struct ol_column_edge *c = &out->columns[out->n_columns++];
+    c->output_field = output_field;
+    c->input_namespace = ns;
+    c->input_name = name;
+    c->input_field = field;
+    c->transformation_description = json_get_string(legacy, "transformationDescription");
+    c->transformation_type = json_get_string(legacy, "transformationType");
+    c->transformations = tr != NULL && tr->type == JSON_ARRAY ? tr : NULL;
+}
+
+static size_t count_column_inputs(const struct json_value *fields, const struct json_value *dataset)
+{
+    size_t n = dataset != NULL && dataset->type == JSON_ARRAY ? dataset->u.array.n : 0;
+
+    for (size_t i = 0; fields != NULL && fields->type == JSON_OBJECT && i < fields->u.object.n; i++) {
+        const struct json_value *in = json_get(fields->u.object.values[i], "inputFields");
+        n += in != NULL && in->type == JSON_ARRAY ? in->u.array.n : 0;
+    }
+    return n;
+}
+
+static void decode_column_lineage(struct dctx *d, const struct json_value *cl, const char *path,
+                                  struct ol_dataset *out)
+{
+    const struct json_value *fields = json_get(cl, "fields");
+    const struct json_value *dataset = json_get(cl, "dataset");
+
+    if (cl == NULL || cl->type != JSON_OBJECT)
+        return;
+    out->columns = arena_zalloc(d->a, (count_column_inputs(fields, dataset) + 1) * sizeof *out->columns);
+    for (size_t i = 0; fields != NULL && fields->type == JSON_OBJECT && i < fields->u.object.n; i++) {
+        const struct json_value *spec = fields->u.object.values[i];
+        const struct json_value *ins = json_get(spec, "inputFields");
+        const char *fp = arena_printf(d->a, "%s.fields.%s.inputFields", path, fields->u.object.keys[i]);
+        for (size_t k = 0; ins != NULL && ins->type == JSON_ARRAY && k < ins->u.array.n; k++)
+            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s[%zu]", fp, k),
+                             fields->u.object.keys[i], spec, out);
+    }
+    for (size_t k = 0; dataset != NULL && dataset->type == JSON_ARRAY && k < dataset->u.array.n; k++)
+        add_column_input(d, dataset->u.array.items[k], arena_printf(d->a, "%s.dataset[%zu]", path, k), NULL,
+                         NULL, out);
+}
+
+static void decode_model_facets(struct dctx *d, const struct json_value *facets, const char *path,
+                                struct ol_dataset *out)
+{
+    const struct json_value *src = json_get(facets, "dataSource");
+    const char *name = json_get_string(src, "name");
+
+    out->source_name = name && *name ? name : "default";
+    out->source_uri = json_get_string(src, "uri") ? json_get_string(src, "uri") : "";
+    out->description = json_get_string(json_get(facets, "documentation"), "description");
+    out->lifecycle_state = json_get_string(json_get(facets, "lifecycleStateChange"), "lifecycleStateChange");
+    decode_schema(d, json_get(facets, "schema"), dctx_path(d, path, "schema"), out);
+    decode_symlinks(d, json_get(facets, "symlinks"), dctx_path(d, path, "symlinks"), out);
+    decode_column_lineage(d, json_get(facets, "columnLineage"), dctx_path(d, path, "columnLineage"), out);
+}
+
+bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path, enum ol_io io,
+                    struct ol_dataset *out)
+{
+    int before = d->errors;
+
+    memset(out, 0, sizeof *out);
+    out->io = io;
+    if (v == NULL || v->type != JSON_OBJECT) {
+        dctx_violate(d, path, v == NULL || v->type == JSON_NULL ? "must not be null" : "must be an object");
+        return false;
+    }
+    out->namespace = dctx_required_string(d, v, "namespace", path);
+    out->name = dctx_required_string(d, v, "name", path);
+    const struct json_value *facets = json_get(v, "facets");
+    const char *fpath = dctx_path(d, path, "facets");
+    dctx_facets(d, facets, fpath, true, &out->facets, &out->n_facets);
+    if (facets != NULL && facets->type == JSON_OBJECT)
+        decode_model_facets(d, facets, fpath, out);
+    else
+        decode_model_facets(d, NULL, fpath, out);
+    if (io == OL_IO_INPUT)
+        dctx_facets(d, json_get(v, "inputFacets"), dctx_path(d, path, "inputFacets"), false, &out->io_facets,
+                    &out->n_io_facets);
+    else if (io == OL_IO_OUTPUT)
+        dctx_facets(d, json_get(v, "outputFacets"), dctx_path(d, path, "outputFacets"), false,
+                    &out->io_facets, &out->n_io_facets);
+    return d->errors == before;
+}
+
+static bool find_dataset(const struct ol_event *ev, const char *ns, const char *name)
+{
+    for (size_t i = 0; i < ev->n_datasets; i++)
+        if (strcmp(ev->datasets[i].namespace, ns) == 0 && strcmp(ev->datasets[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Null-safe comparison, nulls first (Apache Commons' Triple order). */
+static int cmp_nullable(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+struct field_key {
+    const char *name, *type, *description;
+};
+
+static int field_key_cmp(const void *x, const void *y)
+{
+    const struct field_key *a = x, *b = y;
+    int c = cmp_nullable(a->name, b->name);
+    if (c == 0)
+        c = cmp_nullable(a->type, b->type);
+    return c != 0 ? c : cmp_nullable(a->description, b->description);
+}
+
+/* Appends ":" + s to buf when s is not NULL (Guava's Joiner.skipNulls, after the first part). */
+static char *join_part(struct dctx *d, char *buf, const char *s)
+{
+    if (s == NULL)
+        return buf;
+    return buf == NULL ? arena_strdup(d->a, s) : arena_printf(d->a, "%s:%s", buf, s);
+}
+
+static char *upper_dup(struct dctx *d, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char *u = arena_strdup(d->a, s);
+    for (char *p = u; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    return u;
+}
+
+static const char *joined_fields(struct dctx *d, const struct ol_dataset *ds)
+{
+    struct field_key *keys = arena_alloc(d->a, (ds->n_fields + 1) * sizeof *keys);
+    char *out = arena_strdup(d->a, "");
+
+    for (size_t i = 0; i < ds->n_fields; i++) {
+        keys[i].name = ds->fields[i].name;
+        keys[i].type = upper_dup(d, ds->fields[i].type);
+        keys[i].description = ds->fields[i].description;
+    }
+    qsort(keys, ds->n_fields, sizeof *keys, field_key_cmp);
+    for (size_t i = 0; i < ds->n_fields; i++) {
+        if (i > 0 && field_key_cmp(&keys[i - 1], &keys[i]) == 0)
+            continue; /* a set: duplicates count once */
+        char *one = join_part(d, join_part(d, join_part(d, NULL, keys[i].name), keys[i].type), keys[i].description);
+        out = out[0] ? arena_printf(d->a, "%s:%s", out, one) : one;
+    }
+    return out;
+}
+
+static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol_dataset *ds)
+{
+    struct uuid u;
+    char *s = NULL;
+
+    s = join_part(d, s, ds->namespace);
+    s = join_part(d, s, ds->source_name);
+    s = join_part(d, s, ds->name);
+    s = join_part(d, s, ds->name); /* physical name: OpenLineage datasets have none of their own */
+    s = join_part(d, s, joined_fields(d, ds));
+    s = join_part(d, s, ds->lifecycle_state);
+    s = join_part(d, s, ds->io == OL_IO_OUTPUT && ev->run_uuid[0] ? ev->run_uuid : NULL);
+    uuid_name_v3(s, strlen(s), &u);
+    uuid_to_string(&u, ds->version);
+}
+
+void decode_finish_datasets(struct dctx *d, struct ol_event *ev)
+{
+    size_t extra = 0, n = ev->n_datasets;
+
+    for (size_t i = 0; i < n; i++)
+        extra += ev->datasets[i].n_columns;
+    if (extra > 0) {
+        struct ol_dataset *all = arena_zalloc(d->a, (n + extra) * sizeof *all);
+        memcpy(all, ev->datasets, n * sizeof *all);
+        ev->datasets = all;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < ev->datasets[i].n_columns; k++) {
+                const struct ol_column_edge *c = &ev->datasets[i].columns[k];
+                if (find_dataset(ev, c->input_namespace, c->input_name))
+                    continue;
+                struct ol_dataset *r = &ev->datasets[ev->n_datasets++];
+                r->io = OL_IO_REFERENCED;
+                r->namespace = c->input_namespace;
+                r->name = c->input_name;
+                r->source_name = "default";
+                r->source_uri = "";
+            }
+        }
+    }
+    for (size_t i = 0; i < ev->n_datasets; i++)
+        dataset_version(d, ev, &ev->datasets[i]);
+}

@@ -1,0 +1,46 @@
+/* collector/decode_int.h - helpers shared by decode.c and decode_dataset.c only.
+ *
+ * A struct dctx carries the arena, the path prefix and the violation list through one event's decode.
+ * Paths are built as strings ("inputs[2].facets.schema") so every message names where it applies. */
+#ifndef LINEAGED_DECODE_INT_H
+#define LINEAGED_DECODE_INT_H
+
+#include <stdbool.h>
+
+#include "decode.h"
+
+struct dctx {
+    struct arena *a;
+    const char *prefix; /* "[3]" for array elements, or NULL */
+    struct decode_violations *out;
+    int errors;
+};
+
+/* Appends "<prefix>.<path> <message>". */
+void dctx_violate(struct dctx *d, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A required non-blank string member, or NULL after recording a violation. */
+const char *dctx_required_string(struct dctx *d, const struct json_value *obj, const char *key,
+                                 const char *path);
+
+/* An optional string member: NULL if absent or null; a violation if present with another type. */
+const char *dctx_optional_string(struct dctx *d, const struct json_value *obj, const char *key,
+                                 const char *path);
+
+/* path + "." + key, in the arena. */
+const char *dctx_path(struct dctx *d, const char *path, const char *key);
+
+/* Decodes a facets object (NULL/absent: none). allow_deleted: {"_deleted": true} marks a deletion
+ * (job and dataset facets); otherwise `_deleted` is kept as an ordinary member. */
+void dctx_facets(struct dctx *d, const struct json_value *facets, const char *path, bool allow_deleted,
+                 struct ol_facet **out, size_t *n);
+
+/* Decodes one input/output/static dataset at `path`; returns false if it had violations. */
+bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path, enum ol_io io,
+                    struct ol_dataset *out);
+
+/* Adds column-lineage inputs not among ev->datasets as OL_IO_REFERENCED datasets and computes each
+ * dataset's version. Call after everything else is decoded. */
+void decode_finish_datasets(struct dctx *d, struct ol_event *ev);
+
+#endif

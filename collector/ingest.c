@@ -1,0 +1,217 @@
+/* collector/ingest.c - POST /api/v1/lineage and /api/v1/lineage/batch.
+ *
+ * Invariants:
+ *  1. A 201 (or a "stored" outcome in a batch reply) is sent only after the COMMIT that holds the event.
+ *  2. Arrays are written in chunks of --batch-chunk events, one transaction each.
+ *  3. Duplicates (same canonical event already in the log) count as success: clients retry POSTs. */
+#include "ingest.h"
+
+#include <string.h>
+
+#include "body.h"
+#include "cfg.h"
+#include "decode.h"
+#include "json.h"
+#include "store.h"
+
+#define LOG_MODULE "ingest"
+#include "log.h"
+
+/* Decoded body -> parsed JSON, or NULL with e set. */
+static struct json_value *parse_body(struct req *r, struct err *e)
+{
+    size_t len;
+    const char *body = body_decode(r, r->cfg, &len, e);
+
+    if (body == NULL)
+        return NULL;
+    return json_parse(r->arena, body, len, r->cfg->max_json_depth, e);
+}
+
+/* Writes events[0..n) in chunks. On failure, *failed_at is the index of the first event of the chunk
+ * that failed (events before it are committed). */
+static int write_chunks(struct req *r, const struct ol_event *events, size_t n, enum store_outcome *outcomes,
+                        size_t *failed_at, struct err *e)
+{
+    size_t chunk = (size_t)r->cfg->batch_chunk;
+
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t m = n - i < chunk ? n - i : chunk;
+        if (store_write_events(r->store, r->arena, events + i, m, outcomes + i, e) != 0) {
+            *failed_at = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int reply_violations(struct reply *out, struct arena *a, const struct decode_violations *v)
+{
+    http_reply_validation(out, a, v->msgs, v->n);
+    return 0;
+}
+
+int ingest_post_lineage(struct req *r, struct reply *out, struct err *e)
+{
+    struct decode_violations v = {0};
+    struct json_value *root = parse_body(r, e);
+    struct ol_event *events;
+    size_t n;
+
+    if (root == NULL)
+        return -1;
+    if (root->type == JSON_ARRAY) {
+        n = root->u.array.n;
+        if (n == 0)
+            return err_set(e, ERR_INVALID, "", "request body is an empty array; send at least one event");
+        events = arena_alloc(r->arena, n * sizeof *events);
+        for (size_t i = 0; i < n; i++)
+            decode_event(r->arena, root->u.array.items[i], arena_printf(r->arena, "[%zu]", i), &events[i], &v);
+    } else {
+        n = 1;
+        events = arena_alloc(r->arena, sizeof *events);
+        decode_event(r->arena, root, NULL, events, &v);
+    }
+    if (v.n > 0)
+        return reply_violations(out, r->arena, &v);
+    enum store_outcome *outcomes = arena_alloc(r->arena, n * sizeof *outcomes);
+    size_t failed_at = 0;
+    if (write_chunks(r, events, n, outcomes, &failed_at, e) != 0)
+        return -1;
+    out->status = 201;
+    return 0;
+}
+
+enum batch_result { BATCH_PENDING, BATCH_STORED, BATCH_INVALID, BATCH_FAILED };
+
+struct batch_item {
+    enum batch_result result;
+    int status;
+    const char *reason;
+    bool retriable;
+};
+
+/* Stores the valid events; a chunk that fails is retried event by event so one bad event cannot
+ * sink its neighbours. */
+static void store_valid(struct req *r, struct ol_event *events, struct batch_item *items, size_t n)
+{
+    struct ol_event *valid = arena_alloc(r->arena, (n + 1) * sizeof *valid);
+    size_t *index = arena_alloc(r->arena, (n + 1) * sizeof *index);
+    enum store_outcome *outcomes = arena_alloc(r->arena, (n + 1) * sizeof *outcomes);
+    size_t m = 0, failed_at = 0;
+    struct err e;
+
+    for (size_t i = 0; i < n; i++)
+        if (items[i].result == BATCH_PENDING) {
+            valid[m] = events[i];
+            index[m++] = i;
+        }
+    size_t done = 0;
+    if (write_chunks(r, valid, m, outcomes, &failed_at, &e) == 0)
+        done = m;
+    else
+        done = failed_at;
+    for (size_t k = 0; k < done; k++)
+        items[index[k]].result = BATCH_STORED;
+    for (size_t k = done; k < m; k++) {
+        struct batch_item *it = &items[index[k]];
+        if (store_write_events(r->store, r->arena, &valid[k], 1, &outcomes[k], &e) == 0) {
+            it->result = BATCH_STORED;
+            continue;
+        }
+        log_error("req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k], e.msg, e.detail);
+        it->result = BATCH_FAILED;
+        it->status = err_http_status(e.kind);
+        it->reason = arena_strdup(r->arena, e.msg);
+        it->retriable = e.kind == ERR_UNAVAILABLE;
+    }
+}
+
+static void gen_summary(yajl_gen g, const struct batch_item *items, size_t n)
+{
+    size_t ok = 0, retriable = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ok += items[i].result == BATCH_STORED;
+        retriable += items[i].result == BATCH_FAILED && items[i].retriable;
+    }
+    json_gen_key(g, "status");
+    json_gen_str(g, ok == n ? "success" : ok == 0 ? "failure" : "partial_success");
+    json_gen_key(g, "summary");
+    yajl_gen_map_open(g);
+    json_gen_key(g, "received");
+    json_gen_int(g, (long long)n);
+    json_gen_key(g, "successful");
+    json_gen_int(g, (long long)ok);
+    json_gen_key(g, "failed");
+    json_gen_int(g, (long long)(n - ok));
+    json_gen_key(g, "retriable");
+    json_gen_int(g, (long long)retriable);
+    json_gen_key(g, "non_retriable");
+    json_gen_int(g, (long long)(n - ok - retriable));
+    yajl_gen_map_close(g);
+}
+
+static void reply_batch(struct req *r, struct reply *out, const struct batch_item *items, size_t n)
+{
+    yajl_gen g = json_gen_new();
+    size_t len;
+
+    yajl_gen_map_open(g);
+    gen_summary(g, items, n);
+    json_gen_key(g, "failed_events");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].result == BATCH_STORED)
+            continue;
+        yajl_gen_map_open(g);
+        json_gen_key(g, "index");
+        json_gen_int(g, (long long)i);
+        json_gen_key(g, "status");
+        json_gen_int(g, items[i].status);
+        json_gen_key(g, "reason");
+        json_gen_str(g, items[i].reason);
+        json_gen_key(g, "retriable");
+        yajl_gen_bool(g, items[i].retriable);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    const char *body = json_gen_finish(g, r->arena, &len);
+    http_reply_json(out, 200, body, len);
+}
+
+/* "<first violation>" or "<first>; and N more" for one invalid batch element. */
+static const char *summarise(struct arena *a, const struct decode_violations *v)
+{
+    if (v->n == 1)
+        return v->msgs[0];
+    const char *joined = v->msgs[0];
+    for (size_t i = 1; i < v->n; i++)
+        joined = arena_printf(a, "%s; %s", joined, v->msgs[i]);
+    return joined;
+}
+
+int ingest_post_batch(struct req *r, struct reply *out, struct err *e)
+{
+    struct json_value *root = parse_body(r, e);
+
+    if (root == NULL)
+        return -1;
+    if (root->type != JSON_ARRAY)
+        return err_set(e, ERR_BAD_INPUT, NULL, "the batch endpoint expects a JSON array of events");
+    size_t n = root->u.array.n;
+    struct ol_event *events = arena_alloc(r->arena, (n + 1) * sizeof *events);
+    struct batch_item *items = arena_zalloc(r->arena, (n + 1) * sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        struct decode_violations v = {0};
+        if (decode_event(r->arena, root->u.array.items[i], NULL, &events[i], &v) != 0) {
+            items[i].result = BATCH_INVALID;
+            items[i].status = 422;
+            items[i].reason = summarise(r->arena, &v);
+        }
+    }
+    store_valid(r, events, items, n);
+    reply_batch(r, out, items, n);
+    return 0;
+}

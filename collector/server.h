@@ -1,0 +1,18 @@
+/* collector/server.h - the HTTP server: libevent on the main thread, handlers on a worker pool.
+ *
+ * Threads: the event loop thread accepts, reads and routes requests and writes replies; N worker
+ * threads (one Postgres connection each) run the handlers. A request moves loop -> queue -> worker
+ * -> done list -> loop, and is replied to exactly once, on the loop thread.
+ * Shutdown (SIGINT/SIGTERM): new requests get 503, requests in flight finish and are answered, then
+ * server_run returns. */
+#ifndef LINEAGED_SERVER_H
+#define LINEAGED_SERVER_H
+
+#include "cfg.h"
+#include "err.h"
+
+/* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to.
+ * Returns 0 after a clean shutdown, -1 with e set if the server could not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct err *e);
+
+#endif

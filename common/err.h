@@ -1,0 +1,54 @@
+/* common/err.h - the one error value every module fills and every caller reads.
+ *
+ * Invariants:
+ *  1. Reporting a failure never allocates: all text lives in fixed buffers.
+ *  2. `msg` is safe to send to a client; `detail` (libpq text, errno) goes to the log only.
+ *  3. err_set() always returns -1 so callers can write `return err_set(e, ...);`.
+ * Threads: a struct err belongs to one thread; the functions here keep no state. */
+#ifndef LINEAGED_ERR_H
+#define LINEAGED_ERR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum err_kind {
+    ERR_NONE = 0,
+    ERR_BAD_INPUT,    /* malformed request: 400 */
+    ERR_INVALID,      /* well-formed but violates the model: 422 */
+    ERR_NOT_FOUND,    /* 404 */
+    ERR_METHOD,       /* known path, wrong method: 405 */
+    ERR_CONFLICT,     /* 409 */
+    ERR_TOO_LARGE,    /* 413 */
+    ERR_UNSUPPORTED,  /* unsupported media type or encoding: 415 */
+    ERR_UNAUTHORIZED, /* 401 */
+    ERR_UNAVAILABLE,  /* database down, shutting down: 503 */
+    ERR_INTERNAL      /* 500 */
+};
+
+enum { ERR_WHERE_MAX = 128, ERR_MSG_MAX = 256, ERR_DETAIL_MAX = 512 };
+
+struct err {
+    enum err_kind kind;
+    char where[ERR_WHERE_MAX];   /* JSON path or parameter: "run.runId", "limit"; "" if none */
+    char msg[ERR_MSG_MAX];       /* primary message, lower case, no trailing period */
+    char detail[ERR_DETAIL_MAX]; /* log only */
+};
+
+/* Fills e (kind, where, formatted msg) and returns -1. where may be NULL. */
+int err_set(struct err *e, enum err_kind kind, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Like err_set, and also records a log-only detail. Returns -1. */
+int err_set_detail(struct err *e, enum err_kind kind, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Resets e to ERR_NONE with empty strings. */
+void err_clear(struct err *e);
+
+/* Prefixes e->where with `prefix` ("[3]" + "." + where), used when one event of an array fails. */
+void err_prefix_where(struct err *e, const char *prefix);
+
+/* The HTTP status for a kind (ERR_NONE -> 200). */
+int err_http_status(enum err_kind kind);
+
+#endif

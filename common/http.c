@@ -1,0 +1,188 @@
+/* common/http.c - request parsing helpers (path segments, query, params) and the one error-body builder.
+ *
+ * Invariants: see http.h. Nothing here knows about sockets or libevent. */
+#include "http.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space)
+{
+    char *out = arena_alloc(a, len + 1);
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%') {
+            if (i + 2 >= len)
+                return NULL;
+            int hi = hex_value(s[i + 1]);
+            int lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            out[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            out[n++] = ' ';
+        } else {
+            out[n++] = s[i];
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+int http_split_path(struct arena *a, const char *raw_path, const char ***segments, size_t *n, struct err *e)
+{
+    size_t count = 0, cap = 8;
+    const char **segs = arena_alloc(a, cap * sizeof *segs);
+    const char *p = raw_path;
+
+    while (*p == '/')
+        p++;
+    while (*p != '\0') {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        char *seg = http_percent_decode(a, p, len, false);
+        if (seg == NULL)
+            return err_set(e, ERR_BAD_INPUT, "path", "malformed percent-encoding in path segment \"%.*s\"",
+                           (int)(len > 64 ? 64 : len), p);
+        if (count == cap) {
+            const char **bigger = arena_alloc(a, cap * 2 * sizeof *bigger);
+            memcpy(bigger, segs, cap * sizeof *segs);
+            segs = bigger;
+            cap *= 2;
+        }
+        segs[count++] = seg;
+        if (slash == NULL)
+            break;
+        p = slash + 1;
+    }
+    *segments = segs;
+    *n = count;
+    return 0;
+}
+
+int http_parse_query(struct arena *a, const char *query, struct http_param **params, size_t *n,
+                     struct err *e)
+{
+    size_t count = 0;
+    struct http_param *ps;
+
+    *params = NULL;
+    *n = 0;
+    if (query == NULL || *query == '\0')
+        return 0;
+    for (const char *p = query; *p != '\0'; p++)
+        count += *p == '&';
+    ps = arena_zalloc(a, (count + 1) * sizeof *ps);
+    count = 0;
+    for (const char *p = query; *p != '\0';) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t klen = eq ? (size_t)(eq - p) : len;
+        if (len > 0) {
+            ps[count].name = http_percent_decode(a, p, klen, true);
+            ps[count].value = eq ? http_percent_decode(a, eq + 1, len - klen - 1, true) : "";
+            if (ps[count].name == NULL || ps[count].value == NULL)
+                return err_set(e, ERR_BAD_INPUT, "query", "malformed percent-encoding in query string");
+            count++;
+        }
+        p += len + (amp ? 1 : 0);
+    }
+    *params = ps;
+    *n = count;
+    return 0;
+}
+
+const char *http_param(const struct req *r, const char *name)
+{
+    for (size_t i = r->n_params; i > 0; i--)
+        if (strcmp(r->params[i - 1].name, name) == 0)
+            return r->params[i - 1].value;
+    return NULL;
+}
+
+int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
+                   struct err *e)
+{
+    const char *v = http_param(r, name);
+    char *end = NULL;
+
+    if (v == NULL || *v == '\0') {
+        *out = def;
+        return 0;
+    }
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || x < min || x > max)
+        return err_set(e, ERR_BAD_INPUT, name, "query parameter %s must be an integer from %ld to %ld", name,
+                       min, max);
+    *out = x;
+    return 0;
+}
+
+void http_reply_json(struct reply *out, int status, const char *body, size_t len)
+{
+    out->status = status;
+    out->body = body;
+    out->body_len = len;
+    out->content_type = "application/json";
+}
+
+void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n)
+{
+    yajl_gen g = json_gen_new();
+    size_t len;
+
+    yajl_gen_map_open(g);
+    json_gen_key(g, "errors");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++)
+        json_gen_str(g, msgs[i]);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    char *body = json_gen_finish(g, a, &len);
+    http_reply_json(out, 422, body, len);
+}
+
+void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id)
+{
+    int status = err_http_status(e->kind);
+    const char *msg = e->msg;
+    yajl_gen g;
+    size_t len;
+
+    if (e->kind == ERR_INVALID) {
+        const char *one = e->where[0] ? arena_printf(a, "%s %s", e->where, e->msg) : e->msg;
+        http_reply_validation(out, a, &one, 1);
+        return;
+    }
+    if (e->kind == ERR_INTERNAL || e->kind == ERR_NONE) {
+        status = 500;
+        msg = arena_printf(a, "internal error, logged as request %s", request_id);
+    }
+    g = json_gen_new();
+    yajl_gen_map_open(g);
+    json_gen_key(g, "code");
+    json_gen_int(g, status);
+    json_gen_key(g, "message");
+    json_gen_str(g, msg);
+    yajl_gen_map_close(g);
+    char *body = json_gen_finish(g, a, &len);
+    http_reply_json(out, status, body, len);
+}

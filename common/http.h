@@ -1,0 +1,89 @@
+/* common/http.h - what a route handler sees (struct req) and fills (struct reply), without libevent.
+ *
+ * Handlers are plain functions `route_fn(req, reply, err)`: they read the request, write a reply or
+ * return -1 with err set, and never touch the socket. The server (collector/server.c) turns the reply
+ * into bytes exactly once. Keeping evhttp out of this header lets api/ and tests use handlers directly.
+ * Invariants:
+ *  1. Every string in req and reply lives in req->arena and dies with the request.
+ *  2. http_reply_error is the only place that builds an error body (Marquez shapes, via yajl_gen).
+ * Threads: a req is used by one thread at a time (the worker that runs its handler). */
+#ifndef LINEAGED_HTTP_H
+#define LINEAGED_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "err.h"
+
+struct store;
+struct cfg;
+struct server_stats;
+
+enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
+
+struct http_param {
+    const char *name;  /* decoded */
+    const char *value; /* decoded */
+};
+
+struct req {
+    struct arena *arena;
+    enum http_method method;
+    const char *path;             /* raw, still percent-encoded */
+    const char **segments;        /* path split on '/', each segment percent-decoded */
+    size_t n_segments;
+    struct http_param *params;    /* query string, decoded, in order */
+    size_t n_params;
+    const char *content_type;     /* NULL if absent */
+    const char *content_encoding; /* NULL if absent */
+    const char *body;             /* as received; NUL-terminated copy */
+    size_t body_len;
+    char request_id[24];
+    /* What the handler may use: */
+    struct store *store;          /* the worker's database connection (borrowed) */
+    const struct cfg *cfg;
+};
+
+struct reply {
+    int status;
+    const char *body;         /* NULL: empty body */
+    size_t body_len;
+    const char *content_type; /* default application/json when body is set */
+    const char *location;     /* Location header, or NULL */
+};
+
+/* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */
+typedef int route_fn(struct req *r, struct reply *out, struct err *e);
+
+/* The last value of query parameter `name`, or NULL. */
+const char *http_param(const struct req *r, const char *name);
+
+/* Integer parameter with default and range; -1 with e set (ERR_BAD_INPUT, where=name) when invalid. */
+int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
+                   struct err *e);
+
+/* Decodes %XX escapes of s[0..len) into arena memory ('+' stays '+'; pass plus_is_space for query
+ * strings). Returns NULL if an escape is malformed or decodes to a NUL byte. */
+char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
+
+/* Splits the raw path on '/' first, then decodes each segment (so %2F stays inside one segment).
+ * Returns 0, or -1 with e set for a malformed escape. */
+int http_split_path(struct arena *a, const char *raw_path, const char ***segments, size_t *n, struct err *e);
+
+/* Parses a raw query string ("a=1&b=x%20y") into decoded params. -1 with e set on bad escapes. */
+int http_parse_query(struct arena *a, const char *query, struct http_param **params, size_t *n,
+                     struct err *e);
+
+/* Error reply in Marquez's shapes: 422 -> {"errors":[msg]} (msg prefixed with where when set),
+ * others -> {"code":N,"message":msg}. ERR_INTERNAL replies a generic message naming the request id;
+ * the detail is for the log only. */
+void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id);
+
+/* 422 {"errors":[...]} with the given messages, in order. */
+void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n);
+
+/* Sets a JSON body produced elsewhere. */
+void http_reply_json(struct reply *out, int status, const char *body, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/* common/json.h - JSON values in an arena: parsing (yajl callbacks), lookups, and output (yajl_gen).
+ *
+ * Invariants:
+ *  1. A parsed tree lives entirely in the caller's arena; there is nothing to free separately.
+ *  2. Parsing never recurses and never exceeds max_depth nesting; deeper input is an error,
+ *     so every recursive walk over a parsed tree (json_write_canonical) is bounded by max_depth.
+ *  3. Strings are valid UTF-8 (yajl validates) and NUL-terminated; `len` holds their byte length,
+ *     so embedded \u0000 survives.
+ *  4. Object members keep their input order; json_write_canonical sorts them by key bytes.
+ * Threads: no shared state. */
+#ifndef LINEAGED_JSON_H
+#define LINEAGED_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "arena.h"
+#include "err.h"
+
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
+
+struct json_value {
+    enum json_type type;
+    union {
+        bool boolean;
+        struct {
+            const char *text; /* number as written, or string contents (NUL-terminated) */
+            size_t len;
+        } str;
+        struct {
+            struct json_value **items;
+            size_t n;
+        } array;
+        struct {
+            const char **keys;
+            size_t *key_lens;
+            struct json_value **values;
+            size_t n;
+        } object;
+    } u;
+};
+
+/* Parses exactly one JSON document from buf[0..len). Returns the root (in arena a) or NULL with e set:
+ * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, ERR_TOO_LARGE when nesting
+ * exceeds max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
+struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e);
+
+/* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */
+const struct json_value *json_get(const struct json_value *v, const char *key);
+
+/* Follows a dotted path of object keys ("run.facets.parent"); NULL if any step is missing. */
+const struct json_value *json_get_path(const struct json_value *v, const char *path);
+
+/* The string value of v, or NULL if v is missing or not a string. */
+const char *json_string(const struct json_value *v);
+
+/* The string member `key` of object v, or NULL. */
+const char *json_get_string(const struct json_value *v, const char *key);
+
+/* true if v is a JSON true. */
+bool json_is_true(const struct json_value *v);
+
+/* Writes v with object keys sorted by bytes and no whitespace; output in arena, *len_out its length.
+ * Equal JSON documents that differ only in member order or spacing give byte-equal output. */
+char *json_canonical(struct arena *a, const struct json_value *v, size_t *len_out);
+
+/* Writes v into an open generator (keys in canonical order). Returns 0, or -1 if yajl_gen failed. */
+int json_write_canonical(yajl_gen g, const struct json_value *v);
+
+/* A yajl generator whose output is copied to arena memory by json_gen_finish. */
+yajl_gen json_gen_new(void);
+/* Copies the generated text into the arena, frees g, returns the text (NUL-terminated). */
+char *json_gen_finish(yajl_gen g, struct arena *a, size_t *len_out);
+
+/* Shorthands over yajl_gen for NUL-terminated strings; a NULL string writes JSON null. */
+void json_gen_str(yajl_gen g, const char *s);
+void json_gen_key(yajl_gen g, const char *key);
+void json_gen_int(yajl_gen g, long long v);
+
+#endif

@@ -1,0 +1,148 @@
+/* common/store.c - connections, prepared statements, and the one SQLSTATE -> err mapping.
+ *
+ * Invariants:
+ *  1. s->prepared lists exactly the statements prepared on s->conn; a reconnect clears it.
+ *  2. Every PGresult made here is cleared here unless returned to a store file, which clears it.
+ * Threads: one thread per struct store. */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "store"
+#include "log.h"
+
+/* SQLSTATE prefix used in err.detail so store_err_retryable needs no extra field. */
+static const char RETRY_MARK[] = "retryable:";
+
+struct store *store_connect(const char *conninfo, struct err *e)
+{
+    struct store *s = calloc(1, sizeof *s);
+
+    if (s == NULL || (s->conninfo = strdup(conninfo)) == NULL) {
+        free(s);
+        err_set(e, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    s->conn = PQconnectdb(conninfo);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot connect to the database");
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_free(struct store *s)
+{
+    if (s == NULL)
+        return;
+    PQfinish(s->conn);
+    free(s->conninfo);
+    free(s);
+}
+
+/* Reconnects if the connection was lost. Returns 0 when usable. */
+static int ensure_connected(struct store *s, struct err *e)
+{
+    if (PQstatus(s->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(s->conn);
+    s->n_prepared = 0;
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "the database is unavailable");
+    log_info("reconnected to the database");
+    return 0;
+}
+
+int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
+    char detail[ERR_DETAIL_MAX];
+
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return err_set_detail(e, ERR_UNAVAILABLE, msg, "the database connection was lost during %s", what);
+    if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+        snprintf(detail, sizeof detail, "%s%s %s", RETRY_MARK, state, msg);
+        return err_set_detail(e, ERR_UNAVAILABLE, detail, "the database was busy during %s; retry", what);
+    }
+    if (state != NULL && strcmp(state, "23505") == 0)
+        return err_set_detail(e, ERR_CONFLICT, msg, "conflict during %s", what);
+    snprintf(detail, sizeof detail, "%s: SQLSTATE %s %s", what, state ? state : "?", msg);
+    return err_set_detail(e, ERR_INTERNAL, detail, "database error during %s", what);
+}
+
+bool store_err_retryable(const struct err *e)
+{
+    return strncmp(e->detail, RETRY_MARK, sizeof RETRY_MARK - 1) == 0;
+}
+
+static bool is_prepared(const struct store *s, const struct store_stmt *st)
+{
+    for (size_t i = 0; i < s->n_prepared; i++)
+        if (s->prepared[i] == st)
+            return true;
+    return false;
+}
+
+static int prepare(struct store *s, const struct store_stmt *st, struct err *e)
+{
+    if (s->n_prepared == STORE_MAX_PREPARED) {
+        log_error("too many prepared statements; raise STORE_MAX_PREPARED");
+        return err_set(e, ERR_INTERNAL, NULL, "too many prepared statements");
+    }
+    PGresult *res = PQprepare(s->conn, st->name, st->sql, st->n_params, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        store_fail(s, res, st->name, e);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    s->prepared[s->n_prepared++] = st;
+    return 0;
+}
+
+PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return NULL;
+    if (!is_prepared(s, st) && prepare(s, st, e) != 0)
+        return NULL;
+    PGresult *res = PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        store_fail(s, res, st->name, e);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+{
+    PGresult *res = store_exec(s, st, params, e);
+    if (res == NULL)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int store_command(struct store *s, const char *sql, struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return -1;
+    PGresult *res = PQexec(s->conn, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_fail(s, res, sql, e);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int store_ping(struct store *s, struct err *e)
+{
+    return store_command(s, "SELECT 1", e);
+}

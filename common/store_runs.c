@@ -1,0 +1,132 @@
+/* common/store_runs.c - every statement on runs, run_states, run_facets and job_versions.
+ *
+ * Run state is merged in SQL by run_state_merge (migrations/0001_init.sql draws the diagram):
+ * a terminal state (COMPLETED, FAILED, ABORTED) never goes back to RUNNING, COMPLETE without START
+ * is fine, and between two terminal events the later eventTime wins. started_at is the earliest
+ * START/RUNNING time seen; ended_at the time of the terminal event that set the state.
+ * Invariants:
+ *  1. A parent run is created (state NEW) if the child's event arrives first; its own events merge in.
+ *  2. run_states gets one row per distinct event (duplicates never reach here).
+ *  3. A job version is computed from *all* of the run's inputs and outputs (run_io), so it must run
+ *     after store_write_lineage. */
+#include <string.h>
+
+#include "store_write.h"
+
+static const struct store_stmt INSERT_PARENT_RUN = {
+    "runs_insert_parent",
+    "INSERT INTO runs (uuid, job_id, state, state_time, created_at, updated_at, seq)"
+    " SELECT $1::uuid, id, 'NEW', $4::timestamptz, $4::timestamptz, $4::timestamptz, $5::bigint"
+    " FROM jobs WHERE namespace = $2 AND name = $3 ON CONFLICT (uuid) DO NOTHING",
+    5};
+
+#define MERGED "run_state_merge(r.state, r.state_time, EXCLUDED.state, EXCLUDED.state_time)"
+#define NEW_WINS                                                                                           \
+    "(" MERGED " = EXCLUDED.state AND (r.state <> EXCLUDED.state OR EXCLUDED.state_time > r.state_time))"
+
+static const struct store_stmt UPSERT_RUN = {
+    "runs_upsert",
+    "INSERT INTO runs AS r (uuid, job_id, parent_run_uuid, state, state_time, nominal_start_time,"
+    " nominal_end_time, started_at, ended_at, created_at, updated_at, seq)"
+    " VALUES ($1::uuid, $2::bigint, $3::uuid, $4, $5::timestamptz, $6::timestamptz, $7::timestamptz,"
+    "  CASE WHEN $4 = 'RUNNING' THEN $5::timestamptz END,"
+    "  CASE WHEN $4 <> 'RUNNING' THEN $5::timestamptz END, $5::timestamptz, $5::timestamptz, $8::bigint)"
+    " ON CONFLICT (uuid) DO UPDATE SET"
+    "  state = " MERGED ","
+    "  state_time = CASE WHEN " NEW_WINS " THEN EXCLUDED.state_time ELSE r.state_time END,"
+    "  ended_at = CASE WHEN EXCLUDED.ended_at IS NOT NULL AND " NEW_WINS
+    "   THEN EXCLUDED.ended_at ELSE r.ended_at END,"
+    "  started_at = least(r.started_at, EXCLUDED.started_at),"
+    "  parent_run_uuid = coalesce(EXCLUDED.parent_run_uuid, r.parent_run_uuid),"
+    "  nominal_start_time = coalesce(EXCLUDED.nominal_start_time, r.nominal_start_time),"
+    "  nominal_end_time = coalesce(EXCLUDED.nominal_end_time, r.nominal_end_time),"
+    "  created_at = least(r.created_at, EXCLUDED.created_at),"
+    "  updated_at = greatest(r.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq",
+    8};
+
+static const struct store_stmt INSERT_STATE = {
+    "run_states_insert",
+    "INSERT INTO run_states (run_uuid, event_type, state, transitioned_at, seq)"
+    " VALUES ($1::uuid, $2, $3, $4::timestamptz, $5::bigint)",
+    5};
+
+static const struct store_stmt UPSERT_FACETS = {
+    "run_facets_upsert",
+    "INSERT INTO run_facets AS f (run_uuid, name, facet, event_time, seq)"
+    " SELECT DISTINCT ON (x.facet) $1::uuid, x.facet, x.value, $3::timestamptz, $4::bigint"
+    " FROM jsonb_to_recordset($2::jsonb) AS x(facet text, value jsonb) ORDER BY x.facet"
+    " ON CONFLICT (run_uuid, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
+    "  seq = EXCLUDED.seq"
+    " WHERE f.event_time <= EXCLUDED.event_time",
+    4};
+
+/* Marquez's job version: UUIDv3 of "namespace:job:<inputs ns:name...>:<outputs ns:name...>[:location]:"
+ * (the trailing empty part is the job context, always empty for OpenLineage jobs). */
+static const struct store_stmt UPSERT_JOB_VERSION = {
+    "job_versions_upsert",
+    "WITH io AS (SELECT ri.io_type, d.namespace, d.name FROM run_io ri JOIN datasets d ON d.id = ri.dataset_id"
+    "  WHERE ri.run_uuid = $1::uuid),"
+    " parts AS (SELECT"
+    "  coalesce((SELECT string_agg(namespace || ':' || name, ':' ORDER BY namespace COLLATE \"C\","
+    "   name COLLATE \"C\") FROM io WHERE io_type = 'INPUT'), '') AS ins,"
+    "  coalesce((SELECT string_agg(namespace || ':' || name, ':' ORDER BY namespace COLLATE \"C\","
+    "   name COLLATE \"C\") FROM io WHERE io_type = 'OUTPUT'), '') AS outs,"
+    "  coalesce((SELECT jsonb_agg(jsonb_build_object('namespace', namespace, 'name', name) ORDER BY"
+    "   namespace COLLATE \"C\", name COLLATE \"C\") FROM io WHERE io_type = 'INPUT'), '[]') AS in_json,"
+    "  coalesce((SELECT jsonb_agg(jsonb_build_object('namespace', namespace, 'name', name) ORDER BY"
+    "   namespace COLLATE \"C\", name COLLATE \"C\") FROM io WHERE io_type = 'OUTPUT'), '[]') AS out_json),"
+    " v AS (SELECT uuid_v3_md5(concat_ws(':', $3::text, $4::text, ins, outs, $5::text, '')) AS version, in_json, out_json"
+    "  FROM parts),"
+    " jv AS (INSERT INTO job_versions AS j (version, job_id, location, latest_run_uuid, inputs, outputs,"
+    "   created_at, updated_at, seq)"
+    "  SELECT version, $2::bigint, $5::text, $1::uuid, in_json, out_json, $6::timestamptz, $6::timestamptz,"
+    "   $7::bigint FROM v"
+    "  ON CONFLICT (version) DO UPDATE SET latest_run_uuid = CASE WHEN EXCLUDED.updated_at >= j.updated_at"
+    "   THEN EXCLUDED.latest_run_uuid ELSE j.latest_run_uuid END,"
+    "   updated_at = greatest(j.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq),"
+    " r AS (UPDATE runs SET job_version = (SELECT version FROM v) WHERE uuid = $1::uuid)"
+    " UPDATE jobs SET current_version = (SELECT version FROM v)"
+    " WHERE id = $2::bigint AND (latest_run_uuid = $1::uuid OR current_version IS NULL)",
+    7};
+
+int store_write_run(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e)
+{
+    const struct ol_event *ev = c->ev;
+    const char *state = run_state_name(ev->state);
+
+    if (ev->has_parent) {
+        const char *p[] = {ev->parent_run_uuid, ev->parent_job_namespace, ev->parent_job_name, c->time, c->seq};
+        if (store_exec_command(s, &INSERT_PARENT_RUN, p, e) != 0)
+            return -1;
+    }
+    const char *params[] = {ev->run_uuid,
+                            job_id,
+                            ev->has_parent ? ev->parent_run_uuid : NULL,
+                            state,
+                            c->time,
+                            ev->has_nominal_start ? store_time_text(c->a, ev->nominal_start) : NULL,
+                            ev->has_nominal_end ? store_time_text(c->a, ev->nominal_end) : NULL,
+                            c->seq};
+    if (store_exec_command(s, &UPSERT_RUN, params, e) != 0)
+        return -1;
+    const char *sp[] = {ev->run_uuid, ev->event_type, state, c->time, c->seq};
+    if (store_exec_command(s, &INSERT_STATE, sp, e) != 0)
+        return -1;
+    if (ev->n_run_facets == 0)
+        return 0;
+    const char *fp[] = {ev->run_uuid, store_facets_param(c->a, ev->run_facets, ev->n_run_facets), c->time,
+                        c->seq};
+    return store_exec_command(s, &UPSERT_FACETS, fp, e);
+}
+
+int store_write_job_version(struct store *s, const struct store_event_ctx *c, const char *job_id,
+                            struct err *e)
+{
+    const struct ol_event *ev = c->ev;
+
+    if (!run_state_is_terminal(ev->state) && strcmp(ev->job_type, "STREAM") != 0)
+        return 0;
+    const char *params[] = {ev->run_uuid, job_id,  ev->job_namespace, ev->job_name,
+                            ev->job_location, c->time, c->seq};
+    return store_exec_command(s, &UPSERT_JOB_VERSION, params, e);
+}
