@@ -193,13 +193,18 @@ static void decode_run_facets(struct dctx *d, const struct json_value *run, stru
 }
 
 /* Job full name: Marquez names a child job "<parent>.<child>", keeping the name as sent when it
- * already starts with "<parent>.". */
+ * already starts with "<parent>.". A parent facet naming the job itself (same namespace and name)
+ * is not a hierarchy: the run keeps its parent run, the job gets no parent job. */
 static void name_job(struct dctx *d, struct ol_event *ev, const char *name)
 {
     ev->job_name = name;
     ev->job_simple_name = name;
     if (!ev->has_parent)
         return;
+    if (strcmp(name, ev->parent_job_name) == 0 && strcmp(ev->job_namespace, ev->parent_job_namespace) == 0) {
+        ev->parent_job_self = true;
+        return;
+    }
     size_t plen = strlen(ev->parent_job_name);
     if (strncmp(name, ev->parent_job_name, plen) == 0 && name[plen] == '.' && name[plen + 1] != '\0') {
         ev->job_simple_name = name + plen + 1;
@@ -222,7 +227,7 @@ static void decode_job(struct dctx *d, const struct json_value *job, struct ol_e
     }
     ev->job_namespace = dctx_required_string(d, job, "namespace", "job");
     const char *name = dctx_required_string(d, job, "name", "job");
-    if (name != NULL)
+    if (name != NULL && ev->job_namespace != NULL)
         name_job(d, ev, name);
     dctx_facets(d, json_get(job, "facets"), "job.facets", true, &ev->job_facets, &ev->n_job_facets);
     const struct json_value *facets = json_get(job, "facets");

@@ -3,11 +3,11 @@
  *
  * Invariants:
  *  1. Facets are kept whole (opaque JSON); only the members the model needs are read out of them.
- *  2. Versions follow Marquez (common/Utils.java): UUIDv3 of
- *     "namespace:source:name:physicalName:<fields>:lifecycleState:runId" with null parts skipped,
- *     where <fields> joins each distinct (name, TYPE, description) in sorted order with ':'.
- *     Outputs include the run id (each run writing a dataset makes a version); inputs and static
- *     datasets do not. */
+ *  2. Versions follow Marquez (Utils.newDatasetVersionFor): UUIDv3 of
+ *     "namespace:source:name:physicalName:<fields>:<lifecycleState or ''>[:runId]", where <fields>
+ *     joins each distinct (name, TYPE, description) in sorted order with ':' (null parts skipped).
+ *     The run id makes every run's appearance a new version; DatasetEvents have none. Whether an
+ *     input's version is used at all is the store's decision (only when the dataset has none). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,8 +238,8 @@ static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol
     s = join_part(d, s, ds->name);
     s = join_part(d, s, ds->name); /* physical name: OpenLineage datasets have none of their own */
     s = join_part(d, s, joined_fields(d, ds));
-    s = join_part(d, s, ds->lifecycle_state);
-    s = join_part(d, s, ds->io == OL_IO_OUTPUT && ev->run_uuid[0] ? ev->run_uuid : NULL);
+    s = join_part(d, s, ds->lifecycle_state ? ds->lifecycle_state : "");
+    s = join_part(d, s, ev->run_uuid[0] ? ev->run_uuid : NULL);
     uuid_name_v3(s, strlen(s), &u);
     uuid_to_string(&u, ds->version);
 }

@@ -205,7 +205,9 @@ static int pgembed_run(const struct pgembed *pg, const char *const *argv, int ou
         return fail_errno(e, "fork for", argv[0]);
     if (pid == 0) {
         int in = open("/dev/null", O_RDONLY);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+        /* A session of its own: a Ctrl-C in lineaged's terminal reaches lineaged, which then stops
+         * Postgres in order, instead of killing the server underneath it. */
+        if (setsid() < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
             _exit(PGEMBED_CHILD_FAIL);
         if (close_range(3, ~0U, 0) != 0) /* ENOSYS before Linux 5.9: our CLOEXEC fds still close */
             child_die("lineaged: cannot close inherited descriptors for ", argv[0]);

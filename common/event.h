@@ -92,6 +92,7 @@ struct ol_event {
     const char *job_location;
 
     bool has_parent;
+    bool parent_job_self;   /* the parent facet names this very job: no parent job link */
     char parent_run_uuid[37];
     const char *parent_job_namespace;
     const char *parent_job_name;

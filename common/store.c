@@ -15,6 +15,13 @@
 /* SQLSTATE prefix used in err.detail so store_err_retryable needs no extra field. */
 static const char RETRY_MARK[] = "retryable:";
 
+/* Server NOTICEs ("relation already exists, skipping") are chatter: debug level only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("postgres: %s", message);
+}
+
 struct store *store_connect(const char *conninfo, struct err *e)
 {
     struct store *s = calloc(1, sizeof *s);
@@ -30,6 +37,7 @@ struct store *store_connect(const char *conninfo, struct err *e)
         store_free(s);
         return NULL;
     }
+    PQsetNoticeProcessor(s->conn, on_notice, NULL);
     return s;
 }
 

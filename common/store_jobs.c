@@ -48,7 +48,9 @@ int store_write_job(struct store *s, const struct store_event_ctx *c, const char
     const struct ol_event *ev = c->ev;
     PGresult *res;
 
-    if (ev->has_parent) {
+    bool parent_job = ev->has_parent && !ev->parent_job_self;
+
+    if (parent_job) {
         const char *p[] = {ev->parent_job_namespace, ev->parent_job_name, c->time, c->seq};
         if ((res = store_exec(s, &INSERT_PARENT_JOB, p, e)) == NULL)
             return -1;
@@ -57,8 +59,8 @@ int store_write_job(struct store *s, const struct store_event_ctx *c, const char
     const char *params[] = {ev->job_namespace,
                             ev->job_name,
                             ev->job_simple_name,
-                            ev->has_parent ? ev->parent_job_namespace : NULL,
-                            ev->has_parent ? ev->parent_job_name : NULL,
+                            parent_job ? ev->parent_job_namespace : NULL,
+                            parent_job ? ev->parent_job_name : NULL,
                             ev->job_type,
                             ev->job_description,
                             ev->job_location,
