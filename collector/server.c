@@ -350,7 +350,6 @@ static int setup(struct server *srv, struct err *e)
     evhttp_set_max_body_size(srv->http, srv->cfg->max_body_bytes);
     evhttp_set_max_headers_size(srv->http, SERVER_MAX_HEADERS);
     evhttp_set_timeout(srv->http, SERVER_TIMEOUT_SECONDS);
-    evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
                                               EVHTTP_REQ_PATCH);
