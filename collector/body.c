@@ -4,6 +4,7 @@
 #include "body.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,58 +34,85 @@ static bool json_content_type(const char *ct)
            media_type_is(ct, "application/x-www-form-urlencoded") || media_type_is(ct, "*/*");
 }
 
-static const char *gunzip(struct req *r, const struct cfg *c, size_t *len, struct err *e)
+/* The gzip magic bytes that start every member of a (multi-member) gzip stream. */
+static bool gzip_member_follows(const z_stream *z)
+{
+    return z->avail_in >= 2 && z->next_in[0] == 0x1f && z->next_in[1] == 0x8b;
+}
+
+/* Inflates every gzip member of the body into a malloc'd buffer grown by doubling up to `limit`
+ * (+1 byte to detect overflow), then copies it once into the arena: peak memory is about twice the
+ * decompressed size and never more than twice the limit. Returns the malloc'd buffer or NULL. */
+static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct err *e)
 {
     z_stream z;
-    size_t cap = r->body_len * 4 + GUNZIP_CHUNK, out_len = 0;
-    size_t ratio_cap = (size_t)c->max_gzip_ratio * (r->body_len ? r->body_len : 1);
-    size_t limit = (size_t)c->max_decompressed_bytes < ratio_cap ? (size_t)c->max_decompressed_bytes : ratio_cap;
-    char *out;
-    int rc;
+    size_t cap = GUNZIP_CHUNK < limit + 1 ? GUNZIP_CHUNK : limit + 1, n = 0;
+    char *out = malloc(cap);
+    int rc = Z_OK;
 
     memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
+    if (out == NULL || inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
+        free(out);
         err_set(e, ERR_INTERNAL, NULL, "cannot initialise gzip decoding");
         return NULL;
     }
-    if (cap > limit + 1)
-        cap = limit + 1;
-    out = arena_alloc(r->arena, cap + 1);
     z.next_in = (unsigned char *)r->body;
     z.avail_in = (unsigned)r->body_len;
-    do {
-        if (out_len == cap) {
-            if (cap > limit) {
-                inflateEnd(&z);
-                err_set(e, ERR_TOO_LARGE, NULL,
-                        "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, "
-                        "--max-gzip-ratio %d)",
-                        limit, c->max_decompressed_bytes, c->max_gzip_ratio);
-                return NULL;
-            }
+    for (;;) {
+        if (n == cap) {
             size_t bigger = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
-            char *grown = arena_alloc(r->arena, bigger + 1);
-            memcpy(grown, out, out_len);
+            char *grown = bigger > cap ? realloc(out, bigger) : NULL;
+            if (grown == NULL)
+                break; /* at limit + 1: too large (or out of memory, reported the same way) */
             out = grown;
             cap = bigger;
         }
-        z.next_out = (unsigned char *)out + out_len;
-        z.avail_out = (unsigned)(cap - out_len);
+        z.next_out = (unsigned char *)out + n;
+        z.avail_out = (unsigned)(cap - n);
         rc = inflate(&z, Z_NO_FLUSH);
-        out_len = cap - z.avail_out;
-    } while (rc == Z_OK);
+        n = cap - z.avail_out;
+        if (rc == Z_STREAM_END && gzip_member_follows(&z) && inflateReset(&z) == Z_OK)
+            continue;
+        if (rc != Z_OK)
+            break;
+    }
+    size_t trailing = z.avail_in;
+    const char *zmsg = z.msg;
     inflateEnd(&z);
-    if (rc != Z_STREAM_END) {
+    if (n > limit || (rc == Z_OK && n == cap)) {
+        free(out);
+        err_set(e, ERR_TOO_LARGE, NULL, "gzip body expands beyond the limit of %zu bytes", limit);
+        return NULL;
+    }
+    if (rc != Z_STREAM_END || trailing > 0) {
+        free(out);
         err_set(e, ERR_BAD_INPUT, NULL, "gzip body is corrupt or truncated (zlib: %s)",
-                z.msg ? z.msg : "unexpected end of data");
+                zmsg ? zmsg : trailing > 0 ? "data after the end of the stream" : "unexpected end of data");
         return NULL;
     }
-    if (out_len > limit) {
-        err_set(e, ERR_TOO_LARGE, NULL, "gzip body expands beyond %zu bytes", limit);
+    *out_len = n;
+    return out;
+}
+
+static const char *gunzip(struct req *r, const struct cfg *c, size_t *len, struct err *e)
+{
+    size_t ratio_cap = (size_t)c->max_gzip_ratio * (r->body_len ? r->body_len : 1);
+    size_t limit = (size_t)c->max_decompressed_bytes < ratio_cap ? (size_t)c->max_decompressed_bytes : ratio_cap;
+    size_t n = 0;
+    char *raw = inflate_all(r, limit, &n, e);
+
+    if (raw == NULL) {
+        if (e->kind == ERR_TOO_LARGE)
+            err_set(e, ERR_TOO_LARGE, NULL,
+                    "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, --max-gzip-ratio %d)",
+                    limit, c->max_decompressed_bytes, c->max_gzip_ratio);
         return NULL;
     }
-    out[out_len] = '\0';
-    *len = out_len;
+    char *out = arena_alloc(r->arena, n + 1); /* memcpy: a NUL inside must reach the JSON parser */
+    memcpy(out, raw, n);
+    out[n] = '\0';
+    free(raw);
+    *len = n;
     return out;
 }
 

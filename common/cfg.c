@@ -5,6 +5,8 @@
  *  2. Integer options are range-checked; an out-of-range value is an error, never clamped. */
 #include "cfg.h"
 
+#include "json.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ static const struct option_def OPTIONS[] = {
     {"max-gzip-ratio", "LINEAGED_MAX_GZIP_RATIO", OPT_INT, offsetof(struct cfg, max_gzip_ratio), "200", 2,
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
-     10000, CFG_SERVE, "deepest JSON nesting accepted (413)"},
+     JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
      CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
@@ -114,6 +116,12 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
 {
     memset(c, 0, sizeof *c);
     *help = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            *help = true; /* help is always available, even when other settings are wrong */
+            return 0;
+        }
+    }
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const struct option_def *o = &OPTIONS[i];
         const char *env = getenv(o->env);
@@ -123,10 +131,6 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
             return -1;
     }
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            *help = true;
-            return 0;
-        }
         if (strncmp(argv[i], "--", 2) != 0)
             return err_set(e, ERR_BAD_INPUT, argv[i], "unexpected argument \"%s\"; see --help", argv[i]);
         if (parse_flag(c, cmd, argc, argv, &i, e) != 0)

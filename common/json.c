@@ -8,6 +8,7 @@
  * which json_parse frees before returning. */
 #include "json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,7 +207,7 @@ static void first_line(char *dst, size_t cap, const unsigned char *src)
 
 struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e)
 {
-    struct parse_state ps = {.a = a, .max_depth = max_depth};
+    struct parse_state ps = {.a = a, .max_depth = max_depth < JSON_MAX_DEPTH ? max_depth : JSON_MAX_DEPTH};
     yajl_handle h = NULL;
     struct json_value *result = NULL;
 
@@ -214,17 +215,20 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
         err_set(e, ERR_BAD_INPUT, NULL, "request body is empty; expected a JSON document");
         return NULL;
     }
-    ps.stack = calloc((size_t)max_depth + 1, sizeof *ps.stack);
+    ps.stack = calloc((size_t)ps.max_depth + 1, sizeof *ps.stack);
     h = yajl_alloc(&parse_callbacks, NULL, &ps);
     if (ps.stack == NULL || h == NULL) {
         err_set(e, ERR_INTERNAL, NULL, "out of memory parsing JSON");
         goto out;
     }
+    size_t offset = len; /* input that parsed but ended too early fails at its end */
     yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
-    if (st == yajl_status_ok)
+    if (st != yajl_status_ok)
+        offset = yajl_get_bytes_consumed(h);
+    else
         st = yajl_complete_parse(h);
     if (ps.too_deep) {
-        err_set(e, ERR_TOO_LARGE, NULL, "JSON nesting is deeper than the limit of %d levels", max_depth);
+        err_set(e, ERR_TOO_LARGE, NULL, "JSON nesting is deeper than the limit of %d levels", ps.max_depth);
         goto out;
     }
     if (st != yajl_status_ok || ps.root == NULL) {
@@ -232,8 +236,7 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
         char line[160];
         first_line(line, sizeof line, msg);
         yajl_free_error(h, msg);
-        err_set(e, ERR_BAD_INPUT, NULL, "malformed JSON at byte offset %zu of %zu: %s",
-                yajl_get_bytes_consumed(h), len, line);
+        err_set(e, ERR_BAD_INPUT, NULL, "malformed JSON at byte offset %zu of %zu: %s", offset, len, line);
         goto out;
     }
     result = ps.root;
@@ -400,11 +403,11 @@ char *json_gen_finish(yajl_gen g, struct arena *a, size_t *len_out)
 char *json_canonical(struct arena *a, const struct json_value *v, size_t *len_out)
 {
     yajl_gen g = json_gen_new();
+    /* Only depth can make yajl_gen refuse, and json_parse bounds depth below its limit: a failure is
+     * a broken invariant, and writing anything else (say "null") would corrupt event hashes. */
     if (json_write_canonical(g, v) != 0) {
-        yajl_gen_free(g);
-        if (len_out != NULL)
-            *len_out = 4;
-        return arena_strdup(a, "null");
+        fprintf(stderr, "lineaged: json_canonical: a parsed tree could not be written back\n");
+        abort();
     }
     return json_gen_finish(g, a, len_out);
 }

@@ -20,6 +20,10 @@
 #include "arena.h"
 #include "err.h"
 
+/* The deepest nesting the parser may be asked to accept: yajl_gen refuses to write deeper than 128
+ * levels, and every parsed document must be writable again (canonical form, facets). */
+enum { JSON_MAX_DEPTH = 100 };
+
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
 
 struct json_value {
@@ -43,7 +47,8 @@ struct json_value {
     } u;
 };
 
-/* Parses exactly one JSON document from buf[0..len). Returns the root (in arena a) or NULL with e set:
+/* Parses exactly one JSON document from buf[0..len); max_depth above JSON_MAX_DEPTH counts as it.
+ * Returns the root (in arena a) or NULL with e set:
  * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, ERR_TOO_LARGE when nesting
  * exceeds max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
 struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e);
@@ -64,7 +69,9 @@ const char *json_get_string(const struct json_value *v, const char *key);
 bool json_is_true(const struct json_value *v);
 
 /* Writes v with object keys sorted by bytes and no whitespace; output in arena, *len_out its length.
- * Equal JSON documents that differ only in member order or spacing give byte-equal output. */
+ * Equal JSON documents that differ only in member order or spacing give byte-equal output.
+ * Cannot fail for trees json_parse built (depth <= JSON_MAX_DEPTH); aborts if yajl_gen refuses,
+ * since that would mean the invariant is broken. */
 char *json_canonical(struct arena *a, const struct json_value *v, size_t *len_out);
 
 /* Writes v into an open generator (keys in canonical order). Returns 0, or -1 if yajl_gen failed. */

@@ -1,0 +1,416 @@
+/* tests/unit/common/test_cfg.c - option table, env twins and flags (common/cfg.c).
+ *
+ * Invariants:
+ *  1. Every test starts and ends with no LINEAGED_* variable set (setup/teardown unset them all),
+ *     so the outcome never depends on the environment the tests run in.
+ *  2. Every rejection asserts ERR_BAD_INPUT and the flag or variable it names.
+ *  3. cfg_free runs after every cfg_parse, success or not, so ASan sees no leak.
+ * Ownership: struct cfg strings are freed with cfg_free. Threads: single-threaded (setenv). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "err.h"
+
+static const char *const ENV_VARS[] = {
+    "LINEAGED_HOST",
+    "LINEAGED_PORT",
+    "LINEAGED_DATABASE_URL",
+    "LINEAGED_DATA_DIR",
+    "LINEAGED_DB_CONNECTIONS",
+    "LINEAGED_MAX_BODY_BYTES",
+    "LINEAGED_MAX_DECOMPRESSED_BYTES",
+    "LINEAGED_MAX_GZIP_RATIO",
+    "LINEAGED_MAX_JSON_DEPTH",
+    "LINEAGED_BATCH_CHUNK",
+    "LINEAGED_API_KEYS",
+    "LINEAGED_LOG_LEVEL",
+};
+
+static int clean_env(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ENV_VARS / sizeof ENV_VARS[0]; i++)
+        unsetenv(ENV_VARS[i]);
+    return 0;
+}
+
+/* Parses argv (NULL-terminated list) for cmd; returns cfg_parse's result. */
+static int parse(struct cfg *c, enum cfg_command cmd, bool *help, struct err *e, char **argv)
+{
+    int argc = 0;
+
+    while (argv[argc] != NULL)
+        argc++;
+    err_clear(e);
+    return cfg_parse(c, cmd, argc, argv, help, e);
+}
+
+static void parse_ok(struct cfg *c, enum cfg_command cmd, char **argv)
+{
+    struct err e;
+    bool help = true;
+
+    if (parse(c, cmd, &help, &e, argv) != 0)
+        fail_msg("rejected: %s (%s)", e.msg, e.where);
+    assert_false(help);
+}
+
+/* Expects rejection naming `where`, with `in_msg` inside the message. */
+static void assert_rejected(enum cfg_command cmd, char **argv, const char *where, const char *in_msg)
+{
+    struct cfg c;
+    struct err e;
+    bool help = false;
+
+    if (parse(&c, cmd, &help, &e, argv) != -1) {
+        cfg_free(&c);
+        fail_msg("accepted %s", argv[0] ? argv[0] : "(no args)");
+    }
+    cfg_free(&c);
+    assert_int_equal(e.kind, ERR_BAD_INPUT);
+    assert_string_equal(e.where, where);
+    if (strstr(e.msg, in_msg) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", e.msg, in_msg);
+}
+
+static void test_defaults_without_flags_or_env(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.port, 5000);
+    assert_string_equal(c.database_url, "");
+    assert_string_equal(c.data_dir, "./var");
+    assert_int_equal(c.db_connections, 8);
+    assert_int_equal(c.max_body_bytes, 16777216);
+    assert_int_equal(c.max_decompressed_bytes, 67108864);
+    assert_int_equal(c.max_gzip_ratio, 200);
+    assert_int_equal(c.max_json_depth, 64);
+    assert_int_equal(c.batch_chunk, 100);
+    assert_string_equal(c.api_keys, "");
+    assert_string_equal(c.log_level, "info");
+    cfg_free(&c);
+}
+
+static void test_env_twin_overrides_default(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    setenv("LINEAGED_PORT", "6000", 1);
+    setenv("LINEAGED_HOST", "0.0.0.0", 1);
+    setenv("LINEAGED_MAX_BODY_BYTES", "2048", 1);
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.port, 6000);
+    assert_string_equal(c.host, "0.0.0.0");
+    assert_int_equal(c.max_body_bytes, 2048);
+    cfg_free(&c);
+}
+
+static void test_flag_overrides_env_twin(void **state)
+{
+    char *argv[] = {"--port", "7000", "--host=::1", NULL};
+    struct cfg c;
+
+    (void)state;
+    setenv("LINEAGED_PORT", "6000", 1);
+    setenv("LINEAGED_HOST", "0.0.0.0", 1);
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.port, 7000);
+    assert_string_equal(c.host, "::1");
+    cfg_free(&c);
+}
+
+static void test_flag_with_equals_and_with_separate_value(void **state)
+{
+    char *argv[] = {
+        "--max-json-depth=10", "--batch-chunk",           "5", "--api-keys=a,b", "--log-level", "debug",
+        "--database-url",      "postgresql://u@h/db?x=1", NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.max_json_depth, 10);
+    assert_int_equal(c.batch_chunk, 5);
+    assert_string_equal(c.api_keys, "a,b");
+    assert_string_equal(c.log_level, "debug");
+    assert_string_equal(c.database_url, "postgresql://u@h/db?x=1");
+    cfg_free(&c);
+}
+
+static void test_flag_value_may_contain_equals_and_be_empty(void **state)
+{
+    char *argv[] = {"--database-url=host=x port=5", "--api-keys=", NULL};
+    struct cfg c;
+
+    (void)state;
+    setenv("LINEAGED_API_KEYS", "from-env", 1);
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_string_equal(c.database_url, "host=x port=5");
+    assert_string_equal(c.api_keys, "");
+    cfg_free(&c);
+}
+
+static void test_repeated_flag_last_wins(void **state)
+{
+    char *argv[] = {"--port=1", "--port", "2", "--host=a", "--host=b", NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.port, 2);
+    assert_string_equal(c.host, "b");
+    cfg_free(&c);
+}
+
+static void test_integer_range_ends_accepted(void **state)
+{
+    char *argv[] = {"--port=0",           "--db-connections=256", "--max-body-bytes=2147483648",
+                    "--max-gzip-ratio=2", "--max-json-depth=4",   NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.port, 0);
+    assert_int_equal(c.db_connections, 256);
+    assert_int_equal(c.max_body_bytes, 2147483648L);
+    assert_int_equal(c.max_gzip_ratio, 2);
+    assert_int_equal(c.max_json_depth, 4);
+    cfg_free(&c);
+}
+
+static void test_out_of_range_integers_rejected_naming_flag(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--port=65536", NULL}, "port",
+                    "--port \"65536\" must be an integer from 0 to 65535");
+    assert_rejected(CFG_SERVE, (char *[]){"--port", "-1", NULL}, "port", "--port");
+    assert_rejected(CFG_SERVE, (char *[]){"--db-connections=0", NULL}, "db-connections", "from 1 to 256");
+    assert_rejected(CFG_SERVE, (char *[]){"--max-body-bytes=1023", NULL}, "max-body-bytes",
+                    "--max-body-bytes");
+    assert_rejected(CFG_SERVE, (char *[]){"--max-json-depth=10001", NULL}, "max-json-depth", "10001");
+    assert_rejected(CFG_SERVE, (char *[]){"--port=99999999999999999999999", NULL}, "port", "--port");
+    /* Would wrap when stored in an int if the range were checked after the cast. */
+    assert_rejected(CFG_SERVE, (char *[]){"--port=4294972296", NULL}, "port", "--port");
+}
+
+static void test_garbage_integers_rejected_naming_flag(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--port=abc", NULL}, "port", "--port \"abc\"");
+    assert_rejected(CFG_SERVE, (char *[]){"--port=80x", NULL}, "port", "\"80x\"");
+    assert_rejected(CFG_SERVE, (char *[]){"--port=", NULL}, "port", "--port");
+    assert_rejected(CFG_SERVE, (char *[]){"--port=8.5", NULL}, "port", "--port");
+    assert_rejected(CFG_SERVE, (char *[]){"--batch-chunk", "1e3", NULL}, "batch-chunk", "--batch-chunk");
+}
+
+static void test_bad_env_integer_rejected_naming_variable(void **state)
+{
+    (void)state;
+    setenv("LINEAGED_MAX_GZIP_RATIO", "lots", 1);
+    assert_rejected(CFG_SERVE, (char *[]){NULL}, "max-gzip-ratio", "LINEAGED_MAX_GZIP_RATIO \"lots\"");
+}
+
+static void test_env_of_other_command_is_ignored(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    /* --port is a serve option: a bad LINEAGED_PORT must not break `lineaged migrate`. */
+    setenv("LINEAGED_PORT", "not-a-port", 1);
+    parse_ok(&c, CFG_MIGRATE, argv);
+    assert_int_equal(c.port, 5000);
+    cfg_free(&c);
+}
+
+static void test_unknown_option_rejected(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--bogus=1", NULL}, "--bogus=1", "unknown option \"--bogus=1\"");
+    assert_rejected(CFG_SERVE, (char *[]){"--por=1", NULL}, "--por=1", "unknown option");
+    assert_rejected(CFG_SERVE, (char *[]){"--portx", "1", NULL}, "--portx", "unknown option");
+    assert_rejected(CFG_SERVE, (char *[]){"--", NULL}, "--", "unknown option");
+}
+
+static void test_option_of_other_command_is_unknown(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_MIGRATE, (char *[]){"--port=1", NULL}, "--port=1", "unknown option");
+    assert_rejected(CFG_POSTGRES, (char *[]){"--database-url=x", NULL}, "--database-url=x", "unknown option");
+}
+
+static void test_positional_argument_rejected(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"serve", NULL}, "serve", "unexpected argument \"serve\"");
+    assert_rejected(CFG_SERVE, (char *[]){"-p", "1", NULL}, "-p", "unexpected argument");
+}
+
+static void test_flag_missing_value_rejected(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--port", NULL}, "--port", "needs a value");
+    assert_rejected(CFG_SERVE, (char *[]){"--host=a", "--host", NULL}, "--host", "needs a value");
+}
+
+static void test_help_sets_help_and_skips_validation(void **state)
+{
+    struct cfg c;
+    struct err e;
+    bool help = false;
+
+    (void)state;
+    assert_int_equal(parse(&c, CFG_SERVE, &help, &e, (char *[]){"--help", NULL}), 0);
+    assert_true(help);
+    cfg_free(&c);
+    help = false;
+    assert_int_equal(parse(&c, CFG_SERVE, &help, &e, (char *[]){"-h", NULL}), 0);
+    assert_true(help);
+    cfg_free(&c);
+    help = false;
+    assert_int_equal(parse(&c, CFG_SERVE, &help, &e, (char *[]){"--help", "--port=junk", NULL}), 0);
+    assert_true(help);
+    cfg_free(&c);
+}
+
+/* cfg.h: "Sets *help when --help was given (nothing else is validated then)". */
+static void test_help_wins_over_earlier_bad_flag(void **state)
+{
+    struct cfg c;
+    struct err e;
+    bool help = false;
+
+    (void)state;
+    int rc = parse(&c, CFG_SERVE, &help, &e, (char *[]){"--port=junk", "--help", NULL});
+    cfg_free(&c);
+    if (rc != 0 || !help)
+        fail_msg("--port=junk --help: rc %d, help %d, error \"%s\"", rc, help, e.msg);
+}
+
+static void test_help_wins_over_bad_env_value(void **state)
+{
+    struct cfg c;
+    struct err e;
+    bool help = false;
+
+    (void)state;
+    setenv("LINEAGED_PORT", "junk", 1);
+    int rc = parse(&c, CFG_SERVE, &help, &e, (char *[]){"--help", NULL});
+    cfg_free(&c);
+    if (rc != 0 || !help)
+        fail_msg("LINEAGED_PORT=junk --help: rc %d, help %d, error \"%s\"", rc, help, e.msg);
+}
+
+static void test_help_lists_options_of_command_with_env_and_default(void **state)
+{
+    char buf[8192];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+
+    (void)state;
+    assert_non_null(f);
+    cfg_print_help(f, CFG_SERVE);
+    fclose(f);
+    assert_non_null(strstr(buf, "--port"));
+    assert_non_null(strstr(buf, "LINEAGED_PORT"));
+    assert_non_null(strstr(buf, "\"5000\""));
+    assert_non_null(strstr(buf, "--max-gzip-ratio"));
+    f = fmemopen(buf, sizeof buf, "w");
+    cfg_print_help(f, CFG_MIGRATE);
+    fclose(f);
+    assert_null(strstr(buf, "--port"));
+    assert_non_null(strstr(buf, "--database-url"));
+}
+
+static void test_api_key_valid_matches_whole_keys_only(void **state)
+{
+    struct cfg c;
+    char *argv[] = {"--api-keys=alpha,beta-2,g", NULL};
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_true(cfg_api_key_valid(&c, "alpha"));
+    assert_true(cfg_api_key_valid(&c, "beta-2"));
+    assert_true(cfg_api_key_valid(&c, "g"));
+    assert_false(cfg_api_key_valid(&c, "alph"));
+    assert_false(cfg_api_key_valid(&c, "alphaa"));
+    assert_false(cfg_api_key_valid(&c, "beta"));
+    assert_false(cfg_api_key_valid(&c, "alpha,beta-2"));
+    assert_false(cfg_api_key_valid(&c, "ALPHA"));
+    assert_false(cfg_api_key_valid(&c, ""));
+    cfg_free(&c);
+}
+
+static void test_api_key_valid_never_accepts_empty_keys(void **state)
+{
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=", NULL});
+    assert_false(cfg_api_key_valid(&c, ""));
+    assert_false(cfg_api_key_valid(&c, "x"));
+    cfg_free(&c);
+    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=,k1,,k2,", NULL});
+    assert_false(cfg_api_key_valid(&c, ""));
+    assert_true(cfg_api_key_valid(&c, "k1"));
+    assert_true(cfg_api_key_valid(&c, "k2"));
+    assert_false(cfg_api_key_valid(&c, ","));
+    cfg_free(&c);
+}
+
+static void test_free_twice_and_on_zeroed_struct_is_safe(void **state)
+{
+    struct cfg c;
+
+    (void)state;
+    memset(&c, 0, sizeof c);
+    cfg_free(&c);
+    parse_ok(&c, CFG_SERVE, (char *[]){NULL});
+    cfg_free(&c);
+    assert_null(c.host);
+    cfg_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_without_flags_or_env, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_env_twin_overrides_default, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_flag_overrides_env_twin, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_flag_with_equals_and_with_separate_value, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_flag_value_may_contain_equals_and_be_empty, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(test_repeated_flag_last_wins, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_integer_range_ends_accepted, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_out_of_range_integers_rejected_naming_flag, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(test_garbage_integers_rejected_naming_flag, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_bad_env_integer_rejected_naming_variable, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_env_of_other_command_is_ignored, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_unknown_option_rejected, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_option_of_other_command_is_unknown, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_positional_argument_rejected, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_flag_missing_value_rejected, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_help_sets_help_and_skips_validation, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_help_wins_over_earlier_bad_flag, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_help_wins_over_bad_env_value, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_help_lists_options_of_command_with_env_and_default, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(test_api_key_valid_matches_whole_keys_only, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_api_key_valid_never_accepts_empty_keys, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
