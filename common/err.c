@@ -68,7 +68,7 @@ void err_prefix_where(struct err *e, const char *prefix)
 int err_http_status(enum err_kind kind)
 {
     static const int status[] = {
-        [ERR_NONE] = 200,         [ERR_BAD_INPUT] = 400,    [ERR_INVALID] = 422,
+        [ERR_NONE] = 200,         [ERR_BAD_INPUT] = 400,    [ERR_BAD_PARAM] = 400,    [ERR_INVALID] = 422,
         [ERR_NOT_FOUND] = 404,    [ERR_METHOD] = 405,       [ERR_CONFLICT] = 409,
         [ERR_TOO_LARGE] = 413,    [ERR_UNSUPPORTED] = 415,  [ERR_UNAUTHORIZED] = 401,
         [ERR_UNAVAILABLE] = 503,  [ERR_INTERNAL] = 500,

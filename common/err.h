@@ -13,7 +13,8 @@
 
 enum err_kind {
     ERR_NONE = 0,
-    ERR_BAD_INPUT,    /* malformed request: 400 */
+    ERR_BAD_INPUT,    /* malformed request: 400 {"code":400,"message":...} */
+    ERR_BAD_PARAM,    /* invalid query or path parameter: 400 {"errors":["<where> <msg>"]} (Marquez) */
     ERR_INVALID,      /* well-formed but violates the model: 422 */
     ERR_NOT_FOUND,    /* 404 */
     ERR_METHOD,       /* known path, wrong method: 405 */

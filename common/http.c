@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json.h"
 
@@ -130,9 +131,23 @@ int http_param_int(const struct req *r, const char *name, long def, long min, lo
     errno = 0;
     long x = strtol(v, &end, 10);
     if (errno != 0 || *end != '\0' || x < min || x > max)
-        return err_set(e, ERR_BAD_INPUT, name, "query parameter %s must be an integer from %ld to %ld", name,
-                       min, max);
+        return err_set(e, ERR_BAD_PARAM, name, "must be an integer from %ld to %ld", min, max);
     *out = x;
+    return 0;
+}
+
+int http_param_bool(const struct req *r, const char *name, bool def, bool *out, struct err *e)
+{
+    const char *v = http_param(r, name);
+
+    if (v == NULL || *v == '\0')
+        *out = def;
+    else if (strcasecmp(v, "true") == 0)
+        *out = true;
+    else if (strcasecmp(v, "false") == 0)
+        *out = false;
+    else
+        return err_set(e, ERR_BAD_PARAM, name, "must be true or false");
     return 0;
 }
 
@@ -146,6 +161,11 @@ void http_reply_json(struct reply *out, int status, const char *body, size_t len
 
 void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n)
 {
+    http_reply_errors(out, a, 422, msgs, n);
+}
+
+void http_reply_errors(struct reply *out, struct arena *a, int status, const char *const *msgs, size_t n)
+{
     yajl_gen g = json_gen_new();
     size_t len;
 
@@ -157,7 +177,7 @@ void http_reply_validation(struct reply *out, struct arena *a, const char *const
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     char *body = json_gen_finish(g, a, &len);
-    http_reply_json(out, 422, body, len);
+    http_reply_json(out, status, body, len);
 }
 
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id)
@@ -167,9 +187,10 @@ void http_reply_error(struct reply *out, struct arena *a, const struct err *e, c
     yajl_gen g;
     size_t len;
 
-    if (e->kind == ERR_INVALID) {
-        const char *one = e->where[0] ? arena_printf(a, "%s %s", e->where, e->msg) : e->msg;
-        http_reply_validation(out, a, &one, 1);
+    if (e->kind == ERR_INVALID || e->kind == ERR_BAD_PARAM) {
+        const char *kind = e->kind == ERR_BAD_PARAM ? "query param " : "";
+        const char *one = e->where[0] ? arena_printf(a, "%s%s %s", kind, e->where, e->msg) : e->msg;
+        http_reply_errors(out, a, status, &one, 1);
         return;
     }
     if (e->kind == ERR_INTERNAL || e->kind == ERR_NONE) {

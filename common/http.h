@@ -59,7 +59,7 @@ typedef int route_fn(struct req *r, struct reply *out, struct err *e);
 /* The last value of query parameter `name`, or NULL. */
 const char *http_param(const struct req *r, const char *name);
 
-/* Integer parameter with default and range; -1 with e set (ERR_BAD_INPUT, where=name) when invalid. */
+/* Integer parameter with default and range; -1 with e set (ERR_BAD_PARAM, where=name) when invalid. */
 int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
                    struct err *e);
 
@@ -71,17 +71,25 @@ char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_
  * Returns 0, or -1 with e set for a malformed escape. */
 int http_split_path(struct arena *a, const char *raw_path, const char ***segments, size_t *n, struct err *e);
 
+/* Boolean parameter, case-insensitive true/false (Marquez accepts withDownstream=True); missing or
+ * empty gives def; anything else is -1 with e set (ERR_BAD_PARAM). */
+int http_param_bool(const struct req *r, const char *name, bool def, bool *out, struct err *e);
+
 /* Parses a raw query string ("a=1&b=x%20y") into decoded params. -1 with e set on bad escapes. */
 int http_parse_query(struct arena *a, const char *query, struct http_param **params, size_t *n,
                      struct err *e);
 
-/* Error reply in Marquez's shapes: 422 -> {"errors":[msg]} (msg prefixed with where when set),
+/* Error reply in Marquez's shapes: 422 and ERR_BAD_PARAM's 400 -> {"errors":[msg]} (msg prefixed with
+ * where when set, and for parameters with "query param ": "query param limit must be ..."),
  * others -> {"code":N,"message":msg}. ERR_INTERNAL replies a generic message naming the request id;
  * the detail is for the log only. */
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id);
 
 /* 422 {"errors":[...]} with the given messages, in order. */
 void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n);
+
+/* The same {"errors":[...]} body with another status (400 for parameters, as Marquez). */
+void http_reply_errors(struct reply *out, struct arena *a, int status, const char *const *msgs, size_t n);
 
 /* Sets a JSON body produced elsewhere. */
 void http_reply_json(struct reply *out, int status, const char *body, size_t len);

@@ -299,9 +299,9 @@ static void assert_param_int_rejected(struct arena *a, const char *query)
     err_clear(&e);
     if (http_param_int(&r, "limit", 10, 1, 100, &v, &e) != -1)
         fail_msg("accepted %s", query);
-    assert_int_equal(e.kind, ERR_BAD_INPUT);
+    assert_int_equal(e.kind, ERR_BAD_PARAM);
     assert_string_equal(e.where, "limit");
-    assert_string_equal(e.msg, "query parameter limit must be an integer from 1 to 100");
+    assert_string_equal(e.msg, "must be an integer from 1 to 100");
     assert_int_equal(v, 12345);
 }
 

@@ -1,0 +1,93 @@
+/* common/store_nodes.c - JobData and DatasetData for lineage answers, one statement per node type.
+ *
+ * Invariants: rows come back with the ordinal of the requested key, so the caller's order is kept
+ * without a lookup table; missing keys simply have no row. */
+#include "store_nodes.h"
+
+#include <stdlib.h>
+
+#include "json.h"
+#include "store_int.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Marquez's Run, for latestRun. */
+#define RUN_JSON(r)                                                                                         \
+    "json_build_object('id', " r ".uuid, 'createdAt', " TS(r ".created_at") ", 'updatedAt', "              \
+    TS(r ".updated_at") ", 'nominalStartTime', " TS(r ".nominal_start_time") ", 'nominalEndTime', "       \
+    TS(r ".nominal_end_time") ", 'state', " r ".state, 'startedAt', " TS(r ".started_at") ", 'endedAt', " \
+    TS(r ".ended_at") ", 'durationMs', (extract(epoch FROM " r ".ended_at - " r ".started_at) * 1000)::bigint," \
+    " 'args', '{}'::json, 'jobVersion', CASE WHEN " r ".job_version IS NULL THEN NULL ELSE"                \
+    " json_build_object('namespace', j.namespace, 'name', j.name, 'version', " r ".job_version) END,"     \
+    " 'inputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"             \
+    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
+    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
+    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'INPUT'),"                  \
+    " 'outputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"            \
+    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
+    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
+    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'OUTPUT'),"                 \
+    " 'facets', (SELECT coalesce(json_object_agg(f.name, f.facet ORDER BY f.name), '{}') FROM run_facets f" \
+    "   WHERE f.run_uuid = " r ".uuid AND f.facet IS NOT NULL))"
+
+#define IO_LIST(io)                                                                                         \
+    "(SELECT coalesce(json_agg(json_build_object('namespace', d.namespace, 'name', d.name)"                \
+    " ORDER BY d.namespace, d.name), '[]') FROM job_io x JOIN datasets d ON d.id = x.dataset_id"            \
+    " WHERE x.job_id = j.id AND x.io_type = '" io "')"
+
+static const struct store_stmt JOB_DATA = {
+    "nodes_job_data",
+    "SELECT k.ord, json_build_object('id', json_build_object('namespace', j.namespace, 'name', j.name),"
+    " 'type', j.type, 'name', j.name, 'simpleName', j.simple_name, 'parentJobName', p.name,"
+    " 'parentJobUuid', CASE WHEN p.id IS NULL THEN NULL ELSE uuid_v3_md5('job:' || p.namespace || ':' || p.name) END,"
+    " 'currentRunUuid', j.latest_run_uuid, 'createdAt', " TS("j.created_at") ", 'updatedAt', " TS("j.updated_at") ","
+    " 'namespace', j.namespace, 'inputs', " IO_LIST("INPUT") ", 'outputs', " IO_LIST("OUTPUT") ","
+    " 'location', j.location, 'description', j.description,"
+    " 'latestRun', (SELECT " RUN_JSON("r") " FROM runs r WHERE r.uuid = j.latest_run_uuid))::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN jobs j ON j.namespace = k.key->>0 AND j.name = k.key->>1"
+    " LEFT JOIN jobs p ON p.id = j.parent_job_id",
+    1};
+
+static const struct store_stmt DATASET_DATA = {
+    "nodes_dataset_data",
+    "SELECT k.ord, json_build_object('id', json_build_object('namespace', d.namespace, 'name', d.name),"
+    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS("d.created_at") ","
+    " 'updatedAt', " TS("d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
+    " 'fields', (SELECT coalesce(json_agg(json_build_object('name', f.name, 'type', f.type, 'tags', '[]'::json,"
+    "   'description', f.description) ORDER BY f.ordinal, f.name), '[]') FROM dataset_fields f"
+    "   WHERE f.dataset_id = d.id),"
+    " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', d.description,"
+    " 'lastLifecycleState', d.lifecycle_state)::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
+    1};
+
+int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
+                    const char *const *names, size_t n, const char **json_out, struct err *e)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        json_out[i] = NULL;
+        yajl_gen_array_open(g);
+        json_gen_str(g, namespaces[i]);
+        json_gen_str(g, names[i]);
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_array_close(g);
+    const char *params[] = {json_gen_finish(g, a, NULL)};
+    if (n == 0)
+        return 0;
+    PGresult *res = store_exec(s, kind == STORE_NODE_JOB ? &JOB_DATA : &DATASET_DATA, params, e);
+    if (res == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(res); row++) {
+        long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
+        if (ord >= 1 && (size_t)ord <= n)
+            json_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 1));
+    }
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* common/store_nodes.h - the `data` objects of lineage graph nodes (Marquez's JobData and DatasetData),
+ * fetched for a whole answer in one statement per node type (no per-node queries).
+ *
+ * The JSON is built in SQL with Marquez's key order and formats (ISO-8601 UTC timestamps with
+ * microseconds, nulls present). */
+#ifndef LINEAGED_STORE_NODES_H
+#define LINEAGED_STORE_NODES_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "err.h"
+#include "store.h"
+
+enum store_node_kind { STORE_NODE_JOB, STORE_NODE_DATASET };
+
+/* For each (namespace[i], name[i]) sets json_out[i] to the node's data object (arena text), or NULL
+ * when the database has no such job/dataset. Returns 0, or -1 with e set. */
+int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
+                    const char *const *names, size_t n, const char **json_out, struct err *e);
+
+#endif
