@@ -13,11 +13,6 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
     return api_get_lineage(r, out, e);
 }
 
-int api_get_run_lineage_upstream(struct req *r, struct reply *out, struct err *e)
-{
-    return api_get_lineage(r, out, e);
-}
-
 int api_get_impact(struct req *r, struct reply *out, struct err *e)
 {
     return api_get_lineage(r, out, e);

@@ -4,6 +4,7 @@
  * without a lookup table; missing keys simply have no row. */
 #include "store_nodes.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "json.h"
@@ -63,24 +64,77 @@ static const struct store_stmt DATASET_DATA = {
     " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
     1};
 
-int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
-                    const char *const *names, size_t n, const char **json_out, struct err *e)
+static const struct store_stmt FIELD_DATA = {
+    "nodes_field_data",
+    "SELECT k.ord, json_build_object('namespace', d.namespace, 'dataset', d.name, 'datasetVersion',"
+    " d.current_version, 'field', k.key->>2, 'fieldType', coalesce(f.type, ''),"
+    " 'transformationDescription', (SELECT c.transformation_description FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
+    " 'transformationType', (SELECT c.transformation_type FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
+    " 'inputFields', (SELECT coalesce(json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
+    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
+    "   c.transformation_description, 'transformationType', c.transformation_type)"
+    "   ORDER BY i.namespace, i.name, c.input_field), '[]') FROM column_lineage c"
+    "   JOIN datasets i ON i.id = c.input_dataset_id WHERE c.output_dataset_id = d.id"
+    "   AND c.output_field = k.key->>2))::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
+    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2",
+    1};
+
+static const struct store_stmt RUN_UPSTREAM = {
+    "nodes_run_upstream",
+    "WITH RECURSIVE up(run_uuid, depth) AS ("
+    "  SELECT uuid, 0 FROM runs WHERE uuid = $1::uuid"
+    "  UNION"
+    "  SELECT v.run_uuid, up.depth + 1 FROM up"
+    "  JOIN run_io io ON io.run_uuid = up.run_uuid AND io.io_type = 'INPUT'"
+    "  JOIN dataset_versions v ON v.version = io.dataset_version"
+    "  WHERE v.run_uuid IS NOT NULL AND up.depth < $2::int),"
+    " best AS (SELECT run_uuid, min(depth) AS depth FROM up GROUP BY run_uuid)"
+    " SELECT CASE WHEN (SELECT count(*) FROM best) = 0 THEN NULL ELSE json_build_object('runs',"
+    "  (SELECT coalesce(json_agg(x.run ORDER BY x.depth, x.job_name), '[]') FROM (SELECT b.depth, j.name AS job_name,"
+    "   json_build_object('job', json_build_object('namespace', j.namespace, 'name', j.name, 'version',"
+    "    r.job_version), 'run', json_build_object('id', r.uuid, 'start', " TS("r.started_at") ", 'end', "
+    TS("r.ended_at") ", 'status', r.state), 'inputs', (SELECT coalesce(json_agg(json_build_object("
+    "    'namespace', d.namespace, 'name', d.name, 'version', io.dataset_version, 'producedByRunId', v.run_uuid)"
+    "    ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d ON d.id = io.dataset_id"
+    "    LEFT JOIN dataset_versions v ON v.version = io.dataset_version"
+    "    WHERE io.run_uuid = r.uuid AND io.io_type = 'INPUT')) AS run"
+    "   FROM best b JOIN runs r ON r.uuid = b.run_uuid JOIN jobs j ON j.id = r.job_id) AS x))::text END",
+    2};
+
+/* [[a, b], ...] or [[a, b, c], ...] as a JSON parameter. */
+static const char *keys_param(struct arena *a, const char *const *one, const char *const *two,
+                              const char *const *three, size_t n)
 {
     yajl_gen g = json_gen_new();
 
     yajl_gen_array_open(g);
     for (size_t i = 0; i < n; i++) {
-        json_out[i] = NULL;
         yajl_gen_array_open(g);
-        json_gen_str(g, namespaces[i]);
-        json_gen_str(g, names[i]);
+        json_gen_str(g, one[i]);
+        json_gen_str(g, two[i]);
+        if (three != NULL)
+            json_gen_str(g, three[i]);
         yajl_gen_array_close(g);
     }
     yajl_gen_array_close(g);
-    const char *params[] = {json_gen_finish(g, a, NULL)};
+    return json_gen_finish(g, a, NULL);
+}
+
+/* Runs a keyed statement and stores each row's JSON at json_out[ordinal - 1]. */
+static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store_stmt *st, const char *keys,
+                            size_t n, const char **json_out, struct err *e)
+{
+    const char *params[] = {keys};
+
+    for (size_t i = 0; i < n; i++)
+        json_out[i] = NULL;
     if (n == 0)
         return 0;
-    PGresult *res = store_exec(s, kind == STORE_NODE_JOB ? &JOB_DATA : &DATASET_DATA, params, e);
+    PGresult *res = store_exec(s, st, params, e);
     if (res == NULL)
         return -1;
     for (int row = 0; row < PQntuples(res); row++) {
@@ -90,4 +144,32 @@ int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind,
     }
     PQclear(res);
     return 0;
+}
+
+int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
+                     const char *const *fields, size_t n, const char **json_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, e);
+}
+
+int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
+                       struct err *e)
+{
+    char d[24];
+    snprintf(d, sizeof d, "%ld", depth);
+    const char *params[] = {run_uuid, d};
+    PGresult *res = store_exec(s, &RUN_UPSTREAM, params, e);
+
+    if (res == NULL)
+        return -1;
+    *json_out = PQgetisnull(res, 0, 0) ? NULL : arena_strdup(a, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
+                    const char *const *names, size_t n, const char **json_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, kind == STORE_NODE_JOB ? &JOB_DATA : &DATASET_DATA,
+                            keys_param(a, namespaces, names, NULL, n), n, json_out, e);
 }

@@ -19,4 +19,15 @@ enum store_node_kind { STORE_NODE_JOB, STORE_NODE_DATASET };
 int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
                     const char *const *names, size_t n, const char **json_out, struct err *e);
 
+/* Marquez's ColumnLineageNodeData for each (namespace[i], dataset[i], field[i]); NULL if the dataset is
+ * unknown. Input-only fields get fieldType "" and no inputFields, as in Marquez. */
+int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
+                     const char *const *fields, size_t n, const char **json_out, struct err *e);
+
+/* Marquez's run-level upstream answer {"runs":[...]} for run_uuid: the runs that produced the exact
+ * dataset versions it read, recursively up to depth, ordered by depth then job name. *json_out is
+ * NULL when the run does not exist. Returns 0, or -1 with e set. */
+int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
+                       struct err *e);
+
 #endif
