@@ -137,7 +137,10 @@ def wait_healthy(proc, url):
 def stop(proc, name):
     """SIGTERM, wait; SIGKILL (same pid) only if it does not stop in time.
     Returns False if it had to be killed (its own children may then still run)."""
-    if proc is None or proc.poll() is not None:
+    if proc is None:
+        return True
+    if proc.poll() is not None:
+        say(f"{name} had already exited, with status {proc.returncode}")
         return True
     proc.send_signal(signal.SIGTERM)
     try:
