@@ -2,7 +2,8 @@
  * dataset_facets and dataset_versions.
  *
  * Invariants:
- *  1. Datasets are upserted in (namespace, name) order, deduplicated, before anything refers to them.
+ *  1. Datasets are upserted for a whole chunk at once, in (namespace, name) order, before anything
+ *     refers to them (see store_write.h for why the order matters).
  *  2. Attributes (description, lifecycle state, field types, facets) take the value of the latest
  *     eventTime; an older event arriving late only fills what is missing.
  *  3. A version becomes the dataset's current version when an output completes (or a streaming job
@@ -12,15 +13,19 @@
 
 #include "store_write.h"
 
+/* One row per dataset of the whole chunk: the latest event's attributes win, times widen. */
 static const struct store_stmt UPSERT_DATASETS = {
     "datasets_upsert",
     "INSERT INTO datasets AS d (namespace, name, physical_name, source_name, description, lifecycle_state,"
     " created_at, updated_at, seq)"
-    " SELECT DISTINCT ON (namespace, name) namespace, name, name, source, description, lifecycle,"
-    "  $2::timestamptz, $2::timestamptz, $3::bigint"
+    " SELECT namespace, name, name,"
+    "  coalesce((array_agg(source ORDER BY time DESC) FILTER (WHERE source <> 'default'))[1], 'default'),"
+    "  (array_agg(description ORDER BY time DESC) FILTER (WHERE description IS NOT NULL))[1],"
+    "  (array_agg(lifecycle ORDER BY time DESC) FILTER (WHERE lifecycle IS NOT NULL))[1],"
+    "  min(time), max(time), max(seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, source text, description text,"
-    "  lifecycle text)"
-    " ORDER BY namespace, name, description NULLS LAST"
+    "  lifecycle text, time timestamptz, seq bigint)"
+    " GROUP BY namespace, name ORDER BY namespace, name"
     " ON CONFLICT (namespace, name) DO UPDATE SET is_hidden = false,"
     "  created_at = least(d.created_at, EXCLUDED.created_at),"
     "  updated_at = greatest(d.updated_at, EXCLUDED.updated_at),"
@@ -30,8 +35,8 @@ static const struct store_stmt UPSERT_DATASETS = {
     "   THEN EXCLUDED.source_name ELSE d.source_name END,"
     "  lifecycle_state = CASE WHEN EXCLUDED.updated_at >= d.updated_at"
     "   THEN coalesce(EXCLUDED.lifecycle_state, d.lifecycle_state) ELSE d.lifecycle_state END,"
-    "  seq = EXCLUDED.seq",
-    3};
+    "  seq = greatest(d.seq, EXCLUDED.seq)",
+    1};
 
 static const struct store_stmt UPSERT_FIELDS = {
     "dataset_fields_upsert",
@@ -101,25 +106,43 @@ static void gen_id(yajl_gen g, const struct ol_dataset *ds)
     json_gen_str(g, ds->name);
 }
 
-static const char *datasets_param(const struct store_event_ctx *c)
+static const char *datasets_param(struct arena *a, const struct store_event_ctx *c, size_t n)
 {
     yajl_gen g = json_gen_new();
 
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < c->ev->n_datasets; i++) {
-        const struct ol_dataset *ds = &c->ev->datasets[i];
-        yajl_gen_map_open(g);
-        gen_id(g, ds);
-        json_gen_key(g, "source");
-        json_gen_str(g, ds->source_name);
-        json_gen_key(g, "description");
-        json_gen_str(g, ds->description);
-        json_gen_key(g, "lifecycle");
-        json_gen_str(g, ds->lifecycle_state);
-        yajl_gen_map_close(g);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            const struct ol_dataset *ds = &c[k].ev->datasets[i];
+            yajl_gen_map_open(g);
+            gen_id(g, ds);
+            json_gen_key(g, "source");
+            json_gen_str(g, ds->source_name);
+            json_gen_key(g, "description");
+            json_gen_str(g, ds->description);
+            json_gen_key(g, "lifecycle");
+            json_gen_str(g, ds->lifecycle_state);
+            json_gen_key(g, "time");
+            json_gen_str(g, c[k].time);
+            json_gen_key(g, "seq");
+            json_gen_str(g, c[k].seq);
+            yajl_gen_map_close(g);
+        }
     }
     yajl_gen_array_close(g);
-    return json_gen_finish(g, c->a, NULL);
+    return json_gen_finish(g, a, NULL);
+}
+
+int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    size_t total = 0;
+
+    for (size_t k = 0; k < n; k++)
+        total += c[k].ev->n_datasets;
+    if (total == 0)
+        return 0;
+    const char *params[] = {datasets_param(a, c, n)};
+    return store_exec_command(s, &UPSERT_DATASETS, params, e);
 }
 
 static void gen_fields(yajl_gen g, const struct ol_dataset *ds)
@@ -233,7 +256,7 @@ static int run3(struct store *s, const struct store_stmt *st, const char *json, 
     return 0;
 }
 
-int store_write_datasets(struct store *s, const struct store_event_ctx *c, struct err *e)
+int store_write_dataset_details(struct store *s, const struct store_event_ctx *c, struct err *e)
 {
     size_t fields = 0, symlinks = 0, facets = 0;
     const struct ol_event *ev = c->ev;
@@ -245,8 +268,6 @@ int store_write_datasets(struct store *s, const struct store_event_ctx *c, struc
         symlinks += ev->datasets[i].n_symlinks;
         facets += ev->datasets[i].n_facets;
     }
-    if (run3(s, &UPSERT_DATASETS, datasets_param(c), c, e) != 0)
-        return -1;
     if (fields > 0 && run3(s, &UPSERT_FIELDS, rows_param(c, gen_fields), c, e) != 0)
         return -1;
     if (symlinks > 0 && run3(s, &INSERT_SYMLINKS, rows_param(c, gen_symlinks), c, e) != 0)

@@ -4,9 +4,9 @@
  * Invariants:
  *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
  *     then nothing else is written for it (a retried POST changes nothing).
- *  2. Tables are always touched in the same order (namespaces, sources, datasets, jobs, runs, edges,
- *     facets) and multi-row upserts are sorted by key, so concurrent events cannot deadlock on each
- *     other's rows; a deadlock that still happens is retried as a whole transaction.
+ *  2. Shared rows are locked in one global order: every dataset and job of the whole chunk is upserted
+ *     first, one sorted statement each (store_write.h); each event's own rows come after and are
+ *     guarded by those locks. A deadlock that still happens is retried as a whole transaction.
  *  3. The caller acknowledges only after this returns 0 (COMMIT succeeded). */
 #include "store_int.h"
 
@@ -102,73 +102,86 @@ static int insert_event(struct store *s, struct arena *a, const struct ol_event 
     return 0;
 }
 
-static int write_namespaces_and_sources(struct store *s, const struct store_event_ctx *c, struct err *e)
+/* Namespaces and sources of every new event of the chunk, one statement each. */
+static int write_namespaces_and_sources(struct store *s, struct arena *a, const struct store_event_ctx *c,
+                                        size_t n, struct err *e)
+{
+    size_t n_sources = 0;
+    yajl_gen names = json_gen_new(), sources = json_gen_new();
+
+    yajl_gen_array_open(names);
+    yajl_gen_array_open(sources);
+    for (size_t k = 0; k < n; k++) {
+        const struct ol_event *ev = c[k].ev;
+        if (ev->job_namespace)
+            json_gen_str(names, ev->job_namespace);
+        if (ev->has_parent)
+            json_gen_str(names, ev->parent_job_namespace);
+        for (size_t i = 0; i < ev->n_datasets; i++, n_sources++) {
+            json_gen_str(names, ev->datasets[i].namespace);
+            yajl_gen_map_open(sources);
+            json_gen_key(sources, "name");
+            json_gen_str(sources, ev->datasets[i].source_name);
+            json_gen_key(sources, "uri");
+            json_gen_str(sources, ev->datasets[i].source_uri);
+            yajl_gen_map_close(sources);
+        }
+    }
+    yajl_gen_array_close(names);
+    yajl_gen_array_close(sources);
+    const char *p1[] = {json_gen_finish(names, a, NULL), c[0].time};
+    const char *p2[] = {json_gen_finish(sources, a, NULL), c[0].time};
+    if (store_exec_command(s, &UPSERT_NAMESPACES, p1, e) != 0)
+        return -1;
+    return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;
+}
+
+/* One new event's own rows, after the chunk-level upserts. */
+static int write_event_rows(struct store *s, const struct store_event_ctx *c, struct err *e)
 {
     const struct ol_event *ev = c->ev;
-    yajl_gen g = json_gen_new();
 
-    yajl_gen_array_open(g);
-    if (ev->job_namespace)
-        json_gen_str(g, ev->job_namespace);
-    if (ev->has_parent)
-        json_gen_str(g, ev->parent_job_namespace);
-    for (size_t i = 0; i < ev->n_datasets; i++)
-        json_gen_str(g, ev->datasets[i].namespace);
-    yajl_gen_array_close(g);
-    const char *names = json_gen_finish(g, c->a, NULL);
-
-    g = json_gen_new();
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < ev->n_datasets; i++) {
-        yajl_gen_map_open(g);
-        json_gen_key(g, "name");
-        json_gen_str(g, ev->datasets[i].source_name);
-        json_gen_key(g, "uri");
-        json_gen_str(g, ev->datasets[i].source_uri);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
-    const char *sources = json_gen_finish(g, c->a, NULL);
-
-    const char *p1[] = {names, c->time};
-    PGresult *res = store_exec(s, &UPSERT_NAMESPACES, p1, e);
-    if (res == NULL)
+    if (store_write_dataset_details(s, c, e) != 0)
         return -1;
-    PQclear(res);
-    if (ev->n_datasets == 0)
+    if (ev->kind == OL_DATASET_EVENT)
         return 0;
-    const char *p2[] = {sources, c->time};
-    res = store_exec(s, &UPSERT_SOURCES, p2, e);
-    if (res == NULL)
+    if (store_write_job_facets(s, c, e) != 0)
         return -1;
-    PQclear(res);
+    if (ev->kind == OL_RUN_EVENT && store_write_run(s, c, c->job_id, e) != 0)
+        return -1;
+    if (store_write_lineage(s, c, c->job_id, e) != 0)
+        return -1;
+    if (ev->kind == OL_RUN_EVENT && store_write_job_version(s, c, c->job_id, e) != 0)
+        return -1;
     return 0;
 }
 
-/* Writes one event's rows. */
-static int write_one(struct store *s, struct arena *a, const struct ol_event *ev, enum store_outcome *outcome,
-                     struct err *e)
+/* Log rows first (deciding which events are new), then the chunk-level upserts in lock order, then
+ * each new event's rows. */
+static int write_chunk(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
+                       enum store_outcome *outcomes, struct err *e)
 {
-    struct store_event_ctx c = {.a = a, .ev = ev, .time = store_time_text(a, ev->event_time)};
-    const char *job_id = NULL;
+    struct store_event_ctx *c = arena_zalloc(a, (n + 1) * sizeof *c);
+    size_t m = 0;
 
-    if (insert_event(s, a, ev, c.time, &c.seq, e) != 0)
-        return -1;
-    if (c.seq[0] == '\0') {
-        *outcome = STORE_DUPLICATE;
-        return 0;
+    for (size_t i = 0; i < n; i++) {
+        struct store_event_ctx *ctx = &c[m];
+        ctx->a = a;
+        ctx->ev = &events[i];
+        ctx->time = store_time_text(a, events[i].event_time);
+        if (insert_event(s, a, &events[i], ctx->time, &ctx->seq, e) != 0)
+            return -1;
+        outcomes[i] = ctx->seq[0] ? STORE_WRITTEN : STORE_DUPLICATE;
+        m += ctx->seq[0] != '\0';
     }
-    *outcome = STORE_WRITTEN;
-    if (write_namespaces_and_sources(s, &c, e) != 0 || store_write_datasets(s, &c, e) != 0)
+    if (m == 0)
+        return 0;
+    if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
+        store_upsert_jobs(s, a, c, m, e) != 0)
         return -1;
-    if (ev->kind != OL_DATASET_EVENT && store_write_job(s, &c, &job_id, e) != 0)
-        return -1;
-    if (ev->kind == OL_RUN_EVENT && store_write_run(s, &c, job_id, e) != 0)
-        return -1;
-    if (ev->kind != OL_DATASET_EVENT && store_write_lineage(s, &c, job_id, e) != 0)
-        return -1;
-    if (ev->kind == OL_RUN_EVENT && store_write_job_version(s, &c, job_id, e) != 0)
-        return -1;
+    for (size_t k = 0; k < m; k++)
+        if (write_event_rows(s, &c[k], e) != 0)
+            return -1;
     return 0;
 }
 
@@ -179,17 +192,12 @@ static int write_all(struct store *s, struct arena *a, const struct ol_event *ev
 
     if (store_command(s, "BEGIN", e) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (write_one(s, a, &events[i], &outcomes[i], e) != 0)
-            goto fail;
+    if (write_chunk(s, a, events, n, outcomes, e) != 0 || store_command(s, "COMMIT", e) != 0) {
+        /* The original error is what matters; a failed ROLLBACK only means the connection is gone. */
+        store_command(s, "ROLLBACK", &ignored);
+        return -1;
     }
-    if (store_command(s, "COMMIT", e) != 0)
-        goto fail;
     return 0;
-fail:
-    /* The original error is what matters; a failed ROLLBACK only means the connection is gone. */
-    store_command(s, "ROLLBACK", &ignored);
-    return -1;
 }
 
 int store_write_events(struct store *s, struct arena *a, const struct ol_event *events, size_t n,

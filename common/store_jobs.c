@@ -1,25 +1,49 @@
 /* common/store_jobs.c - every statement on jobs and job_facets.
  *
  * Invariants:
- *  1. A child job (parent facet) points at its parent job, which is created first if unknown.
+ *  1. Jobs are upserted for a whole chunk at once, parents first, each statement in (namespace, name)
+ *     order (see store_write.h for why the order matters); a child job points at its parent job.
  *  2. Attributes take the value of the latest eventTime; any event un-hides a soft-deleted job.
  *  3. Job facets are replaced per key by a later eventTime; {"_deleted": true} stores a NULL tombstone. */
+#include <string.h>
+
 #include "store_write.h"
 
-static const struct store_stmt INSERT_PARENT_JOB = {
-    "jobs_insert_parent",
+static const struct store_stmt INSERT_PARENT_JOBS = {
+    "jobs_insert_parents",
     "INSERT INTO jobs (namespace, name, simple_name, created_at, updated_at, seq)"
-    " VALUES ($1, $2, $2, $3::timestamptz, $3::timestamptz, $4::bigint) ON CONFLICT (namespace, name) DO NOTHING",
-    4};
+    " SELECT namespace, name, name, min(time), min(time), max(seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, time timestamptz, seq bigint)"
+    " GROUP BY namespace, name ORDER BY namespace, name"
+    " ON CONFLICT (namespace, name) DO NOTHING",
+    1};
 
-static const struct store_stmt UPSERT_JOB = {
+/* One row per job of the chunk: the latest event's attributes win, times widen. */
+static const struct store_stmt UPSERT_JOBS = {
     "jobs_upsert",
     "INSERT INTO jobs AS j (namespace, name, simple_name, parent_job_id, type, description, location,"
     " latest_run_uuid, latest_run_time, created_at, updated_at, seq)"
-    " VALUES ($1, $2, $3, (SELECT id FROM jobs WHERE namespace = $4 AND name = $5), $6, $7, $8, $9::uuid,"
-    "  CASE WHEN $9 IS NOT NULL THEN $10::timestamptz END, $10::timestamptz, $10::timestamptz, $11::bigint)"
+    " SELECT x.namespace, x.name, x.simple, (SELECT id FROM jobs p WHERE p.namespace = x.parent_namespace"
+    "  AND p.name = x.parent_name), x.type, x.description, x.location, x.run_uuid, x.run_time, x.created,"
+    "  x.updated, x.seq"
+    " FROM (SELECT namespace, name, (array_agg(simple ORDER BY time DESC))[1] AS simple,"
+    "   (array_agg(parent_namespace ORDER BY time DESC) FILTER (WHERE parent_name IS NOT NULL))[1]"
+    "    AS parent_namespace,"
+    "   (array_agg(parent_name ORDER BY time DESC) FILTER (WHERE parent_name IS NOT NULL))[1] AS parent_name,"
+    "   (array_agg(type ORDER BY time DESC))[1] AS type,"
+    "   (array_agg(description ORDER BY time DESC) FILTER (WHERE description IS NOT NULL))[1] AS description,"
+    "   (array_agg(location ORDER BY time DESC) FILTER (WHERE location IS NOT NULL))[1] AS location,"
+    "   (array_agg(run_uuid ORDER BY time DESC) FILTER (WHERE run_uuid IS NOT NULL))[1] AS run_uuid,"
+    "   max(time) FILTER (WHERE run_uuid IS NOT NULL) AS run_time,"
+    "   min(time) AS created, max(time) AS updated, max(seq) AS seq"
+    "  FROM jsonb_to_recordset($1::jsonb) AS r(namespace text, name text, simple text, parent_namespace text,"
+    "   parent_name text, type text, description text, location text, run_uuid uuid, time timestamptz,"
+    "   seq bigint)"
+    "  GROUP BY namespace, name) AS x"
+    " ORDER BY x.namespace, x.name"
     " ON CONFLICT (namespace, name) DO UPDATE SET is_hidden = false,"
     "  parent_job_id = coalesce(EXCLUDED.parent_job_id, j.parent_job_id),"
+    "  simple_name = CASE WHEN EXCLUDED.parent_job_id IS NOT NULL THEN EXCLUDED.simple_name ELSE j.simple_name END,"
     "  type = CASE WHEN EXCLUDED.updated_at >= j.updated_at THEN EXCLUDED.type ELSE j.type END,"
     "  description = CASE WHEN EXCLUDED.updated_at >= j.updated_at"
     "   THEN coalesce(EXCLUDED.description, j.description) ELSE coalesce(j.description, EXCLUDED.description) END,"
@@ -29,9 +53,9 @@ static const struct store_stmt UPSERT_JOB = {
     "   OR EXCLUDED.latest_run_time >= j.latest_run_time) THEN EXCLUDED.latest_run_uuid ELSE j.latest_run_uuid END,"
     "  latest_run_time = greatest(j.latest_run_time, EXCLUDED.latest_run_time),"
     "  created_at = least(j.created_at, EXCLUDED.created_at),"
-    "  updated_at = greatest(j.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq"
-    " RETURNING id",
-    11};
+    "  updated_at = greatest(j.updated_at, EXCLUDED.updated_at), seq = greatest(j.seq, EXCLUDED.seq)"
+    " RETURNING id, namespace, name",
+    1};
 
 static const struct store_stmt UPSERT_FACETS = {
     "job_facets_upsert",
@@ -43,39 +67,114 @@ static const struct store_stmt UPSERT_FACETS = {
     " WHERE f.event_time <= EXCLUDED.event_time",
     4};
 
-int store_write_job(struct store *s, const struct store_event_ctx *c, const char **job_id_out, struct err *e)
+static bool has_parent_job(const struct ol_event *ev)
+{
+    return ev->has_parent && !ev->parent_job_self;
+}
+
+static void gen_time_seq(yajl_gen g, const struct store_event_ctx *c)
+{
+    json_gen_key(g, "time");
+    json_gen_str(g, c->time);
+    json_gen_key(g, "seq");
+    json_gen_str(g, c->seq);
+}
+
+static const char *parents_param(struct arena *a, const struct store_event_ctx *c, size_t n, size_t *count)
+{
+    yajl_gen g = json_gen_new();
+
+    *count = 0;
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].ev->kind == OL_DATASET_EVENT || !has_parent_job(c[k].ev))
+            continue;
+        yajl_gen_map_open(g);
+        json_gen_key(g, "namespace");
+        json_gen_str(g, c[k].ev->parent_job_namespace);
+        json_gen_key(g, "name");
+        json_gen_str(g, c[k].ev->parent_job_name);
+        gen_time_seq(g, &c[k]);
+        yajl_gen_map_close(g);
+        (*count)++;
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+static void gen_job(yajl_gen g, const struct store_event_ctx *c)
 {
     const struct ol_event *ev = c->ev;
-    PGresult *res;
+    bool parent = has_parent_job(ev);
 
-    bool parent_job = ev->has_parent && !ev->parent_job_self;
+    yajl_gen_map_open(g);
+    json_gen_key(g, "namespace");
+    json_gen_str(g, ev->job_namespace);
+    json_gen_key(g, "name");
+    json_gen_str(g, ev->job_name);
+    json_gen_key(g, "simple");
+    json_gen_str(g, ev->job_simple_name);
+    json_gen_key(g, "parent_namespace");
+    json_gen_str(g, parent ? ev->parent_job_namespace : NULL);
+    json_gen_key(g, "parent_name");
+    json_gen_str(g, parent ? ev->parent_job_name : NULL);
+    json_gen_key(g, "type");
+    json_gen_str(g, ev->job_type);
+    json_gen_key(g, "description");
+    json_gen_str(g, ev->job_description);
+    json_gen_key(g, "location");
+    json_gen_str(g, ev->job_location);
+    json_gen_key(g, "run_uuid");
+    json_gen_str(g, ev->run_uuid[0] ? ev->run_uuid : NULL);
+    gen_time_seq(g, c);
+    yajl_gen_map_close(g);
+}
 
-    if (parent_job) {
-        const char *p[] = {ev->parent_job_namespace, ev->parent_job_name, c->time, c->seq};
-        if ((res = store_exec(s, &INSERT_PARENT_JOB, p, e)) == NULL)
-            return -1;
-        PQclear(res);
+int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    size_t parents, jobs = 0;
+    const char *pp[] = {parents_param(a, c, n, &parents)};
+
+    if (parents > 0 && store_exec_command(s, &INSERT_PARENT_JOBS, pp, e) != 0)
+        return -1;
+    yajl_gen g = json_gen_new();
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        c[k].job_id = NULL;
+        if (c[k].ev->kind != OL_DATASET_EVENT) {
+            gen_job(g, &c[k]);
+            jobs++;
+        }
     }
-    const char *params[] = {ev->job_namespace,
-                            ev->job_name,
-                            ev->job_simple_name,
-                            parent_job ? ev->parent_job_namespace : NULL,
-                            parent_job ? ev->parent_job_name : NULL,
-                            ev->job_type,
-                            ev->job_description,
-                            ev->job_location,
-                            ev->run_uuid[0] ? ev->run_uuid : NULL,
-                            c->time,
-                            c->seq};
-    if ((res = store_exec(s, &UPSERT_JOB, params, e)) == NULL)
-        return -1;
-    *job_id_out = arena_strdup(c->a, PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (ev->n_job_facets == 0)
+    yajl_gen_array_close(g);
+    const char *params[] = {json_gen_finish(g, a, NULL)};
+    if (jobs == 0)
         return 0;
-    const char *fp[] = {*job_id_out, store_facets_param(c->a, ev->job_facets, ev->n_job_facets), c->time, c->seq};
-    if ((res = store_exec(s, &UPSERT_FACETS, fp, e)) == NULL)
+    PGresult *res = store_exec(s, &UPSERT_JOBS, params, e);
+    if (res == NULL)
         return -1;
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *ns = PQgetvalue(res, row, 1), *name = PQgetvalue(res, row, 2);
+        const char *id = NULL;
+        for (size_t k = 0; k < n; k++) {
+            const struct ol_event *ev = c[k].ev;
+            if (ev->kind == OL_DATASET_EVENT || strcmp(ev->job_namespace, ns) != 0 || strcmp(ev->job_name, name) != 0)
+                continue;
+            if (id == NULL)
+                id = arena_strdup(a, PQgetvalue(res, row, 0));
+            c[k].job_id = id;
+        }
+    }
     PQclear(res);
     return 0;
+}
+
+int store_write_job_facets(struct store *s, const struct store_event_ctx *c, struct err *e)
+{
+    const struct ol_event *ev = c->ev;
+
+    if (ev->n_job_facets == 0)
+        return 0;
+    const char *fp[] = {c->job_id, store_facets_param(c->a, ev->job_facets, ev->n_job_facets), c->time, c->seq};
+    return store_exec_command(s, &UPSERT_FACETS, fp, e);
 }

@@ -11,12 +11,14 @@
 #include "event.h"
 #include "json.h"
 
-/* What every statement of one event needs: its log sequence number and time, as text. */
+/* What every statement of one event needs: its log sequence number and time, as text, and the id of
+ * its job once store_upsert_jobs has run. */
 struct store_event_ctx {
     struct arena *a;
     const struct ol_event *ev;
-    const char *seq;   /* events.seq of this event */
-    const char *time;  /* eventTime, ISO-8601 UTC */
+    const char *seq;    /* events.seq of this event */
+    const char *time;   /* eventTime, ISO-8601 UTC */
+    const char *job_id; /* jobs.id, or NULL for DatasetEvents */
 };
 
 /* Writes the members "facet": name and "value": <facet JSON, or null when deleted> into an open map. */

@@ -6,11 +6,24 @@
 #include "store_int.h"
 #include "store_params.h"
 
-/* datasets, their fields, symlinks, facets and versions (common/store_datasets.c). */
-int store_write_datasets(struct store *s, const struct store_event_ctx *c, struct err *e);
+/* Chunk-level steps, run first for all new events of a transaction, each as one statement sorted by
+ * key: the row locks of a transaction are then taken in one global order (datasets, then jobs, by
+ * name), so concurrent transactions cannot deadlock on them, and every later per-event statement
+ * only touches rows guarded by those locks. */
 
-/* the job (and its parent job) and its facets; *job_id_out gets the job's id as text (store_jobs.c). */
-int store_write_job(struct store *s, const struct store_event_ctx *c, const char **job_id_out, struct err *e);
+/* every dataset of the chunk's events (common/store_datasets.c). */
+int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+
+/* every job and parent job of the chunk's events; sets each ctx's job_id (common/store_jobs.c). */
+int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+
+/* Per-event steps. */
+
+/* the event's dataset fields, symlinks, facets and versions (common/store_datasets.c). */
+int store_write_dataset_details(struct store *s, const struct store_event_ctx *c, struct err *e);
+
+/* the job's facets (common/store_jobs.c). */
+int store_write_job_facets(struct store *s, const struct store_event_ctx *c, struct err *e);
 
 /* the run, its parent run, state history and facets (common/store_runs.c). */
 int store_write_run(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e);
