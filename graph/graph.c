@@ -1,0 +1,489 @@
+/* graph/graph.c - nodes, interned names, aliases, locking and accessors of the in-memory lineage graph.
+ *
+ * The storage layout is described in graph_int.h; edge lists are kept by edges.c. Names are interned
+ * in open-addressing tables of 32-bit slots: strtab holds the one copy of each namespace and field
+ * name, nodetab maps (type, namespace offset or dataset id, name) to a node id or an alias.
+ *
+ * Invariants: graph.h 1 and graph_int.h 4-5; graph_check() verifies all of them.
+ * Ownership: the graph owns every array; strings passed in are copied. Out of memory aborts
+ * (arena_alloc's contract; graph/ prints nothing).
+ * Threads: nothing here locks except graph_lock_*, which callers use as graph.h says. */
+#include "graph.h"
+#include "graph_int.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    GRAPH_TABLE_MIN = 1024,      /* initial slots of strtab and nodetab */
+    GRAPH_BIG_ARRAY = 1 << 20,   /* bytes from which arrays grow by 1/8 instead of 1/2 */
+};
+
+static const uint32_t GRAPH_MAX_STR = UINT32_MAX; /* string offsets are 32-bit */
+
+/* ---- allocation and hashing ---- */
+
+void *graph_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        abort(); /* out of memory: see the header comment */
+    return q;
+}
+
+/* How far an array of cap elements of `size` bytes grows: by half while small, by an eighth once
+ * large (glibc moves large blocks with mremap, so small steps do not copy; slack stays <= 12.5%). */
+static size_t grown(size_t cap, size_t size)
+{
+    return cap * size < GRAPH_BIG_ARRAY ? cap + cap / 2 : cap + cap / 8;
+}
+
+/* p resized so that it holds `need` elements of `size` bytes. */
+void *graph_reserve(void *p, size_t *cap, size_t need, size_t size)
+{
+    size_t n = grown(*cap, size);
+
+    if (need <= *cap)
+        return p;
+    if (n < need)
+        n = need;
+    if (n < 16)
+        n = 16;
+    *cap = n;
+    return graph_xrealloc(p, n * size);
+}
+
+uint64_t graph_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t key_hash(unsigned type, uint32_t a, const char *name)
+{
+    return graph_mix64(hash_str(name) ^ ((uint64_t)type << 60) ^ ((uint64_t)a * 0x9e3779b97f4a7c15ULL));
+}
+
+uint32_t *graph_table_slots(uint32_t n)
+{
+    uint32_t *s = graph_xrealloc(NULL, (size_t)n * sizeof *s);
+
+    memset(s, 0xff, (size_t)n * sizeof *s); /* GRAPH_EMPTY */
+    return s;
+}
+
+typedef uint64_t slot_hash_fn(const struct graph *g, uint32_t v);
+
+/* Doubles t when it is more than 3/4 full, re-placing every value by hash(g, value). */
+static void table_maybe_grow(const struct graph *g, struct graph_table *t, slot_hash_fn *hash)
+{
+    uint32_t n = (t->mask + 1) * 2;
+    uint32_t *s;
+
+    if ((uint64_t)t->count * 4 <= (uint64_t)(t->mask + 1) * 3)
+        return;
+    s = graph_table_slots(n);
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        uint32_t v = t->slots[i], j;
+        if (v == GRAPH_EMPTY)
+            continue;
+        for (j = (uint32_t)hash(g, v) & (n - 1); s[j] != GRAPH_EMPTY; j = (j + 1) & (n - 1))
+            ;
+        s[j] = v;
+    }
+    free(t->slots);
+    t->slots = s;
+    t->mask = n - 1;
+}
+
+/* ---- strings ---- */
+
+/* Appends s to the pool; its offset in *off. -1 with e set past 4 GiB of strings. */
+static int str_add(struct graph *g, const char *s, uint32_t *off, struct err *e)
+{
+    size_t n = strlen(s) + 1;
+
+    if (g->str_len + n > GRAPH_MAX_STR)
+        return err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many names");
+    g->str = graph_reserve(g->str, &g->str_cap, g->str_len + n, 1);
+    memcpy(g->str + g->str_len, s, n);
+    *off = (uint32_t)g->str_len;
+    g->str_len += n;
+    return 0;
+}
+
+static uint64_t strtab_hash(const struct graph *g, uint32_t off)
+{
+    return graph_mix64(hash_str(g->str + off));
+}
+
+static uint32_t strtab_probe(const struct graph *g, const char *s)
+{
+    const struct graph_table *t = &g->strtab;
+    uint32_t i = (uint32_t)graph_mix64(hash_str(s)) & t->mask;
+
+    while (t->slots[i] != GRAPH_EMPTY && strcmp(g->str + t->slots[i], s) != 0)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+/* The offset of the one stored copy of s (a namespace or field name), added if missing. */
+static int strtab_intern(struct graph *g, const char *s, uint32_t *off, struct err *e)
+{
+    uint32_t i = strtab_probe(g, s);
+
+    if (g->strtab.slots[i] != GRAPH_EMPTY) {
+        *off = g->strtab.slots[i];
+        return 0;
+    }
+    if (str_add(g, s, off, e) < 0)
+        return -1;
+    g->strtab.slots[i] = *off;
+    g->strtab.count++;
+    table_maybe_grow(g, &g->strtab, strtab_hash);
+    return 0;
+}
+
+static bool strtab_find(const struct graph *g, const char *s, uint32_t *off)
+{
+    uint32_t i = strtab_probe(g, s);
+
+    *off = g->strtab.slots[i];
+    return *off != GRAPH_EMPTY;
+}
+
+/* ---- node keys ---- */
+
+static uint64_t nodetab_hash(const struct graph *g, uint32_t v)
+{
+    if (v & GRAPH_ALIAS_BIT) {
+        const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
+        return key_hash(GRAPH_DATASET, al->ns_off, g->str + al->name_off);
+    }
+    return key_hash(g->types[v], g->names[v].a, g->str + g->names[v].b);
+}
+
+static bool slot_matches(const struct graph *g, uint32_t v, unsigned type, uint32_t a, const char *name)
+{
+    if (v & GRAPH_ALIAS_BIT) {
+        const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
+        return type == GRAPH_DATASET && al->ns_off == a && strcmp(g->str + al->name_off, name) == 0;
+    }
+    return g->types[v] == type && g->names[v].a == a && strcmp(g->str + g->names[v].b, name) == 0;
+}
+
+uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name)
+{
+    const struct graph_table *t = &g->nodetab;
+    uint32_t i = (uint32_t)key_hash(type, a, name) & t->mask;
+
+    while (t->slots[i] != GRAPH_EMPTY && !slot_matches(g, t->slots[i], type, a, name))
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+static uint32_t slot_node(const struct graph *g, uint32_t v)
+{
+    return (v & GRAPH_ALIAS_BIT) ? g->aliases[v & ~GRAPH_ALIAS_BIT].node : v;
+}
+
+static uint32_t node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
+{
+    uint32_t id = (uint32_t)g->node_count;
+
+    if (g->node_count == g->node_cap) {
+        size_t cap = g->node_cap < 16 ? 16 : grown(g->node_cap, sizeof(struct graph_names));
+        g->types = graph_xrealloc(g->types, cap * sizeof *g->types);
+        g->names = graph_xrealloc(g->names, cap * sizeof *g->names);
+        g->adj[GRAPH_OUT] = graph_xrealloc(g->adj[GRAPH_OUT], cap * sizeof *g->adj[GRAPH_OUT]);
+        g->adj[GRAPH_IN] = graph_xrealloc(g->adj[GRAPH_IN], cap * sizeof *g->adj[GRAPH_IN]);
+        g->node_cap = cap;
+    }
+    g->types[id] = (uint8_t)type;
+    g->names[id] = (struct graph_names){a, b};
+    g->adj[GRAPH_OUT][id] = (struct graph_adj){0, 0};
+    g->adj[GRAPH_IN][id] = (struct graph_adj){0, 0};
+    g->node_count++;
+    return id;
+}
+
+/* The node for key (type, a, name), created if missing. A new node's b is field_off if that is not
+ * GRAPH_EMPTY, else a fresh copy of name. */
+static uint32_t intern_key(struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t field_off,
+                           struct err *e)
+{
+    uint32_t i = graph_key_slot(g, type, a, name), b = field_off, id;
+
+    if (g->nodetab.slots[i] != GRAPH_EMPTY)
+        return slot_node(g, g->nodetab.slots[i]);
+    if (g->node_count >= GRAPH_MAX_NODES) {
+        err_set(e, ERR_TOO_LARGE, NULL, "the graph is full (%u nodes)", (unsigned)GRAPH_MAX_NODES);
+        return GRAPH_NO_NODE;
+    }
+    if (b == GRAPH_EMPTY && str_add(g, name, &b, e) < 0)
+        return GRAPH_NO_NODE;
+    id = node_add(g, type, a, b);
+    g->nodetab.slots[i] = id;
+    g->nodetab.count++;
+    table_maybe_grow(g, &g->nodetab, nodetab_hash);
+    return id;
+}
+
+/* ---- life cycle and locking ---- */
+
+struct graph *graph_new(void)
+{
+    struct graph *g = calloc(1, sizeof *g);
+    pthread_rwlockattr_t attr;
+    uint32_t off;
+    struct err e;
+
+    if (g == NULL)
+        return NULL;
+    if (pthread_rwlockattr_init(&attr) != 0) {
+        free(g);
+        return NULL;
+    }
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    if (pthread_rwlock_init(&g->lock, &attr) != 0) {
+        pthread_rwlockattr_destroy(&attr);
+        free(g);
+        return NULL;
+    }
+    pthread_rwlockattr_destroy(&attr);
+    for (int d = 0; d < 2; d++) {
+        memset(g->pool[d].free_head, 0xff, sizeof g->pool[d].free_head);
+        g->big[d].t = graph_xrealloc(NULL, sizeof *g->big[d].t);
+        g->big[d].t[0] = (struct graph_index){GRAPH_EMPTY, 0, NULL};
+        g->big[d].mask = 0;
+    }
+    g->strtab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
+    g->nodetab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
+    if (str_add(g, "", &off, &e) < 0) /* offset 0: the empty string; cannot fail on an empty pool */
+        abort();
+    return g;
+}
+
+void graph_free(struct graph *g)
+{
+    if (g == NULL)
+        return;
+    for (int d = 0; d < 2; d++) {
+        for (uint32_t i = 0; i <= g->big[d].mask; i++)
+            free(g->big[d].t[i].slots);
+        free(g->big[d].t);
+        free(g->pool[d].e);
+        free(g->adj[d]);
+    }
+    free(g->aliases);
+    free(g->nodetab.slots);
+    free(g->strtab.slots);
+    free(g->str);
+    free(g->names);
+    free(g->types);
+    pthread_rwlock_destroy(&g->lock);
+    free(g);
+}
+
+void graph_lock_read(struct graph *g)
+{
+    if (pthread_rwlock_rdlock(&g->lock) != 0)
+        abort(); /* only on deadlock or too many readers: a bug, not an input */
+}
+
+void graph_lock_write(struct graph *g)
+{
+    if (pthread_rwlock_wrlock(&g->lock) != 0)
+        abort();
+}
+
+void graph_unlock(struct graph *g)
+{
+    if (pthread_rwlock_unlock(&g->lock) != 0)
+        abort();
+}
+
+/* ---- names ---- */
+
+static bool named_type(enum graph_node_type type)
+{
+    return type == GRAPH_DATASET || type == GRAPH_JOB || type == GRAPH_RUN;
+}
+
+uint32_t graph_intern(struct graph *g, enum graph_node_type type, const char *ns, const char *name,
+                      struct err *e)
+{
+    uint32_t ns_off;
+
+    if (!named_type(type)) {
+        err_set(e, ERR_INVALID, "type", "node type %d is not interned by name", (int)type);
+        return GRAPH_NO_NODE;
+    }
+    if (ns == NULL || name == NULL) {
+        err_set(e, ERR_BAD_INPUT, ns == NULL ? "namespace" : "name", "missing name");
+        return GRAPH_NO_NODE;
+    }
+    if (strtab_intern(g, ns, &ns_off, e) < 0)
+        return GRAPH_NO_NODE;
+    return intern_key(g, type, ns_off, name, GRAPH_EMPTY, e);
+}
+
+static bool is_dataset(const struct graph *g, uint32_t id)
+{
+    return id < g->node_count && g->types[id] == GRAPH_DATASET;
+}
+
+uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struct err *e)
+{
+    size_t before = g->node_count;
+    uint32_t off, id;
+
+    if (!is_dataset(g, dataset)) {
+        err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);
+        return GRAPH_NO_NODE;
+    }
+    if (field == NULL) {
+        err_set(e, ERR_BAD_INPUT, "field", "missing field name");
+        return GRAPH_NO_NODE;
+    }
+    if (!graph_pool_has_room(g, GRAPH_IN, dataset) || g->pool[GRAPH_OUT].used + 1 > UINT32_MAX) {
+        err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many edges");
+        return GRAPH_NO_NODE; /* checked first, so a new field always gets its FIELD_OF edge */
+    }
+    if (strtab_intern(g, field, &off, e) < 0)
+        return GRAPH_NO_NODE;
+    id = intern_key(g, GRAPH_FIELD, dataset, field, off, e);
+    if (id != GRAPH_NO_NODE && g->node_count > before &&
+        graph_add_edge(g, id, dataset, GRAPH_EDGE_FIELD_OF, 0, 0, GRAPH_NO_NODE, e) < 0)
+        abort(); /* cannot happen: both ids are valid and there is room (checked above) */
+    return id;
+}
+
+bool graph_find(const struct graph *g, enum graph_node_type type, const char *ns, const char *name, uint32_t *id)
+{
+    uint32_t ns_off, i;
+
+    if (!named_type(type) || ns == NULL || name == NULL || !strtab_find(g, ns, &ns_off))
+        return false;
+    i = graph_key_slot(g, type, ns_off, name);
+    if (g->nodetab.slots[i] == GRAPH_EMPTY)
+        return false;
+    *id = slot_node(g, g->nodetab.slots[i]);
+    return true;
+}
+
+bool graph_find_field(const struct graph *g, uint32_t dataset, const char *field, uint32_t *id)
+{
+    uint32_t off, i;
+
+    if (!is_dataset(g, dataset) || field == NULL || !strtab_find(g, field, &off))
+        return false;
+    i = graph_key_slot(g, GRAPH_FIELD, dataset, field);
+    if (g->nodetab.slots[i] == GRAPH_EMPTY)
+        return false;
+    *id = g->nodetab.slots[i];
+    return true;
+}
+
+int graph_alias(struct graph *g, uint32_t dataset, const char *ns, const char *name, struct err *e)
+{
+    uint32_t ns_off, name_off, i;
+
+    if (!is_dataset(g, dataset))
+        return err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);
+    if (ns == NULL || name == NULL)
+        return err_set(e, ERR_BAD_INPUT, ns == NULL ? "namespace" : "name", "missing name");
+    if (strtab_intern(g, ns, &ns_off, e) < 0)
+        return -1;
+    i = graph_key_slot(g, GRAPH_DATASET, ns_off, name);
+    if (g->nodetab.slots[i] != GRAPH_EMPTY)
+        return 0; /* already a node or an alias: names are never moved */
+    if (g->alias_count >= GRAPH_ALIAS_BIT - 1)
+        return err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many aliases");
+    if (str_add(g, name, &name_off, e) < 0)
+        return -1;
+    g->aliases = graph_reserve(g->aliases, &g->alias_cap, g->alias_count + 1, sizeof *g->aliases);
+    g->aliases[g->alias_count] = (struct graph_alias_entry){ns_off, name_off, dataset};
+    g->nodetab.slots[i] = GRAPH_ALIAS_BIT | (uint32_t)g->alias_count++;
+    g->nodetab.count++;
+    table_maybe_grow(g, &g->nodetab, nodetab_hash);
+    return 0;
+}
+
+/* ---- accessors ---- */
+
+size_t graph_node_count(const struct graph *g)
+{
+    return g->node_count;
+}
+
+size_t graph_edge_count(const struct graph *g)
+{
+    return g->edge_count;
+}
+
+size_t graph_memory_bytes(const struct graph *g)
+{
+    size_t n = sizeof *g + g->str_cap + g->alias_cap * sizeof *g->aliases;
+
+    n += g->node_cap * (sizeof *g->types + sizeof *g->names + 2 * sizeof(struct graph_adj));
+    n += ((size_t)g->strtab.mask + 1 + g->nodetab.mask + 1) * sizeof(uint32_t);
+    for (int d = 0; d < 2; d++) {
+        n += g->pool[d].cap * sizeof(struct graph_edge);
+        n += ((size_t)g->big[d].mask + 1) * sizeof(struct graph_index);
+        for (uint32_t i = 0; i <= g->big[d].mask; i++) {
+            if (g->big[d].t[i].node != GRAPH_EMPTY)
+                n += ((size_t)g->big[d].t[i].mask + 1) * sizeof(uint32_t);
+        }
+    }
+    return n;
+}
+
+enum graph_node_type graph_type(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    return (enum graph_node_type)g->types[id];
+}
+
+const char *graph_node_namespace(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    if (g->types[id] == GRAPH_FIELD)
+        id = g->names[id].a;
+    return g->str + g->names[id].a;
+}
+
+const char *graph_node_name(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    if (g->types[id] == GRAPH_FIELD)
+        id = g->names[id].a;
+    return g->str + g->names[id].b;
+}
+
+const char *graph_node_field(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    return g->types[id] == GRAPH_FIELD ? g->str + g->names[id].b : g->str;
+}
+
+uint32_t graph_node_dataset(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    return g->types[id] == GRAPH_FIELD ? g->names[id].a : id;
+}

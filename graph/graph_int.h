@@ -1,0 +1,138 @@
+/* graph/graph_int.h - the graph's storage, shared by the files of graph/ only, never included outside.
+ *
+ * Layout (arrays indexed by node id; arrays grow by 1/2, by 1/8 once over 1 MiB):
+ *   types[id]          enum graph_node_type, one byte
+ *   names[id]          {a, b}: datasets/jobs/runs: a = namespace offset, b = name offset into `str`;
+ *                      fields: a = dataset node id, b = field-name offset
+ *   adj[dir][id]       {off, len}: the node's edges are pool[dir].e[off .. off+len); dir 0 = out, 1 = in
+ *   pool[dir].e        one contiguous edge array per direction; a list's capacity is not stored but
+ *                      is graph_list_cap(len), a size class (1, 2, 3, 4, 6, 8, 12, 16, 24, ...)
+ *
+ * Invariants:
+ *  1. A list of length len > 0 owns exactly graph_list_cap(len) slots; lists and free blocks never
+ *     overlap. A full list grows by moving to the next class; its old block goes on the free list of
+ *     its class (the block's first edge's first_seen holds the next free offset).
+ *  2. pool.free_slots is the sum of the capacities on the free lists; when it exceeds an eighth of
+ *     pool.used the pool is compacted (lists copied in node order, free lists emptied).
+ *  3. A list longer than GRAPH_INDEX_MIN has an entry in big[dir]: an open-addressing table of list
+ *     positions keyed by (other, kind), at most half full. Shorter lists have none.
+ *  4. `str` starts with "" at offset 0. Namespaces and field names are stored once (strtab); node and
+ *     alias names are appended as they come.
+ *  5. nodetab maps each key to a node id, or to GRAPH_ALIAS_BIT | alias index; at most 3/4 full.
+ * Threads: see graph.h; nothing here locks. */
+#ifndef LINEAGED_GRAPH_INT_H
+#define LINEAGED_GRAPH_INT_H
+
+#include <pthread.h>
+
+#include "graph.h"
+
+enum {
+    GRAPH_OUT = 0,
+    GRAPH_IN = 1,
+    GRAPH_CLASSES = 64,           /* size classes of edge lists; class 63 holds more than 2^31 */
+    GRAPH_INDEX_MIN = 32,         /* lists longer than this get a hash index */
+};
+
+static const uint32_t GRAPH_EMPTY = UINT32_MAX;   /* empty hash slot, end of a free list */
+static const uint32_t GRAPH_ALIAS_BIT = 1u << 31; /* nodetab slot refers to aliases[] */
+
+struct graph_adj {
+    uint32_t off;
+    uint32_t len;
+};
+
+struct graph_names {
+    uint32_t a;
+    uint32_t b;
+};
+
+struct graph_pool {
+    struct graph_edge *e;
+    size_t used; /* slots handed out (in lists or on free lists) */
+    size_t cap;  /* slots allocated */
+    size_t free_slots;
+    uint32_t free_head[GRAPH_CLASSES];
+};
+
+/* Index over one long list: slots hold positions in the list, GRAPH_EMPTY when unused. */
+struct graph_index {
+    uint32_t node; /* GRAPH_EMPTY: this map entry is unused */
+    uint32_t mask;
+    uint32_t *slots;
+};
+
+struct graph_index_map {
+    struct graph_index *t;
+    uint32_t mask;
+    uint32_t count;
+};
+
+struct graph_table {
+    uint32_t *slots;
+    uint32_t mask;
+    uint32_t count;
+};
+
+struct graph_alias_entry {
+    uint32_t ns_off;
+    uint32_t name_off;
+    uint32_t node;
+};
+
+struct graph {
+    pthread_rwlock_t lock;
+    size_t node_count, node_cap, edge_count;
+    uint8_t *types;
+    struct graph_names *names;
+    struct graph_adj *adj[2];
+    struct graph_pool pool[2];
+    struct graph_index_map big[2];
+    char *str;
+    size_t str_len, str_cap;
+    struct graph_table strtab;  /* shared strings: namespaces, field names */
+    struct graph_table nodetab; /* node keys and aliases */
+    struct graph_alias_entry *aliases;
+    size_t alias_count, alias_cap;
+};
+
+/* The edges of node id in direction dir (GRAPH_OUT or GRAPH_IN). */
+static inline const struct graph_edge *graph_list(const struct graph *g, int dir, uint32_t id, uint32_t *len)
+{
+    const struct graph_adj *a = &g->adj[dir][id];
+    *len = a->len;
+    return g->pool[dir].e + a->off;
+}
+
+/* Shared inside graph/: allocation and hashing (graph.c), edge lists (edges.c). */
+
+/* realloc that aborts when memory runs out (graph/ prints nothing). */
+void *graph_xrealloc(void *p, size_t n);
+
+/* p resized to hold `need` elements of `size` bytes; *cap grows by 1/2, by 1/8 once over 1 MiB. */
+void *graph_reserve(void *p, size_t *cap, size_t need, size_t size);
+
+uint64_t graph_mix64(uint64_t h);
+
+/* n hash slots (a power of two), all GRAPH_EMPTY. */
+uint32_t *graph_table_slots(uint32_t n);
+
+/* Whether one more edge fits node's list of direction dir (offsets are 32-bit). */
+bool graph_pool_has_room(const struct graph *g, int dir, uint32_t node);
+
+/* The nodetab slot holding key (type, a, name), or the empty slot where it would go (graph.c). */
+uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name);
+
+/* Capacity of size class k: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... */
+size_t graph_class_cap(unsigned k);
+
+/* Slots owned by a list of length len: its size class's capacity (0 for an empty list). */
+size_t graph_list_cap(size_t len);
+
+/* The index of node's list in direction dir, or NULL if the list has none. */
+struct graph_index *graph_index_get(const struct graph *g, int dir, uint32_t node);
+
+/* Position of (other, kind) in node's list of direction dir, or GRAPH_EMPTY. */
+uint32_t graph_list_find(const struct graph *g, int dir, uint32_t node, uint32_t other, unsigned kind);
+
+#endif
