@@ -51,7 +51,10 @@ static int reply_violations(struct reply *out, struct arena *a, const struct dec
     return 0;
 }
 
-int ingest_post_lineage(struct req *r, struct reply *out, struct err *e)
+/* Decodes the events of one POST /api/v1/lineage request. Returns 1 with the events and their count set when they are
+ * all valid, 0 when the reply (422) is already made, -1 with e set. */
+static int decode_request(struct req *r, struct reply *out, struct ol_event **events_out, size_t *n_out,
+                          struct err *e)
 {
     struct decode_violations v = {0};
     struct json_value *root = parse_body(r, e);
@@ -74,12 +77,65 @@ int ingest_post_lineage(struct req *r, struct reply *out, struct err *e)
     }
     if (v.n > 0)
         return reply_violations(out, r->arena, &v);
-    enum store_outcome *outcomes = arena_alloc(r->arena, n * sizeof *outcomes);
+    *events_out = events;
+    *n_out = n;
+    return 1;
+}
+
+/* Writes one request's decoded events and answers 201. */
+static int ingest_write_one(struct req *r, struct reply *out, const struct ol_event *events, size_t n,
+                            struct err *e)
+{
+    enum store_outcome *outcomes = arena_alloc(r->arena, (n + 1) * sizeof *outcomes);
     size_t failed_at = 0;
+
     if (write_chunks(r, events, n, outcomes, &failed_at, e) != 0)
         return -1;
     out->status = 201;
     return 0;
+}
+
+int ingest_post_lineage(struct req *r, struct reply *out, struct err *e)
+{
+    struct ol_event *events;
+    size_t n;
+    int rc = decode_request(r, out, &events, &n, e);
+
+    return rc <= 0 ? rc : ingest_write_one(r, out, events, n, e);
+}
+
+void ingest_post_lineage_many(struct req **reqs, struct reply **outs, struct err **errs, int *rcs, size_t n)
+{
+    struct arena *a = reqs[0]->arena; /* scratch for the shared arrays: lives until every reply is sent */
+    struct ol_event **events = arena_alloc(a, n * sizeof *events);
+    size_t *counts = arena_zalloc(a, n * sizeof *counts), total = 0, failed_at = 0;
+    bool *pending = arena_zalloc(a, n * sizeof *pending);
+
+    for (size_t i = 0; i < n; i++) {
+        int rc = decode_request(reqs[i], outs[i], &events[i], &counts[i], errs[i]);
+        rcs[i] = rc < 0 ? -1 : 0;
+        pending[i] = rc == 1;
+        total += pending[i] ? counts[i] : 0;
+    }
+    struct ol_event *all = arena_alloc(a, (total + 1) * sizeof *all);
+    enum store_outcome *outcomes = arena_alloc(a, (total + 1) * sizeof *outcomes);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; pending[i] && j < counts[i]; j++)
+            all[k++] = events[i][j];
+    if (total > 0 && write_chunks(reqs[0], all, total, outcomes, &failed_at, errs[0]) != 0) {
+        log_warn("a group of %zu requests failed together (%s); writing them one by one", n, errs[0]->msg);
+        for (size_t i = 0; i < n; i++)
+            if (pending[i]) {
+                err_clear(errs[i]);
+                reqs[i]->store = reqs[0]->store;
+                rcs[i] = ingest_write_one(reqs[i], outs[i], events[i], counts[i], errs[i]);
+                pending[i] = false;
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (pending[i])
+            outs[i]->status = 201;
 }
 
 enum batch_result { BATCH_PENDING, BATCH_STORED, BATCH_INVALID, BATCH_FAILED };

@@ -12,6 +12,11 @@
  * is validated whole first: any invalid element gives 422 listing every problem, and nothing is stored. */
 int ingest_post_lineage(struct req *r, struct reply *out, struct err *e);
 
+/* Several POST /api/v1/lineage requests that were queued together: their events are written in
+ * shared transactions (group commit), and each request is answered as if alone. If a shared write
+ * fails, each request is retried on its own, so one request cannot fail another. */
+void ingest_post_lineage_many(struct req **reqs, struct reply **outs, struct err **errs, int *rcs, size_t n);
+
 /* A JSON array; 200 with a per-event outcome, storing the valid events even if others fail. */
 int ingest_post_batch(struct req *r, struct reply *out, struct err *e);
 

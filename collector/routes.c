@@ -51,3 +51,19 @@ const struct route *routes_match(enum http_method method, const char *const *seg
     }
     return NULL;
 }
+
+/* Routes whose queued requests are better handled together (group commit of single-event POSTs). */
+static const struct {
+    route_fn *handler;
+    route_batch_fn *batch;
+} BATCHES[] = {
+    {ingest_post_lineage, ingest_post_lineage_many},
+};
+
+route_batch_fn *routes_batch(const struct route *r)
+{
+    for (size_t i = 0; i < sizeof BATCHES / sizeof BATCHES[0]; i++)
+        if (BATCHES[i].handler == r->handler)
+            return BATCHES[i].batch;
+    return NULL;
+}

@@ -23,4 +23,7 @@ struct route {
 const struct route *routes_match(enum http_method method, const char *const *segments, size_t n,
                                  bool *path_known);
 
+/* The handler for several queued requests of route r at once, or NULL if r has none. */
+route_batch_fn *routes_batch(const struct route *r);
+
 #endif

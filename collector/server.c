@@ -121,35 +121,81 @@ static void reply_now(struct job *j, enum err_kind kind, const char *where, cons
     send_reply(j);
 }
 
+/* Most requests one handler call may take together (group commit); bounds the transaction size. */
+enum { SERVER_MAX_GROUP = 64 };
+
+/* Pops the next job and, if its route handles requests together, the queued jobs of the same route
+ * right behind it. Returns how many jobs went into group (0: stop). Called with srv->lock held. */
+static size_t pop_group(struct server *srv, struct job **group)
+{
+    size_t n = 0;
+    struct job *j = srv->queue_head;
+
+    if (j == NULL)
+        return 0;
+    bool batchable = routes_batch(j->route) != NULL;
+    do {
+        group[n++] = j;
+        srv->queue_head = j->next;
+        j = srv->queue_head;
+    } while (batchable && j != NULL && j->route == group[0]->route && n < SERVER_MAX_GROUP);
+    if (srv->queue_head == NULL)
+        srv->queue_tail = NULL;
+    return n;
+}
+
+/* Runs the handler of one job, or the batch handler of a group, with the worker's connection. */
+static void run_group(struct worker *w, struct job **group, size_t n)
+{
+    struct req *reqs[SERVER_MAX_GROUP];
+    struct reply *outs[SERVER_MAX_GROUP];
+    struct err *errs[SERVER_MAX_GROUP];
+    int rcs[SERVER_MAX_GROUP];
+
+    if (w->store == NULL)
+        w->store = store_connect(w->srv->conninfo, &group[0]->err);
+    for (size_t i = 0; i < n; i++) {
+        if (w->store == NULL) {
+            group[i]->err = group[0]->err;
+            continue;
+        }
+        group[i]->req.store = w->store;
+        reqs[i] = &group[i]->req;
+        outs[i] = &group[i]->reply;
+        errs[i] = &group[i]->err;
+    }
+    if (w->store == NULL)
+        return;
+    if (n == 1) {
+        rcs[0] = group[0]->route->handler(reqs[0], outs[0], errs[0]);
+    } else {
+        routes_batch(group[0]->route)(reqs, outs, errs, rcs, n);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rcs[i] != 0)
+            group[i]->reply.status = 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct server *srv = w->srv;
+    struct job *group[SERVER_MAX_GROUP];
 
     for (;;) {
         pthread_mutex_lock(&srv->lock);
         while (srv->queue_head == NULL && !srv->stopping)
             pthread_cond_wait(&srv->cond, &srv->lock);
-        struct job *j = srv->queue_head;
-        if (j == NULL) {
-            pthread_mutex_unlock(&srv->lock);
-            return NULL;
-        }
-        srv->queue_head = j->next;
-        if (srv->queue_head == NULL)
-            srv->queue_tail = NULL;
+        size_t n = pop_group(srv, group);
         pthread_mutex_unlock(&srv->lock);
-
-        if (w->store == NULL)
-            w->store = store_connect(srv->conninfo, &j->err);
-        if (w->store != NULL) {
-            j->req.store = w->store;
-            if (j->route->handler(&j->req, &j->reply, &j->err) != 0)
-                j->reply.status = 0;
-        }
+        if (n == 0)
+            return NULL;
+        run_group(w, group, n);
         pthread_mutex_lock(&srv->lock);
-        j->next = srv->done;
-        srv->done = j;
+        for (size_t i = 0; i < n; i++) {
+            group[i]->next = srv->done;
+            srv->done = group[i];
+        }
         pthread_mutex_unlock(&srv->lock);
         event_active(srv->done_ev, EV_READ, 0);
     }

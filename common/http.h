@@ -56,6 +56,10 @@ struct reply {
 /* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */
 typedef int route_fn(struct req *r, struct reply *out, struct err *e);
 
+/* Handles n requests of one route together (they share the worker's database connection): for each
+ * i, rcs[i] is what route_fn would have returned for reqs[i], outs[i] and errs[i]. */
+typedef void route_batch_fn(struct req **reqs, struct reply **outs, struct err **errs, int *rcs, size_t n);
+
 /* The last value of query parameter `name`, or NULL. */
 const char *http_param(const struct req *r, const char *name);
 

@@ -45,6 +45,7 @@ void store_free(struct store *s)
 {
     if (s == NULL)
         return;
+    free(s->pending);
     PQfinish(s->conn);
     free(s->conninfo);
     free(s);
@@ -129,6 +130,8 @@ PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *c
 
 int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
 {
+    if (s->pipelined)
+        return store_pipeline_add(s, st, params, NULL, NULL, e);
     PGresult *res = store_exec(s, st, params, e);
     if (res == NULL)
         return -1;
@@ -136,8 +139,16 @@ int store_exec_command(struct store *s, const struct store_stmt *st, const char 
     return 0;
 }
 
+static int push_pending(struct store *s, const struct store_stmt *st, bool is_prepare, store_result_fn *fn,
+                        void *ctx, struct err *e);
+
 int store_command(struct store *s, const char *sql, struct err *e)
 {
+    if (s->pipelined) {
+        if (PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+            return store_fail(s, NULL, sql, e);
+        return push_pending(s, NULL, false, NULL, NULL, e);
+    }
     if (ensure_connected(s, e) != 0)
         return -1;
     PGresult *res = PQexec(s->conn, sql);
@@ -153,4 +164,114 @@ int store_command(struct store *s, const char *sql, struct err *e)
 int store_ping(struct store *s, struct err *e)
 {
     return store_command(s, "SELECT 1", e);
+}
+
+/* Statements queued before a flush is forced: keeps the results the server writes while we are still
+ * sending well inside the socket buffers, so neither side blocks on the other. */
+enum { STORE_PIPELINE_MAX_PENDING = 256 };
+
+static int push_pending(struct store *s, const struct store_stmt *st, bool is_prepare, store_result_fn *fn,
+                        void *ctx, struct err *e)
+{
+    if (s->n_pending == s->cap_pending) {
+        size_t cap = s->cap_pending ? s->cap_pending * 2 : 64;
+        struct store_pending *bigger = realloc(s->pending, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return err_set(e, ERR_INTERNAL, NULL, "out of memory queueing a statement");
+        s->pending = bigger;
+        s->cap_pending = cap;
+    }
+    s->pending[s->n_pending++] = (struct store_pending){st, is_prepare, fn, ctx};
+    return 0;
+}
+
+int store_pipeline_start(struct store *s, struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return -1;
+    if (PQenterPipelineMode(s->conn) != 1)
+        return store_fail(s, NULL, "entering pipeline mode", e);
+    s->pipelined = true;
+    s->n_pending = 0;
+    return 0;
+}
+
+int store_pipeline_add(struct store *s, const struct store_stmt *st, const char *const *params, store_result_fn *fn,
+                       void *ctx, struct err *e)
+{
+    if (!is_prepared(s, st)) {
+        if (s->n_prepared == STORE_MAX_PREPARED)
+            return err_set(e, ERR_INTERNAL, NULL, "too many prepared statements");
+        if (PQsendPrepare(s->conn, st->name, st->sql, st->n_params, NULL) != 1 ||
+            push_pending(s, st, true, NULL, NULL, e) != 0)
+            return store_fail(s, NULL, st->name, e);
+        s->prepared[s->n_prepared++] = st; /* taken back at the flush if the prepare fails */
+    }
+    if (PQsendQueryPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0) != 1)
+        return store_fail(s, NULL, st->name, e);
+    if (push_pending(s, st, false, fn, ctx, e) != 0)
+        return -1;
+    return s->n_pending >= STORE_PIPELINE_MAX_PENDING ? store_pipeline_flush(s, e) : 0;
+}
+
+static void forget_prepared(struct store *s, const struct store_stmt *st)
+{
+    for (size_t i = 0; i < s->n_prepared; i++)
+        if (s->prepared[i] == st)
+            s->prepared[i] = s->prepared[--s->n_prepared];
+}
+
+/* Reads the result of one pending entry (and the NULL that ends it); records the first error. */
+static void read_one(struct store *s, const struct store_pending *p, int *rc, struct err *e)
+{
+    PGresult *res = PQgetResult(s->conn);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (*rc == 0 && p->fn != NULL && p->fn(p->ctx, res, e) != 0)
+            *rc = -1;
+    } else {
+        if (p->is_prepare)
+            forget_prepared(s, p->stmt);
+        if (*rc == 0 && st != PGRES_PIPELINE_ABORTED)
+            *rc = store_fail(s, res, p->stmt ? p->stmt->name : "a command", e);
+        else if (*rc == 0)
+            *rc = err_set(e, ERR_INTERNAL, NULL, "pipeline aborted");
+    }
+    PQclear(res);
+    if (res != NULL)
+        PQclear(PQgetResult(s->conn)); /* the NULL that ends this statement's results */
+}
+
+int store_pipeline_flush(struct store *s, struct err *e)
+{
+    int rc = 0;
+
+    if (s->n_pending == 0)
+        return 0;
+    if (PQpipelineSync(s->conn) != 1)
+        rc = store_fail(s, NULL, "pipeline sync", e);
+    for (size_t i = 0; i < s->n_pending && PQstatus(s->conn) == CONNECTION_OK; i++)
+        read_one(s, &s->pending[i], &rc, e);
+    s->n_pending = 0;
+    PGresult *sync = PQgetResult(s->conn); /* PGRES_PIPELINE_SYNC */
+    if (rc == 0 && PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+        rc = store_fail(s, sync, "pipeline sync", e);
+    PQclear(sync);
+    return rc;
+}
+
+void store_pipeline_end(struct store *s)
+{
+    struct err ignored;
+
+    if (!s->pipelined)
+        return;
+    if (s->n_pending > 0)
+        store_pipeline_flush(s, &ignored); /* the caller already has the error that ended the pipeline */
+    if (PQexitPipelineMode(s->conn) != 1) {
+        PQreset(s->conn); /* a pipeline we cannot leave is a connection we cannot trust */
+        s->n_prepared = 0;
+    }
+    s->pipelined = false;
 }

@@ -249,11 +249,7 @@ static int run3(struct store *s, const struct store_stmt *st, const char *json, 
                 struct err *e)
 {
     const char *params[] = {json, c->time, c->seq};
-    PGresult *res = store_exec(s, st, params, e);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    return 0;
+    return store_exec_command(s, st, params, e);
 }
 
 int store_write_dataset_details(struct store *s, const struct store_event_ctx *c, struct err *e)
@@ -284,9 +280,5 @@ int store_write_dataset_details(struct store *s, const struct store_event_ctx *c
     if (run3(s, &INSERT_VERSIONS, versions, c, e) != 0)
         return -1;
     const char *params[] = {versions, c->time};
-    PGresult *res = store_exec(s, &SET_CURRENT, params, e);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    return 0;
+    return store_exec_command(s, &SET_CURRENT, params, e);
 }

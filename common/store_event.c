@@ -77,29 +77,35 @@ const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_
     return json_gen_finish(g, a, NULL);
 }
 
-/* Inserts the log row. *seq_out is "" for a duplicate. */
-static int insert_event(struct store *s, struct arena *a, const struct ol_event *ev, const char *time,
-                        const char **seq_out, struct err *e)
+/* Stores the new event's seq, or "" when the log already had the event. */
+static int on_event_seq(void *ctx, const PGresult *res, struct err *e)
 {
+    struct store_event_ctx *c = ctx;
+    (void)e;
+
+    c->seq = PQntuples(res) > 0 ? arena_strdup(c->a, PQgetvalue(res, 0, 0)) : "";
+    return 0;
+}
+
+/* Queues the log row; c->seq is set at the next flush. */
+static int insert_event(struct store *s, struct store_event_ctx *c, struct err *e)
+{
+    const struct ol_event *ev = c->ev;
     char hex[65];
+
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", ev->hash[i]);
     const char *params[] = {hex,
                             ol_kind_name(ev->kind),
                             ev->event_type,
-                            time,
+                            c->time,
                             ev->producer,
                             ev->schema_url,
                             ev->run_uuid[0] ? ev->run_uuid : NULL,
                             ev->job_namespace,
                             ev->job_name,
                             ev->body};
-    PGresult *res = store_exec(s, &INSERT_EVENT, params, e);
-    if (res == NULL)
-        return -1;
-    *seq_out = PQntuples(res) > 0 ? arena_strdup(a, PQgetvalue(res, 0, 0)) : "";
-    PQclear(res);
-    return 0;
+    return store_pipeline_add(s, &INSERT_EVENT, params, on_event_seq, c, e);
 }
 
 /* Namespaces and sources of every new event of the chunk, one statement each. */
@@ -156,33 +162,39 @@ static int write_event_rows(struct store *s, const struct store_event_ctx *c, st
     return 0;
 }
 
-/* Log rows first (deciding which events are new), then the chunk-level upserts in lock order, then
- * each new event's rows. */
+/* In three round trips: BEGIN and the log rows (which events are new?); the chunk-level upserts in
+ * lock order (the job ids); every new event's rows and COMMIT. */
 static int write_chunk(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
                        enum store_outcome *outcomes, struct err *e)
 {
     struct store_event_ctx *c = arena_zalloc(a, (n + 1) * sizeof *c);
     size_t m = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        struct store_event_ctx *ctx = &c[m];
-        ctx->a = a;
-        ctx->ev = &events[i];
-        ctx->time = store_time_text(a, events[i].event_time);
-        if (insert_event(s, a, &events[i], ctx->time, &ctx->seq, e) != 0)
-            return -1;
-        outcomes[i] = ctx->seq[0] ? STORE_WRITTEN : STORE_DUPLICATE;
-        m += ctx->seq[0] != '\0';
-    }
-    if (m == 0)
-        return 0;
-    if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
-        store_upsert_jobs(s, a, c, m, e) != 0)
+    if (store_command(s, "BEGIN", e) != 0)
         return -1;
-    for (size_t k = 0; k < m; k++)
-        if (write_event_rows(s, &c[k], e) != 0)
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (struct store_event_ctx){.a = a, .ev = &events[i], .time = store_time_text(a, events[i].event_time)};
+        if (insert_event(s, &c[i], e) != 0)
             return -1;
-    return 0;
+    }
+    if (store_pipeline_flush(s, e) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        outcomes[i] = c[i].seq[0] ? STORE_WRITTEN : STORE_DUPLICATE;
+        if (c[i].seq[0])
+            c[m++] = c[i];
+    }
+    if (m > 0) {
+        if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
+            store_upsert_jobs(s, a, c, m, e) != 0 || store_pipeline_flush(s, e) != 0)
+            return -1;
+        for (size_t k = 0; k < m; k++)
+            if (write_event_rows(s, &c[k], e) != 0)
+                return -1;
+    }
+    if (store_command(s, "COMMIT", e) != 0)
+        return -1;
+    return store_pipeline_flush(s, e);
 }
 
 static int write_all(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
@@ -190,9 +202,11 @@ static int write_all(struct store *s, struct arena *a, const struct ol_event *ev
 {
     struct err ignored;
 
-    if (store_command(s, "BEGIN", e) != 0)
+    if (store_pipeline_start(s, e) != 0)
         return -1;
-    if (write_chunk(s, a, events, n, outcomes, e) != 0 || store_command(s, "COMMIT", e) != 0) {
+    int rc = write_chunk(s, a, events, n, outcomes, e);
+    store_pipeline_end(s);
+    if (rc != 0) {
         /* The original error is what matters; a failed ROLLBACK only means the connection is gone. */
         store_command(s, "ROLLBACK", &ignored);
         return -1;

@@ -130,6 +130,33 @@ static void gen_job(yajl_gen g, const struct store_event_ctx *c)
     yajl_gen_map_close(g);
 }
 
+struct job_ids {
+    struct arena *a;
+    struct store_event_ctx *c;
+    size_t n;
+};
+
+/* Gives every event of the chunk the id of its job, from the upsert's RETURNING rows. */
+static int on_job_ids(void *ctx, const PGresult *res, struct err *e)
+{
+    struct job_ids *j = ctx;
+    (void)e;
+
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *ns = PQgetvalue(res, row, 1), *name = PQgetvalue(res, row, 2);
+        const char *id = NULL;
+        for (size_t k = 0; k < j->n; k++) {
+            const struct ol_event *ev = j->c[k].ev;
+            if (ev->kind == OL_DATASET_EVENT || strcmp(ev->job_namespace, ns) != 0 || strcmp(ev->job_name, name) != 0)
+                continue;
+            if (id == NULL)
+                id = arena_strdup(j->a, PQgetvalue(res, row, 0));
+            j->c[k].job_id = id;
+        }
+    }
+    return 0;
+}
+
 int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
 {
     size_t parents, jobs = 0;
@@ -150,23 +177,9 @@ int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *
     const char *params[] = {json_gen_finish(g, a, NULL)};
     if (jobs == 0)
         return 0;
-    PGresult *res = store_exec(s, &UPSERT_JOBS, params, e);
-    if (res == NULL)
-        return -1;
-    for (int row = 0; row < PQntuples(res); row++) {
-        const char *ns = PQgetvalue(res, row, 1), *name = PQgetvalue(res, row, 2);
-        const char *id = NULL;
-        for (size_t k = 0; k < n; k++) {
-            const struct ol_event *ev = c[k].ev;
-            if (ev->kind == OL_DATASET_EVENT || strcmp(ev->job_namespace, ns) != 0 || strcmp(ev->job_name, name) != 0)
-                continue;
-            if (id == NULL)
-                id = arena_strdup(a, PQgetvalue(res, row, 0));
-            c[k].job_id = id;
-        }
-    }
-    PQclear(res);
-    return 0;
+    struct job_ids *ids = arena_alloc(a, sizeof *ids);
+    *ids = (struct job_ids){a, c, n};
+    return store_pipeline_add(s, &UPSERT_JOBS, params, on_job_ids, ids, e);
 }
 
 int store_write_job_facets(struct store *s, const struct store_event_ctx *c, struct err *e)

@@ -177,11 +177,7 @@ static int write_columns(struct store *s, const struct store_event_ctx *c, struc
     if (n == 0)
         return 0;
     const char *params[] = {rows, c->time, c->seq, c->ev->run_uuid[0] ? c->ev->run_uuid : NULL};
-    PGresult *res = store_exec(s, &UPSERT_COLUMNS, params, e);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    return 0;
+    return store_exec_command(s, &UPSERT_COLUMNS, params, e);
 }
 
 int store_write_lineage(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e)

@@ -14,7 +14,8 @@
 /* every dataset of the chunk's events (common/store_datasets.c). */
 int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
-/* every job and parent job of the chunk's events; sets each ctx's job_id (common/store_jobs.c). */
+/* every job and parent job of the chunk's events; each ctx's job_id is set when the pipeline is next
+ * flushed (common/store_jobs.c). Needs pipeline mode. */
 int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
 /* Per-event steps. */
