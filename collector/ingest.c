@@ -13,6 +13,7 @@
 #include "decode.h"
 #include "json.h"
 #include "store.h"
+#include "sync.h"
 
 #define LOG_MODULE "ingest"
 #include "log.h"
@@ -28,8 +29,19 @@ static struct json_value *parse_body(struct req *r, struct err *e)
     return json_parse(r->arena, body, len, r->cfg->max_json_depth, e);
 }
 
-/* Writes events[0..n) in chunks. On failure, *failed_at is the index of the first event of the chunk
- * that failed (events before it are committed). */
+/* Brings the graph up to date with events that just committed (duplicates are already in it). */
+static void apply_to_graph(struct req *r, const struct ol_event *events, const enum store_outcome *outcomes,
+                           size_t n)
+{
+    struct err e;
+
+    for (size_t i = 0; r->graph != NULL && i < n; i++)
+        if (outcomes[i] == STORE_WRITTEN && sync_event(r->graph, &events[i], &e) != 0)
+            log_error("req=%s event stored but not added to the lineage graph: %s", r->request_id, e.msg);
+}
+
+/* Writes events[0..n) in chunks, each followed by its graph update. On failure, *failed_at is the
+ * index of the first event of the chunk that failed (events before it are committed). */
 static int write_chunks(struct req *r, const struct ol_event *events, size_t n, enum store_outcome *outcomes,
                         size_t *failed_at, struct err *e)
 {
@@ -41,6 +53,7 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
             *failed_at = i;
             return -1;
         }
+        apply_to_graph(r, events + i, outcomes + i, m);
     }
     return 0;
 }
@@ -172,6 +185,7 @@ static void store_valid(struct req *r, struct ol_event *events, struct batch_ite
     for (size_t k = done; k < m; k++) {
         struct batch_item *it = &items[index[k]];
         if (store_write_events(r->store, r->arena, &valid[k], 1, &outcomes[k], &e) == 0) {
+            apply_to_graph(r, &valid[k], &outcomes[k], 1);
             it->result = BATCH_STORED;
             continue;
         }

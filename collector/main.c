@@ -9,9 +9,13 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "follower.h"
+#include "graph.h"
 #include "pgembed.h"
 #include "server.h"
 #include "store.h"
+#include "sync.h"
+#include "timefmt.h"
 
 #define LOG_MODULE "main"
 #include "log.h"
@@ -82,21 +86,59 @@ static void stop_database(struct pgembed *pg)
         log_error("stopping the private Postgres failed: %s", e.msg);
 }
 
+/* Builds the lineage graph from the database; *xmin_out is where the follower starts. */
+static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
+{
+    struct err e;
+    struct graph *g = graph_new();
+    struct store *s = store_connect(conninfo, &e);
+    int64_t started = time_now_usec();
+
+    if (g == NULL || s == NULL || sync_load(g, s, xmin_out, &e) != 0) {
+        log_error("cannot load the lineage graph: %s (%s)", e.msg, e.detail);
+        store_free(s);
+        graph_free(g);
+        return NULL;
+    }
+    store_free(s);
+    log_info("lineage graph loaded: %zu nodes, %zu edges, %zu bytes, %lld ms", graph_node_count(g),
+             graph_edge_count(g), graph_memory_bytes(g), (long long)((time_now_usec() - started) / 1000));
+    return g;
+}
+
+/* Loads the graph, starts the follower, serves until a stop signal, then tears it all down. */
+static int serve(const struct cfg *c, const char *conninfo)
+{
+    uint64_t xmin = 0;
+    struct follower *f = NULL;
+    struct graph *g = load_graph(conninfo, &xmin);
+    struct err e;
+    int rc = 1;
+
+    if (g == NULL)
+        return 1;
+    if (c->follow_interval_ms > 0 &&
+        (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL)
+        log_error("%s", e.msg);
+    else if (server_run(c, conninfo, g, &e) == 0)
+        rc = 0;
+    else
+        log_error("%s", e.msg);
+    follower_stop(f);
+    graph_free(g);
+    return rc;
+}
+
 static int run_serve(const struct cfg *c)
 {
     struct pgembed *pg;
     const char *conninfo;
-    struct err e;
     int rc = 1;
 
     if (open_database(c, &pg, &conninfo) != 0)
         return 1;
-    if (migrate_database(conninfo) == 0) {
-        if (server_run(c, conninfo, &e) == 0)
-            rc = 0;
-        else
-            log_error("%s", e.msg);
-    }
+    if (migrate_database(conninfo) == 0)
+        rc = serve(c, conninfo);
     stop_database(pg);
     return rc;
 }

@@ -5,14 +5,75 @@
 
 #include <string.h>
 
+#include "api.h"
 #include "health.h"
 #include "ingest.h"
+#include "lineage.h"
+
+/* Marquez's routes (reference/marquez-api.md 1.2) are all under /api/v1 or /api/v2beta. */
+#define NS "/api/v1/namespaces/{}"
 
 static const struct route ROUTES[] = {
     {HTTP_POST, "/api/v1/lineage", ingest_post_lineage, ROUTE_WRITE},
     {HTTP_POST, "/api/v1/lineage/batch", ingest_post_batch, ROUTE_WRITE},
     {HTTP_GET, "/healthcheck", health_get, ROUTE_PUBLIC},
+    /* lineage graph (api/lineage.h) */
+    {HTTP_GET, "/api/v1/lineage", api_get_lineage, ROUTE_READ},
+    {HTTP_GET, "/api/v1/column-lineage", api_get_column_lineage, ROUTE_READ},
+    {HTTP_GET, "/api/v1/runlineage/upstream", api_get_run_lineage_upstream, ROUTE_READ},
+    {HTTP_GET, "/api/v1/impact", api_get_impact, ROUTE_READ},
+    /* events and stats */
+    {HTTP_GET, "/api/v1/events/lineage", api_get_events, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/lineage-events", api_get_stats, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/jobs", api_get_stats, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/datasets", api_get_stats, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/sources", api_get_stats, ROUTE_READ},
+    /* namespaces, sources, tags */
+    {HTTP_GET, "/api/v1/namespaces", api_get_namespaces, ROUTE_READ},
+    {HTTP_GET, NS, api_get_namespace, ROUTE_READ},
+    {HTTP_PUT, NS, api_put_namespace, ROUTE_WRITE},
+    {HTTP_DELETE, NS, api_delete_namespace, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/sources", api_get_sources, ROUTE_READ},
+    {HTTP_GET, "/api/v1/sources/{}", api_get_source, ROUTE_READ},
+    {HTTP_PUT, "/api/v1/sources/{}", api_gone, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/tags", api_get_tags, ROUTE_READ},
+    {HTTP_PUT, "/api/v1/tags/{}", api_put_tag, ROUTE_WRITE},
+    /* datasets */
+    {HTTP_GET, NS "/datasets", api_get_datasets, ROUTE_READ},
+    {HTTP_GET, NS "/datasets/{}", api_get_dataset, ROUTE_READ},
+    {HTTP_PUT, NS "/datasets/{}", api_gone, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}", api_delete_dataset, ROUTE_WRITE},
+    {HTTP_GET, NS "/datasets/{}/versions", api_get_dataset_versions, ROUTE_READ},
+    {HTTP_GET, NS "/datasets/{}/versions/{}", api_get_dataset_version, ROUTE_READ},
+    {HTTP_POST, NS "/datasets/{}/tags/{}", api_post_dataset_tag, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}/tags/{}", api_delete_dataset_tag, ROUTE_WRITE},
+    {HTTP_POST, NS "/datasets/{}/fields/{}/tags/{}", api_post_field_tag, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}/fields/{}/tags/{}", api_delete_field_tag, ROUTE_WRITE},
+    /* jobs and runs */
+    {HTTP_GET, "/api/v1/jobs", api_get_jobs, ROUTE_READ},
+    {HTTP_GET, NS "/jobs", api_get_namespace_jobs, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}", api_get_job, ROUTE_READ},
+    {HTTP_PUT, NS "/jobs/{}", api_gone, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/jobs/{}", api_delete_job, ROUTE_WRITE},
+    {HTTP_GET, NS "/jobs/{}/versions", api_get_job_versions, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}/versions/{}", api_get_job_version, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}/runs", api_get_job_runs, ROUTE_READ},
+    {HTTP_POST, NS "/jobs/{}/runs", api_gone, ROUTE_WRITE},
+    {HTTP_POST, NS "/jobs/{}/tags/{}", api_post_job_tag, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/jobs/{}/tags/{}", api_delete_job_tag, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/jobs/runs/{}", api_get_run, ROUTE_READ},
+    {HTTP_GET, "/api/v1/jobs/runs/{}/facets", api_get_run_facets, ROUTE_READ},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/start", api_gone, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/complete", api_gone, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/fail", api_gone, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/abort", api_gone, ROUTE_WRITE},
+    /* search */
+    {HTTP_GET, "/api/v1/search", api_get_search, ROUTE_READ},
+    {HTTP_GET, "/api/v2beta/search/jobs", api_get_search_v2beta, ROUTE_READ},
+    {HTTP_GET, "/api/v2beta/search/datasets", api_get_search_v2beta, ROUTE_READ},
 };
+
+#undef NS
 
 /* True if the decoded segments match pattern ("/a/{}/c"). */
 static bool pattern_matches(const char *pattern, const char *const *segments, size_t n)

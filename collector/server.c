@@ -53,6 +53,7 @@ struct worker {
 struct server {
     const struct cfg *cfg;
     const char *conninfo;
+    struct graph *graph;
     struct event_base *base;
     struct evhttp *http;
     struct event *done_ev, *sigint_ev, *sigterm_ev;
@@ -263,6 +264,7 @@ static int read_request(struct server *srv, struct job *j, struct err *e)
     r->body = body;
     r->body_len = len;
     r->cfg = srv->cfg;
+    r->graph = srv->graph;
     return 0;
 }
 
@@ -412,9 +414,9 @@ static int setup(struct server *srv, struct err *e)
     return start_workers(srv, e);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e)
 {
-    struct server srv = {.cfg = c, .conninfo = conninfo};
+    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g};
     int rc = 0;
 
     pthread_mutex_init(&srv.lock, NULL);

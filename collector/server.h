@@ -10,9 +10,11 @@
 
 #include "cfg.h"
 #include "err.h"
+#include "graph.h"
 
-/* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to.
- * Returns 0 after a clean shutdown, -1 with e set if the server could not start. */
-int server_run(const struct cfg *c, const char *conninfo, struct err *e);
+/* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to; handlers get
+ * the graph through struct req. Returns 0 after a clean shutdown, -1 with e set if the server could
+ * not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e);
 
 #endif

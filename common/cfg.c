@@ -50,6 +50,9 @@ static const struct option_def OPTIONS[] = {
      CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
      "comma-separated keys; if set, writes need 'Authorization: Bearer <key>'"},
+    {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
+     0, 3600000, CFG_SERVE,
+     "how often to pick up events other collectors wrote to the same database (0: never)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "debug, info, warn or error"},
 };

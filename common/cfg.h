@@ -29,6 +29,7 @@ struct cfg {
     int max_json_depth;
     int batch_chunk;           /* events per transaction for arrays */
     char *api_keys;            /* comma-separated Bearer keys; empty: no auth */
+    int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     char *log_level;
 };
 

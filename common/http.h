@@ -18,6 +18,7 @@
 
 struct store;
 struct cfg;
+struct graph;
 struct server_stats;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
@@ -43,6 +44,7 @@ struct req {
     /* What the handler may use: */
     struct store *store;          /* the worker's database connection (borrowed) */
     const struct cfg *cfg;
+    struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
 };
 
 struct reply {

@@ -319,7 +319,9 @@ static void sort_members(const struct json_value *o, size_t *idx)
     }
 }
 
-static int write_object(yajl_gen g, const struct json_value *v)
+static int write_value(yajl_gen g, const struct json_value *v, bool sorted);
+
+static int write_object(yajl_gen g, const struct json_value *v, bool sorted)
 {
     size_t n = v->u.object.n;
     size_t small[32];
@@ -328,14 +330,18 @@ static int write_object(yajl_gen g, const struct json_value *v)
 
     if (idx == NULL)
         return -1;
-    sort_members(v, idx);
+    if (sorted)
+        sort_members(v, idx);
+    else
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
     if (yajl_gen_map_open(g) != yajl_gen_status_ok)
         rc = -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
         size_t k = idx[i];
         if (yajl_gen_string(g, (const unsigned char *)v->u.object.keys[k], v->u.object.key_lens[k]) !=
                 yajl_gen_status_ok ||
-            json_write_canonical(g, v->u.object.values[k]) != 0)
+            write_value(g, v->u.object.values[k], sorted) != 0)
             rc = -1;
     }
     if (rc == 0 && yajl_gen_map_close(g) != yajl_gen_status_ok)
@@ -346,6 +352,16 @@ static int write_object(yajl_gen g, const struct json_value *v)
 }
 
 int json_write_canonical(yajl_gen g, const struct json_value *v)
+{
+    return write_value(g, v, true);
+}
+
+int json_write(yajl_gen g, const struct json_value *v)
+{
+    return write_value(g, v, false);
+}
+
+static int write_value(yajl_gen g, const struct json_value *v, bool sorted)
 {
     yajl_gen_status st = yajl_gen_status_ok;
 
@@ -365,13 +381,13 @@ int json_write_canonical(yajl_gen g, const struct json_value *v)
     case JSON_ARRAY:
         st = yajl_gen_array_open(g);
         for (size_t i = 0; i < v->u.array.n && st == yajl_gen_status_ok; i++)
-            if (json_write_canonical(g, v->u.array.items[i]) != 0)
+            if (write_value(g, v->u.array.items[i], sorted) != 0)
                 return -1;
         if (st == yajl_gen_status_ok)
             st = yajl_gen_array_close(g);
         break;
     case JSON_OBJECT:
-        return write_object(g, v);
+        return write_object(g, v, sorted);
     }
     return st == yajl_gen_status_ok ? 0 : -1;
 }

@@ -77,6 +77,10 @@ char *json_canonical(struct arena *a, const struct json_value *v, size_t *len_ou
 /* Writes v into an open generator (keys in canonical order). Returns 0, or -1 if yajl_gen failed. */
 int json_write_canonical(yajl_gen g, const struct json_value *v);
 
+/* Writes v into an open generator keeping member order as parsed (for JSON built elsewhere, such as
+ * SQL's json_build_object, whose key order is part of the answer). Returns 0, or -1. */
+int json_write(yajl_gen g, const struct json_value *v);
+
 /* A yajl generator whose output is copied to arena memory by json_gen_finish. */
 yajl_gen json_gen_new(void);
 /* Copies the generated text into the arena, frees g, returns the text (NUL-terminated). */

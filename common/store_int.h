@@ -7,7 +7,7 @@
 
 #include "store.h"
 
-enum { STORE_MAX_PREPARED = 64 };
+enum { STORE_MAX_PREPARED = 128 };
 
 /* A statement: a unique name and its SQL with $1..$n text parameters. Defined `static const` in
  * the family file that owns the table. */

@@ -62,6 +62,18 @@ static const struct store_stmt UPSERT_FACETS = {
 
 /* Marquez's job version: UUIDv3 of "namespace:job:<inputs ns:name...>:<outputs ns:name...>[:location]:"
  * (the trailing empty part is the job context, always empty for OpenLineage jobs). */
+/* At COMPLETE, every output the run wrote (in any of its events) becomes its dataset's current
+ * version, unless a newer version already is (Marquez promotes a run's outputs on completion). */
+static const struct store_stmt PROMOTE_OUTPUTS = {
+    "datasets_promote_run_outputs",
+    "UPDATE datasets d SET current_version = io.dataset_version"
+    " FROM run_io io"
+    " WHERE io.run_uuid = $1::uuid AND io.io_type = 'OUTPUT' AND d.id = io.dataset_id"
+    "  AND io.dataset_version IS NOT NULL AND d.current_version IS DISTINCT FROM io.dataset_version"
+    "  AND coalesce((SELECT v.created_at FROM dataset_versions v WHERE v.version = d.current_version),"
+    "   '-infinity') <= $2::timestamptz",
+    2};
+
 static const struct store_stmt UPSERT_JOB_VERSION = {
     "job_versions_upsert",
     "WITH io AS (SELECT ri.io_type, d.namespace, d.name FROM run_io ri JOIN datasets d ON d.id = ri.dataset_id"
@@ -126,6 +138,11 @@ int store_write_job_version(struct store *s, const struct store_event_ctx *c, co
 
     if (!run_state_is_terminal(ev->state) && strcmp(ev->job_type, "STREAM") != 0)
         return 0;
+    if (ev->state == RUN_STATE_COMPLETED) {
+        const char *pp[] = {ev->run_uuid, c->time};
+        if (store_exec_command(s, &PROMOTE_OUTPUTS, pp, e) != 0)
+            return -1;
+    }
     const char *params[] = {ev->run_uuid, job_id,  ev->job_namespace, ev->job_name,
                             ev->job_location, c->time, c->seq};
     return store_exec_command(s, &UPSERT_JOB_VERSION, params, e);

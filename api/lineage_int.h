@@ -1,0 +1,33 @@
+/* api/lineage_int.h - what the graph-backed handlers (lineage.c, impact.c, runlineage.c) share:
+ * resolving a node id to a graph node and reading the walk options every route accepts.
+ * Included only by api/ files. */
+#ifndef LINEAGED_API_LINEAGE_INT_H
+#define LINEAGED_API_LINEAGE_INT_H
+
+#include "graph.h"
+#include "http.h"
+#include "nodeid.h"
+
+enum { LINEAGE_DEFAULT_DEPTH = 20, LINEAGE_MAX_DEPTH = 1000, LINEAGE_DEFAULT_MAX_NODES = 10000,
+       LINEAGE_MAX_MAX_NODES = 1000000 };
+
+/* Options common to the lineage routes: depth, direction, asOf, types, maxNodes. */
+struct lineage_opts {
+    long depth;
+    enum graph_direction direction;
+    bool directed;      /* direction= was given: a directed walk instead of Marquez's undirected one */
+    uint32_t as_of;     /* 0: cumulative */
+    unsigned node_types;
+    long max_nodes;
+};
+
+/* Parses the options from the query string (defaults: Marquez's). -1 with e set (400) if invalid. */
+int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *e);
+
+/* The graph node named by a parsed node id; call with the read lock held. -1 with e set (404). */
+int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t *node, struct err *e);
+
+/* "dataset:ns:name" etc. for a graph node; call with the read lock held. */
+const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node);
+
+#endif

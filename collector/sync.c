@@ -1,0 +1,295 @@
+/* collector/sync.c - keeps the graph a projection of committed rows: event -> graph edges, and the
+ * start-up load from the tables.
+ *
+ * Edges an event makes (t = eventTime in seconds, R = the run node, J = the job node):
+ *   input D:  D -IO-> J, D -RUN_IO-> R        output D:  J -IO-> D, R -RUN_IO-> D
+ *   R -RUN_OF-> J;  child job -PARENT-> parent job;  child run -PARENT-> parent run
+ *   column lineage: input field -COLUMN-> output field (or -> output dataset for dataset-level)
+ *   symlinks: each identifier becomes another name of D.
+ * Invariants: see sync.h. Db ids map to node ids through growable arrays owned by the load. */
+#include "sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_graph.h"
+
+static uint32_t seconds(int64_t usec)
+{
+    int64_t s = usec / 1000000;
+    return s < 0 ? 0 : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+static uint32_t dataset_node(struct graph *g, const struct ol_dataset *ds, struct err *e)
+{
+    return graph_intern(g, GRAPH_DATASET, ds->namespace, ds->name, e);
+}
+
+static int apply_dataset(struct graph *g, const struct ol_dataset *ds, uint32_t job, uint32_t run, uint32_t t,
+                         struct err *e)
+{
+    uint32_t d = dataset_node(g, ds, e);
+
+    if (d == GRAPH_NO_NODE)
+        return -1;
+    for (size_t k = 0; k < ds->n_symlinks; k++)
+        if (graph_alias(g, d, ds->symlinks[k].namespace, ds->symlinks[k].name, e) != 0)
+            return -1;
+    if (ds->io != OL_IO_INPUT && ds->io != OL_IO_OUTPUT)
+        return 0;
+    bool in = ds->io == OL_IO_INPUT;
+    if (job != GRAPH_NO_NODE &&
+        graph_add_edge(g, in ? d : job, in ? job : d, GRAPH_EDGE_IO, t, t, run, e) != 0)
+        return -1;
+    if (run != GRAPH_NO_NODE && graph_add_edge(g, in ? d : run, in ? run : d, GRAPH_EDGE_RUN_IO, t, t, run, e) != 0)
+        return -1;
+    return 0;
+}
+
+static int apply_columns(struct graph *g, const struct ol_dataset *ds, uint32_t run, uint32_t t, struct err *e)
+{
+    for (size_t k = 0; k < ds->n_columns; k++) {
+        const struct ol_column_edge *c = &ds->columns[k];
+        uint32_t in_ds = graph_intern(g, GRAPH_DATASET, c->input_namespace, c->input_name, e);
+        uint32_t out_ds = dataset_node(g, ds, e);
+        if (in_ds == GRAPH_NO_NODE || out_ds == GRAPH_NO_NODE)
+            return -1;
+        uint32_t from = graph_field(g, in_ds, c->input_field, e);
+        uint32_t to = c->output_field ? graph_field(g, out_ds, c->output_field, e) : out_ds;
+        if (from == GRAPH_NO_NODE || to == GRAPH_NO_NODE ||
+            graph_add_edge(g, from, to, GRAPH_EDGE_COLUMN, t, t, run, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Job, run and hierarchy nodes of a Run or Job event; *job and *run get their nodes. */
+static int apply_job_and_run(struct graph *g, const struct ol_event *ev, uint32_t t, uint32_t *job, uint32_t *run,
+                             struct err *e)
+{
+    *run = GRAPH_NO_NODE;
+    if ((*job = graph_intern(g, GRAPH_JOB, ev->job_namespace, ev->job_name, e)) == GRAPH_NO_NODE)
+        return -1;
+    if (ev->has_parent && !ev->parent_job_self) {
+        uint32_t pj = graph_intern(g, GRAPH_JOB, ev->parent_job_namespace, ev->parent_job_name, e);
+        if (pj == GRAPH_NO_NODE || graph_add_edge(g, *job, pj, GRAPH_EDGE_PARENT, t, t, GRAPH_NO_NODE, e) != 0)
+            return -1;
+    }
+    if (ev->kind != OL_RUN_EVENT)
+        return 0;
+    if ((*run = graph_intern(g, GRAPH_RUN, "", ev->run_uuid, e)) == GRAPH_NO_NODE)
+        return -1;
+    if (graph_add_edge(g, *run, *job, GRAPH_EDGE_RUN_OF, t, t, *run, e) != 0)
+        return -1;
+    if (ev->has_parent) {
+        uint32_t pr = graph_intern(g, GRAPH_RUN, "", ev->parent_run_uuid, e);
+        if (pr == GRAPH_NO_NODE || (pr != *run && graph_add_edge(g, *run, pr, GRAPH_EDGE_PARENT, t, t, *run, e) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+static int apply_locked(struct graph *g, const struct ol_event *ev, struct err *e)
+{
+    uint32_t t = seconds(ev->event_time), job = GRAPH_NO_NODE, run = GRAPH_NO_NODE;
+
+    if (ev->kind != OL_DATASET_EVENT && apply_job_and_run(g, ev, t, &job, &run, e) != 0)
+        return -1;
+    for (size_t i = 0; i < ev->n_datasets; i++)
+        if (apply_dataset(g, &ev->datasets[i], job, run, t, e) != 0)
+            return -1;
+    for (size_t i = 0; i < ev->n_datasets; i++)
+        if (apply_columns(g, &ev->datasets[i], run, t, e) != 0)
+            return -1;
+    return 0;
+}
+
+int sync_event(struct graph *g, const struct ol_event *ev, struct err *e)
+{
+    graph_lock_write(g);
+    int rc = apply_locked(g, ev, e);
+    graph_unlock(g);
+    return rc;
+}
+
+/* Db id -> node id, for the load. Grows to the largest id seen. */
+struct id_map {
+    uint32_t *nodes;
+    size_t cap;
+};
+
+struct parent_link {
+    int64_t child, parent;
+};
+
+struct load_ctx {
+    struct graph *g;
+    struct id_map datasets, jobs;
+    struct parent_link *parents;
+    size_t n_parents, cap_parents;
+};
+
+static int id_map_set(struct id_map *m, int64_t id, uint32_t node, struct err *e)
+{
+    if (id < 0)
+        return err_set(e, ERR_INTERNAL, NULL, "negative row id %lld", (long long)id);
+    if ((size_t)id >= m->cap) {
+        size_t cap = m->cap ? m->cap : 1024;
+        while (cap <= (size_t)id)
+            cap *= 2;
+        uint32_t *bigger = realloc(m->nodes, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return err_set(e, ERR_INTERNAL, NULL, "out of memory loading the graph");
+        memset(bigger + m->cap, 0xff, (cap - m->cap) * sizeof *bigger); /* GRAPH_NO_NODE */
+        m->nodes = bigger;
+        m->cap = cap;
+    }
+    m->nodes[id] = node;
+    return 0;
+}
+
+static uint32_t id_map_get(const struct id_map *m, int64_t id)
+{
+    return id >= 0 && (size_t)id < m->cap ? m->nodes[id] : GRAPH_NO_NODE;
+}
+
+static int load_dataset(void *ctx, int64_t id, const char *ns, const char *name, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t n = graph_intern(l->g, GRAPH_DATASET, ns, name, e);
+    return n == GRAPH_NO_NODE ? -1 : id_map_set(&l->datasets, id, n, e);
+}
+
+static int load_symlink(void *ctx, int64_t dataset_id, const char *ns, const char *name, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t d = id_map_get(&l->datasets, dataset_id);
+    return d == GRAPH_NO_NODE ? 0 : graph_alias(l->g, d, ns, name, e);
+}
+
+static int load_job(void *ctx, int64_t id, const char *ns, const char *name, int64_t parent, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t n = graph_intern(l->g, GRAPH_JOB, ns, name, e);
+
+    if (n == GRAPH_NO_NODE || id_map_set(&l->jobs, id, n, e) != 0)
+        return -1;
+    if (parent == 0)
+        return 0;
+    if (l->n_parents == l->cap_parents) {
+        size_t cap = l->cap_parents ? l->cap_parents * 2 : 256;
+        struct parent_link *bigger = realloc(l->parents, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return err_set(e, ERR_INTERNAL, NULL, "out of memory loading the graph");
+        l->parents = bigger;
+        l->cap_parents = cap;
+    }
+    l->parents[l->n_parents++] = (struct parent_link){id, parent};
+    return 0;
+}
+
+/* Parent links wait until every job is known (a parent may have a larger id than its child). */
+static int link_parents(struct load_ctx *l, struct err *e)
+{
+    for (size_t i = 0; i < l->n_parents; i++) {
+        uint32_t c = id_map_get(&l->jobs, l->parents[i].child), p = id_map_get(&l->jobs, l->parents[i].parent);
+        if (c != GRAPH_NO_NODE && p != GRAPH_NO_NODE &&
+            graph_add_edge(l->g, c, p, GRAPH_EDGE_PARENT, 0, 0, GRAPH_NO_NODE, e) != 0)
+            return -1;
+    }
+    l->n_parents = 0;
+    return 0;
+}
+
+static uint32_t run_node(struct load_ctx *l, const char *uuid, struct err *e)
+{
+    return uuid == NULL ? GRAPH_NO_NODE : graph_intern(l->g, GRAPH_RUN, "", uuid, e);
+}
+
+static int load_run(void *ctx, const char *uuid, int64_t job_id, const char *parent, uint32_t created,
+                    struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t r = run_node(l, uuid, e), j = id_map_get(&l->jobs, job_id);
+
+    if (l->n_parents > 0 && link_parents(l, e) != 0)
+        return -1;
+    if (r == GRAPH_NO_NODE)
+        return -1;
+    if (j != GRAPH_NO_NODE && graph_add_edge(l->g, r, j, GRAPH_EDGE_RUN_OF, created, created, r, e) != 0)
+        return -1;
+    if (parent != NULL) {
+        uint32_t p = run_node(l, parent, e);
+        if (p == GRAPH_NO_NODE || (p != r && graph_add_edge(l->g, r, p, GRAPH_EDGE_PARENT, created, created, r, e) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+static int load_job_io(void *ctx, int64_t job_id, int64_t dataset_id, char io, uint32_t first, uint32_t last,
+                       const char *run_uuid, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t j = id_map_get(&l->jobs, job_id), d = id_map_get(&l->datasets, dataset_id);
+    uint32_t r = run_uuid ? run_node(l, run_uuid, e) : GRAPH_NO_NODE;
+
+    if (l->n_parents > 0 && link_parents(l, e) != 0)
+        return -1;
+    if (j == GRAPH_NO_NODE || d == GRAPH_NO_NODE)
+        return 0;
+    return graph_add_edge(l->g, io == 'I' ? d : j, io == 'I' ? j : d, GRAPH_EDGE_IO, first, last, r, e);
+}
+
+static int load_run_io(void *ctx, const char *run_uuid, int64_t dataset_id, char io, uint32_t first, uint32_t last,
+                       struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t r = run_node(l, run_uuid, e), d = id_map_get(&l->datasets, dataset_id);
+
+    if (r == GRAPH_NO_NODE)
+        return -1;
+    if (d == GRAPH_NO_NODE)
+        return 0;
+    return graph_add_edge(l->g, io == 'I' ? d : r, io == 'I' ? r : d, GRAPH_EDGE_RUN_IO, first, last, r, e);
+}
+
+static int load_column(void *ctx, int64_t out_ds, const char *out_field, int64_t in_ds, const char *in_field,
+                       uint32_t first, uint32_t last, const char *run_uuid, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t o = id_map_get(&l->datasets, out_ds), i = id_map_get(&l->datasets, in_ds);
+    uint32_t r = run_uuid ? run_node(l, run_uuid, e) : GRAPH_NO_NODE;
+
+    if (o == GRAPH_NO_NODE || i == GRAPH_NO_NODE)
+        return 0;
+    uint32_t from = graph_field(l->g, i, in_field, e);
+    uint32_t to = out_field ? graph_field(l->g, o, out_field, e) : o;
+    if (from == GRAPH_NO_NODE || to == GRAPH_NO_NODE)
+        return -1;
+    return graph_add_edge(l->g, from, to, GRAPH_EDGE_COLUMN, first, last, r, e);
+}
+
+int sync_load(struct graph *g, struct store *s, uint64_t *xmin_out, struct err *e)
+{
+    struct load_ctx l = {.g = g};
+    const struct store_graph_sink sink = {
+        .ctx = &l,
+        .dataset = load_dataset,
+        .symlink = load_symlink,
+        .job = load_job,
+        .job_io = load_job_io,
+        .run = load_run,
+        .run_io = load_run_io,
+        .column = load_column,
+    };
+
+    graph_lock_write(g);
+    int rc = store_graph_load(s, &sink, xmin_out, e);
+    if (rc == 0 && l.n_parents > 0)
+        rc = link_parents(&l, e);
+    graph_unlock(g);
+    free(l.datasets.nodes);
+    free(l.jobs.nodes);
+    free(l.parents);
+    return rc;
+}
