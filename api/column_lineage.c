@@ -231,6 +231,8 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
         return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or datasetField!", node_id);
     if (start.version != NULL && downstream)
         return err_set(e, ERR_BAD_INPUT, "nodeId", "Node version cannot be specified when withDownstream is true");
+    if (lineage_pin(r, &start, &o, e) != 0)
+        return -1;
     if (walk_fields(r, &start, &o, downstream, &nodes, &n, &truncated, e) != 0)
         return -1;
     if (n == 0)

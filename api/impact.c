@@ -13,12 +13,14 @@
 
 #include "json.h"
 #include "lineage_int.h"
+#include "store_nodes.h"
 
 struct impact_row {
     uint32_t node;
     uint32_t depth;
     size_t via; /* index of the previous row on the path; SIZE_MAX for the start */
     const char *id, *type, *ns, *name;
+    bool hidden; /* filtered out by a dataset type in types= */
 };
 
 struct by_node {
@@ -100,10 +102,35 @@ static const char **path_of(struct arena *a, const struct impact_row *rows, size
 static bool wanted(const struct impact_row *row, unsigned types)
 {
     static const char *const names[] = {"DATASET", "JOB", "RUN", "DATASET_FIELD"};
+    if (row->hidden)
+        return false;
     for (int t = 0; t < 4; t++)
         if (strcmp(row->type, names[t]) == 0)
             return (types & (1u << t)) != 0 || t == GRAPH_FIELD;
     return false;
+}
+
+/* Hides dataset rows whose datasetType is not among types= (they stay on paths). */
+static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct impact_row *rows, size_t n,
+                                struct err *e)
+{
+    if (o->n_dataset_types == 0)
+        return 0;
+    const char **ns = arena_alloc(r->arena, (n + 1) * sizeof *ns), **names = arena_alloc(r->arena, (n + 1) * sizeof *names);
+    const char **types = arena_alloc(r->arena, (n + 1) * sizeof *types);
+    size_t *idx = arena_alloc(r->arena, (n + 1) * sizeof *idx), m = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(rows[i].type, "DATASET") != 0)
+            continue;
+        ns[m] = rows[i].ns;
+        names[m] = rows[i].name;
+        idx[m++] = i;
+    }
+    if (store_dataset_types(r->store, r->arena, ns, names, m, types, e) != 0)
+        return -1;
+    for (size_t k = 0; k < m; k++)
+        rows[idx[k]].hidden = !lineage_dataset_type_wanted(o, types[k]);
+    return 0;
 }
 
 static void render_json(struct req *r, struct reply *out, const char *start, const char *direction,
@@ -217,9 +244,10 @@ int api_get_impact(struct req *r, struct reply *out, struct err *e)
         return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
     if (format != NULL && *format && strcasecmp(format, "json") != 0 && strcasecmp(format, "csv") != 0)
         return err_set(e, ERR_BAD_PARAM, "format", "must be json or csv");
-    if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0)
+    if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0 ||
+        lineage_pin(r, &start, &o, e) != 0)
         return -1;
-    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0)
+    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 || filter_dataset_types(r, &o, rows, n, e) != 0)
         return -1;
     enum graph_direction d = o.directed ? o.direction : GRAPH_DOWNSTREAM;
     const char *dir = d == GRAPH_UPSTREAM ? "upstream" : d == GRAPH_DOWNSTREAM ? "downstream" : "both";

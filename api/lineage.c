@@ -2,7 +2,8 @@
  *
  * Without direction= the walk is Marquez's: undirected over job<->dataset edges, depth counting
  * job hops, so it returns upstream, downstream and siblings. direction=upstream|downstream makes it
- * directed; asOf, types and maxNodes are our extensions (see lineage_opts.c). Unlike Marquez, edges
+ * directed; asOf, types (also dataset types: MODEL, VIEW), maxNodes, runId and #version pinning are our
+ * extensions (see lineage_opts.c). Unlike Marquez, edges
  * are cumulative: every input or output a job ever had counts, not only its current version's.
  * Invariants:
  *  1. The graph's read lock is held only while walking and copying names; database reads happen after.
@@ -21,6 +22,7 @@ struct lnode {
     enum graph_node_type type;
     const char *id, *ns, *name;
     const char *data; /* JSON, or NULL */
+    bool hidden;      /* filtered out by a dataset type in types= (still walked through) */
     size_t *in, *out; /* indexes of the other end, into the nodes array */
     size_t n_in, n_out;
 };
@@ -74,7 +76,7 @@ static void collect_edges(struct arena *a, const struct graph *g, struct lgraph 
 
 /* Walks the graph under its read lock and copies out everything the answer needs. */
 static int walk(struct req *r, const struct node_id *start, const struct lineage_opts *o, struct lgraph *lg,
-                struct err *e)
+                uint32_t *start_node, struct err *e)
 {
     struct graph *g = r->graph;
     struct graph_result res;
@@ -91,6 +93,7 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
     graph_lock_read(g);
     if (lineage_find_node(g, start, &q.start, e) != 0 || graph_walk(g, r->arena, &q, &res, e) != 0)
         goto out;
+    *start_node = q.start;
     lg->nodes = arena_zalloc(r->arena, (res.n + 1) * sizeof *lg->nodes);
     lg->truncated = res.truncated;
     for (size_t i = 0; i < res.n; i++) {
@@ -111,6 +114,30 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
 out:
     graph_unlock(g);
     return rc;
+}
+
+/* Hides datasets whose datasetType is not among types= (the start node always stays). */
+static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct lgraph *lg, uint32_t start,
+                                struct err *e)
+{
+    if (o->n_dataset_types == 0)
+        return 0;
+    const char **ns = arena_alloc(r->arena, (lg->n + 1) * sizeof *ns);
+    const char **names = arena_alloc(r->arena, (lg->n + 1) * sizeof *names);
+    const char **types = arena_alloc(r->arena, (lg->n + 1) * sizeof *types);
+    size_t *idx = arena_alloc(r->arena, (lg->n + 1) * sizeof *idx), m = 0;
+    for (size_t i = 0; i < lg->n; i++) {
+        if (lg->nodes[i].type != GRAPH_DATASET || lg->nodes[i].node == start)
+            continue;
+        ns[m] = lg->nodes[i].ns;
+        names[m] = lg->nodes[i].name;
+        idx[m++] = i;
+    }
+    if (store_dataset_types(r->store, r->arena, ns, names, m, types, e) != 0)
+        return -1;
+    for (size_t k = 0; k < m; k++)
+        lg->nodes[idx[k]].hidden = !lineage_dataset_type_wanted(o, types[k]);
+    return 0;
 }
 
 /* Fills each node's data with one statement per node type. */
@@ -154,11 +181,15 @@ static void gen_edges(yajl_gen g, struct arena *a, const struct lgraph *lg, cons
     size_t count = in ? n->n_in : n->n_out;
     struct edge_ref *refs = arena_alloc(a, (count + 1) * sizeof *refs);
 
+    size_t kept = 0;
     for (size_t k = 0; k < count; k++) {
         const struct lnode *other = &lg->nodes[in ? n->in[k] : n->out[k]];
-        refs[k].origin = in ? other->id : n->id;
-        refs[k].destination = in ? n->id : other->id;
+        if (other->hidden)
+            continue;
+        refs[kept].origin = in ? other->id : n->id;
+        refs[kept++].destination = in ? n->id : other->id;
     }
+    count = kept;
     qsort(refs, count, sizeof *refs, cmp_edge);
     yajl_gen_array_open(g);
     for (size_t k = 0; k < count; k++) {
@@ -197,6 +228,8 @@ static void render(struct req *r, struct reply *out, struct lgraph *lg)
     yajl_gen_array_open(g);
     for (size_t i = 0; i < lg->n; i++) {
         const struct lnode *n = &sorted[i];
+        if (n->hidden)
+            continue;
         yajl_gen_map_open(g);
         json_gen_key(g, "id");
         json_gen_str(g, n->id);
@@ -226,6 +259,7 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
     struct lineage_opts o;
     struct node_id start;
     struct lgraph lg = {0};
+    uint32_t start_node = GRAPH_NO_NODE;
 
     if (node_id == NULL || *node_id == '\0')
         return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
@@ -233,7 +267,8 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
         return -1;
     if (start.kind != NODE_DATASET && start.kind != NODE_JOB)
         return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or job!", node_id);
-    if (walk(r, &start, &o, &lg, e) != 0 || fetch_data(r, &lg, e) != 0)
+    if (lineage_pin(r, &start, &o, e) != 0 || walk(r, &start, &o, &lg, &start_node, e) != 0 ||
+        filter_dataset_types(r, &o, &lg, start_node, e) != 0 || fetch_data(r, &lg, e) != 0)
         return -1;
     render(r, out, &lg);
     return 0;

@@ -11,18 +11,30 @@
 enum { LINEAGE_DEFAULT_DEPTH = 20, LINEAGE_MAX_DEPTH = 1000, LINEAGE_DEFAULT_MAX_NODES = 10000,
        LINEAGE_MAX_MAX_NODES = 1000000 };
 
-/* Options common to the lineage routes: depth, direction, asOf, types, maxNodes. */
+enum { LINEAGE_MAX_DATASET_TYPES = 16 };
+
+/* Options common to the lineage routes: depth, direction, asOf, types, maxNodes, runId. */
 struct lineage_opts {
     long depth;
     enum graph_direction direction;
     bool directed;      /* direction= was given: a directed walk instead of Marquez's undirected one */
     uint32_t as_of;     /* 0: cumulative */
     unsigned node_types;
+    const char *dataset_types[LINEAGE_MAX_DATASET_TYPES]; /* types= other than DATASET/JOB: MODEL, VIEW */
+    size_t n_dataset_types;
     long max_nodes;
+    const char *run_id; /* runId=: answer as of that run */
 };
 
 /* Parses the options from the query string (defaults: Marquez's). -1 with e set (400) if invalid. */
 int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *e);
+
+/* Applies pinning: runId= or a "#<version>" node id moves as_of to that run's or version's time
+ * (the earlier of it and an explicit asOf). -1 with e set: 400 bad id, 404 unknown run/version. */
+int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts *o, struct err *e);
+
+/* True if a dataset with the datasetType `type` (NULL if unknown) passes the types= filter. */
+bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type);
 
 /* The graph node named by a parsed node id; call with the read lock held. -1 with e set (404). */
 int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t *node, struct err *e);

@@ -2,14 +2,19 @@
  *
  * direction: upstream | downstream | both (given: a directed walk; absent: Marquez's undirected walk)
  * asOf: ISO-8601 time; only edges first seen at or before it count
- * types: comma-separated node types (DATASET, JOB), case-insensitive
- * maxNodes: stop after this many nodes, and say "truncated": true */
+ * types: comma-separated node types (DATASET, JOB) or dataset types from the datasetType facet
+ *        (MODEL, VIEW, TABLE...), case-insensitive; a dataset type implies datasets of that type only
+ * maxNodes: stop after this many nodes, and say "truncated": true
+ * runId, or a node id ending in #<version>: as of that run's or version's time */
 #include "lineage_int.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "store_nodes.h"
 #include "timefmt.h"
+#include "uuid.h"
 
 static int parse_direction(const char *v, struct lineage_opts *o, struct err *e)
 {
@@ -26,23 +31,79 @@ static int parse_direction(const char *v, struct lineage_opts *o, struct err *e)
     return 0;
 }
 
-static int parse_types(const char *v, unsigned *mask, struct err *e)
+/* A dataset type token: letters, digits and '_' only (TABLE, VIEW, MODEL, JOB_OUTPUT). */
+static bool is_type_token(const char *p, size_t n)
 {
-    *mask = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+            return false;
+    return n > 0;
+}
+
+static int parse_types(struct arena *a, const char *v, struct lineage_opts *o, struct err *e)
+{
+    o->node_types = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB);
     if (v == NULL || *v == '\0')
         return 0;
-    *mask = 0;
+    o->node_types = 0;
     for (const char *p = v; *p != '\0';) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == 7 && strncasecmp(p, "DATASET", 7) == 0)
-            *mask |= 1u << GRAPH_DATASET;
-        else if (n == 3 && strncasecmp(p, "JOB", 3) == 0)
-            *mask |= 1u << GRAPH_JOB;
-        else
-            return err_set(e, ERR_BAD_PARAM, "types", "must list DATASET and/or JOB, comma-separated");
+        if (n == 7 && strncasecmp(p, "DATASET", 7) == 0) {
+            o->node_types |= 1u << GRAPH_DATASET;
+        } else if (n == 3 && strncasecmp(p, "JOB", 3) == 0) {
+            o->node_types |= 1u << GRAPH_JOB;
+        } else if (is_type_token(p, n) && o->n_dataset_types < LINEAGE_MAX_DATASET_TYPES) {
+            char *t = arena_strndup(a, p, n);
+            for (char *q = t; *q; q++)
+                *q = (char)toupper((unsigned char)*q);
+            o->dataset_types[o->n_dataset_types++] = t;
+            o->node_types |= 1u << GRAPH_DATASET;
+        } else {
+            return err_set(e, ERR_BAD_PARAM, "types",
+                           "must list node types (DATASET, JOB) or dataset types (MODEL, VIEW, ...), comma-separated");
+        }
         p += n + (comma ? 1 : 0);
     }
+    return 0;
+}
+
+bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type)
+{
+    if (o->n_dataset_types == 0)
+        return true;
+    for (size_t i = 0; type != NULL && i < o->n_dataset_types; i++)
+        if (strcmp(o->dataset_types[i], type) == 0)
+            return true;
+    return false;
+}
+
+int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts *o, struct err *e)
+{
+    enum store_pin_kind kind;
+    const char *key;
+    struct uuid u;
+    uint32_t t = 0;
+
+    if (o->run_id != NULL && *o->run_id != '\0') {
+        kind = STORE_PIN_RUN;
+        key = o->run_id;
+    } else if (start->version != NULL) {
+        kind = start->kind == NODE_JOB ? STORE_PIN_JOB_VERSION : STORE_PIN_DATASET_VERSION;
+        key = start->version;
+    } else {
+        return 0;
+    }
+    if (!uuid_from_string(key, &u))
+        return err_set(e, ERR_BAD_PARAM, kind == STORE_PIN_RUN ? "runId" : "nodeId",
+                       "must name a UUID (run id or version)");
+    int found = store_pin_time(r->store, kind, start->namespace, start->name, key, &t, e);
+    if (found < 0)
+        return -1;
+    if (found == 0)
+        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", kind == STORE_PIN_RUN ? "Run" : "Version", key);
+    if (o->as_of == 0 || t < o->as_of)
+        o->as_of = t == 0 ? 1 : t;
     return 0;
 }
 
@@ -54,8 +115,9 @@ int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *
     memset(o, 0, sizeof *o);
     if (http_param_int(r, "depth", LINEAGE_DEFAULT_DEPTH, 0, LINEAGE_MAX_DEPTH, &o->depth, e) != 0 ||
         http_param_int(r, "maxNodes", LINEAGE_DEFAULT_MAX_NODES, 1, LINEAGE_MAX_MAX_NODES, &o->max_nodes, e) != 0 ||
-        parse_direction(http_param(r, "direction"), o, e) != 0 || parse_types(http_param(r, "types"), &o->node_types, e) != 0)
+        parse_direction(http_param(r, "direction"), o, e) != 0 || parse_types(r->arena, http_param(r, "types"), o, e) != 0)
         return -1;
+    o->run_id = http_param(r, "runId");
     if (as_of != NULL && *as_of != '\0') {
         int64_t usec;
         if (time_parse_iso8601(as_of, &usec, &te) != 0)

@@ -167,6 +167,53 @@ int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, l
     return 0;
 }
 
+static const struct store_stmt DATASET_TYPES = {
+    "nodes_dataset_types",
+    "SELECT k.ord, upper(f.facet->>'datasetType')"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
+    " JOIN dataset_facets f ON f.dataset_id = d.id AND f.name = 'datasetType' AND f.facet ? 'datasetType'",
+    1};
+
+#define EPOCH_OF(col) "greatest(0, least(4294967295, extract(epoch FROM " col ")))::bigint"
+
+static const struct store_stmt PIN_RUN = {
+    "nodes_pin_run", "SELECT " EPOCH_OF("updated_at") " FROM runs WHERE uuid = $1::uuid", 1};
+
+static const struct store_stmt PIN_JOB_VERSION = {
+    "nodes_pin_job_version",
+    "SELECT " EPOCH_OF("v.updated_at") " FROM job_versions v JOIN jobs j ON j.id = v.job_id"
+    " WHERE v.version = $1::uuid AND j.namespace = $2 AND j.name = $3",
+    3};
+
+static const struct store_stmt PIN_DATASET_VERSION = {
+    "nodes_pin_dataset_version",
+    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
+    " WHERE v.version = $1::uuid AND d.namespace = $2 AND d.name = $3",
+    3};
+
+int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                        size_t n, const char **types_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out, e);
+}
+
+int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
+                   uint32_t *seconds, struct err *e)
+{
+    static const struct store_stmt *const STMTS[] = {&PIN_RUN, &PIN_JOB_VERSION, &PIN_DATASET_VERSION};
+    const char *params[] = {key, ns ? ns : "", name ? name : ""};
+    PGresult *res = store_exec(s, STMTS[kind], params, e);
+
+    if (res == NULL)
+        return -1;
+    int found = PQntuples(res) > 0;
+    if (found)
+        *seconds = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return found;
+}
+
 int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
                     const char *const *names, size_t n, const char **json_out, struct err *e)
 {

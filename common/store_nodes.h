@@ -7,6 +7,7 @@
 #define LINEAGED_STORE_NODES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "err.h"
@@ -29,5 +30,18 @@ int store_field_data(struct store *s, struct arena *a, const char *const *namesp
  * NULL when the run does not exist. Returns 0, or -1 with e set. */
 int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
                        struct err *e);
+
+/* The datasetType facet's datasetType (upper case: TABLE, VIEW, MODEL, ...) of each dataset, or NULL. */
+int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                        size_t n, const char **types_out, struct err *e);
+
+enum store_pin_kind { STORE_PIN_RUN, STORE_PIN_JOB_VERSION, STORE_PIN_DATASET_VERSION };
+
+/* The event time (seconds) a lineage answer is pinned to: the run's last event, the job version's
+ * last run, or the dataset version's creation. key is the run UUID or the version UUID; ns/name name
+ * the job or dataset for versions. Returns 1 and sets *seconds, 0 if there is no such run or version,
+ * or -1 with e set. */
+int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
+                   uint32_t *seconds, struct err *e);
 
 #endif
