@@ -56,13 +56,14 @@ struct server {
     struct graph *graph;
     struct event_base *base;
     struct evhttp *http;
-    struct event *done_ev, *sigint_ev, *sigterm_ev;
+    struct event *done_ev, *sigint_ev, *sigterm_ev, *drain_ev;
     struct worker *workers;
     int n_workers;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct job *queue_head, *queue_tail, *done;
     bool stopping; /* guarded by lock: workers exit when set and the queue is empty */
+    bool abandon;  /* guarded by lock: workers exit at once, leaving queued requests unstarted */
     size_t in_flight; /* loop thread only */
     unsigned long long next_id;
 };
@@ -187,7 +188,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&srv->lock);
         while (srv->queue_head == NULL && !srv->stopping)
             pthread_cond_wait(&srv->cond, &srv->lock);
-        size_t n = pop_group(srv, group);
+        size_t n = srv->abandon ? 0 : pop_group(srv, group);
         pthread_mutex_unlock(&srv->lock);
         if (n == 0)
             return NULL;
@@ -331,18 +332,44 @@ static void on_request(struct evhttp_request *evreq, void *arg)
     enqueue(srv, j);
 }
 
+/* Stops waiting for requests in flight: workers finish the request they are running and stop. */
+static void abandon_queue(struct server *srv, const char *why)
+{
+    log_warn("%s: dropping the requests no worker has started (%zu in flight)", why, srv->in_flight);
+    pthread_mutex_lock(&srv->lock);
+    srv->abandon = true;
+    pthread_cond_broadcast(&srv->cond);
+    pthread_mutex_unlock(&srv->lock);
+    event_base_loopexit(srv->base, NULL);
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    abandon_queue(arg, "shutdown timeout reached");
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct server *srv = arg;
+    struct timeval limit = {.tv_sec = srv->cfg->shutdown_timeout_s};
     (void)what;
 
-    log_info("received signal %d, finishing %zu requests in flight", (int)sig, srv->in_flight);
+    if (srv->stopping) {
+        abandon_queue(srv, "second stop signal");
+        return;
+    }
+    log_info("received signal %d, finishing %zu requests in flight (at most %d s)", (int)sig, srv->in_flight,
+             srv->cfg->shutdown_timeout_s);
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
     pthread_cond_broadcast(&srv->cond);
     pthread_mutex_unlock(&srv->lock);
     if (srv->in_flight == 0)
         event_base_loopexit(srv->base, NULL);
+    else if (srv->drain_ev != NULL)
+        evtimer_add(srv->drain_ev, &limit);
 }
 
 static int start_workers(struct server *srv, struct err *e)
@@ -359,6 +386,16 @@ static int start_workers(struct server *srv, struct err *e)
     return 0;
 }
 
+/* Frees a list of jobs that will never be answered (each job lives in its own arena). */
+static void free_jobs(struct job *j)
+{
+    while (j != NULL) {
+        struct job *next = j->next;
+        arena_free(j->req.arena);
+        j = next;
+    }
+}
+
 static void stop_workers(struct server *srv)
 {
     pthread_mutex_lock(&srv->lock);
@@ -370,6 +407,10 @@ static void stop_workers(struct server *srv)
         store_free(srv->workers[i].store);
     }
     free(srv->workers);
+    /* Requests dropped by a shutdown timeout: their connections close with evhttp_free. */
+    free_jobs(srv->queue_head);
+    free_jobs(srv->done);
+    srv->queue_head = srv->queue_tail = srv->done = NULL;
 }
 
 /* Binds the listening socket and logs the address (the port may have been chosen by the OS). */
@@ -406,6 +447,7 @@ static int setup(struct server *srv, struct err *e)
     srv->done_ev = event_new(srv->base, -1, 0, on_done, srv);
     srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
     srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+    srv->drain_ev = evtimer_new(srv->base, on_drain_timeout, srv);
     if (srv->done_ev == NULL || srv->sigint_ev == NULL || srv->sigterm_ev == NULL ||
         evsignal_add(srv->sigint_ev, NULL) != 0 || evsignal_add(srv->sigterm_ev, NULL) != 0)
         return err_set(e, ERR_INTERNAL, NULL, "cannot set up events");
@@ -435,6 +477,8 @@ int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struc
         event_free(srv.sigint_ev);
     if (srv.sigterm_ev != NULL)
         event_free(srv.sigterm_ev);
+    if (srv.drain_ev != NULL)
+        event_free(srv.drain_ev);
     if (srv.base != NULL)
         event_base_free(srv.base);
     libevent_global_shutdown();

@@ -4,7 +4,8 @@
  * threads (one Postgres connection each) run the handlers. A request moves loop -> queue -> worker
  * -> done list -> loop, and is replied to exactly once, on the loop thread.
  * Shutdown (SIGINT/SIGTERM): new requests get 503, requests in flight finish and are answered, then
- * server_run returns. */
+ * server_run returns. After --shutdown-timeout seconds (or at a second signal) requests no worker has
+ * started are dropped unanswered: they were never acknowledged, so clients retry them elsewhere. */
 #ifndef LINEAGED_SERVER_H
 #define LINEAGED_SERVER_H
 
