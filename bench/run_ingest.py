@@ -32,7 +32,7 @@ READY_TIMEOUT_S = 180      # initdb on a slow disk
 HEALTH_TIMEOUT_S = 60      # migrations on a fresh database
 STOP_TIMEOUT_S = 60
 POLL_INTERVAL_S = 0.1
-DB_CONNECTIONS = 16
+DB_CONNECTIONS = 4  # the default: on a 2-core machine fewer, larger group commits win
 
 
 class StepError(Exception):

@@ -35,7 +35,7 @@ static const struct option_def OPTIONS[] = {
      ALL_DB, "libpq conninfo or postgresql:// URL; empty: start a private Postgres in --data-dir"},
     {"data-dir", "LINEAGED_DATA_DIR", OPT_STRING, offsetof(struct cfg, data_dir), "./var", 0, 0,
      CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "directory of the private Postgres cluster"},
-    {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "8", 1,
+    {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "4", 1,
      256, CFG_SERVE, "worker threads, each with one Postgres connection"},
     {"max-body-bytes", "LINEAGED_MAX_BODY_BYTES", OPT_LONG, offsetof(struct cfg, max_body_bytes),
      "16777216", 1024, 1L << 31, CFG_SERVE, "largest request body accepted as sent, compressed or not (413)"},

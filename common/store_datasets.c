@@ -38,65 +38,70 @@ static const struct store_stmt UPSERT_DATASETS = {
     "  seq = greatest(d.seq, EXCLUDED.seq)",
     1};
 
+/* Each statement below takes rows of the whole chunk, every row carrying its event's time and seq;
+ * where a key repeats, the latest event time wins. */
+
 static const struct store_stmt UPSERT_FIELDS = {
     "dataset_fields_upsert",
     "INSERT INTO dataset_fields AS f (dataset_id, name, type, description, ordinal, updated_at)"
-    " SELECT DISTINCT ON (d.id, x.field) d.id, x.field, x.type, x.description, x.ordinal, $2::timestamptz"
+    " SELECT DISTINCT ON (d.id, x.field) d.id, x.field, x.type, x.description, x.ordinal, x.time"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, field text, type text,"
-    "  description text, ordinal int)"
+    "  description text, ordinal int, time timestamptz)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " ORDER BY d.id, x.field"
+    " ORDER BY d.id, x.field, x.time DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET type = EXCLUDED.type, description = EXCLUDED.description,"
     "  ordinal = EXCLUDED.ordinal, updated_at = EXCLUDED.updated_at"
     " WHERE f.updated_at <= EXCLUDED.updated_at",
-    2};
+    1};
 
 static const struct store_stmt INSERT_SYMLINKS = {
     "dataset_symlinks_insert",
     "INSERT INTO dataset_symlinks (dataset_id, namespace, name, type, created_at, seq)"
     " SELECT DISTINCT ON (d.id, x.sym_namespace, x.sym_name) d.id, x.sym_namespace, x.sym_name, x.type,"
-    "  $2::timestamptz, $3::bigint"
+    "  x.time, x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, sym_namespace text, sym_name text,"
-    "  type text)"
+    "  type text, time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " ORDER BY d.id, x.sym_namespace, x.sym_name"
+    " ORDER BY d.id, x.sym_namespace, x.sym_name, x.time"
     " ON CONFLICT DO NOTHING",
-    3};
+    1};
 
 static const struct store_stmt UPSERT_FACETS = {
     "dataset_facets_upsert",
     "INSERT INTO dataset_facets AS f (dataset_id, name, facet, event_time, seq)"
-    " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, $2::timestamptz, $3::bigint"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, facet text, value jsonb)"
+    " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, facet text, value jsonb,"
+    "  time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " ORDER BY d.id, x.facet"
+    " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",
-    3};
+    1};
 
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
     "INSERT INTO dataset_versions (version, dataset_id, run_uuid, fields, lifecycle_state, created_at, seq)"
-    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, $2::timestamptz,"
-    "  $3::bigint"
+    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.time, x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, run_uuid uuid,"
-    "  fields jsonb, lifecycle text, input boolean, current boolean)"
+    "  fields jsonb, lifecycle text, input boolean, current boolean, time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
     " WHERE NOT x.input OR d.current_version IS NULL"
-    " ORDER BY x.version"
+    " ORDER BY x.version, x.time"
     " ON CONFLICT (version) DO NOTHING",
-    3};
+    1};
 
+/* Per dataset, the latest candidate of the chunk becomes current if it is not older than the current. */
 static const struct store_stmt SET_CURRENT = {
     "datasets_set_current_version",
     "UPDATE datasets d SET current_version = x.version"
     " FROM (SELECT DISTINCT ON (namespace, name) * FROM jsonb_to_recordset($1::jsonb) AS r(namespace text,"
-    "  name text, version uuid, input boolean, current boolean) WHERE current ORDER BY namespace, name) AS x"
+    "  name text, version uuid, input boolean, current boolean, time timestamptz) WHERE current"
+    "  ORDER BY namespace, name, input, time DESC) AS x"
     " WHERE d.namespace = x.namespace AND d.name = x.name"
     "  AND (d.current_version IS NULL OR (NOT x.input AND coalesce((SELECT v.created_at"
-    "   FROM dataset_versions v WHERE v.version = d.current_version), '-infinity') <= $2::timestamptz))",
-    2};
+    "   FROM dataset_versions v WHERE v.version = d.current_version), '-infinity') <= x.time))",
+    1};
 
 static void gen_id(yajl_gen g, const struct ol_dataset *ds)
 {
@@ -145,7 +150,7 @@ int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_c
     return store_exec_command(s, &UPSERT_DATASETS, params, e);
 }
 
-static void gen_fields(yajl_gen g, const struct ol_dataset *ds)
+static void gen_fields(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
     for (size_t k = 0; k < ds->n_fields; k++) {
         yajl_gen_map_open(g);
@@ -158,11 +163,12 @@ static void gen_fields(yajl_gen g, const struct ol_dataset *ds)
         json_gen_str(g, ds->fields[k].description);
         json_gen_key(g, "ordinal");
         json_gen_int(g, (long long)k + 1);
+        store_gen_event_keys(g, c);
         yajl_gen_map_close(g);
     }
 }
 
-static void gen_symlinks(yajl_gen g, const struct ol_dataset *ds)
+static void gen_symlinks(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
     for (size_t k = 0; k < ds->n_symlinks; k++) {
         yajl_gen_map_open(g);
@@ -173,16 +179,18 @@ static void gen_symlinks(yajl_gen g, const struct ol_dataset *ds)
         json_gen_str(g, ds->symlinks[k].name);
         json_gen_key(g, "type");
         json_gen_str(g, ds->symlinks[k].type);
+        store_gen_event_keys(g, c);
         yajl_gen_map_close(g);
     }
 }
 
-static void gen_facets(yajl_gen g, const struct ol_dataset *ds)
+static void gen_facets(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
     for (size_t k = 0; k < ds->n_facets; k++) {
         yajl_gen_map_open(g);
         gen_id(g, ds);
         store_gen_facet_value(g, &ds->facets[k]);
+        store_gen_event_keys(g, c);
         yajl_gen_map_close(g);
     }
 }
@@ -192,15 +200,15 @@ static bool makes_current(const struct ol_event *ev, const struct ol_dataset *ds
 {
     if (ds->io == OL_IO_STATIC || ds->io == OL_IO_INPUT)
         return true;
-    if (ds->io != OL_IO_OUTPUT)
-        return false;
-    if (ev->kind == OL_JOB_EVENT)
+    if (ds->io != OL_IO_OUTPUT || ev->kind == OL_JOB_EVENT)
         return false;
     return ev->state == RUN_STATE_COMPLETED || strcmp(ev->job_type, "STREAM") == 0;
 }
 
-static void gen_versions(yajl_gen g, const struct ol_event *ev, const struct ol_dataset *ds)
+static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
+    const struct ol_event *ev = c->ev;
+
     if (ds->io == OL_IO_REFERENCED || (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT))
         return;
     yajl_gen_map_open(g);
@@ -228,57 +236,54 @@ static void gen_versions(yajl_gen g, const struct ol_event *ev, const struct ol_
     yajl_gen_bool(g, ds->io == OL_IO_INPUT);
     json_gen_key(g, "current");
     yajl_gen_bool(g, makes_current(ev, ds));
+    store_gen_event_keys(g, c);
     yajl_gen_map_close(g);
 }
 
-typedef void gen_rows_fn(yajl_gen g, const struct ol_dataset *ds);
+typedef void gen_rows_fn(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds);
 
-/* A JSON array of the rows gen_rows writes for every dataset of the event. */
-static const char *rows_param(const struct store_event_ctx *c, gen_rows_fn *gen_rows)
+/* A JSON array of the rows gen_rows writes for every dataset of every event of the chunk. */
+static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n, gen_rows_fn *gen_rows)
 {
     yajl_gen g = json_gen_new();
 
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < c->ev->n_datasets; i++)
-        gen_rows(g, &c->ev->datasets[i]);
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++)
+            gen_rows(g, &c[k], &c[k].ev->datasets[i]);
     yajl_gen_array_close(g);
-    return json_gen_finish(g, c->a, NULL);
+    return json_gen_finish(g, a, NULL);
 }
 
-static int run3(struct store *s, const struct store_stmt *st, const char *json, const struct store_event_ctx *c,
-                struct err *e)
+static int run_rows(struct store *s, const struct store_stmt *st, const char *rows, struct err *e)
 {
-    const char *params[] = {json, c->time, c->seq};
+    const char *params[] = {rows};
     return store_exec_command(s, st, params, e);
 }
 
-int store_write_dataset_details(struct store *s, const struct store_event_ctx *c, struct err *e)
+int store_write_dataset_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                                struct err *e)
 {
-    size_t fields = 0, symlinks = 0, facets = 0;
-    const struct ol_event *ev = c->ev;
+    size_t datasets = 0, fields = 0, symlinks = 0, facets = 0;
 
-    if (ev->n_datasets == 0)
-        return 0;
-    for (size_t i = 0; i < ev->n_datasets; i++) {
-        fields += ev->datasets[i].n_fields;
-        symlinks += ev->datasets[i].n_symlinks;
-        facets += ev->datasets[i].n_facets;
+    for (size_t k = 0; k < n; k++) {
+        datasets += c[k].ev->n_datasets;
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            fields += c[k].ev->datasets[i].n_fields;
+            symlinks += c[k].ev->datasets[i].n_symlinks;
+            facets += c[k].ev->datasets[i].n_facets;
+        }
     }
-    if (fields > 0 && run3(s, &UPSERT_FIELDS, rows_param(c, gen_fields), c, e) != 0)
+    if (datasets == 0)
+        return 0;
+    if (fields > 0 && run_rows(s, &UPSERT_FIELDS, rows_param(a, c, n, gen_fields), e) != 0)
         return -1;
-    if (symlinks > 0 && run3(s, &INSERT_SYMLINKS, rows_param(c, gen_symlinks), c, e) != 0)
+    if (symlinks > 0 && run_rows(s, &INSERT_SYMLINKS, rows_param(a, c, n, gen_symlinks), e) != 0)
         return -1;
-    if (facets > 0 && run3(s, &UPSERT_FACETS, rows_param(c, gen_facets), c, e) != 0)
+    if (facets > 0 && run_rows(s, &UPSERT_FACETS, rows_param(a, c, n, gen_facets), e) != 0)
         return -1;
-
-    yajl_gen g = json_gen_new();
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < ev->n_datasets; i++)
-        gen_versions(g, ev, &ev->datasets[i]);
-    yajl_gen_array_close(g);
-    const char *versions = json_gen_finish(g, c->a, NULL);
-    if (run3(s, &INSERT_VERSIONS, versions, c, e) != 0)
+    const char *versions = rows_param(a, c, n, gen_versions);
+    if (run_rows(s, &INSERT_VERSIONS, versions, e) != 0)
         return -1;
-    const char *params[] = {versions, c->time};
-    return store_exec_command(s, &SET_CURRENT, params, e);
+    return run_rows(s, &SET_CURRENT, versions, e);
 }

@@ -63,6 +63,18 @@ void store_gen_facet_value(yajl_gen g, const struct ol_facet *f)
         json_write_canonical(g, f->value);
 }
 
+void store_gen_event_keys(yajl_gen g, const struct store_event_ctx *c)
+{
+    json_gen_key(g, "time");
+    json_gen_str(g, c->time);
+    json_gen_key(g, "seq");
+    json_gen_str(g, c->seq);
+    json_gen_key(g, "run_uuid");
+    json_gen_str(g, c->ev->run_uuid[0] ? c->ev->run_uuid : NULL);
+    json_gen_key(g, "job_id");
+    json_gen_str(g, c->job_id);
+}
+
 const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_t n)
 {
     yajl_gen g = json_gen_new();
@@ -142,23 +154,21 @@ static int write_namespaces_and_sources(struct store *s, struct arena *a, const 
     return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;
 }
 
-/* One new event's own rows, after the chunk-level upserts. */
-static int write_event_rows(struct store *s, const struct store_event_ctx *c, struct err *e)
+/* Every row of the new events c[0..n), after the chunk-level upserts: datasets, runs (one statement
+ * per event, in order), then what refers to both. */
+static int write_event_rows(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                            struct err *e)
 {
-    const struct ol_event *ev = c->ev;
-
-    if (store_write_dataset_details(s, c, e) != 0)
+    if (store_write_dataset_details(s, a, c, n, e) != 0 || store_write_job_facets(s, a, c, n, e) != 0)
         return -1;
-    if (ev->kind == OL_DATASET_EVENT)
-        return 0;
-    if (store_write_job_facets(s, c, e) != 0)
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && store_write_run(s, &c[k], e) != 0)
+            return -1;
+    if (store_write_run_details(s, a, c, n, e) != 0 || store_write_lineage(s, a, c, n, e) != 0)
         return -1;
-    if (ev->kind == OL_RUN_EVENT && store_write_run(s, c, c->job_id, e) != 0)
-        return -1;
-    if (store_write_lineage(s, c, c->job_id, e) != 0)
-        return -1;
-    if (ev->kind == OL_RUN_EVENT && store_write_job_version(s, c, c->job_id, e) != 0)
-        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && store_write_job_version(s, &c[k], e) != 0)
+            return -1;
     return 0;
 }
 
@@ -188,9 +198,8 @@ static int write_chunk(struct store *s, struct arena *a, const struct ol_event *
         if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
             store_upsert_jobs(s, a, c, m, e) != 0 || store_pipeline_flush(s, e) != 0)
             return -1;
-        for (size_t k = 0; k < m; k++)
-            if (write_event_rows(s, &c[k], e) != 0)
-                return -1;
+        if (write_event_rows(s, a, c, m, e) != 0)
+            return -1;
     }
     if (store_command(s, "COMMIT", e) != 0)
         return -1;

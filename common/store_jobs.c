@@ -57,15 +57,18 @@ static const struct store_stmt UPSERT_JOBS = {
     " RETURNING id, namespace, name",
     1};
 
+/* Chunk-level: one row per job facet of every event; the latest event time wins per key. */
 static const struct store_stmt UPSERT_FACETS = {
     "job_facets_upsert",
     "INSERT INTO job_facets AS f (job_id, name, facet, event_time, seq)"
-    " SELECT DISTINCT ON (x.facet) $1::bigint, x.facet, x.value, $3::timestamptz, $4::bigint"
-    " FROM jsonb_to_recordset($2::jsonb) AS x(facet text, value jsonb) ORDER BY x.facet"
+    " SELECT DISTINCT ON (x.job_id, x.facet) x.job_id, x.facet, x.value, x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(job_id bigint, facet text, value jsonb, time timestamptz,"
+    "  seq bigint)"
+    " ORDER BY x.job_id, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (job_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",
-    4};
+    1};
 
 static bool has_parent_job(const struct ol_event *ev)
 {
@@ -182,12 +185,22 @@ int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *
     return store_pipeline_add(s, &UPSERT_JOBS, params, on_job_ids, ids, e);
 }
 
-int store_write_job_facets(struct store *s, const struct store_event_ctx *c, struct err *e)
+int store_write_job_facets(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                           struct err *e)
 {
-    const struct ol_event *ev = c->ev;
+    yajl_gen g = json_gen_new();
+    size_t count = 0;
 
-    if (ev->n_job_facets == 0)
-        return 0;
-    const char *fp[] = {c->job_id, store_facets_param(c->a, ev->job_facets, ev->n_job_facets), c->time, c->seq};
-    return store_exec_command(s, &UPSERT_FACETS, fp, e);
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; c[k].job_id != NULL && i < c[k].ev->n_job_facets; i++, count++) {
+            yajl_gen_map_open(g);
+            store_gen_facet_value(g, &c[k].ev->job_facets[i]);
+            store_gen_event_keys(g, &c[k]);
+            yajl_gen_map_close(g);
+        }
+    }
+    yajl_gen_array_close(g);
+    const char *params[] = {json_gen_finish(g, a, NULL)};
+    return count > 0 ? store_exec_command(s, &UPSERT_FACETS, params, e) : 0;
 }

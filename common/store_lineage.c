@@ -1,71 +1,80 @@
 /* common/store_lineage.c - every statement on the edge tables: run_io, job_io, run_io_facets and
- * column_lineage.
+ * column_lineage, each written once per chunk.
  *
  * Invariants:
  *  1. Edges are cumulative: a row is never removed by a later event that omits it; first_seen and
  *     last_seen widen to cover every eventTime that asserted the edge, and seq names the last event.
  *  2. An input's run_io row records the version current when the event was stored (Marquez's rule);
  *     an output's records the version this run wrote.
- *  3. Rows are deduplicated and sorted by key inside each statement. */
+ *  3. Rows repeating a key within the chunk are merged in SQL (GROUP BY: min/max times, latest values),
+ *     since one INSERT ... ON CONFLICT may not touch a row twice. */
 #include "store_write.h"
 
 static const struct store_stmt UPSERT_RUN_IO = {
     "run_io_upsert",
     "INSERT INTO run_io AS ri (run_uuid, dataset_id, io_type, dataset_version, first_seen, last_seen, seq)"
-    " SELECT DISTINCT ON (x.io, d.id) $1::uuid, d.id, x.io,"
-    "  CASE WHEN x.io = 'INPUT' THEN coalesce(d.current_version, x.version) ELSE x.version END,"
-    "  $3::timestamptz, $3::timestamptz, $4::bigint"
-    " FROM jsonb_to_recordset($2::jsonb) AS x(namespace text, name text, io text, version uuid)"
+    " SELECT x.run_uuid, d.id, x.io,"
+    "  CASE WHEN x.io = 'INPUT' THEN coalesce(d.current_version, (array_agg(x.version ORDER BY x.time DESC))[1])"
+    "   ELSE (array_agg(x.version ORDER BY x.time DESC))[1] END,"
+    "  min(x.time), max(x.time), max(x.seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, version uuid, run_uuid uuid,"
+    "  time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " ORDER BY x.io, d.id"
+    " WHERE x.run_uuid IS NOT NULL"
+    " GROUP BY x.run_uuid, x.io, d.id, d.current_version ORDER BY x.run_uuid, x.io, d.id"
     " ON CONFLICT (run_uuid, io_type, dataset_id) DO UPDATE SET"
     "  first_seen = least(ri.first_seen, EXCLUDED.first_seen),"
     "  last_seen = greatest(ri.last_seen, EXCLUDED.last_seen),"
     "  dataset_version = CASE WHEN EXCLUDED.last_seen >= ri.last_seen THEN EXCLUDED.dataset_version"
-    "   ELSE ri.dataset_version END, seq = EXCLUDED.seq",
-    4};
+    "   ELSE ri.dataset_version END, seq = greatest(ri.seq, EXCLUDED.seq)",
+    1};
 
 static const struct store_stmt UPSERT_JOB_IO = {
     "job_io_upsert",
     "INSERT INTO job_io AS ji (job_id, dataset_id, io_type, first_seen, last_seen, last_run_uuid, seq)"
-    " SELECT DISTINCT ON (x.io, d.id) $1::bigint, d.id, x.io, $3::timestamptz, $3::timestamptz, $5::uuid,"
-    "  $4::bigint"
-    " FROM jsonb_to_recordset($2::jsonb) AS x(namespace text, name text, io text, version uuid)"
+    " SELECT x.job_id, d.id, x.io, min(x.time), max(x.time),"
+    "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, job_id bigint, run_uuid uuid,"
+    "  time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " ORDER BY x.io, d.id"
+    " GROUP BY x.job_id, x.io, d.id ORDER BY x.job_id, x.io, d.id"
     " ON CONFLICT (job_id, io_type, dataset_id) DO UPDATE SET"
     "  first_seen = least(ji.first_seen, EXCLUDED.first_seen),"
     "  last_seen = greatest(ji.last_seen, EXCLUDED.last_seen),"
     "  last_run_uuid = CASE WHEN EXCLUDED.last_seen >= ji.last_seen THEN coalesce(EXCLUDED.last_run_uuid,"
-    "   ji.last_run_uuid) ELSE ji.last_run_uuid END, seq = EXCLUDED.seq",
-    5};
+    "   ji.last_run_uuid) ELSE ji.last_run_uuid END, seq = greatest(ji.seq, EXCLUDED.seq)",
+    1};
 
 static const struct store_stmt UPSERT_IO_FACETS = {
     "run_io_facets_upsert",
     "INSERT INTO run_io_facets AS f (run_uuid, dataset_id, io_type, name, facet, event_time, seq)"
-    " SELECT DISTINCT ON (x.io, d.id, x.facet) $1::uuid, d.id, x.io, x.facet, x.value, $3::timestamptz,"
-    "  $4::bigint"
-    " FROM jsonb_to_recordset($2::jsonb) AS x(namespace text, name text, io text, facet text, value jsonb)"
+    " SELECT DISTINCT ON (x.run_uuid, x.io, d.id, x.facet) x.run_uuid, d.id, x.io, x.facet, x.value, x.time,"
+    "  x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, facet text, value jsonb,"
+    "  run_uuid uuid, time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " WHERE x.value IS NOT NULL"
-    " ORDER BY x.io, d.id, x.facet"
+    " WHERE x.value IS NOT NULL AND x.run_uuid IS NOT NULL"
+    " ORDER BY x.run_uuid, x.io, d.id, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,"
     "  event_time = EXCLUDED.event_time, seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",
-    4};
+    1};
 
 static const struct store_stmt UPSERT_COLUMNS = {
     "column_lineage_upsert",
     "INSERT INTO column_lineage AS c (output_dataset_id, output_field, input_dataset_id, input_field,"
     " transformation_description, transformation_type, transformations, first_seen, last_seen, last_run_uuid,"
     " seq)"
-    " SELECT DISTINCT ON (o.id, x.out_field, i.id, x.in_field) o.id, x.out_field, i.id, x.in_field,"
-    "  x.description, x.type, x.transformations, $2::timestamptz, $2::timestamptz, $4::uuid, $3::bigint"
+    " SELECT o.id, x.out_field, i.id, x.in_field,"
+    "  (array_agg(x.description ORDER BY x.time DESC))[1], (array_agg(x.type ORDER BY x.time DESC))[1],"
+    "  (array_agg(x.transformations ORDER BY x.time DESC))[1], min(x.time), max(x.time),"
+    "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(out_namespace text, out_name text, out_field text,"
-    "  in_namespace text, in_name text, in_field text, description text, type text, transformations jsonb)"
+    "  in_namespace text, in_name text, in_field text, description text, type text, transformations jsonb,"
+    "  run_uuid uuid, time timestamptz, seq bigint)"
     " JOIN datasets o ON o.namespace = x.out_namespace AND o.name = x.out_name"
     " JOIN datasets i ON i.namespace = x.in_namespace AND i.name = x.in_name"
-    " ORDER BY o.id, x.out_field, i.id, x.in_field"
+    " GROUP BY o.id, x.out_field, i.id, x.in_field ORDER BY o.id, x.out_field, i.id, x.in_field"
     " ON CONFLICT (output_dataset_id, output_field, input_dataset_id, input_field) DO UPDATE SET"
     "  transformation_description = CASE WHEN EXCLUDED.last_seen >= c.last_seen"
     "   THEN EXCLUDED.transformation_description ELSE c.transformation_description END,"
@@ -75,8 +84,8 @@ static const struct store_stmt UPSERT_COLUMNS = {
     "   THEN EXCLUDED.transformations ELSE c.transformations END,"
     "  first_seen = least(c.first_seen, EXCLUDED.first_seen),"
     "  last_seen = greatest(c.last_seen, EXCLUDED.last_seen),"
-    "  last_run_uuid = coalesce(EXCLUDED.last_run_uuid, c.last_run_uuid), seq = EXCLUDED.seq",
-    4};
+    "  last_run_uuid = coalesce(EXCLUDED.last_run_uuid, c.last_run_uuid), seq = greatest(c.seq, EXCLUDED.seq)",
+    1};
 
 static bool is_edge(const struct ol_dataset *ds)
 {
@@ -93,114 +102,104 @@ static void gen_edge_key(yajl_gen g, const struct ol_dataset *ds)
     json_gen_str(g, ds->io == OL_IO_INPUT ? "INPUT" : "OUTPUT");
 }
 
-static const char *edges_param(const struct store_event_ctx *c, size_t *n_edges)
-{
-    yajl_gen g = json_gen_new();
-
-    *n_edges = 0;
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < c->ev->n_datasets; i++) {
-        const struct ol_dataset *ds = &c->ev->datasets[i];
-        if (!is_edge(ds))
-            continue;
-        yajl_gen_map_open(g);
-        gen_edge_key(g, ds);
-        json_gen_key(g, "version");
-        json_gen_str(g, ds->version);
-        yajl_gen_map_close(g);
-        (*n_edges)++;
-    }
-    yajl_gen_array_close(g);
-    return json_gen_finish(g, c->a, NULL);
-}
-
-static const char *io_facets_param(const struct store_event_ctx *c, size_t *n)
-{
-    yajl_gen g = json_gen_new();
-
-    *n = 0;
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < c->ev->n_datasets; i++) {
-        const struct ol_dataset *ds = &c->ev->datasets[i];
-        for (size_t k = 0; is_edge(ds) && k < ds->n_io_facets; k++) {
-            yajl_gen_map_open(g);
-            gen_edge_key(g, ds);
-            store_gen_facet_value(g, &ds->io_facets[k]);
-            yajl_gen_map_close(g);
-            (*n)++;
-        }
-    }
-    yajl_gen_array_close(g);
-    return json_gen_finish(g, c->a, NULL);
-}
-
-static void gen_column(yajl_gen g, const struct ol_dataset *out, const struct ol_column_edge *col)
+static void gen_edge(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
     yajl_gen_map_open(g);
-    json_gen_key(g, "out_namespace");
-    json_gen_str(g, out->namespace);
-    json_gen_key(g, "out_name");
-    json_gen_str(g, out->name);
-    json_gen_key(g, "out_field");
-    json_gen_str(g, col->output_field);
-    json_gen_key(g, "in_namespace");
-    json_gen_str(g, col->input_namespace);
-    json_gen_key(g, "in_name");
-    json_gen_str(g, col->input_name);
-    json_gen_key(g, "in_field");
-    json_gen_str(g, col->input_field);
-    json_gen_key(g, "description");
-    json_gen_str(g, col->transformation_description);
-    json_gen_key(g, "type");
-    json_gen_str(g, col->transformation_type);
-    json_gen_key(g, "transformations");
-    if (col->transformations != NULL)
-        json_write_canonical(g, col->transformations);
-    else
-        yajl_gen_null(g);
+    gen_edge_key(g, ds);
+    json_gen_key(g, "version");
+    json_gen_str(g, ds->version);
+    store_gen_event_keys(g, c);
     yajl_gen_map_close(g);
 }
 
-static int write_columns(struct store *s, const struct store_event_ctx *c, struct err *e)
+static void gen_io_facets(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
 {
-    size_t n = 0;
-    yajl_gen g = json_gen_new();
-
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < c->ev->n_datasets; i++) {
-        const struct ol_dataset *ds = &c->ev->datasets[i];
-        for (size_t k = 0; k < ds->n_columns; k++, n++)
-            gen_column(g, ds, &ds->columns[k]);
+    for (size_t k = 0; k < ds->n_io_facets; k++) {
+        yajl_gen_map_open(g);
+        gen_edge_key(g, ds);
+        store_gen_facet_value(g, &ds->io_facets[k]);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
     }
-    yajl_gen_array_close(g);
-    const char *rows = json_gen_finish(g, c->a, NULL);
-    if (n == 0)
-        return 0;
-    const char *params[] = {rows, c->time, c->seq, c->ev->run_uuid[0] ? c->ev->run_uuid : NULL};
-    return store_exec_command(s, &UPSERT_COLUMNS, params, e);
 }
 
-int store_write_lineage(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e)
+static void gen_columns(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *out)
 {
-    const struct ol_event *ev = c->ev;
-    size_t n_edges, n_facets;
-    const char *edges = edges_param(c, &n_edges);
+    for (size_t k = 0; k < out->n_columns; k++) {
+        const struct ol_column_edge *col = &out->columns[k];
+        yajl_gen_map_open(g);
+        json_gen_key(g, "out_namespace");
+        json_gen_str(g, out->namespace);
+        json_gen_key(g, "out_name");
+        json_gen_str(g, out->name);
+        json_gen_key(g, "out_field");
+        json_gen_str(g, col->output_field);
+        json_gen_key(g, "in_namespace");
+        json_gen_str(g, col->input_namespace);
+        json_gen_key(g, "in_name");
+        json_gen_str(g, col->input_name);
+        json_gen_key(g, "in_field");
+        json_gen_str(g, col->input_field);
+        json_gen_key(g, "description");
+        json_gen_str(g, col->transformation_description);
+        json_gen_key(g, "type");
+        json_gen_str(g, col->transformation_type);
+        json_gen_key(g, "transformations");
+        if (col->transformations != NULL)
+            json_write_canonical(g, col->transformations);
+        else
+            yajl_gen_null(g);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
 
-    if (n_edges > 0) {
-        if (ev->kind == OL_RUN_EVENT) {
-            const char *rp[] = {ev->run_uuid, edges, c->time, c->seq};
-            if (store_exec_command(s, &UPSERT_RUN_IO, rp, e) != 0)
-                return -1;
+enum row_kind { ROWS_EDGES, ROWS_IO_FACETS, ROWS_COLUMNS };
+
+/* The rows of one kind for every dataset of every Run or Job event of the chunk; *count rows. */
+static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n, enum row_kind kind,
+                              size_t *count)
+{
+    yajl_gen g = json_gen_new();
+
+    *count = 0;
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].ev->kind == OL_DATASET_EVENT)
+            continue;
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            const struct ol_dataset *ds = &c[k].ev->datasets[i];
+            if (kind == ROWS_EDGES && is_edge(ds)) {
+                gen_edge(g, &c[k], ds);
+                (*count)++;
+            } else if (kind == ROWS_IO_FACETS && is_edge(ds) && ds->n_io_facets > 0) {
+                gen_io_facets(g, &c[k], ds);
+                *count += ds->n_io_facets;
+            } else if (kind == ROWS_COLUMNS && ds->n_columns > 0) {
+                gen_columns(g, &c[k], ds);
+                *count += ds->n_columns;
+            }
         }
-        const char *jp[] = {job_id, edges, c->time, c->seq, ev->run_uuid[0] ? ev->run_uuid : NULL};
-        if (store_exec_command(s, &UPSERT_JOB_IO, jp, e) != 0)
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+int store_write_lineage(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                        struct err *e)
+{
+    size_t count;
+    const char *edges = rows_param(a, c, n, ROWS_EDGES, &count);
+    const char *params[1];
+
+    if (count > 0) {
+        params[0] = edges;
+        if (store_exec_command(s, &UPSERT_RUN_IO, params, e) != 0 || store_exec_command(s, &UPSERT_JOB_IO, params, e) != 0)
             return -1;
     }
-    const char *facets = io_facets_param(c, &n_facets);
-    if (n_facets > 0 && ev->kind == OL_RUN_EVENT) {
-        const char *fp[] = {ev->run_uuid, facets, c->time, c->seq};
-        if (store_exec_command(s, &UPSERT_IO_FACETS, fp, e) != 0)
-            return -1;
-    }
-    return write_columns(s, c, e);
+    params[0] = rows_param(a, c, n, ROWS_IO_FACETS, &count);
+    if (count > 0 && store_exec_command(s, &UPSERT_IO_FACETS, params, e) != 0)
+        return -1;
+    params[0] = rows_param(a, c, n, ROWS_COLUMNS, &count);
+    return count > 0 ? store_exec_command(s, &UPSERT_COLUMNS, params, e) : 0;
 }

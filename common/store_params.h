@@ -27,6 +27,10 @@ void store_gen_facet_value(yajl_gen g, const struct ol_facet *f);
 /* [{"facet": name, "value": ...}, ...] for a facet list, in the arena. */
 const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_t n);
 
+/* Writes the members "time", "seq", "run_uuid" and "job_id" of c's event into an open map: every
+ * chunk-level row carries them, so one statement can write rows of several events. */
+void store_gen_event_keys(yajl_gen g, const struct store_event_ctx *c);
+
 /* Microseconds since the epoch -> ISO-8601 text in the arena. */
 const char *store_time_text(struct arena *a, int64_t usec);
 

@@ -7,6 +7,9 @@
  * Invariants:
  *  1. A parent run is created (state NEW) if the child's event arrives first; its own events merge in.
  *  2. run_states gets one row per distinct event (duplicates never reach here).
+ *  4. The run upsert stays one statement per event, in event order: merging states needs each event
+ *     applied on its own (one INSERT ... ON CONFLICT cannot update a row twice). History and facets
+ *     are written per chunk.
  *  3. A job version is computed from *all* of the run's inputs and outputs (run_io), so it must run
  *     after store_write_lineage. */
 #include <string.h>
@@ -44,21 +47,26 @@ static const struct store_stmt UPSERT_RUN = {
     "  updated_at = greatest(r.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq",
     8};
 
-static const struct store_stmt INSERT_STATE = {
+/* Chunk-level: one row per Run event. */
+static const struct store_stmt INSERT_STATES = {
     "run_states_insert",
     "INSERT INTO run_states (run_uuid, event_type, state, transitioned_at, seq)"
-    " VALUES ($1::uuid, $2, $3, $4::timestamptz, $5::bigint)",
-    5};
+    " SELECT run_uuid, event_type, state, time, seq FROM jsonb_to_recordset($1::jsonb) AS x(run_uuid uuid,"
+    "  event_type text, state text, time timestamptz, seq bigint)",
+    1};
 
+/* Chunk-level: one row per run facet of every Run event; the latest event time wins per key. */
 static const struct store_stmt UPSERT_FACETS = {
     "run_facets_upsert",
     "INSERT INTO run_facets AS f (run_uuid, name, facet, event_time, seq)"
-    " SELECT DISTINCT ON (x.facet) $1::uuid, x.facet, x.value, $3::timestamptz, $4::bigint"
-    " FROM jsonb_to_recordset($2::jsonb) AS x(facet text, value jsonb) ORDER BY x.facet"
+    " SELECT DISTINCT ON (x.run_uuid, x.facet) x.run_uuid, x.facet, x.value, x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(run_uuid uuid, facet text, value jsonb, time timestamptz,"
+    "  seq bigint)"
+    " ORDER BY x.run_uuid, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (run_uuid, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",
-    4};
+    1};
 
 /* Marquez's job version: UUIDv3 of "namespace:job:<inputs ns:name...>:<outputs ns:name...>[:location]:"
  * (the trailing empty part is the job context, always empty for OpenLineage jobs). */
@@ -101,7 +109,7 @@ static const struct store_stmt UPSERT_JOB_VERSION = {
     " WHERE id = $2::bigint AND (latest_run_uuid = $1::uuid OR current_version IS NULL)",
     7};
 
-int store_write_run(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e)
+int store_write_run(struct store *s, const struct store_event_ctx *c, struct err *e)
 {
     const struct ol_event *ev = c->ev;
     const char *state = run_state_name(ev->state);
@@ -112,28 +120,55 @@ int store_write_run(struct store *s, const struct store_event_ctx *c, const char
             return -1;
     }
     const char *params[] = {ev->run_uuid,
-                            job_id,
+                            c->job_id,
                             ev->has_parent ? ev->parent_run_uuid : NULL,
                             state,
                             c->time,
                             ev->has_nominal_start ? store_time_text(c->a, ev->nominal_start) : NULL,
                             ev->has_nominal_end ? store_time_text(c->a, ev->nominal_end) : NULL,
                             c->seq};
-    if (store_exec_command(s, &UPSERT_RUN, params, e) != 0)
-        return -1;
-    const char *sp[] = {ev->run_uuid, ev->event_type, state, c->time, c->seq};
-    if (store_exec_command(s, &INSERT_STATE, sp, e) != 0)
-        return -1;
-    if (ev->n_run_facets == 0)
-        return 0;
-    const char *fp[] = {ev->run_uuid, store_facets_param(c->a, ev->run_facets, ev->n_run_facets), c->time,
-                        c->seq};
-    return store_exec_command(s, &UPSERT_FACETS, fp, e);
+    return store_exec_command(s, &UPSERT_RUN, params, e);
 }
 
-int store_write_job_version(struct store *s, const struct store_event_ctx *c, const char *job_id,
+int store_write_run_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
                             struct err *e)
 {
+    yajl_gen states = json_gen_new(), facets = json_gen_new();
+    size_t n_states = 0, n_facets = 0;
+
+    yajl_gen_array_open(states);
+    yajl_gen_array_open(facets);
+    for (size_t k = 0; k < n; k++) {
+        const struct ol_event *ev = c[k].ev;
+        if (ev->kind != OL_RUN_EVENT)
+            continue;
+        yajl_gen_map_open(states);
+        json_gen_key(states, "event_type");
+        json_gen_str(states, ev->event_type);
+        json_gen_key(states, "state");
+        json_gen_str(states, run_state_name(ev->state));
+        store_gen_event_keys(states, &c[k]);
+        yajl_gen_map_close(states);
+        n_states++;
+        for (size_t i = 0; i < ev->n_run_facets; i++, n_facets++) {
+            yajl_gen_map_open(facets);
+            store_gen_facet_value(facets, &ev->run_facets[i]);
+            store_gen_event_keys(facets, &c[k]);
+            yajl_gen_map_close(facets);
+        }
+    }
+    yajl_gen_array_close(states);
+    yajl_gen_array_close(facets);
+    const char *sp[] = {json_gen_finish(states, a, NULL)};
+    const char *fp[] = {json_gen_finish(facets, a, NULL)};
+    if (n_states > 0 && store_exec_command(s, &INSERT_STATES, sp, e) != 0)
+        return -1;
+    return n_facets > 0 ? store_exec_command(s, &UPSERT_FACETS, fp, e) : 0;
+}
+
+int store_write_job_version(struct store *s, const struct store_event_ctx *c, struct err *e)
+{
+    const char *job_id = c->job_id;
     const struct ol_event *ev = c->ev;
 
     if (!run_state_is_terminal(ev->state) && strcmp(ev->job_type, "STREAM") != 0)

@@ -18,23 +18,33 @@ int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_c
  * flushed (common/store_jobs.c). Needs pipeline mode. */
 int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
-/* Per-event steps. */
+/* Chunk-level rows of the new events (each statement writes the rows of every event; rows carry
+ * their event's time and seq, and repeated keys are merged in SQL). */
 
-/* the event's dataset fields, symlinks, facets and versions (common/store_datasets.c). */
-int store_write_dataset_details(struct store *s, const struct store_event_ctx *c, struct err *e);
+/* dataset fields, symlinks, facets and versions (common/store_datasets.c). */
+int store_write_dataset_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                                struct err *e);
 
-/* the job's facets (common/store_jobs.c). */
-int store_write_job_facets(struct store *s, const struct store_event_ctx *c, struct err *e);
+/* job facets (common/store_jobs.c). */
+int store_write_job_facets(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                           struct err *e);
 
-/* the run, its parent run, state history and facets (common/store_runs.c). */
-int store_write_run(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e);
-
-/* the job version from the run's accumulated inputs and outputs, at a terminal event or for a
- * streaming job (common/store_runs.c); call after store_write_lineage. */
-int store_write_job_version(struct store *s, const struct store_event_ctx *c, const char *job_id,
+/* run state history and run facets (common/store_runs.c); after every store_write_run. */
+int store_write_run_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
                             struct err *e);
 
-/* run and job edges to datasets, input/output facets and column lineage (common/store_lineage.c). */
-int store_write_lineage(struct store *s, const struct store_event_ctx *c, const char *job_id, struct err *e);
+/* run and job edges to datasets, input/output facets and column lineage (common/store_lineage.c);
+ * after the runs and the dataset versions. */
+int store_write_lineage(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                        struct err *e);
+
+/* Per-event steps, in event order. */
+
+/* the run and its parent run (common/store_runs.c). */
+int store_write_run(struct store *s, const struct store_event_ctx *c, struct err *e);
+
+/* the job version from the run's accumulated inputs and outputs, and at COMPLETE the run's outputs
+ * made current; at a terminal event or for a streaming job (common/store_runs.c). After the lineage. */
+int store_write_job_version(struct store *s, const struct store_event_ctx *c, struct err *e);
 
 #endif
