@@ -92,7 +92,7 @@ static void test_defaults_without_flags_or_env(void **state)
     assert_int_equal(c.port, 5000);
     assert_string_equal(c.database_url, "");
     assert_string_equal(c.data_dir, "./var");
-    assert_int_equal(c.db_connections, 8);
+    assert_int_equal(c.db_connections, 4);
     assert_int_equal(c.max_body_bytes, 16777216);
     assert_int_equal(c.max_decompressed_bytes, 67108864);
     assert_int_equal(c.max_gzip_ratio, 200);
