@@ -22,11 +22,7 @@ enum { API_DEFAULT_LIMIT = 100, API_SEARCH_DEFAULT_LIMIT = 10 };
 /* Decoded path segment i ("api" is 0), or "" past the end. */
 const char *api_seg(const struct req *r, size_t i);
 
-/* A count parameter (Marquez: a Java int with @Min(0)): def when absent or empty. Returns 0, or -1 with e
- * set ("query param limit is not a number.", "... must be greater than or equal to 0"). */
-int api_param_count(const struct req *r, const char *name, long def, long *out, struct err *e);
-
-/* limit (default def_limit) and offset (default 0) through api_param_count. */
+/* limit (default def_limit) and offset (default 0): Java ints with @Min(0), as in Marquez. */
 int api_page(const struct req *r, long def_limit, long *limit, long *offset, struct err *e);
 
 /* value of query parameter `name` matched case-insensitively against names[0..n) ('-' and '.' count
@@ -41,9 +37,6 @@ int api_param_enum(const struct req *r, const char *name, const char *const *nam
 
 /* Fills e with "<what> '<name>' not found." (ERR_NOT_FOUND); returns -1. */
 int api_not_found(struct err *e, const char *what, const char *name);
-
-/* True if s is a UUID in the 8-4-4-4-12 hex form (either case). */
-bool api_is_uuid(const char *s);
 
 /* 200 with json (NUL-terminated, arena-owned); returns 0. */
 int api_reply(struct reply *out, const char *json);

@@ -10,6 +10,7 @@
  * Invariants: the namespace is checked before the dataset, so a missing namespace answers
  * "Namespace 'x' not found." whatever the dataset. */
 #include "api_int.h"
+#include "uuid.h"
 
 #include <ctype.h>
 
@@ -80,7 +81,7 @@ int api_get_dataset_version(struct req *r, struct reply *out, struct err *e)
 
     if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0)
         return -1;
-    if (api_is_uuid(version) && store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
+    if (uuid_from_string(version, &(struct uuid){0}) && store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Dataset version", version);

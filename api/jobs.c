@@ -10,6 +10,7 @@
  * Invariants: every {job} route answers 301 to the canonical name when {job} is a symlink
  * (api_job_id), before any other work. */
 #include "api_int.h"
+#include "uuid.h"
 
 #include <string.h>
 
@@ -129,7 +130,7 @@ int api_get_job_version(struct req *r, struct reply *out, struct err *e)
         return -1;
     if (id == NULL)
         return 0;
-    if (api_is_uuid(version) && store_read_job_version(r->store, r->arena, id, version, &json, e) != 0)
+    if (uuid_from_string(version, &(struct uuid){0}) && store_read_job_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Job version", version);

@@ -19,30 +19,11 @@ const char *api_seg(const struct req *r, size_t i)
     return i < r->n_segments ? r->segments[i] : "";
 }
 
-int api_param_count(const struct req *r, const char *name, long def, long *out, struct err *e)
-{
-    const char *v = http_param(r, name);
-    char *end = NULL;
-
-    if (v == NULL || *v == '\0') {
-        *out = def;
-        return 0;
-    }
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || end == v || x > INT_MAX || x < INT_MIN)
-        return err_set(e, ERR_BAD_PARAM, name, "is not a number.");
-    if (x < 0)
-        return err_set(e, ERR_BAD_PARAM, name, "must be greater than or equal to 0");
-    *out = x;
-    return 0;
-}
-
 int api_page(const struct req *r, long def_limit, long *limit, long *offset, struct err *e)
 {
-    if (api_param_count(r, "limit", def_limit, limit, e) != 0)
+    if (http_param_int(r, "limit", def_limit, 0, INT_MAX, limit, e) != 0)
         return -1;
-    return api_param_count(r, "offset", 0, offset, e);
+    return http_param_int(r, "offset", 0, 0, INT_MAX, offset, e);
 }
 
 /* Dropwizard's fuzzy enum match: case-insensitive, '-' and '.' count as '_'. */
@@ -89,17 +70,6 @@ int api_param_enum(const struct req *r, const char *name, const char *const *nam
 int api_not_found(struct err *e, const char *what, const char *name)
 {
     return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", what, name);
-}
-
-bool api_is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-
-    for (size_t i = 0; i < sizeof shape - 1; i++) {
-        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return s[sizeof shape - 1] == '\0';
 }
 
 int api_reply(struct reply *out, const char *json)

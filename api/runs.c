@@ -4,6 +4,7 @@
  *   GET /api/v1/jobs/runs/{id}/facets?type=run|job {"runId":..,"facets":{..}}
  * Invariants: a run id that is not a UUID is simply not found (Marquez cannot parse it either). */
 #include "api_int.h"
+#include "uuid.h"
 
 enum { SEG_RUN = 4 };
 
@@ -16,7 +17,7 @@ int api_get_run(struct req *r, struct reply *out, struct err *e)
     const char *id = api_seg(r, SEG_RUN);
     const char *json = NULL;
 
-    if (api_is_uuid(id) && store_read_run(r->store, r->arena, id, &json, e) != 0)
+    if (uuid_from_string(id, &(struct uuid){0}) && store_read_run(r->store, r->arena, id, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Run", id);
@@ -36,7 +37,7 @@ int api_get_run_facets(struct req *r, struct reply *out, struct err *e)
         return err_set(e, ERR_BAD_PARAM, "type", "must not be null");
     /* DATASET is accepted and has no facets, as in Marquez. */
     static const enum store_facets_kind KINDS[] = {STORE_FACETS_RUN, STORE_FACETS_JOB, STORE_FACETS_DATASET};
-    if (api_is_uuid(id) && store_read_run_facets(r->store, r->arena, id, KINDS[type], &json, e) != 0)
+    if (uuid_from_string(id, &(struct uuid){0}) && store_read_run_facets(r->store, r->arena, id, KINDS[type], &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Run", id);

@@ -6,6 +6,7 @@
  *       and lineaged has no OpenSearch (the web UI's base search uses /api/v1/search).
  * Invariants: parameters are validated as Marquez validates them (q not blank, limit >= 0, dates
  * YYYY-MM-DD), before any query runs. */
+#include <limits.h>
 #include "api_int.h"
 
 #include <ctype.h>
@@ -68,7 +69,7 @@ int api_get_search(struct req *r, struct reply *out, struct err *e)
     bool column_name = sort_param != NULL && strcasecmp(sort_param, "updated_at") == 0;
     if (api_param_enum(r, "filter", FILTERS, 2, -1, &filter, e) != 0 ||
         (!column_name && api_param_enum(r, "sort", SORTS, 2, SORT_NAME, &sort, e) != 0) ||
-        api_param_count(r, "limit", API_SEARCH_DEFAULT_LIMIT, &q.limit, e) != 0 ||
+        http_param_int(r, "limit", API_SEARCH_DEFAULT_LIMIT, 0, INT_MAX, &q.limit, e) != 0 ||
         day_param(r, "before", &q.before, e) != 0 || day_param(r, "after", &q.after, e) != 0)
         return -1;
     q.filter = filter < 0 ? NULL : FILTERS[filter];

@@ -130,8 +130,13 @@ int http_param_int(const struct req *r, const char *name, long def, long min, lo
     }
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (errno != 0 || *end != '\0' || x < min || x > max)
-        return err_set(e, ERR_BAD_PARAM, name, "must be an integer from %ld to %ld", min, max);
+    /* Marquez's (Jersey's) wording, which its clients and UI show as they are. */
+    if (errno != 0 || *end != '\0' || end == v)
+        return err_set(e, ERR_BAD_PARAM, name, "is not a number.");
+    if (x < min)
+        return err_set(e, ERR_BAD_PARAM, name, "must be greater than or equal to %ld", min);
+    if (x > max)
+        return err_set(e, ERR_BAD_PARAM, name, "must be less than or equal to %ld", max);
     *out = x;
     return 0;
 }

@@ -65,7 +65,9 @@ typedef void route_batch_fn(struct req **reqs, struct reply **outs, struct err *
 /* The last value of query parameter `name`, or NULL. */
 const char *http_param(const struct req *r, const char *name);
 
-/* Integer parameter with default and range; -1 with e set (ERR_BAD_PARAM, where=name) when invalid. */
+/* Integer parameter with default and range; -1 with e set (ERR_BAD_PARAM, where=name) when invalid,
+ * with Marquez's messages: "is not a number.", "must be greater than or equal to 0", "must be less
+ * than or equal to N". */
 int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
                    struct err *e);
 
