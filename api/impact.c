@@ -57,7 +57,7 @@ static int impact_walk(struct req *r, const struct node_id *start, const struct 
     int rc = -1;
 
     graph_lock_read(g);
-    if (lineage_find_node(g, start, &q.start, e) != 0 || graph_walk(g, r->arena, &q, &res, e) != 0)
+    if (lineage_find_node(g, start, &q.start, e) != 0 || lineage_walk(g, r->arena, o, &q, &res, e) != 0)
         goto out;
     struct impact_row *rows = arena_zalloc(r->arena, (res.n + 1) * sizeof *rows);
     struct by_node *index = arena_alloc(r->arena, (res.n + 1) * sizeof *index);

@@ -74,6 +74,29 @@ static void collect_edges(struct arena *a, const struct graph *g, struct lgraph 
     }
 }
 
+/* Marquez starts a dataset's lineage at one job: the latest writer of the dataset, else its latest
+ * reader (LineageDao.getJobFromInputOrOutput). Returns the dataset itself when no job touches it
+ * (Marquez's orphan graph). Call with the read lock held. */
+static uint32_t marquez_start_job(const struct graph *g, uint32_t dataset, uint32_t as_of)
+{
+    for (int in = 1; in >= 0; in--) {
+        size_t n;
+        const struct graph_edge *edges = in ? graph_in_edges(g, dataset, &n) : graph_out_edges(g, dataset, &n);
+        uint32_t best = GRAPH_NO_NODE, best_seen = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (edges[k].kind != GRAPH_EDGE_IO || (as_of && edges[k].first_seen > as_of))
+                continue;
+            if (best == GRAPH_NO_NODE || edges[k].last_seen > best_seen) {
+                best = edges[k].other;
+                best_seen = edges[k].last_seen;
+            }
+        }
+        if (best != GRAPH_NO_NODE)
+            return best;
+    }
+    return dataset;
+}
+
 /* Walks the graph under its read lock and copies out everything the answer needs. */
 static int walk(struct req *r, const struct node_id *start, const struct lineage_opts *o, struct lgraph *lg,
                 uint32_t *start_node, struct err *e)
@@ -84,16 +107,25 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
         .direction = o->direction,
         .edge_kinds = 1u << GRAPH_EDGE_IO,
         .node_types = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB),
-        .max_depth = (int)(2 * o->depth + (start->kind == NODE_DATASET ? 2 : 1)),
+        .max_depth = (int)(2 * o->depth + 1),
         .max_nodes = (size_t)o->max_nodes,
         .as_of = o->as_of,
     };
     int rc = -1;
 
     graph_lock_read(g);
-    if (lineage_find_node(g, start, &q.start, e) != 0 || graph_walk(g, r->arena, &q, &res, e) != 0)
+    if (lineage_find_node(g, start, &q.start, e) != 0)
         goto out;
     *start_node = q.start;
+    if (start->kind == NODE_DATASET && o->directed) {
+        q.max_depth = (int)(2 * o->depth + 2); /* job hops counted from the dataset's own jobs */
+    } else if (start->kind == NODE_DATASET) {
+        q.start = marquez_start_job(g, q.start, o->as_of);
+        if (q.start == *start_node)
+            q.max_depth = 0; /* no job touches it: the dataset alone */
+    }
+    if (lineage_walk(g, r->arena, o, &q, &res, e) != 0)
+        goto out;
     lg->nodes = arena_zalloc(r->arena, (res.n + 1) * sizeof *lg->nodes);
     lg->truncated = res.truncated;
     for (size_t i = 0; i < res.n; i++) {

@@ -39,6 +39,12 @@ bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type)
 /* The graph node named by a parsed node id; call with the read lock held. -1 with e set (404). */
 int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t *node, struct err *e);
 
+/* Runs q, except that a directed walk both ways (o->directed, GRAPH_BOTH) is the union of an upstream
+ * and a downstream walk, not an undirected walk (which would also reach siblings: other readers of
+ * an input, other writers of an output). Call with the read lock held. */
+int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o, const struct graph_query *q,
+                 struct graph_result *out, struct err *e);
+
 /* "dataset:ns:name" etc. for a graph node; call with the read lock held. */
 const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node);
 

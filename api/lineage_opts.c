@@ -9,6 +9,7 @@
 #include "lineage_int.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -167,4 +168,48 @@ const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t nod
                              graph_node_field(g, node));
     }
     return "";
+}
+
+static int cmp_hit_node(const void *a, const void *b)
+{
+    const struct graph_hit *x = a, *y = b;
+    if (x->node != y->node)
+        return (x->node > y->node) - (x->node < y->node);
+    return (x->depth > y->depth) - (x->depth < y->depth);
+}
+
+static int cmp_hit_depth(const void *a, const void *b)
+{
+    const struct graph_hit *x = a, *y = b;
+    if (x->depth != y->depth)
+        return (x->depth > y->depth) - (x->depth < y->depth);
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o, const struct graph_query *q,
+                 struct graph_result *out, struct err *e)
+{
+    struct graph_query up = *q, down = *q;
+    struct graph_result ru, rd;
+
+    if (!(o->directed && q->direction == GRAPH_BOTH))
+        return graph_walk(g, a, q, out, e);
+    up.direction = GRAPH_UPSTREAM;
+    down.direction = GRAPH_DOWNSTREAM;
+    if (graph_walk(g, a, &up, &ru, e) != 0 || graph_walk(g, a, &down, &rd, e) != 0)
+        return -1;
+    struct graph_hit *all = arena_alloc(a, (ru.n + rd.n + 1) * sizeof *all);
+    memcpy(all, ru.hits, ru.n * sizeof *all);
+    memcpy(all + ru.n, rd.hits, rd.n * sizeof *all);
+    /* Keep each node once, at its shallower depth, then order by depth as a walk would. */
+    qsort(all, ru.n + rd.n, sizeof *all, cmp_hit_node);
+    size_t n = 0;
+    for (size_t i = 0; i < ru.n + rd.n; i++)
+        if (n == 0 || all[n - 1].node != all[i].node)
+            all[n++] = all[i];
+    qsort(all, n, sizeof *all, cmp_hit_depth);
+    out->truncated = ru.truncated || rd.truncated || (q->max_nodes > 0 && n > q->max_nodes);
+    out->hits = all;
+    out->n = q->max_nodes > 0 && n > q->max_nodes ? q->max_nodes : n;
+    return 0;
 }

@@ -67,7 +67,8 @@ static const struct store_stmt DATASET_DATA = {
 static const struct store_stmt FIELD_DATA = {
     "nodes_field_data",
     "SELECT k.ord, json_build_object('namespace', d.namespace, 'dataset', d.name, 'datasetVersion',"
-    " d.current_version, 'field', k.key->>2, 'fieldType', coalesce(f.type, ''),"
+    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN EXISTS (SELECT 1 FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2) THEN coalesce(f.type, '') ELSE '' END,"
     " 'transformationDescription', (SELECT c.transformation_description FROM column_lineage c"
     "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
     " 'transformationType', (SELECT c.transformation_type FROM column_lineage c"
