@@ -86,7 +86,8 @@ static size_t sort_unique(struct cnode *nodes, size_t n)
 {
     size_t m = 0;
 
-    qsort(nodes, n, sizeof *nodes, cmp_cnode_node);
+    if (n > 1) /* nodes is NULL when no field was reached, and qsort may not be given NULL */
+        qsort(nodes, n, sizeof *nodes, cmp_cnode_node);
     for (size_t i = 0; i < n; i++)
         if (m == 0 || nodes[m - 1].node != nodes[i].node)
             nodes[m++] = nodes[i];
@@ -160,7 +161,8 @@ out:
 
 static void gen_edges(yajl_gen g, const char *self, const char **others, size_t n, bool in)
 {
-    qsort(others, n, sizeof *others, cmp_str);
+    if (n > 1) /* others is NULL for a node without edges on that side */
+        qsort(others, n, sizeof *others, cmp_str);
     yajl_gen_array_open(g);
     for (size_t k = 0; k < n; k++) {
         yajl_gen_map_open(g);
