@@ -1,20 +1,24 @@
 /* bench/graph.c - graph engine benchmark: load generated lineage into the graph, time loads and walks.
  *
- *   bench_graph [--jobs N] [--seed S] [--samples N] [--write-csv DIR] [--check]
+ *   bench_graph [--jobs N] [--seed S] [--samples N] [--write-csv DIR] [--compare FILE] [--check]
  *
- * Three stages, kept apart so that a database can stand in for the first (`--db CONNINFO`, to come):
+ * Stages (bench_graph_db, graph_db.c, puts the same rows into Postgres and asks it the same questions):
  *  1. gen_build (graph_gen.c): a deterministic, warehouse-shaped edge list (datasets, jobs, job_io,
  *     fields, column lineage; ~1 M nodes and ~3 M edges by default). --write-csv DIR writes it as
  *     datasets.csv, jobs.csv, job_io.csv, dataset_fields.csv, column_lineage.csv for COPY.
  *  2. load: interns every name and adds every edge, timed (names are formatted on the fly, as rows
  *     would be decoded); then bytes per edge from graph_memory_bytes().
  *  3. bench_walks: p50/p99 of graph_walk from hub, typical and leaf datasets, upstream, downstream
- *     and both ways (Marquez's undirected expansion), capped at 1,000 nodes and unlimited; column
- *     lineage; re-asserting every IO edge (the dedup path).
+ *     and both ways (Marquez's undirected expansion), capped at 1,000 nodes and unlimited, depth in
+ *     edges; column lineage; re-asserting every IO edge (the dedup path).
+ *  4. --compare FILE: the comparison questions (graph_gen.h: depth 20 job hops as the API counts
+ *     them, from GEN_CMP_STARTS starts per class, capped and not), one line per walk for
+ *     bench/run_graph.py, which sets them beside the HTTP and recursive-CTE answers.
  *
  * Invariants:
  *  1. Equal --jobs and --seed give an equal edge list, CSV and graph (ids included).
  *  2. Timings cover only the stage they name; generation is never timed.
+ *  3. Stage 4 walks exactly as api/lineage.c does (compare_query), so node counts match the API's.
  * Ownership: everything is freed before exit (ASan builds stay quiet). Threads: single-threaded.
  * Output: the results table on stdout, progress on stderr. */
 #include "graph_gen.h"
@@ -24,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arena.h"
 #include "graph.h"
@@ -34,15 +37,6 @@ enum {
     BENCH_CAP = 1000,
     BENCH_STARTS = 1000, /* sampled start datasets per category */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-        gen_die("clock_gettime: %s", strerror(errno));
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- stage 2: load into the graph ---- */
 
@@ -131,25 +125,6 @@ struct sample_set {
     size_t n;
 };
 
-/* Up to BENCH_STARTS datasets at levels [lo, hi] whose reader count is in [rmin, rmax], spread evenly. */
-static void pick_starts(const struct gen *gen, const struct loaded *ld, struct sample_set *s, unsigned lo,
-                        unsigned hi, uint32_t rmin, uint32_t rmax)
-{
-    size_t eligible = 0, step;
-
-    s->nodes = gen_xcalloc(BENCH_STARTS, sizeof *s->nodes);
-    for (uint32_t d = GEN_HUBS; d < gen->n_ds; d++)
-        eligible += gen->ds_level[d] >= lo && gen->ds_level[d] <= hi && gen->ds_readers[d] >= rmin &&
-                    gen->ds_readers[d] <= rmax;
-    step = eligible / BENCH_STARTS + 1;
-    for (uint32_t d = GEN_HUBS, k = 0; d < gen->n_ds && s->n < BENCH_STARTS; d++) {
-        if (gen->ds_level[d] < lo || gen->ds_level[d] > hi || gen->ds_readers[d] < rmin || gen->ds_readers[d] > rmax)
-            continue;
-        if (k++ % step == 0)
-            s->nodes[s->n++] = ld->ds[d];
-    }
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -182,10 +157,10 @@ static void bench_row(const struct graph *g, struct arena *a, const char *label,
     for (size_t i = 0; i < samples; i++) {
         struct graph_query q = {.start = s->nodes[i % s->n], .direction = dir, .edge_kinds = kinds,
                                 .node_types = 0xf, .max_depth = depth, .max_nodes = cap};
-        uint64_t t0 = now_ns();
+        uint64_t t0 = gen_now_ns();
         if (graph_walk(g, a, &q, &r, &e) != 0)
             gen_die("walk: %s", e.msg);
-        t[i] = now_ns() - t0;
+        t[i] = gen_now_ns() - t0;
         sizes[i] = r.n;
         truncated += r.truncated;
         arena_reset(a);
@@ -256,7 +231,7 @@ static void bench_columns(const struct graph *g, const struct sample_set *leaf, 
 static void bench_reassert(struct graph *g, const struct gen *gen, const struct loaded *ld)
 {
     struct err e;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gen_now_ns();
     size_t before = graph_edge_count(g);
 
     for (size_t i = 0; i < gen->n_io; i++) {
@@ -266,17 +241,93 @@ static void bench_reassert(struct graph *g, const struct gen *gen, const struct 
                            x->last + 86400, GRAPH_NO_NODE, &e) != 0)
             gen_die("re-assert: %s", e.msg);
     }
-    double s = (now_ns() - t0) / 1e9;
+    double s = (gen_now_ns() - t0) / 1e9;
     if (graph_edge_count(g) != before)
         gen_die("re-assert added edges (%zu -> %zu)", before, graph_edge_count(g));
     printf("re-assert %zu IO edges (later last_seen): %.3f s, %.0f edges/s\n", gen->n_io, s, gen->n_io / s);
+}
+
+/* ---- stage 4 (--compare FILE): the questions bench_graph_db also asks Postgres ---- */
+
+/* The walk GET /api/v1/lineage makes (api/lineage.c): depth counts job hops, so a dataset start walks
+ * 2*depth+2 edges and a job start 2*depth+1; IO edges only; datasets and jobs reported. */
+static struct graph_query compare_query(enum gen_question q, uint32_t start, size_t cap)
+{
+    static const enum graph_direction dirs[GEN_QUESTIONS] = {GRAPH_UPSTREAM, GRAPH_DOWNSTREAM, GRAPH_BOTH};
+
+    return (struct graph_query){.start = start, .direction = dirs[q], .edge_kinds = 1u << GRAPH_EDGE_IO,
+                                .node_types = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB),
+                                .max_depth = 2 * GEN_CMP_DEPTH + (q == GEN_Q_LINEAGE ? 1 : 2),
+                                .max_nodes = cap};
+}
+
+/* Graph nodes the question starts from: the class's datasets, or Marquez's job for each. */
+static size_t compare_starts(const struct gen *gen, const struct loaded *ld, enum gen_question q,
+                             enum gen_class c, uint32_t *out)
+{
+    uint32_t ids[GEN_CMP_STARTS];
+    size_t n = gen_pick(gen, c, ids, GEN_CMP_STARTS), m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t job = q == GEN_Q_LINEAGE ? gen_marquez_job(gen, ids[i]) : 0;
+        if (job != UINT32_MAX)
+            out[m++] = q == GEN_Q_LINEAGE ? ld->job[job] : ld->ds[ids[i]];
+    }
+    return m;
+}
+
+static void compare_row(FILE *f, const struct graph *g, struct arena *a, enum gen_question q,
+                        enum gen_class c, const uint32_t *starts, size_t n, size_t cap, size_t runs)
+{
+    uint64_t *t = gen_xcalloc(runs, sizeof *t);
+    size_t *sizes = gen_xcalloc(runs, sizeof *sizes);
+    struct graph_result r;
+    struct err e;
+
+    for (size_t i = 0; i < runs; i++) {
+        struct graph_query query = compare_query(q, starts[i % n], cap);
+        uint64_t t0 = gen_now_ns();
+        if (graph_walk(g, a, &query, &r, &e) != 0)
+            gen_die("walk: %s", e.msg);
+        t[i] = gen_now_ns() - t0;
+        sizes[i] = r.n;
+        arena_reset(a);
+    }
+    gen_write_runs(f, "graph", q, c, cap, t, sizes, runs, n);
+    free(t);
+    free(sizes);
+}
+
+/* Every question from every class, capped (samples runs) and not (samples / 20 + 1), into path. */
+static void bench_compare(const struct gen *gen, const struct loaded *ld, const struct graph *g,
+                          const char *path, size_t samples)
+{
+    FILE *f = fopen(path, "w");
+    struct arena *a = arena_new();
+    uint32_t starts[GEN_CMP_STARTS];
+
+    if (f == NULL)
+        gen_die("cannot write \"%s\": %s", path, strerror(errno));
+    for (int q = 0; q < GEN_QUESTIONS; q++) {
+        for (int c = 0; c < GEN_CLASSES; c++) {
+            size_t n = compare_starts(gen, ld, (enum gen_question)q, (enum gen_class)c, starts);
+            if (n == 0)
+                gen_die("no start nodes for %s %s", gen_question_name(q), gen_class_name(c));
+            compare_row(f, g, a, (enum gen_question)q, (enum gen_class)c, starts, n, GEN_CMP_CAP, samples);
+            compare_row(f, g, a, (enum gen_question)q, (enum gen_class)c, starts, n, 0, samples / 20 + 1);
+        }
+    }
+    if (fclose(f) != 0)
+        gen_die("cannot write \"%s\": %s", path, strerror(errno));
+    arena_free(a);
+    fprintf(stderr, "bench_graph: comparison walks written to %s\n", path);
 }
 
 struct options {
     uint32_t jobs;
     uint64_t seed;
     size_t samples;
-    const char *csv_dir;
+    const char *csv_dir, *compare;
     bool check;
 };
 
@@ -290,7 +341,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             continue;
         }
         if (v == NULL)
-            gen_die("usage: bench_graph [--jobs N] [--seed S] [--samples N] [--write-csv DIR] [--check]");
+            gen_die("usage: bench_graph [--jobs N] [--seed S] [--samples N] [--write-csv DIR] "
+                    "[--compare FILE] [--check]");
         if (strcmp(argv[i], "--jobs") == 0)
             o->jobs = (uint32_t)strtoul(v, NULL, 10);
         else if (strcmp(argv[i], "--seed") == 0)
@@ -299,6 +351,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             o->samples = strtoul(v, NULL, 10);
         else if (strcmp(argv[i], "--write-csv") == 0)
             o->csv_dir = v;
+        else if (strcmp(argv[i], "--compare") == 0)
+            o->compare = v;
         else
             gen_die("unknown option \"%s\"", argv[i]);
         i++;
@@ -329,16 +383,25 @@ static void report_graph(const struct graph *g, const struct gen *gen, double lo
            (double)mem / (double)edges, (double)rss_growth / 1e6);
 }
 
-/* The three start sets: the hubs, typical mid-level datasets, leaves of the last levels. */
-static void pick_sets(const struct gen *gen, const struct loaded *ld, struct sample_set sets[3])
+/* Graph nodes of up to max datasets of class c (gen_pick), into a new sample set. */
+static void pick_class(const struct gen *gen, const struct loaded *ld, enum gen_class c, size_t max,
+                       struct sample_set *s)
 {
-    sets[0] = (struct sample_set){"hub", gen_xcalloc(GEN_HUBS, sizeof(uint32_t)), 0};
-    sets[1] = (struct sample_set){"typical", NULL, 0};
-    sets[2] = (struct sample_set){"leaf", NULL, 0};
-    for (uint32_t h = 0; h < GEN_HUBS; h++)
-        sets[0].nodes[sets[0].n++] = ld->ds[h];
-    pick_starts(gen, ld, &sets[1], GEN_LEVELS / 4, 3 * GEN_LEVELS / 4, 1, 10);
-    pick_starts(gen, ld, &sets[2], 3 * GEN_LEVELS / 4, GEN_LEVELS, 0, 0);
+    uint32_t *ids = gen_xcalloc(max, sizeof *ids);
+
+    s->name = gen_class_name(c);
+    s->nodes = gen_xcalloc(max, sizeof *s->nodes);
+    s->n = gen_pick(gen, c, ids, max);
+    for (size_t i = 0; i < s->n; i++)
+        s->nodes[i] = ld->ds[ids[i]];
+    free(ids);
+}
+
+/* The three start sets: the hubs, typical mid-level datasets, leaves of the last levels. */
+static void pick_sets(const struct gen *gen, const struct loaded *ld, struct sample_set sets[GEN_CLASSES])
+{
+    for (int c = 0; c < GEN_CLASSES; c++)
+        pick_class(gen, ld, (enum gen_class)c, BENCH_STARTS, &sets[c]);
     printf("hub readers:");
     for (uint32_t h = 0; h < GEN_HUBS; h++) {
         char name[64];
@@ -355,7 +418,7 @@ int main(int argc, char **argv)
     struct gen gen;
     struct loaded ld;
     struct graph *g;
-    struct sample_set sets[3];
+    struct sample_set sets[GEN_CLASSES];
     struct err e;
     uint64_t t0;
     size_t rss0;
@@ -372,20 +435,22 @@ int main(int argc, char **argv)
     if (g == NULL)
         gen_die("out of memory");
     rss0 = rss_bytes();
-    t0 = now_ns();
+    t0 = gen_now_ns();
     load(&gen, g, &ld);
-    load_s = (now_ns() - t0) / 1e9;
+    load_s = (gen_now_ns() - t0) / 1e9;
     report_graph(g, &gen, load_s, rss_bytes() - rss0);
     if (o.check) {
-        t0 = now_ns();
+        t0 = gen_now_ns();
         if (graph_check(g, &e) != 0)
             gen_die("graph_check: %s", e.msg);
-        printf("graph_check: ok (%.3f s)\n", (now_ns() - t0) / 1e9);
+        printf("graph_check: ok (%.3f s)\n", (gen_now_ns() - t0) / 1e9);
     }
     pick_sets(&gen, &ld, sets);
     bench_walks(g, sets, 3, o.samples);
     bench_columns(g, &sets[2], o.samples);
     printf("\n");
+    if (o.compare != NULL)
+        bench_compare(&gen, &ld, g, o.compare, o.samples);
     bench_reassert(g, &gen, &ld);
     for (size_t s = 0; s < 3; s++)
         free(sets[s].nodes);

@@ -10,6 +10,8 @@
  * Invariants:
  *  1. Equal jobs and seed give an equal edge list, row for row (splitmix64, no other input).
  *  2. No duplicate rows: (job, dataset, io_type) and (output field, input field) pairs are unique.
+ *  3. Comparison starts (gen_pick, gen_marquez_job) are a function of the rows alone, so every tool
+ *     that builds the same (jobs, seed) picks the same start nodes.
  * Ownership: struct gen owns its arrays (gen_free). Threads: single-threaded. */
 #include "graph_gen.h"
 
@@ -73,6 +75,15 @@ void *gen_xcalloc(size_t n, size_t size)
     if (p == NULL)
         gen_die("out of memory (%zu x %zu bytes)", n, size);
     return p;
+}
+
+uint64_t gen_now_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        gen_die("clock_gettime: %s", strerror(errno));
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 struct rng {
@@ -281,6 +292,107 @@ void gen_free(struct gen *gen)
     free(gen->ds_readers);
     free(gen->io);
     free(gen->col);
+}
+
+/* ---- comparison starts and result rows ---- */
+
+const char *gen_class_name(enum gen_class c)
+{
+    static const char *const names[GEN_CLASSES] = {"hub", "typical", "leaf"};
+
+    return names[c];
+}
+
+const char *gen_question_name(enum gen_question q)
+{
+    static const char *const names[GEN_QUESTIONS] = {"upstream", "downstream", "lineage"};
+
+    return names[q];
+}
+
+static bool class_has(const struct gen *gen, enum gen_class c, uint32_t d)
+{
+    unsigned l = gen->ds_level[d];
+
+    if (c == GEN_HUB)
+        return d < GEN_HUBS;
+    if (d < GEN_HUBS)
+        return false;
+    if (c == GEN_TYPICAL)
+        return l >= GEN_LEVELS / 4 && l <= 3 * GEN_LEVELS / 4 && gen->ds_readers[d] >= 1 &&
+               gen->ds_readers[d] <= 10;
+    return l >= 3 * GEN_LEVELS / 4 && gen->ds_readers[d] == 0;
+}
+
+size_t gen_pick(const struct gen *gen, enum gen_class c, uint32_t *out, size_t max)
+{
+    size_t eligible = 0, step, n = 0, k = 0;
+
+    for (uint32_t d = 0; d < gen->n_ds; d++)
+        eligible += class_has(gen, c, d);
+    step = eligible / (max == 0 ? 1 : max) + 1;
+    for (uint32_t d = 0; d < gen->n_ds && n < max; d++) {
+        if (class_has(gen, c, d) && k++ % step == 0)
+            out[n++] = d;
+    }
+    return n;
+}
+
+uint32_t gen_marquez_job(const struct gen *gen, uint32_t d)
+{
+    const struct gen_io *best = NULL;
+
+    for (size_t i = 0; i < gen->n_io; i++) {
+        const struct gen_io *x = &gen->io[i];
+        if (x->dataset != d)
+            continue;
+        if (best == NULL || x->output > best->output ||
+            (x->output == best->output &&
+             (x->last > best->last || (x->last == best->last && x->job < best->job))))
+            best = x;
+    }
+    return best == NULL ? UINT32_MAX : best->job;
+}
+
+void gen_write_runs(FILE *f, const char *side, enum gen_question q, enum gen_class c, size_t cap,
+                    const uint64_t *ns, const size_t *nodes, size_t runs, size_t n_starts)
+{
+    for (size_t i = 0; i < runs; i++) {
+        fprintf(f, "%s\t%s\t%s\t%zu\t%zu\t", side, gen_question_name(q), gen_class_name(c), cap,
+                i % n_starts);
+        if (ns[i] == UINT64_MAX)
+            fprintf(f, "-1\t%zu\n", nodes[i]);
+        else
+            fprintf(f, "%" PRIu64 "\t%zu\n", ns[i], nodes[i]);
+    }
+    if (fflush(f) != 0 || ferror(f))
+        gen_die("cannot write results: %s", strerror(errno));
+}
+
+void gen_write_starts(const struct gen *gen, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    uint32_t ids[GEN_CMP_STARTS];
+    char name[128];
+
+    if (f == NULL)
+        gen_die("cannot write \"%s\": %s", path, strerror(errno));
+    for (int c = 0; c < GEN_CLASSES; c++) {
+        size_t n = gen_pick(gen, (enum gen_class)c, ids, GEN_CMP_STARTS);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t job = gen_marquez_job(gen, ids[i]);
+            gen_dataset_name(gen, ids[i], name, sizeof name);
+            fprintf(f, "%s\tdataset:%s:%s\t", gen_class_name((enum gen_class)c), gen_dataset_ns(gen, ids[i]),
+                    name);
+            if (job != UINT32_MAX) {
+                gen_job_name(job, name, sizeof name);
+                fprintf(f, "job:%s:%s", gen_job_ns(job), name);
+            }
+            fputc('\n', f);
+        }
+    }
+    if (ferror(f) || fclose(f) != 0)
+        gen_die("cannot write \"%s\": %s", path, strerror(errno));
 }
 
 /* ---- the edge list as CSV ---- */
