@@ -31,6 +31,7 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
+	python3 bench/run_graph.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -17,8 +17,9 @@
 
 enum { FETCH_ROWS = 50000 };
 
-/* Seconds since the epoch, clamped to uint32, as SQL. */
-#define EPOCH(col) "greatest(0, least(4294967295, extract(epoch FROM " col ")))::bigint"
+/* Seconds since the epoch, clamped to uint32, as SQL (date_part is double precision: much cheaper
+ * than extract, which goes through numeric, over millions of rows). */
+#define EPOCH(col) "greatest(0, least(4294967295, date_part('epoch', " col ")))::bigint"
 
 static const char *const LOAD_SQL[] = {
     "SELECT id, namespace, name FROM datasets ORDER BY id",
