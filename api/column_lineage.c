@@ -57,8 +57,8 @@ static size_t start_nodes(const struct graph *g, struct arena *a, uint32_t node,
 }
 
 /* Appends every reached field node (duplicates are removed later, after sorting). */
-static void add_hits(struct arena *a, const struct graph *g, const struct graph_result *res, struct cnode **nodes,
-                     size_t *n, size_t *cap)
+static void add_hits(struct arena *a, const struct graph *g, const struct graph_result *res,
+                     struct cnode **nodes, size_t *n, size_t *cap)
 {
     for (size_t i = 0; i < res->n; i++) {
         uint32_t node = res->hits[i].node;
@@ -95,7 +95,8 @@ static size_t sort_unique(struct cnode *nodes, size_t n)
 }
 
 /* Field -> field edges between nodes of the answer. nodes must be sorted by graph id. */
-static void collect_edges(struct arena *a, const struct graph *g, struct cnode *nodes, size_t n, uint32_t as_of)
+static void collect_edges(struct arena *a, const struct graph *g, struct cnode *nodes, size_t n,
+                          uint32_t as_of)
 {
     for (size_t i = 0; i < n; i++) {
         size_t n_out;
@@ -118,8 +119,9 @@ static void collect_edges(struct arena *a, const struct graph *g, struct cnode *
     }
 }
 
-static int walk_fields(struct req *r, const struct node_id *start, const struct lineage_opts *o, bool downstream,
-                       struct cnode **nodes_out, size_t *n_out, bool *truncated, struct err *e)
+static int walk_fields(struct req *r, const struct node_id *start, const struct lineage_opts *o,
+                       bool downstream, struct cnode **nodes_out, size_t *n_out, bool *truncated,
+                       struct err *e)
 {
     struct graph *g = r->graph;
     struct cnode *nodes = NULL;
@@ -226,13 +228,16 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
 
     if (node_id == NULL || *node_id == '\0')
         return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
-    if (lineage_parse_opts(r, &o, e) != 0 || http_param_bool(r, "withDownstream", false, &downstream, e) != 0 ||
+    if (lineage_parse_opts(r, &o, e) != 0 ||
+        http_param_bool(r, "withDownstream", false, &downstream, e) != 0 ||
         nodeid_parse(r->arena, node_id, &start, e) != 0)
         return -1;
     if (start.kind != NODE_DATASET && start.kind != NODE_FIELD)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or datasetField!", node_id);
+        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or datasetField!",
+                       node_id);
     if (start.version != NULL && downstream)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node version cannot be specified when withDownstream is true");
+        return err_set(e, ERR_BAD_INPUT, "nodeId",
+                       "Node version cannot be specified when withDownstream is true");
     if (lineage_pin(r, &start, &o, e) != 0)
         return -1;
     if (walk_fields(r, &start, &o, downstream, &nodes, &n, &truncated, e) != 0)

@@ -81,7 +81,8 @@ int api_get_dataset_version(struct req *r, struct reply *out, struct err *e)
 
     if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0)
         return -1;
-    if (uuid_from_string(version, &(struct uuid){0}) && store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
+    if (uuid_from_string(version, &(struct uuid){0}) &&
+        store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Dataset version", version);

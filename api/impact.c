@@ -63,7 +63,9 @@ static int impact_walk(struct req *r, const struct node_id *start, const struct 
     struct by_node *index = arena_alloc(r->arena, (res.n + 1) * sizeof *index);
     for (size_t i = 0; i < res.n; i++) {
         uint32_t node = res.hits[i].node;
-        rows[i] = (struct impact_row){.node = node, .depth = res.hits[i].depth, .via = SIZE_MAX,
+        rows[i] = (struct impact_row){.node = node,
+                                      .depth = res.hits[i].depth,
+                                      .via = SIZE_MAX,
                                       .id = lineage_node_id(r->arena, g, node),
                                       .type = type_name(graph_type(g, node)),
                                       .ns = arena_strdup(r->arena, graph_node_namespace(g, node)),
@@ -111,12 +113,13 @@ static bool wanted(const struct impact_row *row, unsigned types)
 }
 
 /* Hides dataset rows whose datasetType is not among types= (they stay on paths). */
-static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct impact_row *rows, size_t n,
-                                struct err *e)
+static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct impact_row *rows,
+                                size_t n, struct err *e)
 {
     if (o->n_dataset_types == 0)
         return 0;
-    const char **ns = arena_alloc(r->arena, (n + 1) * sizeof *ns), **names = arena_alloc(r->arena, (n + 1) * sizeof *names);
+    const char **ns = arena_alloc(r->arena, (n + 1) * sizeof *ns),
+               **names = arena_alloc(r->arena, (n + 1) * sizeof *names);
     const char **types = arena_alloc(r->arena, (n + 1) * sizeof *types);
     size_t *idx = arena_alloc(r->arena, (n + 1) * sizeof *idx), m = 0;
     for (size_t i = 1; i < n; i++) {
@@ -193,8 +196,8 @@ static void csv_field(FILE *f, const char *s, const char *after)
     fprintf(f, "\"%s", after);
 }
 
-static int render_csv(struct req *r, struct reply *out, const struct impact_row *rows, size_t n, unsigned types,
-                      struct err *e)
+static int render_csv(struct req *r, struct reply *out, const struct impact_row *rows, size_t n,
+                      unsigned types, struct err *e)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -247,7 +250,8 @@ int api_get_impact(struct req *r, struct reply *out, struct err *e)
     if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0 ||
         lineage_pin(r, &start, &o, e) != 0)
         return -1;
-    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 || filter_dataset_types(r, &o, rows, n, e) != 0)
+    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 ||
+        filter_dataset_types(r, &o, rows, n, e) != 0)
         return -1;
     enum graph_direction d = o.directed ? o.direction : GRAPH_DOWNSTREAM;
     const char *dir = d == GRAPH_UPSTREAM ? "upstream" : d == GRAPH_DOWNSTREAM ? "downstream" : "both";

@@ -106,7 +106,11 @@ int api_delete_job(struct req *r, struct reply *out, struct err *e)
     return api_reply(out, json);
 }
 
-int api_get_job_versions(struct req *r, struct reply *out, struct err *e)
+/* A page of one job's versions or runs: the two lists differ only in the store reader. */
+typedef int job_list_fn(struct store *s, struct arena *a, const char *job_id, long limit, long offset,
+                        const char **json_out, struct err *e);
+
+static int get_job_list(struct req *r, struct reply *out, job_list_fn *read_list, struct err *e)
 {
     long limit, offset;
     const char *id, *json;
@@ -116,9 +120,14 @@ int api_get_job_versions(struct req *r, struct reply *out, struct err *e)
         return -1;
     if (id == NULL)
         return 0;
-    if (store_read_job_versions(r->store, r->arena, id, limit, offset, &json, e) != 0)
+    if (read_list(r->store, r->arena, id, limit, offset, &json, e) != 0)
         return -1;
     return api_reply(out, json);
+}
+
+int api_get_job_versions(struct req *r, struct reply *out, struct err *e)
+{
+    return get_job_list(r, out, store_read_job_versions, e);
 }
 
 int api_get_job_version(struct req *r, struct reply *out, struct err *e)
@@ -130,7 +139,9 @@ int api_get_job_version(struct req *r, struct reply *out, struct err *e)
         return -1;
     if (id == NULL)
         return 0;
-    if (uuid_from_string(version, &(struct uuid){0}) && store_read_job_version(r->store, r->arena, id, version, &json, e) != 0)
+    struct uuid parsed;
+    if (uuid_from_string(version, &parsed) &&
+        store_read_job_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Job version", version);
@@ -139,17 +150,7 @@ int api_get_job_version(struct req *r, struct reply *out, struct err *e)
 
 int api_get_job_runs(struct req *r, struct reply *out, struct err *e)
 {
-    long limit, offset;
-    const char *id, *json;
-
-    if (api_page(r, API_DEFAULT_LIMIT, &limit, &offset, e) != 0 ||
-        api_job_id(r, out, SEG_NS, SEG_JOB, &id, e) != 0)
-        return -1;
-    if (id == NULL)
-        return 0;
-    if (store_read_job_runs(r->store, r->arena, id, limit, offset, &json, e) != 0)
-        return -1;
-    return api_reply(out, json);
+    return get_job_list(r, out, store_read_job_runs, e);
 }
 
 static int job_tag(struct req *r, struct reply *out, bool add, struct err *e)

@@ -62,12 +62,16 @@ static void collect_edges(struct arena *a, const struct graph *g, struct lgraph 
         lg->nodes[i].out = arena_alloc(a, (n_out + 1) * sizeof(size_t));
         lg->nodes[i].in = arena_alloc(a, (n_in + 1) * sizeof(size_t));
         for (size_t k = 0; k < n_out; k++) {
-            long j = out[k].kind == GRAPH_EDGE_IO && (!as_of || out[k].first_seen <= as_of) ? index_of(lg, out[k].other) : -1;
+            long j = out[k].kind == GRAPH_EDGE_IO && (!as_of || out[k].first_seen <= as_of)
+                         ? index_of(lg, out[k].other)
+                         : -1;
             if (j >= 0)
                 lg->nodes[i].out[lg->nodes[i].n_out++] = (size_t)j;
         }
         for (size_t k = 0; k < n_in; k++) {
-            long j = in[k].kind == GRAPH_EDGE_IO && (!as_of || in[k].first_seen <= as_of) ? index_of(lg, in[k].other) : -1;
+            long j = in[k].kind == GRAPH_EDGE_IO && (!as_of || in[k].first_seen <= as_of)
+                         ? index_of(lg, in[k].other)
+                         : -1;
             if (j >= 0)
                 lg->nodes[i].in[lg->nodes[i].n_in++] = (size_t)j;
         }
@@ -81,7 +85,8 @@ static uint32_t marquez_start_job(const struct graph *g, uint32_t dataset, uint3
 {
     for (int in = 1; in >= 0; in--) {
         size_t n;
-        const struct graph_edge *edges = in ? graph_in_edges(g, dataset, &n) : graph_out_edges(g, dataset, &n);
+        const struct graph_edge *edges =
+            in ? graph_in_edges(g, dataset, &n) : graph_out_edges(g, dataset, &n);
         uint32_t best = GRAPH_NO_NODE, best_seen = 0;
         for (size_t k = 0; k < n; k++) {
             if (edges[k].kind != GRAPH_EDGE_IO || (as_of && edges[k].first_seen > as_of))
@@ -149,8 +154,8 @@ out:
 }
 
 /* Hides datasets whose datasetType is not among types= (the start node always stays). */
-static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct lgraph *lg, uint32_t start,
-                                struct err *e)
+static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct lgraph *lg,
+                                uint32_t start, struct err *e)
 {
     if (o->n_dataset_types == 0)
         return 0;

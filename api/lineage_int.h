@@ -8,8 +8,12 @@
 #include "http.h"
 #include "nodeid.h"
 
-enum { LINEAGE_DEFAULT_DEPTH = 20, LINEAGE_MAX_DEPTH = 1000, LINEAGE_DEFAULT_MAX_NODES = 10000,
-       LINEAGE_MAX_MAX_NODES = 1000000 };
+enum {
+    LINEAGE_DEFAULT_DEPTH = 20,
+    LINEAGE_MAX_DEPTH = 1000,
+    LINEAGE_DEFAULT_MAX_NODES = 10000,
+    LINEAGE_MAX_MAX_NODES = 1000000
+};
 
 enum { LINEAGE_MAX_DATASET_TYPES = 16 };
 
@@ -17,8 +21,8 @@ enum { LINEAGE_MAX_DATASET_TYPES = 16 };
 struct lineage_opts {
     long depth;
     enum graph_direction direction;
-    bool directed;      /* direction= was given: a directed walk instead of Marquez's undirected one */
-    uint32_t as_of;     /* 0: cumulative */
+    bool directed;  /* direction= was given: a directed walk instead of Marquez's undirected one */
+    uint32_t as_of; /* 0: cumulative */
     unsigned node_types;
     const char *dataset_types[LINEAGE_MAX_DATASET_TYPES]; /* types= other than DATASET/JOB: MODEL, VIEW */
     size_t n_dataset_types;
@@ -42,8 +46,8 @@ int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t 
 /* Runs q, except that a directed walk both ways (o->directed, GRAPH_BOTH) is the union of an upstream
  * and a downstream walk, not an undirected walk (which would also reach siblings: other readers of
  * an input, other writers of an output). Call with the read lock held. */
-int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o, const struct graph_query *q,
-                 struct graph_result *out, struct err *e);
+int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o,
+                 const struct graph_query *q, struct graph_result *out, struct err *e);
 
 /* "dataset:ns:name" etc. for a graph node; call with the read lock held. */
 const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node);

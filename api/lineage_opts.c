@@ -61,8 +61,9 @@ static int parse_types(struct arena *a, const char *v, struct lineage_opts *o, s
             o->dataset_types[o->n_dataset_types++] = t;
             o->node_types |= 1u << GRAPH_DATASET;
         } else {
-            return err_set(e, ERR_BAD_PARAM, "types",
-                           "must list node types (DATASET, JOB) or dataset types (MODEL, VIEW, ...), comma-separated");
+            return err_set(
+                e, ERR_BAD_PARAM, "types",
+                "must list node types (DATASET, JOB) or dataset types (MODEL, VIEW, ...), comma-separated");
         }
         p += n + (comma ? 1 : 0);
     }
@@ -102,7 +103,8 @@ int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts 
     if (found < 0)
         return -1;
     if (found == 0)
-        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", kind == STORE_PIN_RUN ? "Run" : "Version", key);
+        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.",
+                       kind == STORE_PIN_RUN ? "Run" : "Version", key);
     if (o->as_of == 0 || t < o->as_of)
         o->as_of = t == 0 ? 1 : t;
     return 0;
@@ -115,8 +117,10 @@ int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *
 
     memset(o, 0, sizeof *o);
     if (http_param_int(r, "depth", LINEAGE_DEFAULT_DEPTH, 0, LINEAGE_MAX_DEPTH, &o->depth, e) != 0 ||
-        http_param_int(r, "maxNodes", LINEAGE_DEFAULT_MAX_NODES, 1, LINEAGE_MAX_MAX_NODES, &o->max_nodes, e) != 0 ||
-        parse_direction(http_param(r, "direction"), o, e) != 0 || parse_types(r->arena, http_param(r, "types"), o, e) != 0)
+        http_param_int(r, "maxNodes", LINEAGE_DEFAULT_MAX_NODES, 1, LINEAGE_MAX_MAX_NODES, &o->max_nodes,
+                       e) != 0 ||
+        parse_direction(http_param(r, "direction"), o, e) != 0 ||
+        parse_types(r->arena, http_param(r, "types"), o, e) != 0)
         return -1;
     o->run_id = http_param(r, "runId");
     if (as_of != NULL && *as_of != '\0') {
@@ -144,13 +148,16 @@ int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t 
         found = graph_find(g, GRAPH_RUN, "", id->name, node);
         break;
     case NODE_FIELD:
-        found = graph_find(g, GRAPH_DATASET, id->namespace, id->name, &ds) && graph_find_field(g, ds, id->field, node);
+        found = graph_find(g, GRAPH_DATASET, id->namespace, id->name, &ds) &&
+                graph_find_field(g, ds, id->field, node);
         break;
     }
     if (!found)
         return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no %s \"%s\" in namespace \"%s\"",
-                       id->kind == NODE_JOB ? "job" : id->kind == NODE_RUN ? "run" : "dataset", id->name,
-                       id->namespace ? id->namespace : "");
+                       id->kind == NODE_JOB   ? "job"
+                       : id->kind == NODE_RUN ? "run"
+                                              : "dataset",
+                       id->name, id->namespace ? id->namespace : "");
     return 0;
 }
 
@@ -186,8 +193,8 @@ static int cmp_hit_depth(const void *a, const void *b)
     return (x->node > y->node) - (x->node < y->node);
 }
 
-int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o, const struct graph_query *q,
-                 struct graph_result *out, struct err *e)
+int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o,
+                 const struct graph_query *q, struct graph_result *out, struct err *e)
 {
     struct graph_query up = *q, down = *q;
     struct graph_result ru, rd;

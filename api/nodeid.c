@@ -7,7 +7,8 @@
 static const struct {
     const char *prefix;
     enum node_kind kind;
-} KINDS[] = {{"dataset:", NODE_DATASET}, {"job:", NODE_JOB}, {"datasetField:", NODE_FIELD}, {"run:", NODE_RUN}};
+} KINDS[] = {
+    {"dataset:", NODE_DATASET}, {"job:", NODE_JOB}, {"datasetField:", NODE_FIELD}, {"run:", NODE_RUN}};
 
 /* The ':' ending the namespace in s: the first not followed by "//" or a digit. NULL if none. */
 static const char *namespace_end(const char *s)
@@ -60,7 +61,8 @@ int nodeid_parse(struct arena *a, const char *s, struct node_id *out, struct err
     return 0;
 }
 
-const char *nodeid_format(struct arena *a, enum node_kind kind, const char *ns, const char *name, const char *field)
+const char *nodeid_format(struct arena *a, enum node_kind kind, const char *ns, const char *name,
+                          const char *field)
 {
     switch (kind) {
     case NODE_DATASET:

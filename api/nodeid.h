@@ -23,6 +23,7 @@ struct node_id {
 int nodeid_parse(struct arena *a, const char *s, struct node_id *out, struct err *e);
 
 /* "dataset:<ns>:<name>" and friends, in arena a (no version). */
-const char *nodeid_format(struct arena *a, enum node_kind kind, const char *ns, const char *name, const char *field);
+const char *nodeid_format(struct arena *a, enum node_kind kind, const char *ns, const char *name,
+                          const char *field);
 
 #endif

@@ -37,7 +37,8 @@ int api_get_run_facets(struct req *r, struct reply *out, struct err *e)
         return err_set(e, ERR_BAD_PARAM, "type", "must not be null");
     /* DATASET is accepted and has no facets, as in Marquez. */
     static const enum store_facets_kind KINDS[] = {STORE_FACETS_RUN, STORE_FACETS_JOB, STORE_FACETS_DATASET};
-    if (uuid_from_string(id, &(struct uuid){0}) && store_read_run_facets(r->store, r->arena, id, KINDS[type], &json, e) != 0)
+    if (uuid_from_string(id, &(struct uuid){0}) &&
+        store_read_run_facets(r->store, r->arena, id, KINDS[type], &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Run", id);
