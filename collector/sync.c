@@ -6,6 +6,8 @@
  *   R -RUN_OF-> J;  child job -PARENT-> parent job;  child run -PARENT-> parent run
  *   column lineage: input field -COLUMN-> output field (or -> output dataset for dataset-level)
  *   symlinks: each identifier becomes another name of D.
+ * Every job and dataset an event names is touched (graph_touch), so copies of their data made before
+ * this commit (api/node_cache.c) stop counting as current.
  * Invariants: see sync.h. Db ids map to node ids through growable arrays owned by the load. */
 #include "sync.h"
 
@@ -32,6 +34,7 @@ static int apply_dataset(struct graph *g, const struct ol_dataset *ds, uint32_t 
 
     if (d == GRAPH_NO_NODE)
         return -1;
+    graph_touch(g, d);
     for (size_t k = 0; k < ds->n_symlinks; k++)
         if (graph_alias(g, d, ds->symlinks[k].namespace, ds->symlinks[k].name, e) != 0)
             return -1;
@@ -54,6 +57,7 @@ static int apply_columns(struct graph *g, const struct ol_dataset *ds, uint32_t 
         uint32_t out_ds = dataset_node(g, ds, e);
         if (in_ds == GRAPH_NO_NODE || out_ds == GRAPH_NO_NODE)
             return -1;
+        graph_touch(g, in_ds); /* the write may have created its row */
         uint32_t from = graph_field(g, in_ds, c->input_field, e);
         uint32_t to = c->output_field ? graph_field(g, out_ds, c->output_field, e) : out_ds;
         if (from == GRAPH_NO_NODE || to == GRAPH_NO_NODE ||
@@ -70,10 +74,12 @@ static int apply_job_and_run(struct graph *g, const struct ol_event *ev, uint32_
     *run = GRAPH_NO_NODE;
     if ((*job = graph_intern(g, GRAPH_JOB, ev->job_namespace, ev->job_name, e)) == GRAPH_NO_NODE)
         return -1;
+    graph_touch(g, *job);
     if (ev->has_parent && !ev->parent_job_self) {
         uint32_t pj = graph_intern(g, GRAPH_JOB, ev->parent_job_namespace, ev->parent_job_name, e);
         if (pj == GRAPH_NO_NODE || graph_add_edge(g, *job, pj, GRAPH_EDGE_PARENT, t, t, GRAPH_NO_NODE, e) != 0)
             return -1;
+        graph_touch(g, pj);
     }
     if (ev->kind != OL_RUN_EVENT)
         return 0;

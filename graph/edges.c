@@ -231,6 +231,16 @@ static uint32_t list_cost(const struct graph *g, int dir, uint32_t node)
     return len > GRAPH_INDEX_MIN ? 1 : len;
 }
 
+const struct graph_edge *graph_find_edge(const struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind)
+{
+    if (from >= g->node_count || to >= g->node_count)
+        return NULL;
+    int dir = list_cost(g, GRAPH_OUT, from) <= list_cost(g, GRAPH_IN, to) ? GRAPH_OUT : GRAPH_IN;
+    uint32_t here = dir == GRAPH_OUT ? from : to, there = dir == GRAPH_OUT ? to : from, len;
+    uint32_t pos = graph_list_find(g, dir, here, there, kind);
+    return pos == GRAPH_EMPTY ? NULL : graph_list(g, dir, here, &len) + pos;
+}
+
 static void list_append(struct graph *g, int dir, uint32_t node, struct graph_edge ed)
 {
     struct graph_adj *a = &g->adj[dir][node];

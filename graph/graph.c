@@ -209,12 +209,14 @@ static uint32_t node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
     if (g->node_count == g->node_cap) {
         size_t cap = g->node_cap < 16 ? 16 : grown(g->node_cap, sizeof(struct graph_names));
         g->types = graph_xrealloc(g->types, cap * sizeof *g->types);
+        g->stamps = graph_xrealloc(g->stamps, cap * sizeof *g->stamps);
         g->names = graph_xrealloc(g->names, cap * sizeof *g->names);
         g->adj[GRAPH_OUT] = graph_xrealloc(g->adj[GRAPH_OUT], cap * sizeof *g->adj[GRAPH_OUT]);
         g->adj[GRAPH_IN] = graph_xrealloc(g->adj[GRAPH_IN], cap * sizeof *g->adj[GRAPH_IN]);
         g->node_cap = cap;
     }
     g->types[id] = (uint8_t)type;
+    g->stamps[id] = 0;
     g->names[id] = (struct graph_names){a, b};
     g->adj[GRAPH_OUT][id] = (struct graph_adj){0, 0};
     g->adj[GRAPH_IN][id] = (struct graph_adj){0, 0};
@@ -296,6 +298,7 @@ void graph_free(struct graph *g)
     free(g->str);
     free(g->names);
     free(g->types);
+    free(g->stamps);
     pthread_rwlock_destroy(&g->lock);
     free(g);
 }
@@ -441,7 +444,7 @@ size_t graph_memory_bytes(const struct graph *g)
 {
     size_t n = sizeof *g + g->str_cap + g->alias_cap * sizeof *g->aliases;
 
-    n += g->node_cap * (sizeof *g->types + sizeof *g->names + 2 * sizeof(struct graph_adj));
+    n += g->node_cap * (sizeof *g->types + sizeof *g->stamps + sizeof *g->names + 2 * sizeof(struct graph_adj));
     n += ((size_t)g->strtab.mask + 1 + g->nodetab.mask + 1) * sizeof(uint32_t);
     for (int d = 0; d < 2; d++) {
         n += g->pool[d].cap * sizeof(struct graph_edge);
@@ -452,6 +455,18 @@ size_t graph_memory_bytes(const struct graph *g)
         }
     }
     return n;
+}
+
+void graph_touch(struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    g->stamps[id]++;
+}
+
+uint32_t graph_node_stamp(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    return g->stamps[id];
 }
 
 enum graph_node_type graph_type(const struct graph *g, uint32_t id)

@@ -91,6 +91,14 @@ int graph_alias(struct graph *g, uint32_t dataset, const char *ns, const char *n
 int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
                    uint32_t last_seen, uint32_t run, struct err *e);
 
+/* Marks node `id` as changed: its stamp goes up by one (write lock). A reader that copied something
+ * derived from the node (the API's rendered node data) keeps the stamp it read with it: the copy is
+ * current while graph_node_stamp still returns that value. Callers touch a node after the change is
+ * committed to the database, so a copy read before the commit never outlives the touch. Stamps start
+ * at 0 and wrap; a copy would be mistaken for current only after exactly 2^32 touches. */
+void graph_touch(struct graph *g, uint32_t id);
+uint32_t graph_node_stamp(const struct graph *g, uint32_t id);
+
 /* Node data (borrowed pointers, valid while the graph lives). For fields, namespace is the dataset's
  * namespace and name is "<dataset name>" with the field in graph_node_field(). */
 size_t graph_node_count(const struct graph *g);
@@ -105,6 +113,11 @@ uint32_t graph_node_dataset(const struct graph *g, uint32_t id);  /* a field's d
 /* Out-edges (from id) and in-edges (to id); *n gets the count. Borrowed until the next change. */
 const struct graph_edge *graph_out_edges(const struct graph *g, uint32_t id, size_t *n);
 const struct graph_edge *graph_in_edges(const struct graph *g, uint32_t id, size_t *n);
+
+/* The edge from -> to of `kind` as seen from `from` or from `to` (other is the far end; the times and
+ * run are the same either way), or NULL. O(1) for lists longer than 32 edges, which are indexed, so
+ * checking whether a hub touches a given node does not scan the hub's list. */
+const struct graph_edge *graph_find_edge(const struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind);
 
 enum graph_direction { GRAPH_UPSTREAM = 1, GRAPH_DOWNSTREAM = 2, GRAPH_BOTH = 3 };
 

@@ -2,6 +2,7 @@
  *
  * Layout (arrays indexed by node id; arrays grow by 1/2, by 1/8 once over 1 MiB):
  *   types[id]          enum graph_node_type, one byte
+ *   stamps[id]         how many times graph_touch marked the node changed (wraps)
  *   names[id]          {a, b}: datasets/jobs/runs: a = namespace offset, b = name offset into `str`;
  *                      fields: a = dataset node id, b = field-name offset
  *   adj[dir][id]       {off, len}: the node's edges are pool[dir].e[off .. off+len); dir 0 = out, 1 = in
@@ -84,6 +85,7 @@ struct graph {
     pthread_rwlock_t lock;
     size_t node_count, node_cap, edge_count;
     uint8_t *types;
+    uint32_t *stamps;
     struct graph_names *names;
     struct graph_adj *adj[2];
     struct graph_pool pool[2];

@@ -414,6 +414,31 @@ static void test_edge_between_two_hubs_is_found_from_either_side(void **state)
     assert_int_equal(in_edge(g, b, a, GRAPH_EDGE_IO)->last_seen, 9);
 }
 
+static void test_touch_changes_only_that_nodes_stamp(void **state)
+{
+    struct graph *g = *state;
+    uint32_t a = ds(g, "ns", "a"), j = job(g, "j");
+    struct err e;
+
+    assert_int_equal(graph_node_stamp(g, a), 0);
+    assert_int_equal(graph_node_stamp(g, j), 0);
+    graph_touch(g, a);
+    graph_touch(g, a);
+    assert_int_equal(graph_node_stamp(g, a), 2);
+    assert_int_equal(graph_node_stamp(g, j), 0);
+    /* edges and interning again are not touches: only the caller knows what changed */
+    assert_int_equal(graph_add_edge(g, a, j, GRAPH_EDGE_IO, 1, 1, GRAPH_NO_NODE, &e), 0);
+    assert_int_equal(graph_intern(g, GRAPH_JOB, "ns", "j", &e), j);
+    assert_int_equal(graph_node_stamp(g, j), 0);
+    /* stamps survive the node arrays growing */
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "grow-%d", i);
+        assert_int_not_equal(graph_intern(g, GRAPH_DATASET, "ns", name, &e), GRAPH_NO_NODE);
+    }
+    assert_int_equal(graph_node_stamp(g, a), 2);
+}
+
 static void test_many_nodes_grow_the_tables(void **state)
 {
     struct graph *g = *state;
@@ -610,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_edge_rejects_bad_arguments_and_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_lists_deduplicate_through_their_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_between_two_hubs_is_found_from_either_side, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_touch_changes_only_that_nodes_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_nodes_grow_the_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_name_in_many_namespaces_gives_many_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_edges_match_a_plain_model, setup, teardown),
