@@ -5,24 +5,31 @@
  * directed; asOf, types (also dataset types: MODEL, VIEW), maxNodes, runId and #version pinning are our
  * extensions (see lineage_opts.c). Unlike Marquez, edges
  * are cumulative: every input or output a job ever had counts, not only its current version's.
+ * Node data comes from lineage_data.c (the node cache, else SQL) and passes through as text; the rest
+ * of the answer is written here.
  * Invariants:
- *  1. The graph's read lock is held only while walking and copying names; database reads happen after.
- *  2. Output is deterministic: nodes sorted by id, each node's edges sorted by (origin, destination). */
+ *  1. The graph's read lock is held only while walking and copying names, never during a database read.
+ *  2. Output is deterministic: nodes sorted by id, each node's edges sorted by (origin, destination),
+ *     whether node data came from the cache or from Postgres. */
 #include "lineage.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json_text.h"
 #include "lineage_int.h"
 #include "store_nodes.h"
 
 struct lnode {
-    uint32_t node;
+    uint32_t node, stamp;
     enum graph_node_type type;
     const char *id, *ns, *name;
-    const char *data; /* JSON, or NULL */
-    bool hidden;      /* filtered out by a dataset type in types= (still walked through) */
+    const char *id_json; /* id as a JSON string, quoted and escaped */
+    size_t id_json_len;
+    const char *data;    /* JSON, or NULL */
+    size_t data_len;
+    bool hidden;         /* filtered out by a dataset type in types= (still walked through) */
     size_t *in, *out; /* indexes of the other end, into the nodes array */
     size_t n_in, n_out;
 };
@@ -31,50 +38,97 @@ struct lgraph {
     struct lnode *nodes;
     size_t n;
     bool truncated;
+    size_t *slots; /* index_nodes: positions in nodes by graph id, SIZE_MAX when empty */
+    size_t mask;
 };
-
-static int cmp_node_by_graph_id(const void *a, const void *b)
-{
-    const struct lnode *x = a, *y = b;
-    return (x->node > y->node) - (x->node < y->node);
-}
 
 static int cmp_node_by_id(const void *a, const void *b)
 {
     return strcmp(((const struct lnode *)a)->id, ((const struct lnode *)b)->id);
 }
 
-/* Index of graph node `node` among nodes sorted by graph id, or -1. */
-static long index_of(const struct lgraph *lg, uint32_t node)
+/* Indexes lg->nodes by graph node id: an open-addressing table at most half full, in the arena. */
+static void index_nodes(struct arena *a, struct lgraph *lg)
 {
-    struct lnode key = {.node = node};
-    const struct lnode *hit = bsearch(&key, lg->nodes, lg->n, sizeof key, cmp_node_by_graph_id);
-    return hit ? hit - lg->nodes : -1;
+    size_t cap = 16;
+    while (cap < 2 * lg->n)
+        cap *= 2;
+    lg->slots = arena_alloc(a, cap * sizeof *lg->slots);
+    memset(lg->slots, 0xff, cap * sizeof *lg->slots);
+    lg->mask = cap - 1;
+    for (size_t i = 0; i < lg->n; i++) {
+        size_t h = (lg->nodes[i].node * 2654435761u) & lg->mask;
+        while (lg->slots[h] != SIZE_MAX)
+            h = (h + 1) & lg->mask;
+        lg->slots[h] = i;
+    }
 }
 
-/* Collects the IO edges between nodes of the answer (both ends present, not newer than as_of). */
+/* Index of graph node `node` in lg->nodes, or -1. */
+static long index_of(const struct lgraph *lg, uint32_t node)
+{
+    for (size_t h = (node * 2654435761u) & lg->mask; lg->slots[h] != SIZE_MAX; h = (h + 1) & lg->mask)
+        if (lg->nodes[lg->slots[h]].node == node)
+            return (long)lg->slots[h];
+    return -1;
+}
+
+struct edge_pair {
+    size_t from, to; /* indexes into lg->nodes */
+};
+
+/* Appends (from, to) to *pairs, growing it in the arena. */
+static void push_pair(struct arena *a, struct edge_pair **pairs, size_t *n, size_t *cap, size_t from, size_t to)
+{
+    if (*n == *cap) {
+        struct edge_pair *bigger = arena_alloc(a, 2 * *cap * sizeof *bigger);
+        memcpy(bigger, *pairs, *n * sizeof *bigger);
+        *pairs = bigger;
+        *cap *= 2;
+    }
+    (*pairs)[(*n)++] = (struct edge_pair){from, to};
+}
+
+/* Collects the IO edges between nodes of the answer (both ends present, not newer than as_of). Per node,
+ * the cheaper way: scan its out-list, or (a hub with more out-edges than the answer has nodes) ask the
+ * graph for an edge to each node of the answer; so hubs with 100,000 readers cost what the answer does. */
 static void collect_edges(struct arena *a, const struct graph *g, struct lgraph *lg, uint32_t as_of)
 {
+    size_t n_pairs = 0, cap = 4 * lg->n + 16;
+    struct edge_pair *pairs = arena_alloc(a, cap * sizeof *pairs);
+
     for (size_t i = 0; i < lg->n; i++) {
-        size_t n_out, n_in;
+        size_t n_out;
         const struct graph_edge *out = graph_out_edges(g, lg->nodes[i].node, &n_out);
-        const struct graph_edge *in = graph_in_edges(g, lg->nodes[i].node, &n_in);
-        lg->nodes[i].out = arena_alloc(a, (n_out + 1) * sizeof(size_t));
-        lg->nodes[i].in = arena_alloc(a, (n_in + 1) * sizeof(size_t));
-        for (size_t k = 0; k < n_out; k++) {
-            long j = out[k].kind == GRAPH_EDGE_IO && (!as_of || out[k].first_seen <= as_of)
-                         ? index_of(lg, out[k].other)
-                         : -1;
-            if (j >= 0)
-                lg->nodes[i].out[lg->nodes[i].n_out++] = (size_t)j;
+        if (n_out <= lg->n) {
+            for (size_t k = 0; k < n_out; k++) {
+                long j = out[k].kind == GRAPH_EDGE_IO && (!as_of || out[k].first_seen <= as_of)
+                             ? index_of(lg, out[k].other)
+                             : -1;
+                if (j >= 0)
+                    push_pair(a, &pairs, &n_pairs, &cap, i, (size_t)j);
+            }
+            continue;
         }
-        for (size_t k = 0; k < n_in; k++) {
-            long j = in[k].kind == GRAPH_EDGE_IO && (!as_of || in[k].first_seen <= as_of)
-                         ? index_of(lg, in[k].other)
-                         : -1;
-            if (j >= 0)
-                lg->nodes[i].in[lg->nodes[i].n_in++] = (size_t)j;
+        for (size_t j = 0; j < lg->n; j++) {
+            const struct graph_edge *ed = graph_find_edge(g, lg->nodes[i].node, lg->nodes[j].node, GRAPH_EDGE_IO);
+            if (ed != NULL && (!as_of || ed->first_seen <= as_of))
+                push_pair(a, &pairs, &n_pairs, &cap, i, j);
         }
+    }
+    for (size_t k = 0; k < n_pairs; k++) {
+        lg->nodes[pairs[k].from].n_out++;
+        lg->nodes[pairs[k].to].n_in++;
+    }
+    for (size_t i = 0; i < lg->n; i++) {
+        lg->nodes[i].out = arena_alloc(a, (lg->nodes[i].n_out + 1) * sizeof(size_t));
+        lg->nodes[i].in = arena_alloc(a, (lg->nodes[i].n_in + 1) * sizeof(size_t));
+        lg->nodes[i].n_out = lg->nodes[i].n_in = 0;
+    }
+    for (size_t k = 0; k < n_pairs; k++) {
+        struct lnode *from = &lg->nodes[pairs[k].from], *to = &lg->nodes[pairs[k].to];
+        from->out[from->n_out++] = pairs[k].to;
+        to->in[to->n_in++] = pairs[k].from;
     }
 }
 
@@ -140,12 +194,13 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
             continue;
         struct lnode *ln = &lg->nodes[lg->n++];
         ln->node = node;
+        ln->stamp = graph_node_stamp(g, node);
         ln->type = t;
         ln->ns = arena_strdup(r->arena, graph_node_namespace(g, node));
         ln->name = arena_strdup(r->arena, graph_node_name(g, node));
         ln->id = lineage_node_id(r->arena, g, node);
     }
-    qsort(lg->nodes, lg->n, sizeof *lg->nodes, cmp_node_by_graph_id);
+    index_nodes(r->arena, lg);
     collect_edges(r->arena, g, lg, o->as_of);
     rc = 0;
 out:
@@ -177,43 +232,42 @@ static int filter_dataset_types(struct req *r, const struct lineage_opts *o, str
     return 0;
 }
 
-/* Fills each node's data with one statement per node type. */
+/* Fills the data of every node the answer shows (lineage_data.c). */
 static int fetch_data(struct req *r, struct lgraph *lg, struct err *e)
 {
-    for (int kind = STORE_NODE_JOB; kind <= STORE_NODE_DATASET; kind++) {
-        enum graph_node_type t = kind == STORE_NODE_JOB ? GRAPH_JOB : GRAPH_DATASET;
-        const char **ns = arena_alloc(r->arena, (lg->n + 1) * sizeof *ns);
-        const char **names = arena_alloc(r->arena, (lg->n + 1) * sizeof *names);
-        const char **json = arena_alloc(r->arena, (lg->n + 1) * sizeof *json);
-        size_t *idx = arena_alloc(r->arena, (lg->n + 1) * sizeof *idx), m = 0;
-        for (size_t i = 0; i < lg->n; i++) {
-            if (lg->nodes[i].type != t)
-                continue;
-            ns[m] = lg->nodes[i].ns;
-            names[m] = lg->nodes[i].name;
-            idx[m++] = i;
-        }
-        if (store_node_data(r->store, r->arena, (enum store_node_kind)kind, ns, names, m, json, e) != 0)
-            return -1;
-        for (size_t k = 0; k < m; k++)
-            lg->nodes[idx[k]].data = json[k];
+    struct lineage_node *want = arena_alloc(r->arena, (lg->n + 1) * sizeof *want);
+    size_t *idx = arena_alloc(r->arena, (lg->n + 1) * sizeof *idx), m = 0;
+
+    for (size_t i = 0; i < lg->n; i++) {
+        const struct lnode *n = &lg->nodes[i];
+        if (n->hidden)
+            continue;
+        want[m] = (struct lineage_node){n->node, n->stamp, n->type, n->ns, n->name, NULL, 0};
+        idx[m++] = i;
+    }
+    if (lineage_node_data(r, want, m, e) != 0)
+        return -1;
+    for (size_t k = 0; k < m; k++) {
+        lg->nodes[idx[k]].data = want[k].data;
+        lg->nodes[idx[k]].data_len = want[k].data_len;
     }
     return 0;
 }
 
-/* Edges as (origin id, destination id) pairs, sorted. */
+/* Edges as (origin, destination) nodes, sorted by their ids. */
 struct edge_ref {
-    const char *origin, *destination;
+    const struct lnode *origin, *destination;
 };
 
 static int cmp_edge(const void *a, const void *b)
 {
     const struct edge_ref *x = a, *y = b;
-    int c = strcmp(x->origin, y->origin);
-    return c != 0 ? c : strcmp(x->destination, y->destination);
+    int c = strcmp(x->origin->id, y->origin->id);
+    return c != 0 ? c : strcmp(x->destination->id, y->destination->id);
 }
 
-static void gen_edges(yajl_gen g, struct arena *a, const struct lgraph *lg, const struct lnode *n, bool in)
+static void gen_edges(struct json_text *t, struct arena *a, const struct lgraph *lg, const struct lnode *n,
+                      bool in)
 {
     size_t count = in ? n->n_in : n->n_out;
     struct edge_ref *refs = arena_alloc(a, (count + 1) * sizeof *refs);
@@ -223,71 +277,65 @@ static void gen_edges(yajl_gen g, struct arena *a, const struct lgraph *lg, cons
         const struct lnode *other = &lg->nodes[in ? n->in[k] : n->out[k]];
         if (other->hidden)
             continue;
-        refs[kept].origin = in ? other->id : n->id;
-        refs[kept++].destination = in ? n->id : other->id;
+        refs[kept].origin = in ? other : n;
+        refs[kept++].destination = in ? n : other;
     }
     count = kept;
     qsort(refs, count, sizeof *refs, cmp_edge);
-    yajl_gen_array_open(g);
+    json_text_lit(t, "[");
     for (size_t k = 0; k < count; k++) {
-        yajl_gen_map_open(g);
-        json_gen_key(g, "origin");
-        json_gen_str(g, refs[k].origin);
-        json_gen_key(g, "destination");
-        json_gen_str(g, refs[k].destination);
-        yajl_gen_map_close(g);
+        json_text_lit(t, k ? ",{\"origin\":" : "{\"origin\":");
+        json_text_raw(t, refs[k].origin->id_json, refs[k].origin->id_json_len);
+        json_text_lit(t, ",\"destination\":");
+        json_text_raw(t, refs[k].destination->id_json, refs[k].destination->id_json_len);
+        json_text_lit(t, "}");
     }
-    yajl_gen_array_close(g);
+    json_text_lit(t, "]");
 }
 
-/* Writes a JSON text produced elsewhere (the node data from SQL) as a value. */
-static int gen_raw_json(yajl_gen g, struct arena *a, const char *text)
-{
-    struct err e;
-    struct json_value *v = text ? json_parse(a, text, strlen(text), JSON_MAX_DEPTH, &e) : NULL;
-
-    if (v == NULL)
-        return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
-    return json_write(g, v);
-}
-
+/* The answer as text: node data passes through as read (see lineage_data.c), the rest is written here
+ * ({"graph":[{"id","type","data","inEdges","outEdges"}...]} with "truncated" when a limit cut it). */
 static void render(struct req *r, struct reply *out, struct lgraph *lg)
 {
-    yajl_gen g = json_gen_new();
-    size_t len;
+    struct json_text t;
+    size_t hint = 64;
 
-    /* Edge lists hold indexes into lg->nodes (graph-id order), so render from an id-sorted copy. */
+    for (size_t i = 0; i < lg->n; i++) {
+        struct lnode *n = &lg->nodes[i];
+        struct json_text id;
+        json_text_init(&id, r->arena, strlen(n->id) + 8);
+        json_text_str(&id, n->id);
+        n->id_json = id.p;
+        n->id_json_len = id.len;
+        hint += n->data_len + 3 * id.len + 64 * (n->n_in + n->n_out) + 96;
+    }
+    /* Edge lists hold indexes into lg->nodes, so render from an id-sorted copy. */
     struct lnode *sorted = arena_alloc(r->arena, (lg->n + 1) * sizeof *sorted);
     memcpy(sorted, lg->nodes, lg->n * sizeof *sorted);
     qsort(sorted, lg->n, sizeof *sorted, cmp_node_by_id);
-    yajl_gen_map_open(g);
-    json_gen_key(g, "graph");
-    yajl_gen_array_open(g);
+    json_text_init(&t, r->arena, hint);
+    json_text_lit(&t, "{\"graph\":[");
+    bool first = true;
     for (size_t i = 0; i < lg->n; i++) {
         const struct lnode *n = &sorted[i];
         if (n->hidden)
             continue;
-        yajl_gen_map_open(g);
-        json_gen_key(g, "id");
-        json_gen_str(g, n->id);
-        json_gen_key(g, "type");
-        json_gen_str(g, n->type == GRAPH_JOB ? "JOB" : "DATASET");
-        json_gen_key(g, "data");
-        gen_raw_json(g, r->arena, n->data);
-        json_gen_key(g, "inEdges");
-        gen_edges(g, r->arena, lg, n, true);
-        json_gen_key(g, "outEdges");
-        gen_edges(g, r->arena, lg, n, false);
-        yajl_gen_map_close(g);
+        json_text_lit(&t, first ? "{\"id\":" : ",{\"id\":");
+        first = false;
+        json_text_raw(&t, n->id_json, n->id_json_len);
+        json_text_lit(&t, n->type == GRAPH_JOB ? ",\"type\":\"JOB\",\"data\":" : ",\"type\":\"DATASET\",\"data\":");
+        if (n->data != NULL)
+            json_text_raw(&t, n->data, n->data_len);
+        else
+            json_text_lit(&t, "null");
+        json_text_lit(&t, ",\"inEdges\":");
+        gen_edges(&t, r->arena, lg, n, true);
+        json_text_lit(&t, ",\"outEdges\":");
+        gen_edges(&t, r->arena, lg, n, false);
+        json_text_lit(&t, "}");
     }
-    yajl_gen_array_close(g);
-    if (lg->truncated) {
-        json_gen_key(g, "truncated");
-        yajl_gen_bool(g, 1);
-    }
-    yajl_gen_map_close(g);
-    const char *body = json_gen_finish(g, r->arena, &len);
-    http_reply_json(out, 200, body, len);
+    json_text_lit(&t, lg->truncated ? "],\"truncated\":true}" : "]}");
+    http_reply_json(out, 200, t.p, t.len);
 }
 
 int api_get_lineage(struct req *r, struct reply *out, struct err *e)

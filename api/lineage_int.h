@@ -49,6 +49,20 @@ int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t 
 int lineage_walk(const struct graph *g, struct arena *a, const struct lineage_opts *o,
                  const struct graph_query *q, struct graph_result *out, struct err *e);
 
+/* A job or dataset of a lineage answer, as lineage_node_data reads and fills it. */
+struct lineage_node {
+    uint32_t node;  /* graph node id */
+    uint32_t stamp; /* graph_node_stamp, read under the same lock as the walk */
+    enum graph_node_type type;
+    const char *ns, *name;
+    const char *data; /* filled: the data object as JSON text, NULL if the database has no row */
+    size_t data_len;
+};
+
+/* Fills data/data_len of nodes[0 .. n) (jobs and datasets; see lineage_data.c). Takes the graph's
+ * read lock itself, so call it without. Returns 0, or -1 with e set (database errors). */
+int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struct err *e);
+
 /* "dataset:ns:name" etc. for a graph node; call with the read lock held. */
 const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node);
 

@@ -61,18 +61,35 @@ int nodeid_parse(struct arena *a, const char *s, struct node_id *out, struct err
     return 0;
 }
 
+/* The concatenation of the n strings parts[0 .. n), in the arena (lineage answers make thousands of
+ * ids; this is several times cheaper than arena_printf). */
+static const char *join(struct arena *a, const char *const *parts, size_t n)
+{
+    size_t lens[6], total = 0; /* n <= 6 */
+
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] = strlen(parts[i]);
+    char *out = arena_alloc(a, total + 1), *p = out;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, parts[i], lens[i]);
+        p += lens[i];
+    }
+    *p = '\0';
+    return out;
+}
+
 const char *nodeid_format(struct arena *a, enum node_kind kind, const char *ns, const char *name,
                           const char *field)
 {
     switch (kind) {
     case NODE_DATASET:
-        return arena_printf(a, "dataset:%s:%s", ns, name);
+        return join(a, (const char *const[]){"dataset:", ns, ":", name}, 4);
     case NODE_JOB:
-        return arena_printf(a, "job:%s:%s", ns, name);
+        return join(a, (const char *const[]){"job:", ns, ":", name}, 4);
     case NODE_FIELD:
-        return arena_printf(a, "datasetField:%s:%s:%s", ns, name, field);
+        return join(a, (const char *const[]){"datasetField:", ns, ":", name, ":", field}, 6);
     case NODE_RUN:
-        return arena_printf(a, "run:%s", name);
+        return join(a, (const char *const[]){"run:", name}, 2);
     }
     return "";
 }

@@ -53,6 +53,8 @@ static const struct option_def OPTIONS[] = {
     {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
      0, 3600000, CFG_SERVE,
      "how often to pick up events other collectors wrote to the same database (0: never)"},
+    {"lineage-cache-mb", "LINEAGED_LINEAGE_CACHE_MB", OPT_INT, offsetof(struct cfg, lineage_cache_mb), "256", 0,
+     1048576, CFG_SERVE, "MiB of lineage node data kept between requests (0: read it from Postgres every time)"},
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,

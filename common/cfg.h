@@ -30,6 +30,7 @@ struct cfg {
     int batch_chunk;           /* events per transaction for arrays */
     char *api_keys;            /* comma-separated Bearer keys; empty: no auth */
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
+    int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
     char *log_level;
 };

@@ -19,6 +19,7 @@
 struct store;
 struct cfg;
 struct graph;
+struct node_cache;
 struct server_stats;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
@@ -45,6 +46,7 @@ struct req {
     struct store *store;          /* the worker's database connection (borrowed) */
     const struct cfg *cfg;
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
+    struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
 };
 
 struct reply {

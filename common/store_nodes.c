@@ -31,19 +31,14 @@
     " 'facets', (SELECT coalesce(json_object_agg(f.name, f.facet ORDER BY f.name), '{}') FROM run_facets f" \
     "   WHERE f.run_uuid = " r ".uuid AND f.facet IS NOT NULL))"
 
-#define IO_LIST(io)                                                                                         \
-    "(SELECT coalesce(json_agg(json_build_object('namespace', d.namespace, 'name', d.name)"                \
-    " ORDER BY d.namespace, d.name), '[]') FROM job_io x JOIN datasets d ON d.id = x.dataset_id"            \
-    " WHERE x.job_id = j.id AND x.io_type = '" io "')"
-
 static const struct store_stmt JOB_DATA = {
     "nodes_job_data",
     "SELECT k.ord, json_build_object('id', json_build_object('namespace', j.namespace, 'name', j.name),"
     " 'type', j.type, 'name', j.name, 'simpleName', j.simple_name, 'parentJobName', p.name,"
     " 'parentJobUuid', CASE WHEN p.id IS NULL THEN NULL ELSE uuid_v3_md5('job:' || p.namespace || ':' || p.name) END,"
     " 'currentRunUuid', j.latest_run_uuid, 'createdAt', " TS("j.created_at") ", 'updatedAt', " TS("j.updated_at") ","
-    " 'namespace', j.namespace, 'inputs', " IO_LIST("INPUT") ", 'outputs', " IO_LIST("OUTPUT") ","
-    " 'location', j.location, 'description', j.description,"
+    " 'namespace', j.namespace)::text,"
+    " json_build_object('location', j.location, 'description', j.description,"
     " 'latestRun', (SELECT " RUN_JSON("r") " FROM runs r WHERE r.uuid = j.latest_run_uuid))::text"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
     " JOIN jobs j ON j.namespace = k.key->>0 AND j.name = k.key->>1"
@@ -125,14 +120,18 @@ static const char *keys_param(struct arena *a, const char *const *one, const cha
     return json_gen_finish(g, a, NULL);
 }
 
-/* Runs a keyed statement and stores each row's JSON at json_out[ordinal - 1]. */
+/* Runs a keyed statement and stores each row's text at json_out[ordinal - 1] (and its third column at
+ * second_out[ordinal - 1] unless second_out is NULL). */
 static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store_stmt *st, const char *keys,
-                            size_t n, const char **json_out, struct err *e)
+                            size_t n, const char **json_out, const char **second_out, struct err *e)
 {
     const char *params[] = {keys};
 
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         json_out[i] = NULL;
+        if (second_out != NULL)
+            second_out[i] = NULL;
+    }
     if (n == 0)
         return 0;
     PGresult *res = store_exec(s, st, params, e);
@@ -140,8 +139,11 @@ static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store
         return -1;
     for (int row = 0; row < PQntuples(res); row++) {
         long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
-        if (ord >= 1 && (size_t)ord <= n)
-            json_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 1));
+        if (ord < 1 || (size_t)ord > n)
+            continue;
+        json_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 1));
+        if (second_out != NULL)
+            second_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 2));
     }
     PQclear(res);
     return 0;
@@ -150,7 +152,8 @@ static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store
 int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
                      const char *const *fields, size_t n, const char **json_out, struct err *e)
 {
-    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, e);
+    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, NULL,
+                            e);
 }
 
 int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
@@ -196,7 +199,8 @@ static const struct store_stmt PIN_DATASET_VERSION = {
 int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
                         size_t n, const char **types_out, struct err *e)
 {
-    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out, e);
+    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out, NULL,
+                            e);
 }
 
 int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
@@ -215,9 +219,15 @@ int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, co
     return found;
 }
 
-int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
-                    const char *const *names, size_t n, const char **json_out, struct err *e)
+int store_job_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                   size_t n, const char **heads_out, const char **tails_out, struct err *e)
 {
-    return fetch_by_ordinal(s, a, kind == STORE_NODE_JOB ? &JOB_DATA : &DATASET_DATA,
-                            keys_param(a, namespaces, names, NULL, n), n, json_out, e);
+    return fetch_by_ordinal(s, a, &JOB_DATA, keys_param(a, namespaces, names, NULL, n), n, heads_out, tails_out,
+                            e);
+}
+
+int store_dataset_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                       size_t n, const char **json_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &DATASET_DATA, keys_param(a, namespaces, names, NULL, n), n, json_out, NULL, e);
 }

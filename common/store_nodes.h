@@ -2,7 +2,8 @@
  * fetched for a whole answer in one statement per node type (no per-node queries).
  *
  * The JSON is built in SQL with Marquez's key order and formats (ISO-8601 UTC timestamps with
- * microseconds, nulls present). */
+ * microseconds, nulls present). A job's inputs and outputs are left to the caller, which has them in
+ * the lineage graph (thousands of them cost microseconds there, a join per row here). */
 #ifndef LINEAGED_STORE_NODES_H
 #define LINEAGED_STORE_NODES_H
 
@@ -13,12 +14,16 @@
 #include "err.h"
 #include "store.h"
 
-enum store_node_kind { STORE_NODE_JOB, STORE_NODE_DATASET };
+/* For each (namespace[i], name[i]) sets heads_out[i] and tails_out[i] to the job's JobData in two
+ * objects: the members before "inputs" (id .. namespace) and those after "outputs" (location,
+ * description, latestRun); both NULL when the database has no such job. Returns 0, or -1 with e set. */
+int store_job_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                   size_t n, const char **heads_out, const char **tails_out, struct err *e);
 
-/* For each (namespace[i], name[i]) sets json_out[i] to the node's data object (arena text), or NULL
- * when the database has no such job/dataset. Returns 0, or -1 with e set. */
-int store_node_data(struct store *s, struct arena *a, enum store_node_kind kind, const char *const *namespaces,
-                    const char *const *names, size_t n, const char **json_out, struct err *e);
+/* For each (namespace[i], name[i]) sets json_out[i] to the dataset's DatasetData (arena text), or NULL
+ * when the database has no such dataset. Returns 0, or -1 with e set. */
+int store_dataset_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                       size_t n, const char **json_out, struct err *e);
 
 /* Marquez's ColumnLineageNodeData for each (namespace[i], dataset[i], field[i]); NULL if the dataset is
  * unknown. Input-only fields get fieldType "" and no inputFields, as in Marquez. */

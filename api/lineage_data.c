@@ -1,0 +1,147 @@
+/* api/lineage_data.c - the `data` object of each node of a lineage answer (Marquez's JobData and
+ * DatasetData): from the node cache when current, else from Postgres (one statement per node type for
+ * all misses) plus, for jobs, the inputs and outputs from the graph; misses are cached for next time.
+ *
+ * Invariants:
+ *  1. Texts are minified JSON objects with Marquez's member order.
+ *  2. A text read now is cached under the stamp the caller read during its walk, which is not newer
+ *     than the data (node_cache.h), so a change committed meanwhile makes it a miss, never stale.
+ *  3. inputs/outputs are every IO edge the job ever had (cumulative, like Marquez's job_io based
+ *     lists), sorted by (namespace, name); symlinked names appear once, under the node's name. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_text.h"
+#include "lineage_int.h"
+#include "node_cache.h"
+#include "store_nodes.h"
+
+struct name_ref {
+    const char *ns, *name;
+};
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+    const struct name_ref *x = a, *y = b;
+    int c = strcmp(x->ns, y->ns);
+    return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* Appends "key":[{"namespace":..,"name":..},...] for the job's IO edges in one direction. Call with
+ * the read lock held (the names point into the graph). */
+static void gen_io_list(struct json_text *t, struct arena *a, const struct graph *g, uint32_t job, bool inputs)
+{
+    size_t n, m = 0;
+    const struct graph_edge *edges = inputs ? graph_in_edges(g, job, &n) : graph_out_edges(g, job, &n);
+    struct name_ref *refs = arena_alloc(a, (n + 1) * sizeof *refs);
+
+    for (size_t k = 0; k < n; k++) {
+        if (edges[k].kind != GRAPH_EDGE_IO)
+            continue;
+        refs[m].ns = graph_node_namespace(g, edges[k].other);
+        refs[m++].name = graph_node_name(g, edges[k].other);
+    }
+    if (m > 1)
+        qsort(refs, m, sizeof *refs, cmp_name_ref);
+    json_text_lit(t, inputs ? "\"inputs\":[" : "\"outputs\":[");
+    for (size_t k = 0; k < m; k++) {
+        json_text_lit(t, k ? ",{\"namespace\":" : "{\"namespace\":");
+        json_text_str(t, refs[k].ns);
+        json_text_lit(t, ",\"name\":");
+        json_text_str(t, refs[k].name);
+        json_text_lit(t, "}");
+    }
+    json_text_lit(t, "]");
+}
+
+/* Strips the outer braces of the JSON object text s: the members, or NULL if s is no object. */
+static const char *members(const char *s, size_t *len)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n < 2 || s[0] != '{' || s[n - 1] != '}')
+        return NULL;
+    *len = n - 2;
+    return s + 1;
+}
+
+/* The data of the nodes at idx[0 .. m), all of one type, from Postgres (and the graph for jobs).
+ * A job's object is its head's members, "inputs", "outputs", then its tail's members. */
+static int read_missing(struct req *r, struct lineage_node *nodes, const size_t *idx, size_t m,
+                        enum graph_node_type type, struct err *e)
+{
+    const char **ns = arena_alloc(r->arena, (m + 1) * sizeof *ns);
+    const char **names = arena_alloc(r->arena, (m + 1) * sizeof *names);
+    const char **head = arena_alloc(r->arena, (m + 1) * sizeof *head);
+    const char **tail = arena_alloc(r->arena, (m + 1) * sizeof *tail);
+
+    for (size_t k = 0; k < m; k++) {
+        ns[k] = nodes[idx[k]].ns;
+        names[k] = nodes[idx[k]].name;
+    }
+    if ((type == GRAPH_JOB ? store_job_data(r->store, r->arena, ns, names, m, head, tail, e)
+                           : store_dataset_data(r->store, r->arena, ns, names, m, head, e)) != 0)
+        return -1;
+    if (type == GRAPH_JOB)
+        graph_lock_read(r->graph);
+    for (size_t k = 0; k < m; k++) {
+        struct lineage_node *n = &nodes[idx[k]];
+        size_t head_len, tail_len = 0;
+        const char *h = members(head[k], &head_len), *t = type == GRAPH_JOB ? members(tail[k], &tail_len) : "";
+        if (h == NULL || t == NULL)
+            continue; /* no row: the answer says null */
+        struct json_text out;
+        json_text_init(&out, r->arena, head_len + tail_len + 64);
+        json_text_lit(&out, "{");
+        json_text_raw(&out, h, head_len);
+        if (type == GRAPH_JOB) {
+            json_text_lit(&out, ",");
+            gen_io_list(&out, r->arena, r->graph, n->node, true);
+            json_text_lit(&out, ",");
+            gen_io_list(&out, r->arena, r->graph, n->node, false);
+            json_text_lit(&out, ",");
+            json_text_raw(&out, t, tail_len);
+        }
+        json_text_lit(&out, "}");
+        n->data_len = json_minify(out.p, out.len);
+        n->data = out.p;
+    }
+    if (type == GRAPH_JOB)
+        graph_unlock(r->graph);
+    return 0;
+}
+
+int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struct err *e)
+{
+    uint32_t *ids = arena_alloc(r->arena, (n + 1) * sizeof *ids);
+    uint32_t *stamps = arena_alloc(r->arena, (n + 1) * sizeof *stamps);
+    const char **texts = arena_alloc(r->arena, (n + 1) * sizeof *texts);
+    size_t *lens = arena_alloc(r->arena, (n + 1) * sizeof *lens);
+    size_t *idx = arena_alloc(r->arena, (n + 1) * sizeof *idx), m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = nodes[i].node;
+        stamps[i] = nodes[i].stamp;
+    }
+    node_cache_get(r->node_cache, r->arena, ids, stamps, n, texts, lens);
+    for (size_t i = 0; i < n; i++) {
+        nodes[i].data = texts[i];
+        nodes[i].data_len = texts[i] ? lens[i] : 0;
+    }
+    for (int type = GRAPH_DATASET; type <= GRAPH_JOB; type++) {
+        m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (nodes[i].data == NULL && nodes[i].type == (enum graph_node_type)type)
+                idx[m++] = i;
+        if (m > 0 && read_missing(r, nodes, idx, m, (enum graph_node_type)type, e) != 0)
+            return -1;
+        for (size_t k = 0; k < m; k++) {
+            texts[k] = nodes[idx[k]].data;
+            lens[k] = nodes[idx[k]].data_len;
+            ids[k] = nodes[idx[k]].node;
+            stamps[k] = nodes[idx[k]].stamp;
+        }
+        node_cache_put(r->node_cache, ids, stamps, texts, lens, m);
+    }
+    return 0;
+}
