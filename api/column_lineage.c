@@ -144,6 +144,7 @@ static int walk_fields(struct req *r, const struct node_id *start, const struct 
                                     .node_types = 1u << GRAPH_FIELD,
                                     .max_depth = (int)o->depth,
                                     .max_nodes = (size_t)o->max_nodes,
+                                    .max_usec = LINEAGE_WALK_USEC,
                                     .as_of = o->as_of};
             if (graph_walk(g, r->arena, &q, &res, e) != 0)
                 goto out;

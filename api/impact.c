@@ -52,6 +52,7 @@ static int impact_walk(struct req *r, const struct node_id *start, const struct 
         .node_types = start->kind == NODE_FIELD ? (1u << GRAPH_FIELD) | (1u << GRAPH_DATASET) : o->node_types,
         .max_depth = (int)o->depth,
         .max_nodes = (size_t)o->max_nodes,
+        .max_usec = LINEAGE_WALK_USEC,
         .as_of = o->as_of,
     };
     int rc = -1;

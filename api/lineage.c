@@ -168,6 +168,7 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
         .node_types = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB),
         .max_depth = (int)(2 * o->depth + 1),
         .max_nodes = (size_t)o->max_nodes,
+        .max_usec = LINEAGE_WALK_USEC,
         .as_of = o->as_of,
     };
     int rc = -1;

@@ -12,7 +12,8 @@ enum {
     LINEAGE_DEFAULT_DEPTH = 20,
     LINEAGE_MAX_DEPTH = 1000,
     LINEAGE_DEFAULT_MAX_NODES = 10000,
-    LINEAGE_MAX_MAX_NODES = 1000000
+    LINEAGE_MAX_MAX_NODES = 1000000,
+    LINEAGE_WALK_USEC = 250000 /* a walk stops (truncated) after this long, so ingest never waits more */
 };
 
 enum { LINEAGE_MAX_DATASET_TYPES = 16 };

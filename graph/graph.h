@@ -130,6 +130,8 @@ struct graph_query {
     size_t max_nodes;     /* stop after this many reported nodes, start included (truncated = true);
                              0 = no limit */
     uint32_t as_of;       /* 0: every edge; else only edges with first_seen <= as_of */
+    uint32_t max_usec;    /* stop after about this long (truncated = true); 0 = no limit. Bounds how
+                             long a walk holds the read lock, and so how long ingest may wait. */
 };
 
 /* One node reached by a walk, at its BFS depth, with the node it was first reached from (one

@@ -10,19 +10,29 @@
  *  2. Queue order is (depth, discovery order); discovery follows list order, in-edges before out-edges
  *     for GRAPH_BOTH, so equal graphs and queries give equal results.
  *  3. At most max_nodes nodes are reported (0 = no limit); truncated is set only when one more
- *     reportable node was reached.
+ *     reportable node was reached, or when max_usec ran out (checked every TRAVERSE_CLOCK_EVERY
+ *     expanded nodes, so a walk overruns it by at most that many expansions).
  * Ownership: the visited bitmap, queue and results live in the caller's arena; nothing here frees.
  * Threads: only reads the graph; callers hold the read lock, so walks run concurrently. */
 #include "graph.h"
 #include "graph_int.h"
 
 #include <string.h>
+#include <time.h>
 
 enum {
     TRAVERSE_QUEUE_FIRST = 64,
     TRAVERSE_ALL_TYPES = 0xf,
     TRAVERSE_PREFETCH = 16, /* queue entries ahead: adjacency headers at +16, edge lists at +8 */
+    TRAVERSE_CLOCK_EVERY = 4096,
 };
+
+static uint64_t now_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 struct walk {
     const struct graph *g;
@@ -34,6 +44,7 @@ struct walk {
     size_t reported, limit;
     bool filtered; /* node_types hides some types */
     bool truncated;
+    uint64_t deadline; /* now_usec() value to stop at; 0: none */
 };
 
 static void queue_push(struct walk *w, uint32_t node, uint32_t depth, uint32_t parent)
@@ -86,6 +97,10 @@ static void run_walk(struct walk *w)
     for (size_t i = 0; i < w->n; i++) {
         if (w->queue[i].depth >= (uint32_t)q->max_depth)
             break; /* BFS order: every later entry is at least as deep */
+        if (w->deadline != 0 && i % TRAVERSE_CLOCK_EVERY == TRAVERSE_CLOCK_EVERY - 1 && now_usec() > w->deadline) {
+            w->truncated = true;
+            return;
+        }
         if (i + TRAVERSE_PREFETCH < w->n) {
             uint32_t v = w->queue[i + TRAVERSE_PREFETCH].node;
             if (up)
@@ -149,6 +164,7 @@ int graph_walk(const struct graph *g, struct arena *a, const struct graph_query 
     if (q->max_depth < 0)
         return err_set(e, ERR_INVALID, "depth", "depth %d is negative", q->max_depth);
     w.limit = q->max_nodes == 0 ? SIZE_MAX : q->max_nodes;
+    w.deadline = q->max_usec == 0 ? 0 : now_usec() + q->max_usec;
     w.filtered = (q->node_types & TRAVERSE_ALL_TYPES) != TRAVERSE_ALL_TYPES;
     w.seen = arena_zalloc(a, (g->node_count + 63) / 64 * sizeof *w.seen);
     w.queue = arena_alloc(a, w.cap * sizeof *w.queue);

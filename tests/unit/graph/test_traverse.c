@@ -529,6 +529,36 @@ static void test_walks_match_a_reference_bfs_on_random_graphs(void **state)
     }
 }
 
+/* A chain of 20,000 nodes: a 1 us budget stops the walk at the first clock check (every 4096
+ * expansions) with truncated set; no budget walks it all. */
+static void test_time_budget_truncates_long_walks(void **state)
+{
+    struct fixture *f = *state;
+    enum { CHAIN = 20000 };
+    char name[32];
+    uint32_t prev = GRAPH_NO_NODE;
+    struct err e;
+
+    for (int i = 0; i < CHAIN; i++) {
+        snprintf(name, sizeof name, "%c%d", i % 2 ? 'j' : 'd', i);
+        uint32_t id = graph_intern(f->g, i % 2 ? GRAPH_JOB : GRAPH_DATASET, "ns", name, &e);
+        assert_int_not_equal(id, GRAPH_NO_NODE);
+        if (prev != GRAPH_NO_NODE && graph_add_edge(f->g, prev, id, GRAPH_EDGE_IO, 1, 1, GRAPH_NO_NODE, &e) != 0)
+            fail_msg("graph_add_edge: %s", e.msg);
+        prev = id;
+    }
+    struct graph_query q = query(f->g, "d0", GRAPH_DOWNSTREAM, CHAIN);
+    struct graph_result all = walk(f, &q);
+    assert_int_equal(all.n, CHAIN);
+    assert_false(all.truncated);
+    q.max_usec = 1;
+    struct graph_result cut = walk(f, &q);
+    assert_true(cut.truncated);
+    assert_true(cut.n >= 4096 && cut.n < CHAIN);
+    for (size_t i = 0; i < cut.n; i++)
+        assert_int_equal(cut.hits[i].node, all.hits[i].node); /* a prefix of the same BFS */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +578,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symlink_alias_joins_lineage_into_one_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_lineage_walks_field_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walks_match_a_reference_bfs_on_random_graphs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_budget_truncates_long_walks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
