@@ -30,20 +30,16 @@ import json
 import math
 import os
 import re
-import selectors
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
 
-READY_TIMEOUT_S = 180      # initdb on a slow disk
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import private_pg  # noqa: E402  (scripts/private_pg.py: the private Postgres, stop(), wait_line(), free_port())
+from private_pg import StepError  # noqa: E402
+
 SERVE_TIMEOUT_S = 300      # migrations + graph load
-STOP_TIMEOUT_S = 60
 HTTP_TIMEOUT_S = 120
 DBNAME = "bench_graph"
 DEPTH = 20                 # GEN_CMP_DEPTH
@@ -55,10 +51,6 @@ TARGET_SPEEDUP = 100.0
 TARGET_BYTES_PER_EDGE = 64.0
 TARGET_LOAD_S = 5.0
 LOADED_RE = re.compile(r"lineage graph loaded: (\d+) nodes, (\d+) edges, (\d+) bytes, (\d+) ms")
-
-
-class StepError(Exception):
-    """A step failed; the message says which and why."""
 
 
 def parse_args():
@@ -80,78 +72,6 @@ def say(msg):
 
 # ---- processes ----
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_dbname(conninfo, dbname):
-    """conninfo with its dbname keyword set to dbname (values may be single-quoted, libpq style)."""
-    pattern = re.compile(r"\bdbname\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
-    if pattern.search(conninfo):
-        return pattern.sub(lambda _m: f"dbname={dbname}", conninfo, count=1)
-    return f"{conninfo} dbname={dbname}"
-
-
-def find_psql():
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        candidate = os.path.join(out.stdout.strip(), "psql")
-        if out.returncode == 0 and os.access(candidate, os.X_OK):
-            return candidate
-    psql = shutil.which("psql")
-    if psql is None:
-        raise StepError("psql not found (install postgresql-client-15)")
-    return psql
-
-
-def drain(stream):
-    """Copies what a child still writes onto our stderr, so its pipe never fills."""
-    for line in stream:
-        sys.stderr.write(line)
-
-
-def wait_line(proc, stream, pattern, timeout, what):
-    """Reads stream until a line matches pattern; returns the match, then keeps the stream drained."""
-    sel = selectors.DefaultSelector()
-    sel.register(stream, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=deadline - time.monotonic()):
-                break
-            line = stream.readline()
-            if line == "":
-                raise StepError(f"{what} exited ({proc.wait()}) before printing what we wait for")
-            m = pattern.search(line)
-            if m:
-                threading.Thread(target=drain, args=(stream,), daemon=True).start()
-                return m
-            sys.stderr.write(line)
-        raise StepError(f"{what} did not print {pattern.pattern!r} within {timeout} s")
-    finally:
-        sel.close()
-
-
-def stop(proc, name):
-    """SIGTERM, wait; SIGKILL (same pid) only if it does not stop in time. False if it had to be killed."""
-    if proc is None:
-        return True
-    if proc.poll() is not None:
-        return True
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        say(f"{name} (pid {proc.pid}) ignored SIGTERM for {STOP_TIMEOUT_S} s; killing it")
-        proc.kill()
-        proc.wait()
-        return False
-    return True
-
-
 def run_step(cmd, what):
     """Runs a tool to completion; its stdout is returned (and echoed to stderr), its stderr passes through."""
     say(what)
@@ -160,13 +80,6 @@ def run_step(cmd, what):
     if done.returncode != 0:
         raise StepError(f"{what} failed (exit {done.returncode})")
     return done.stdout
-
-
-def create_database(conninfo):
-    done = subprocess.run([find_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
-                           "-c", f"CREATE DATABASE {DBNAME}"], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise StepError(f"CREATE DATABASE {DBNAME} failed: {done.stderr.strip()}")
 
 
 # ---- results ----
@@ -375,19 +288,19 @@ def gen_args(args):
 
 
 def serve_and_http(lineaged, conninfo, starts, args, runs, load):
-    port = free_port()
+    port = private_pg.free_port()
     server = subprocess.Popen([lineaged, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url",
                                conninfo, "--log-level", "info"], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         say("lineaged serve: loading the graph from Postgres")
-        m = wait_line(server, server.stderr, LOADED_RE, SERVE_TIMEOUT_S, "lineaged serve")
+        m = private_pg.wait_line(server, server.stderr, LOADED_RE, SERVE_TIMEOUT_S, "lineaged serve")
         load.update(nodes=int(m.group(1)), edges=int(m.group(2)), bytes=int(m.group(3)), ms=int(m.group(4)))
         say(f"graph loaded: {m.group(0)}")
         wait_healthy(port, server)
         bench_http(port, starts, args.http_samples, runs)
     finally:
-        stop(server, "lineaged serve")
+        private_pg.stop(server, "lineaged serve", say=say)
 
 
 def wait_healthy(port, server):
@@ -417,19 +330,11 @@ def run(args):
         if not os.access(path, os.X_OK):
             raise StepError(f"{path} is missing; build first (ninja -C {args.build})")
     started = time.monotonic()
-    tmp = tempfile.mkdtemp(prefix="lineaged-bench-graph-")
-    os.chmod(tmp, 0o755)  # as root, Postgres runs as "postgres" and must reach <tmp>/pg
-    pg = None
     runs = {}
-    try:
-        pg = subprocess.Popen([lineaged, "postgres", "--data-dir", os.path.join(tmp, "pg")],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
-        conninfo = wait_line(pg, pg.stdout, re.compile(r"^ready (.*)$"), READY_TIMEOUT_S,
-                             "lineaged postgres").group(1).strip()
-        create_database(conninfo)
-        conninfo = with_dbname(conninfo, DBNAME)
+    with private_pg.PrivatePostgres(lineaged, "lineaged-bench-graph-", subdir="pg", say=say) as pg:
+        conninfo = pg.create_database(DBNAME)
         run_step([lineaged, "migrate", "--database-url", conninfo], "lineaged migrate")
-        starts_path, cte_path, graph_path = (os.path.join(tmp, f) for f in ("starts.tsv", "cte.tsv", "graph.tsv"))
+        starts_path, cte_path, graph_path = (os.path.join(pg.tmp, f) for f in ("starts.tsv", "cte.tsv", "graph.tsv"))
         load = parse_copy(run_step([bench_db, "--db", conninfo, "--load", "--starts", starts_path] + gen_args(args),
                                    "bench_graph_db --load (COPY)"))
         serve_and_http(lineaged, conninfo, read_starts(starts_path), args, runs, load)
@@ -440,32 +345,15 @@ def run(args):
                                           + gen_args(args), "bench_graph --compare (in-process graph walks)")))
         read_runs(cte_path, runs)
         read_runs(graph_path, runs)
-    finally:
-        if stop(pg, "lineaged postgres"):
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            say(f"postgres may still be running in {tmp}; left it in place")
     print(f"\nlineaged graph benchmark: depth {DEPTH} (job hops), maxNodes {CAP}; run took "
           f"{(time.monotonic() - started) / 60:.1f} min\n")
     print_table(runs, load, args)
     return 0
 
 
-def on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        return run(args)
-    except StepError as e:
-        say(str(e))
-        return 1
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 128 + signal.SIGINT
+    return private_pg.run_main(lambda: run(args), say)
 
 
 if __name__ == "__main__":

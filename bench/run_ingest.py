@@ -15,28 +15,19 @@ Python 3 standard library only.
 """
 import argparse
 import os
-import re
-import selectors
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
-READY_TIMEOUT_S = 180      # initdb on a slow disk
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import private_pg  # noqa: E402  (scripts/private_pg.py: the private Postgres, stop(), free_port())
+from private_pg import StepError  # noqa: E402
+
 HEALTH_TIMEOUT_S = 60      # migrations on a fresh database
-STOP_TIMEOUT_S = 60
 POLL_INTERVAL_S = 0.1
 DB_CONNECTIONS = 4  # the default: on a 2-core machine fewer, larger group commits win
-
-
-class StepError(Exception):
-    """A setup step failed; the message says which and why."""
 
 
 def parse_args():
@@ -50,69 +41,6 @@ def parse_args():
 
 def say(msg):
     print(f"run_ingest: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_dbname(conninfo, dbname):
-    """conninfo with its dbname keyword set to dbname (values may be single-quoted, libpq style)."""
-    pattern = re.compile(r"\bdbname\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
-    if pattern.search(conninfo):
-        return pattern.sub(lambda _m: f"dbname={dbname}", conninfo, count=1)
-    return f"{conninfo} dbname={dbname}"
-
-
-def find_psql():
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        candidate = os.path.join(out.stdout.strip(), "psql")
-        if out.returncode == 0 and os.access(candidate, os.X_OK):
-            return candidate
-    psql = shutil.which("psql")
-    if psql is None:
-        raise StepError("psql not found (install postgresql-client-15)")
-    return psql
-
-
-def drain(stream):
-    """Copies what a child still writes to stdout onto our stderr, so its pipe never fills."""
-    for line in stream:
-        sys.stderr.write(line)
-
-
-def wait_ready(proc):
-    """Returns the conninfo once `lineaged postgres` printed `ready <conninfo>`; then keeps its stdout drained."""
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    try:
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=deadline - time.monotonic()):
-                break
-            line = proc.stdout.readline()
-            if line == "":
-                raise StepError(f"lineaged postgres exited ({proc.wait()}) before printing `ready`")
-            if line.startswith("ready "):
-                threading.Thread(target=drain, args=(proc.stdout,), daemon=True).start()
-                return line[len("ready "):].strip()
-            sys.stderr.write(line)
-        raise StepError(f"lineaged postgres did not print `ready` within {READY_TIMEOUT_S} s")
-    finally:
-        sel.close()
-
-
-def create_database(conninfo, dbname):
-    psql = find_psql()
-    done = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
-                           "-c", f"CREATE DATABASE {dbname}"],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise StepError(f"CREATE DATABASE {dbname} failed: {done.stderr.strip()}")
 
 
 def wait_healthy(proc, url):
@@ -132,27 +60,6 @@ def wait_healthy(proc, url):
             last = str(e)
         time.sleep(POLL_INTERVAL_S)
     raise StepError(f"GET /healthcheck did not answer 200 within {HEALTH_TIMEOUT_S} s ({last})")
-
-
-def stop(proc, name):
-    """SIGTERM, wait; SIGKILL (same pid) only if it does not stop in time.
-    Returns False if it had to be killed (its own children may then still run)."""
-    if proc is None:
-        return True
-    if proc.poll() is not None:
-        say(f"{name} had already exited, with status {proc.returncode}")
-        return True
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        say(f"{name} (pid {proc.pid}) ignored SIGTERM for {STOP_TIMEOUT_S} s; killing it")
-        proc.kill()
-        proc.wait()
-        return False
-    if proc.returncode not in (0, -signal.SIGTERM):
-        say(f"{name} exited with status {proc.returncode}")
-    return True
 
 
 def bench_command(args, bench, url, conninfo, fixtures):
@@ -176,44 +83,23 @@ def run(args):
     if not os.path.isdir(fixtures):
         raise StepError(f"fixtures not found in {fixtures}")
 
-    tmp = tempfile.mkdtemp(prefix="lineaged-bench-")
-    pg = server = None
-    try:
-        pg = subprocess.Popen([lineaged, "postgres", "--data-dir", tmp], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, text=True)
-        conninfo = wait_ready(pg)
-        create_database(conninfo, "bench")
-        conninfo = with_dbname(conninfo, "bench")
-        port = free_port()
+    with private_pg.PrivatePostgres(lineaged, "lineaged-bench-", say=say) as pg:
+        conninfo = pg.create_database("bench")
+        port = private_pg.free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([lineaged, "serve", "--host", "127.0.0.1", "--port", str(port),
                                    "--database-url", conninfo, "--db-connections", str(DB_CONNECTIONS),
                                    "--log-level", "warn"], stdin=subprocess.DEVNULL)
-        wait_healthy(server, url)
-        return subprocess.run(bench_command(args, bench, url, conninfo, fixtures), check=False).returncode
-    finally:
-        stop(server, "lineaged serve")
-        if stop(pg, "lineaged postgres"):
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            say(f"postgres may still be running in {tmp}; left it in place")
-
-
-def on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
+        try:
+            wait_healthy(server, url)
+            return subprocess.run(bench_command(args, bench, url, conninfo, fixtures), check=False).returncode
+        finally:
+            private_pg.stop(server, "lineaged serve", say=say)
 
 
 def main():
     args = parse_args()
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        return run(args)
-    except StepError as e:
-        say(str(e))
-        return 1
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 128 + signal.SIGINT
+    return private_pg.run_main(lambda: run(args), say)
 
 
 if __name__ == "__main__":

@@ -16,20 +16,19 @@ repeated), --no-unit, --no-integration, -v (verbose unittest output), --keep (ke
 import argparse
 import os
 import re
-import select
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import private_pg  # noqa: E402  (scripts/private_pg.py: the private Postgres)
 
 UNIT_TIMEOUT = 600          # seconds per unit test executable (ASan builds are slow)
 PG_READY_TIMEOUT = 120
+PG_STOP_TIMEOUT = 120
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,44 +109,27 @@ def run_unit_tests(build, failures):
 # test Postgres
 
 class TestPostgres:
+    """private_pg.PrivatePostgres with the test suite's checks: its stderr goes to a log in the tempdir, and
+    stop() reports a non-zero exit, more stdout than the one `ready` line and sanitizer findings."""
+
     def __init__(self, lineaged, keep=False):
-        self.lineaged = lineaged
-        self.keep = keep
         base = "/tmp" if os.path.isdir("/tmp") else None     # keep the socket path short
-        self.tmp = tempfile.mkdtemp(prefix="lineaged-test-", dir=base)
-        os.chmod(self.tmp, 0o755)   # the cluster may run as user postgres when we are root
-        self.data_dir = os.path.join(self.tmp, "pg")
-        self.proc = None
-        self.conninfo = None
+        self.pg = private_pg.PrivatePostgres(lineaged, "lineaged-test-", subdir="pg", base=base, keep=keep,
+                                             strict=True, ready_timeout=PG_READY_TIMEOUT,
+                                             stop_timeout=PG_STOP_TIMEOUT)
+        self.tmp = self.pg.tmp
+        self.keep = keep
         self.log = os.path.join(self.tmp, "lineaged-postgres.stderr")
 
     def start(self):
-        errf = open(self.log, "wb")
-        self.proc = subprocess.Popen([self.lineaged, "postgres", "--data-dir", self.data_dir],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf)
-        errf.close()
-        deadline = time.monotonic() + PG_READY_TIMEOUT
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    break
-                buf += chunk
-                if b"\n" in buf:
-                    line = buf.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
-                    if line.startswith("ready "):
-                        self.conninfo = line[len("ready "):].strip()
-                        return self.conninfo
-                    raise RuntimeError("lineaged postgres printed %r instead of 'ready <conninfo>'" % line)
-            elif self.proc.poll() is not None:
-                break
-        self.stop(check=False)
-        raise RuntimeError("lineaged postgres did not print 'ready <conninfo>' within %ds (exit %s); "
-                           "stdout %r; stderr:\n%s" % (PG_READY_TIMEOUT, self.proc.returncode if self.proc else None,
-                                                       buf[:2000], self._stderr()[-4000:]))
+        try:
+            with open(self.log, "wb") as errf:
+                return self.pg.start(stderr=errf)
+        except private_pg.StepError as e:
+            self.pg.stop_process()
+            err = self._stderr()
+            self.stop(check=False)
+            raise RuntimeError("%s (exit %s); stderr:\n%s" % (e, self.pg.returncode, err[-4000:])) from None
 
     def _stderr(self):
         try:
@@ -157,39 +139,26 @@ class TestPostgres:
             return ""
 
     def stop(self, check=True):
-        """SIGTERM, wait; returns an error text or None."""
+        """Stops Postgres, then removes the tempdir unless --keep (see private_pg); returns an error text or None."""
+        stopped = self.pg.stop_process()
+        err = self._stderr()
         problem = None
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(120)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-                    problem = "lineaged postgres did not exit within 120s of SIGTERM"
-            if problem is None and check and self.proc.returncode != 0:
-                problem = "lineaged postgres exited with code %s after SIGTERM" % self.proc.returncode
-            try:
-                extra = self.proc.stdout.read().decode("utf-8", "replace")
-            except Exception:  # noqa: BLE001
-                extra = ""
+        if self.pg.proc is not None:
+            if not stopped:
+                problem = "lineaged postgres did not exit within %ds of SIGTERM; left %s in place" % (
+                    PG_STOP_TIMEOUT, self.tmp)
+            elif check and self.pg.returncode != 0:
+                problem = "lineaged postgres exited with code %s after SIGTERM" % self.pg.returncode
+            extra = "".join(self.pg.extra_stdout)
             if extra.strip() and problem is None:
                 problem = "lineaged postgres printed more than the one 'ready' line on stdout: %r" % extra[:500]
-            err = self._stderr()
             for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
                 if m in err and problem is None:
                     problem = "lineaged postgres stderr contains %r" % m
             if problem:
                 problem += "\nstderr tail:\n" + err[-4000:]
-            try:
-                self.proc.stdout.close()
-            except Exception:
-                pass
-            self.proc = None
-        if not self.keep:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        else:
+        self.pg.remove_tmp()
+        if self.keep:
             print("kept test Postgres directory %s" % self.tmp)
         return problem
 
