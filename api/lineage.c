@@ -304,7 +304,7 @@ static void render(struct req *r, struct reply *out, struct lgraph *lg)
     for (size_t i = 0; i < lg->n; i++) {
         struct lnode *n = &lg->nodes[i];
         struct json_text id;
-        json_text_init(&id, r->arena, strlen(n->id) + 8);
+        json_text_init(&id, r->arena, 6 * strlen(n->id) + 2); /* json_text_str reserves the worst case */
         json_text_str(&id, n->id);
         n->id_json = id.p;
         n->id_json_len = id.len;
