@@ -10,6 +10,7 @@
 #ifndef LINEAGED_STORE_GRAPH_H
 #define LINEAGED_STORE_GRAPH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -37,6 +38,15 @@ struct store_graph_sink {
 /* Streams every graph row to the sink. *xmin_out: the snapshot's xmin (see invariant 1).
  * Returns 0, or -1 with e set. */
 int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint64_t *xmin_out, struct err *e);
+
+/* Splits one line of COPY ... TO STDOUT text format (tab-separated, the newline at its end optional)
+ * into at most max_fields fields, decoding in place: fields[i] points into line, NUL-terminated,
+ * with the backslash escapes decoded (\b \f \n \r \t \v, \ooo octal, \xhh hex, a backslash before
+ * any other character stands for that character); a field that is exactly \N is NULL.
+ * line[len] must be writable (libpq's rows end in a NUL there). Returns 0 with *n_out fields, or -1
+ * for a malformed line: more than max_fields fields, a lone backslash at the end, or an escape that
+ * decodes to NUL. Used by store_graph_load; public so its decoding can be tested on its own. */
+int store_graph_copy_split(char *line, size_t len, char **fields, size_t max_fields, size_t *n_out);
 
 /* Calls fn for each event whose writing transaction finished since the last call:
  * xid in [*xmin, current xmin). Advances *xmin. fn gets the event body (canonical JSON) and seq.
