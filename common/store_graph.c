@@ -319,6 +319,11 @@ int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint6
         return -1;
     if (read_xmin(s, xmin_out, e) != 0)
         goto fail;
+    /* Unordered tables are read from their first block even when another collector is loading at the
+     * same time (a synchronized scan would start mid-table), so both build their edge lists in the
+     * same order and cut truncated walks at the same nodes. */
+    if (store_command(s, "SET LOCAL synchronize_seqscans = off", e) != 0)
+        goto fail;
     for (int t = LOAD_DATASETS; t <= LOAD_COLUMNS; t++)
         if (load_table(s, sink, (enum load_table)t, e) != 0)
             goto fail;
