@@ -30,6 +30,7 @@
 
 #include "http.h"
 #include "node_cache.h"
+#include "reply_gzip.h"
 #include "routes.h"
 #include "store.h"
 
@@ -124,6 +125,9 @@ static void send_reply(struct job *j)
     }
     if (j->reply.location != NULL)
         evhttp_add_header(headers, "Location", j->reply.location);
+    if (j->reply.content_encoding != NULL)
+        evhttp_add_header(headers, "Content-Encoding", j->reply.content_encoding);
+    evhttp_add_header(headers, "Vary", "Accept-Encoding");
     evhttp_add_header(headers, "X-Request-Id", j->req.request_id);
     log_debug("req=%s %s -> %d", j->req.request_id, j->req.path, j->reply.status);
     evhttp_send_reply(j->evreq, j->reply.status, reason_phrase(j->reply.status), buf);
@@ -188,9 +192,12 @@ static void run_group(struct worker *w, struct job **group, size_t n)
     } else {
         routes_batch(group[0]->route)(reqs, outs, errs, rcs, n);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (rcs[i] != 0)
             group[i]->reply.status = 0;
+        else if (group[i]->req.accepts_gzip)
+            reply_gzip(group[i]->req.arena, &group[i]->reply);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -273,6 +280,8 @@ static int read_request(struct server *srv, struct job *j, struct err *e)
         return -1;
     r->content_type = header_dup(r->arena, j->evreq, "Content-Type");
     r->content_encoding = header_dup(r->arena, j->evreq, "Content-Encoding");
+    r->accepts_gzip = reply_gzip_accepted(evhttp_find_header(evhttp_request_get_input_headers(j->evreq),
+                                                             "Accept-Encoding"));
     char *body = arena_alloc(r->arena, len + 1);
     if (len > 0 && evbuffer_copyout(in, body, len) != (ev_ssize_t)len)
         return err_set(e, ERR_INTERNAL, NULL, "cannot read the request body");

@@ -39,6 +39,7 @@ struct req {
     size_t n_params;
     const char *content_type;     /* NULL if absent */
     const char *content_encoding; /* NULL if absent */
+    bool accepts_gzip;            /* Accept-Encoding allows gzip for the reply */
     const char *body;             /* as received; NUL-terminated copy */
     size_t body_len;
     char request_id[24];
@@ -55,6 +56,7 @@ struct reply {
     size_t body_len;
     const char *content_type; /* default application/json when body is set */
     const char *location;     /* Location header, or NULL */
+    const char *content_encoding; /* Content-Encoding of body ("gzip"), or NULL */
 };
 
 /* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */
