@@ -40,6 +40,8 @@ struct lgraph {
     bool truncated;
     size_t *slots; /* index_nodes: positions in nodes by graph id, SIZE_MAX when empty */
     size_t mask;
+    struct lineage_node *data; /* fetch_data's request; holds node cache texts until released */
+    size_t n_data;
 };
 
 static int cmp_node_by_id(const void *a, const void *b)
@@ -236,18 +238,19 @@ static int filter_dataset_types(struct req *r, const struct lineage_opts *o, str
 /* Fills the data of every node the answer shows (lineage_data.c). */
 static int fetch_data(struct req *r, struct lgraph *lg, struct err *e)
 {
-    struct lineage_node *want = arena_alloc(r->arena, (lg->n + 1) * sizeof *want);
+    struct lineage_node *want = lg->data = arena_alloc(r->arena, (lg->n + 1) * sizeof *want);
     size_t *idx = arena_alloc(r->arena, (lg->n + 1) * sizeof *idx), m = 0;
 
     for (size_t i = 0; i < lg->n; i++) {
         const struct lnode *n = &lg->nodes[i];
         if (n->hidden)
             continue;
-        want[m] = (struct lineage_node){n->node, n->stamp, n->type, n->ns, n->name, NULL, 0};
+        want[m] = (struct lineage_node){n->node, n->stamp, n->type, n->ns, n->name, NULL, 0, NULL};
         idx[m++] = i;
     }
     if (lineage_node_data(r, want, m, e) != 0)
         return -1;
+    lg->n_data = m;
     for (size_t k = 0; k < m; k++) {
         lg->nodes[idx[k]].data = want[k].data;
         lg->nodes[idx[k]].data_len = want[k].data_len;
@@ -357,5 +360,6 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
         filter_dataset_types(r, &o, &lg, start_node, e) != 0 || fetch_data(r, &lg, e) != 0)
         return -1;
     render(r, out, &lg);
+    lineage_node_data_release(r, lg.data, lg.n_data); /* render copied the data into the answer */
     return 0;
 }

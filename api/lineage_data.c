@@ -115,6 +115,7 @@ int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struc
 {
     uint32_t *ids = arena_alloc(r->arena, (n + 1) * sizeof *ids);
     uint32_t *stamps = arena_alloc(r->arena, (n + 1) * sizeof *stamps);
+    struct node_cache_text **held = arena_alloc(r->arena, (n + 1) * sizeof *held);
     const char **texts = arena_alloc(r->arena, (n + 1) * sizeof *texts);
     size_t *lens = arena_alloc(r->arena, (n + 1) * sizeof *lens);
     size_t *idx = arena_alloc(r->arena, (n + 1) * sizeof *idx), m = 0;
@@ -123,18 +124,22 @@ int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struc
         ids[i] = nodes[i].node;
         stamps[i] = nodes[i].stamp;
     }
-    node_cache_get(r->node_cache, r->arena, ids, stamps, n, texts, lens);
+    node_cache_get(r->node_cache, ids, stamps, n, held);
     for (size_t i = 0; i < n; i++) {
-        nodes[i].data = texts[i];
-        nodes[i].data_len = texts[i] ? lens[i] : 0;
+        nodes[i].held = held[i];
+        nodes[i].data = held[i] ? node_cache_text(held[i], &nodes[i].data_len) : NULL;
+        if (held[i] == NULL)
+            nodes[i].data_len = 0;
     }
     for (int type = GRAPH_DATASET; type <= GRAPH_JOB; type++) {
         m = 0;
         for (size_t i = 0; i < n; i++)
             if (nodes[i].data == NULL && nodes[i].type == (enum graph_node_type)type)
                 idx[m++] = i;
-        if (m > 0 && read_missing(r, nodes, idx, m, (enum graph_node_type)type, e) != 0)
+        if (m > 0 && read_missing(r, nodes, idx, m, (enum graph_node_type)type, e) != 0) {
+            lineage_node_data_release(r, nodes, n);
             return -1;
+        }
         for (size_t k = 0; k < m; k++) {
             texts[k] = nodes[idx[k]].data;
             lens[k] = nodes[idx[k]].data_len;
@@ -144,4 +149,19 @@ int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struc
         node_cache_put(r->node_cache, ids, stamps, texts, lens, m);
     }
     return 0;
+}
+
+void lineage_node_data_release(struct req *r, struct lineage_node *nodes, size_t n)
+{
+    struct node_cache_text **held = arena_alloc(r->arena, (n + 1) * sizeof *held);
+
+    for (size_t i = 0; i < n; i++) {
+        held[i] = nodes[i].held;
+        nodes[i].held = NULL;
+        if (held[i] != NULL) {
+            nodes[i].data = NULL;
+            nodes[i].data_len = 0;
+        }
+    }
+    node_cache_release(r->node_cache, held, n);
 }

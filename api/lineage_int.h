@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "http.h"
+#include "node_cache.h"
 #include "nodeid.h"
 
 enum {
@@ -56,13 +57,18 @@ struct lineage_node {
     uint32_t stamp; /* graph_node_stamp, read under the same lock as the walk */
     enum graph_node_type type;
     const char *ns, *name;
-    const char *data; /* filled: the data object as JSON text, NULL if the database has no row */
+    const char *data; /* filled: the data object as JSON text (not NUL-terminated), NULL if the
+                         database has no row */
     size_t data_len;
+    struct node_cache_text *held; /* filled: the cache's text data points into, or NULL */
 };
 
 /* Fills data/data_len of nodes[0 .. n) (jobs and datasets; see lineage_data.c). Takes the graph's
- * read lock itself, so call it without. Returns 0, or -1 with e set (database errors). */
+ * read lock itself, so call it without. Returns 0, and then the caller must call
+ * lineage_node_data_release once it has written the answer; or -1 with e set (database errors),
+ * with nothing left to release. */
 int lineage_node_data(struct req *r, struct lineage_node *nodes, size_t n, struct err *e);
+void lineage_node_data_release(struct req *r, struct lineage_node *nodes, size_t n);
 
 /* "dataset:ns:name" etc. for a graph node; call with the read lock held. */
 const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node);

@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-    char *text; /* NULL: empty slot */
+struct node_cache_text {
+    uint32_t refs; /* the slot's reference (if still in one) plus one per holder; under the lock */
     uint32_t len;
+    char bytes[];
+};
+
+struct entry {
+    struct node_cache_text *t; /* NULL: empty slot */
     uint32_t stamp;
 };
 
@@ -39,30 +44,28 @@ void node_cache_free(struct node_cache *c)
     if (c == NULL)
         return;
     for (size_t i = 0; i < c->cap; i++)
-        free(c->slots[i].text);
+        free(c->slots[i].t); /* nothing is held any more: the server's workers have stopped */
     free(c->slots);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-size_t node_cache_get(struct node_cache *c, struct arena *a, const uint32_t *nodes, const uint32_t *stamps,
-                      size_t n, const char **texts, size_t *lens)
+size_t node_cache_get(struct node_cache *c, const uint32_t *nodes, const uint32_t *stamps, size_t n,
+                      struct node_cache_text **held)
 {
     size_t hits = 0;
 
     for (size_t i = 0; i < n; i++)
-        texts[i] = NULL;
+        held[i] = NULL;
     if (c == NULL)
         return 0;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < n; i++) {
         const struct entry *s = nodes[i] < c->cap ? &c->slots[nodes[i]] : NULL;
-        if (s == NULL || s->text == NULL || s->stamp != stamps[i])
+        if (s == NULL || s->t == NULL || s->stamp != stamps[i])
             continue;
-        char *copy = arena_alloc(a, (size_t)s->len + 1);
-        memcpy(copy, s->text, (size_t)s->len + 1);
-        texts[i] = copy;
-        lens[i] = s->len;
+        s->t->refs++;
+        held[i] = s->t;
         hits++;
     }
     c->hits += hits;
@@ -71,12 +74,38 @@ size_t node_cache_get(struct node_cache *c, struct arena *a, const uint32_t *nod
     return hits;
 }
 
+const char *node_cache_text(const struct node_cache_text *t, size_t *len)
+{
+    *len = t->len;
+    return t->bytes;
+}
+
+/* Drops one reference; the last one frees the text. Called with the lock held. */
+static void unref(struct node_cache_text *t)
+{
+    if (--t->refs == 0)
+        free(t);
+}
+
+void node_cache_release(struct node_cache *c, struct node_cache_text **held, size_t n)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (held[i] != NULL)
+            unref(held[i]);
+        held[i] = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
 static void drop(struct node_cache *c, struct entry *s)
 {
-    c->bytes -= s->len;
+    c->bytes -= s->t->len;
     c->entries--;
-    free(s->text);
-    s->text = NULL;
+    unref(s->t);
+    s->t = NULL;
 }
 
 /* Frees entries, sweeping from the hand, until `need` more bytes fit. Terminates: need <= max_bytes,
@@ -87,7 +116,7 @@ static void make_room(struct node_cache *c, size_t need)
         if (c->hand >= c->cap)
             c->hand = 0;
         struct entry *s = &c->slots[c->hand++];
-        if (s->text != NULL) {
+        if (s->t != NULL) {
             drop(c, s);
             c->evictions++;
         }
@@ -121,15 +150,16 @@ void node_cache_put(struct node_cache *c, const uint32_t *nodes, const uint32_t 
         if (texts[i] == NULL || lens[i] > c->max_bytes / 8 || grow(c, nodes[i]) != 0)
             continue;
         struct entry *s = &c->slots[nodes[i]];
-        if (s->text != NULL)
+        if (s->t != NULL)
             drop(c, s);
         make_room(c, lens[i]);
-        char *copy = malloc(lens[i] + 1);
-        if (copy == NULL)
+        struct node_cache_text *t = malloc(sizeof *t + lens[i]);
+        if (t == NULL)
             continue;
-        memcpy(copy, texts[i], lens[i]);
-        copy[lens[i]] = '\0';
-        *s = (struct entry){copy, (uint32_t)lens[i], stamps[i]};
+        t->refs = 1;
+        t->len = (uint32_t)lens[i];
+        memcpy(t->bytes, texts[i], lens[i]);
+        *s = (struct entry){t, stamps[i]};
         c->entries++;
         c->bytes += lens[i];
     }

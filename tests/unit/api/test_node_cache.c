@@ -22,15 +22,20 @@ static void put1(struct node_cache *c, uint32_t node, uint32_t stamp, const char
     node_cache_put(c, &node, &stamp, &text, &len, 1);
 }
 
-/* The cached text of node at stamp, or NULL. */
+/* A copy (in a) of the cached text of node at stamp, or NULL; the text is released again. */
 static const char *get1(struct node_cache *c, struct arena *a, uint32_t node, uint32_t stamp)
 {
-    const char *text;
+    struct node_cache_text *held;
     size_t len = 0;
-    node_cache_get(c, a, &node, &stamp, 1, &text, &len);
-    if (text != NULL)
-        assert_int_equal(len, strlen(text));
-    return text;
+
+    node_cache_get(c, &node, &stamp, 1, &held);
+    if (held == NULL)
+        return NULL;
+    const char *text = node_cache_text(held, &len);
+    const char *copy = arena_strndup(a, text, len);
+    node_cache_release(c, &held, 1);
+    assert_null(held);
+    return copy;
 }
 
 static void test_hit_only_at_the_same_stamp(void **state)
@@ -66,12 +71,17 @@ static void test_batch_get_reports_each_node(void **state)
     const char *texts[3] = {"one", NULL, "three"};
     size_t lens[3] = {3, 0, 5};
 
+    struct node_cache_text *held[3];
+    size_t len;
+
     node_cache_put(c, nodes, stamps, texts, lens, 3); /* a NULL text is skipped */
     stamps[2] = 2;
-    assert_int_equal(node_cache_get(c, a, nodes, stamps, 3, texts, lens), 1);
-    assert_string_equal(texts[0], "one");
-    assert_null(texts[1]);
-    assert_null(texts[2]);
+    assert_int_equal(node_cache_get(c, nodes, stamps, 3, held), 1);
+    assert_memory_equal(node_cache_text(held[0], &len), "one", 3);
+    assert_int_equal(len, 3);
+    assert_null(held[1]);
+    assert_null(held[2]);
+    node_cache_release(c, held, 3);
     node_cache_free(c);
     arena_free(a);
 }
@@ -99,6 +109,34 @@ static void test_budget_is_kept_by_evicting(void **state)
     big[199] = '\0';
     put1(c, 60, 0, big); /* over an eighth of the budget: not kept */
     assert_null(get1(c, a, 60, 0));
+    node_cache_free(c);
+    arena_free(a);
+}
+
+/* A text handed out stays readable, unchanged, after its entry is replaced and evicted (ASan would
+ * report a read after free), until it is released. */
+static void test_held_text_outlives_its_entry(void **state)
+{
+    (void)state;
+    struct node_cache *c = node_cache_new(800); /* texts up to 100 bytes */
+    struct arena *a = arena_new();
+    uint32_t node = 1, stamp = 0;
+    struct node_cache_text *held;
+    size_t len;
+
+    put1(c, 1, 0, "{\"first\":1}");
+    node_cache_get(c, &node, &stamp, 1, &held);
+    assert_non_null(held);
+    put1(c, 1, 1, "{\"second\":2}"); /* replaces the entry */
+    for (uint32_t i = 2; i < 40; i++)
+        put1(c, i, 0, "{\"filler\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"); /* evicts everything */
+    const char *t = node_cache_text(held, &len);
+    assert_int_equal(len, 11);
+    assert_memory_equal(t, "{\"first\":1}", 11);
+    struct node_cache_stats st;
+    node_cache_stats(c, &st);
+    assert_true(st.bytes <= 800); /* the held text no longer counts */
+    node_cache_release(c, &held, 1);
     node_cache_free(c);
     arena_free(a);
 }
@@ -170,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_hit_only_at_the_same_stamp),
         cmocka_unit_test(test_batch_get_reports_each_node),
         cmocka_unit_test(test_budget_is_kept_by_evicting),
+        cmocka_unit_test(test_held_text_outlives_its_entry),
         cmocka_unit_test(test_zero_budget_and_null_cache_keep_nothing),
         cmocka_unit_test(test_concurrent_use),
     };
