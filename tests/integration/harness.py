@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 import uuid
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -370,6 +371,36 @@ class ServerTestCase(HttpAsserts, unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+
+
+# --------------------------------------------------------------------------------------------------
+# node ids and waiting
+
+def enc(s):
+    """s percent-encoded for a query parameter (node ids contain ':' and '/')."""
+    return urllib.parse.quote(s, safe="")
+
+
+def ds_id(ns, name):
+    return "dataset:%s:%s" % (ns, name)
+
+
+def job_id(ns, name):
+    return "job:%s:%s" % (ns, name)
+
+
+def field_id(ns, name, field):
+    return "datasetField:%s:%s:%s" % (ns, name, field)
+
+
+def wait_for(predicate, timeout=5.0, step=0.05):
+    """Polls predicate until it returns something true or timeout seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ start with the error in the log, and that the connection is not left hanging.
 """
 
 import json
-import urllib.parse
 import uuid
 
 import harness as h
+from harness import ds_id, enc, field_id, job_id
 
 # No ':' in these names: node ids are "dataset:<namespace>:<name>".
 NS = "esc\tns\\x"
@@ -31,22 +31,6 @@ FIELDS = {
     "\\N": [(SRC_B, "\\N"), (SRC_C, "c\r\n")],
     "plain": [(SRC_A, "a\\b")],
 }
-
-
-def enc(s):
-    return urllib.parse.quote(s, safe="")
-
-
-def ds_id(ns, name):
-    return "dataset:%s:%s" % (ns, name)
-
-
-def job_id(ns, name):
-    return "job:%s:%s" % (ns, name)
-
-
-def field_id(ns, name, field):
-    return "datasetField:%s:%s:%s" % (ns, name, field)
 
 
 def events():

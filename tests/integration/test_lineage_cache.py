@@ -6,17 +6,12 @@ Each test builds its own small graph in its own namespace; expectations come fro
 """
 
 import json
-import time
-import urllib.parse
 import uuid
 
 import harness as h
+from harness import enc, wait_for
 
 FACET = {"_producer": "https://lineaged.test", "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/x.json"}
-
-
-def enc(s):
-    return urllib.parse.quote(s, safe="")
 
 
 def lineage_path(node):
@@ -33,15 +28,6 @@ def node(body, node_id):
         if n["id"] == node_id:
             return n
     raise AssertionError("%s is not in the answer" % node_id)
-
-
-def wait_for(predicate, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 class NodeDataCacheTest(h.ServerTestCase):

@@ -12,10 +12,10 @@ import io
 import json
 import os
 import time
-import urllib.parse
 import uuid
 
 import harness as h
+from harness import ds_id, enc, field_id, job_id, wait_for
 
 T0 = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -32,22 +32,6 @@ INPUT_FIELD_KEYS = ["namespace", "dataset", "datasetVersion", "field", "transfor
 
 def sec(n):
     return T0 + datetime.timedelta(seconds=n)
-
-
-def enc(s):
-    return urllib.parse.quote(s, safe="")
-
-
-def ds_id(ns, name):
-    return "dataset:%s:%s" % (ns, name)
-
-
-def job_id(ns, name):
-    return "job:%s:%s" % (ns, name)
-
-
-def field_id(ns, name, field):
-    return "datasetField:%s:%s:%s" % (ns, name, field)
 
 
 def parse_ts(s):
@@ -703,14 +687,6 @@ class ColumnLineageImpactTest(GraphAsserts, h.ServerTestCase):
 
 # --------------------------------------------------------------------------------------------------
 # 3. two collectors on one database
-
-def wait_for(predicate, timeout=5.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 class TwoCollectorsTest(GraphAsserts, h.ServerTestCase):
