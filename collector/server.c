@@ -280,8 +280,7 @@ static int read_request(struct server *srv, struct job *j, struct err *e)
         return -1;
     r->content_type = header_dup(r->arena, j->evreq, "Content-Type");
     r->content_encoding = header_dup(r->arena, j->evreq, "Content-Encoding");
-    r->accepts_gzip = reply_gzip_accepted(evhttp_find_header(evhttp_request_get_input_headers(j->evreq),
-                                                             "Accept-Encoding"));
+    r->accepts_gzip = reply_gzip_accepted(header_dup(r->arena, j->evreq, "Accept-Encoding"));
     char *body = arena_alloc(r->arena, len + 1);
     if (len > 0 && evbuffer_copyout(in, body, len) != (ev_ssize_t)len)
         return err_set(e, ERR_INTERNAL, NULL, "cannot read the request body");
@@ -324,21 +323,20 @@ static void enqueue(struct server *srv, struct job *j)
 }
 
 /* Replies go out as soon as they are written, in large writes. Without TCP_NODELAY a reply larger than a
- * few segments waits for the client's delayed ACK (40 ms on Linux) about one time in ten; and
- * bufferevents write at most 16 KiB per event-loop turn unless told otherwise, which for a 2 MB lineage
- * answer is 120 turns of the loop. */
+ * few segments waits for the client's delayed ACK (40 ms on Linux) about one time in ten: it is set on
+ * the listening socket, and Linux gives accepted sockets the listener's setting. Bufferevents write at
+ * most 16 KiB per event-loop turn unless told otherwise (120 turns for a 2 MB lineage answer): each
+ * connection's bufferevent is made here, once, with a larger limit. */
 enum { SERVER_MAX_SINGLE_WRITE = 4 << 20 };
 
-static void tune_connection(struct evhttp_request *evreq)
+static struct bufferevent *new_connection_bev(struct event_base *base, void *arg)
 {
-    struct evhttp_connection *conn = evhttp_request_get_connection(evreq);
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-    int one = 1;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 
-    if (bev == NULL)
-        return;
-    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    bufferevent_set_max_single_write(bev, SERVER_MAX_SINGLE_WRITE);
+    (void)arg;
+    if (bev != NULL)
+        bufferevent_set_max_single_write(bev, SERVER_MAX_SINGLE_WRITE);
+    return bev; /* NULL: evhttp makes its own */
 }
 
 static void on_request(struct evhttp_request *evreq, void *arg)
@@ -348,7 +346,6 @@ static void on_request(struct evhttp_request *evreq, void *arg)
     struct job *j = arena_zalloc(a, sizeof *j);
     bool known;
 
-    tune_connection(evreq);
     j->evreq = evreq;
     j->req.arena = a;
     snprintf(j->req.request_id, sizeof j->req.request_id, "%llx", ++srv->next_id);
@@ -465,6 +462,9 @@ static int listen_http(struct server *srv, struct err *e)
     if (sock == NULL)
         return err_set(e, ERR_UNAVAILABLE, NULL, "cannot listen on %s:%d (in use? set --port or LINEAGED_PORT)",
                        srv->cfg->host, srv->cfg->port);
+    int one = 1;
+    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        log_warn("cannot set TCP_NODELAY; large replies may stall on delayed ACKs");
     struct sockaddr_storage ss;
     ev_socklen_t sl = sizeof ss;
     int port = srv->cfg->port;
@@ -482,6 +482,7 @@ static int setup(struct server *srv, struct err *e)
         return err_set(e, ERR_INTERNAL, NULL, "cannot create the event loop");
     evhttp_set_max_body_size(srv->http, srv->cfg->max_body_bytes);
     evhttp_set_max_headers_size(srv->http, SERVER_MAX_HEADERS);
+    evhttp_set_bevcb(srv->http, new_connection_bev, NULL);
     evhttp_set_timeout(srv->http, SERVER_TIMEOUT_SECONDS);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
