@@ -163,38 +163,37 @@ class LoadFailureTest(h.ServerTestCase):
         self.assertStatus(r, 200)
         s.stop()
 
-    def test_postgres_error_in_the_middle_of_a_copy_is_reported(self):
-        """The COPY has begun (CopyOutResponse) when the division by zero happens on its first row."""
-        h.sql_exec(self.db, "BEGIN; ALTER TABLE dataset_symlinks RENAME TO dataset_symlinks_real; "
-                            "CREATE VIEW dataset_symlinks AS SELECT dataset_id, namespace, "
-                            "(1 / (dataset_id - dataset_id))::text AS name FROM dataset_symlinks_real; COMMIT")
+    def assert_load_fails(self, break_sql, repair_sql, *expected):
+        """After break_sql a server must refuse to start, logging each of expected; after repair_sql it
+        must start again."""
+        h.sql_exec(self.db, break_sql)
         try:
             err = self.failed_start()
-            self.assertIn("22012", err)
-            self.assertIn("division by zero", err)
+            for text in expected:
+                self.assertIn(text, err)
         finally:
-            h.sql_exec(self.db, "BEGIN; DROP VIEW dataset_symlinks; "
-                                "ALTER TABLE dataset_symlinks_real RENAME TO dataset_symlinks; COMMIT")
+            h.sql_exec(self.db, repair_sql)
         self.assert_starts()
 
+    def test_postgres_error_in_the_middle_of_a_copy_is_reported(self):
+        """The COPY has begun (CopyOutResponse) when the division by zero happens on its first row."""
+        self.assert_load_fails(
+            "BEGIN; ALTER TABLE dataset_symlinks RENAME TO dataset_symlinks_real; "
+            "CREATE VIEW dataset_symlinks AS SELECT dataset_id, namespace, "
+            "(1 / (dataset_id - dataset_id))::text AS name FROM dataset_symlinks_real; COMMIT",
+            "BEGIN; DROP VIEW dataset_symlinks; ALTER TABLE dataset_symlinks_real RENAME TO dataset_symlinks; COMMIT",
+            "22012", "division by zero")
+
     def test_failing_copy_statement_is_reported(self):
-        h.sql_exec(self.db, "ALTER TABLE column_lineage RENAME TO column_lineage_away")
-        try:
-            err = self.failed_start()
-            self.assertIn("42P01", err)
-            self.assertIn('relation "column_lineage" does not exist', err)
-        finally:
-            h.sql_exec(self.db, "ALTER TABLE column_lineage_away RENAME TO column_lineage")
-        self.assert_starts()
+        self.assert_load_fails("ALTER TABLE column_lineage RENAME TO column_lineage_away",
+                               "ALTER TABLE column_lineage_away RENAME TO column_lineage",
+                               "42P01", 'relation "column_lineage" does not exist')
 
     def test_load_error_stops_the_copy_and_is_reported(self):
         """A row the load refuses (a negative id) stops it while the COPY is still sending rows."""
-        h.sql_exec(self.db, "INSERT INTO datasets (id, namespace, name, type, physical_name, source_name, "
-                            "created_at, updated_at, seq) SELECT -5, namespace, 'negative', type, physical_name, "
-                            "source_name, created_at, updated_at, seq FROM datasets LIMIT 1")
-        try:
-            err = self.failed_start()
-            self.assertIn("negative row id -5", err)
-        finally:
-            h.sql_exec(self.db, "DELETE FROM datasets WHERE id = -5")
-        self.assert_starts()
+        self.assert_load_fails(
+            "INSERT INTO datasets (id, namespace, name, type, physical_name, source_name, created_at, updated_at, "
+            "seq) SELECT -5, namespace, 'negative', type, physical_name, source_name, created_at, updated_at, seq "
+            "FROM datasets LIMIT 1",
+            "DELETE FROM datasets WHERE id = -5",
+            "negative row id -5")
