@@ -231,14 +231,24 @@ static uint32_t list_cost(const struct graph *g, int dir, uint32_t node)
     return len > GRAPH_INDEX_MIN ? 1 : len;
 }
 
+/* Looks for the edge from -> to of `kind` in the cheaper of from's out-list and to's in-list: sets
+ * *dir to that list's direction and returns the edge's position in it, or GRAPH_EMPTY. */
+static uint32_t find_cheaper(const struct graph *g, uint32_t from, uint32_t to, unsigned kind, int *dir)
+{
+    *dir = list_cost(g, GRAPH_OUT, from) <= list_cost(g, GRAPH_IN, to) ? GRAPH_OUT : GRAPH_IN;
+    return *dir == GRAPH_OUT ? graph_list_find(g, GRAPH_OUT, from, to, kind)
+                             : graph_list_find(g, GRAPH_IN, to, from, kind);
+}
+
 const struct graph_edge *graph_find_edge(const struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind)
 {
+    int dir;
+    uint32_t len;
+
     if (from >= g->node_count || to >= g->node_count)
         return NULL;
-    int dir = list_cost(g, GRAPH_OUT, from) <= list_cost(g, GRAPH_IN, to) ? GRAPH_OUT : GRAPH_IN;
-    uint32_t here = dir == GRAPH_OUT ? from : to, there = dir == GRAPH_OUT ? to : from, len;
-    uint32_t pos = graph_list_find(g, dir, here, there, kind);
-    return pos == GRAPH_EMPTY ? NULL : graph_list(g, dir, here, &len) + pos;
+    uint32_t pos = find_cheaper(g, from, to, kind, &dir);
+    return pos == GRAPH_EMPTY ? NULL : graph_list(g, dir, dir == GRAPH_OUT ? from : to, &len) + pos;
 }
 
 static void list_append(struct graph *g, int dir, uint32_t node, struct graph_edge ed)
@@ -311,10 +321,9 @@ int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_
     if (first_seen > last_seen)
         return err_set(e, ERR_INVALID, "first_seen", "first seen %" PRIu32 " is after last seen %" PRIu32,
                        first_seen, last_seen);
-    dir = list_cost(g, GRAPH_OUT, from) <= list_cost(g, GRAPH_IN, to) ? GRAPH_OUT : GRAPH_IN;
+    pos = find_cheaper(g, from, to, kind, &dir);
     here = dir == GRAPH_OUT ? from : to;
     there = dir == GRAPH_OUT ? to : from;
-    pos = graph_list_find(g, dir, here, there, kind);
     if (pos == GRAPH_EMPTY)
         return edge_insert(g, from, to, kind, first_seen, last_seen, run, e);
     x = &g->pool[dir].e[g->adj[dir][here].off + pos];

@@ -414,6 +414,34 @@ static void test_edge_between_two_hubs_is_found_from_either_side(void **state)
     assert_int_equal(in_edge(g, b, a, GRAPH_EDGE_IO)->last_seen, 9);
 }
 
+/* graph_find_edge answers the same from either side, for short lists and indexed hub lists alike. */
+static void test_find_edge_from_short_and_hub_lists(void **state)
+{
+    struct graph *g = *state;
+    uint32_t hub = ds(g, "ns", "hub"), j[40];
+    char name[16];
+    struct err e;
+
+    for (int i = 0; i < 40; i++) { /* more than GRAPH_INDEX_MIN readers: the hub's list is indexed */
+        snprintf(name, sizeof name, "j%d", i);
+        j[i] = job(g, name);
+        assert_int_equal(graph_add_edge(g, hub, j[i], GRAPH_EDGE_IO, 10 + (uint32_t)i, 100, GRAPH_NO_NODE, &e), 0);
+    }
+    uint32_t lone = ds(g, "ns", "lone");
+    assert_int_equal(graph_add_edge(g, j[3], lone, GRAPH_EDGE_IO, 5, 6, GRAPH_NO_NODE, &e), 0);
+    for (int i = 0; i < 40; i++) {
+        const struct graph_edge *ed = graph_find_edge(g, hub, j[i], GRAPH_EDGE_IO);
+        assert_non_null(ed);
+        assert_int_equal(ed->first_seen, 10 + (uint32_t)i);
+        assert_null(graph_find_edge(g, j[i], hub, GRAPH_EDGE_IO));     /* direction matters */
+        assert_null(graph_find_edge(g, hub, j[i], GRAPH_EDGE_COLUMN)); /* and kind */
+    }
+    assert_non_null(graph_find_edge(g, j[3], lone, GRAPH_EDGE_IO));
+    assert_null(graph_find_edge(g, j[4], lone, GRAPH_EDGE_IO));
+    assert_null(graph_find_edge(g, hub, lone, GRAPH_EDGE_IO));
+    assert_null(graph_find_edge(g, hub, 1000000, GRAPH_EDGE_IO)); /* unknown node */
+}
+
 static void test_touch_changes_only_that_nodes_stamp(void **state)
 {
     struct graph *g = *state;
@@ -635,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_edge_rejects_bad_arguments_and_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_lists_deduplicate_through_their_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_between_two_hubs_is_found_from_either_side, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_edge_from_short_and_hub_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_changes_only_that_nodes_stamp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_nodes_grow_the_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_name_in_many_namespaces_gives_many_nodes, setup, teardown),
