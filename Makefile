@@ -17,7 +17,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	$(BUILD)/collector/lineaged serve
+	$(BUILD)/server/lineaged serve
 
 test: build
 	python3 tests/run.py --build $(BUILD)

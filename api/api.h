@@ -1,8 +1,8 @@
 /* api/api.h - the Marquez-compatible HTTP routes (everything under /api/v1 and /api/v2beta except the
- * lineage graph routes, which are in api/lineage.h). collector/routes.c maps paths to these.
+ * lineage graph routes, which are in api/lineage.h). server/routes.c maps paths to these.
  *
  * Every handler is a route_fn (common/http.h): it reads r->segments and r->params, queries through
- * common/store_read.h, and fills *out with Marquez's JSON, or returns -1 with e set (404 messages
+ * store/store_read.h, and fills *out with Marquez's JSON, or returns -1 with e set (404 messages
  * are Marquez's: "Namespace 'x' not found."). Path segment indexes below count from "api" = 0.
  * Handlers never write, except the Marquez edit routes (namespace PUT/DELETE, dataset and job
  * DELETE, tags), which go through store_edit_* and are registered as ROUTE_WRITE.

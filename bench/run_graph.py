@@ -338,7 +338,7 @@ def wait_healthy(port, server):
 
 def run(args):
     build = os.path.abspath(args.build)
-    lineaged = os.path.join(build, "collector", "lineaged")
+    lineaged = os.path.join(build, "server", "lineaged")
     bench_db = os.path.join(build, "bench", "bench_graph_db")
     bench_graph = os.path.join(build, "bench", "bench_graph")
     for path in (lineaged, bench_db, bench_graph):

@@ -74,7 +74,7 @@ def bench_command(args, bench, url, conninfo, fixtures):
 def run(args):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     build = os.path.abspath(args.build)
-    lineaged = os.path.join(build, "collector", "lineaged")
+    lineaged = os.path.join(build, "server", "lineaged")
     bench = os.path.join(build, "bench", "bench_ingest")
     fixtures = os.path.normpath(os.path.join(repo, "..", "shared", "openlineage", "events"))
     for path in (lineaged, bench):

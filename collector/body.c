@@ -50,10 +50,12 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     char *out = malloc(cap);
     int rc = Z_OK;
 
+    bool no_memory = false;
+
     memset(&z, 0, sizeof z);
     if (out == NULL || inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
         free(out);
-        err_set(e, ERR_INTERNAL, NULL, "cannot initialise gzip decoding");
+        err_set(e, ERR_UNAVAILABLE, NULL, "not enough memory to decompress the gzip body; retry later");
         return NULL;
     }
     z.next_in = (unsigned char *)r->body;
@@ -61,9 +63,13 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     for (;;) {
         if (n == cap) {
             size_t bigger = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
-            char *grown = bigger > cap ? realloc(out, bigger) : NULL;
-            if (grown == NULL)
-                break; /* at limit + 1: too large (or out of memory, reported the same way) */
+            if (bigger == cap)
+                break; /* at limit + 1: too large */
+            char *grown = realloc(out, bigger);
+            if (grown == NULL) {
+                no_memory = true;
+                break;
+            }
             out = grown;
             cap = bigger;
         }
@@ -79,6 +85,12 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     size_t trailing = z.avail_in;
     const char *zmsg = z.msg;
     inflateEnd(&z);
+    if (no_memory) {
+        free(out);
+        err_set(e, ERR_UNAVAILABLE, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later",
+                r->body_len);
+        return NULL;
+    }
     if (n > limit || (rc == Z_OK && n == cap)) {
         free(out);
         err_set(e, ERR_TOO_LARGE, NULL, "gzip body expands beyond the limit of %zu bytes", limit);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "decode_int.h"
 #include "timefmt.h"
@@ -313,14 +312,6 @@ static void decode_common(struct dctx *d, const struct json_value *v, struct ol_
         ev->schema_url = dctx_required_string(d, v, "schemaURL", "");
 }
 
-static void hash_body(struct ol_event *ev)
-{
-    unsigned int len = 0;
-    /* EVP_Digest fails only without a working SHA-256 provider, which breaks the whole process. */
-    if (EVP_Digest(ev->body, ev->body_len, ev->hash, &len, EVP_sha256(), NULL) != 1 || len != 32)
-        memset(ev->hash, 0, sizeof ev->hash);
-}
-
 int decode_event(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
                  struct decode_violations *out)
 {
@@ -360,23 +351,5 @@ int decode_event(struct arena *a, const struct json_value *v, const char *prefix
         return -1;
     decode_finish_datasets(&d, ev);
     ev->body = json_canonical(a, v, &ev->body_len);
-    hash_body(ev);
     return 0;
-}
-
-const char *ol_kind_name(enum ol_kind k)
-{
-    static const char *const names[] = {"RUN_EVENT", "DATASET_EVENT", "JOB_EVENT"};
-    return names[k];
-}
-
-const char *run_state_name(enum run_state s)
-{
-    static const char *const names[] = {"RUNNING", "COMPLETED", "FAILED", "ABORTED"};
-    return names[s];
-}
-
-bool run_state_is_terminal(enum run_state s)
-{
-    return s != RUN_STATE_RUNNING;
 }

@@ -1,9 +1,19 @@
-/* collector/ingest.c - POST /api/v1/lineage and /api/v1/lineage/batch.
+/* collector/ingest.c - POST /api/v1/lineage and /api/v1/lineage/batch: the ingest pipeline.
  *
+ * Every request goes through the same steps, in this order:
+ *   body_decode         Content-Type, Content-Encoding, size limits     collector/body.c
+ *   json_parse          JSON into an arena tree under a depth limit     common/json.c
+ *   decode_event        JSON -> struct ol_event, every violation listed collector/decode.c
+ *   ol_event_hash       the event's identity (idempotency key)          common/event.c
+ *   store_write_events  one transaction per chunk, then COMMIT          store/store_event.c
+ *   sync_event          the committed events into the lineage graph     collector/sync.c
+ *   reply               201, or the batch summary
  * Invariants:
  *  1. A 201 (or a "stored" outcome in a batch reply) is sent only after the COMMIT that holds the event.
  *  2. Arrays are written in chunks of --batch-chunk events, one transaction each.
- *  3. Duplicates (same canonical event already in the log) count as success: clients retry POSTs. */
+ *  3. Duplicates (same canonical event already in the log) count as success: clients retry POSTs.
+ *  4. In a group, each request's answer is its own: a shared write that fails is retried request by
+ *     request, and an error of one request never lands in another's reply. */
 #include "ingest.h"
 
 #include <string.h>
@@ -58,46 +68,50 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
     return 0;
 }
 
-static int reply_violations(struct reply *out, struct arena *a, const struct decode_violations *v)
+/* decode_event and ol_event_hash for one event. Returns 0 when valid, 1 when violations were added to v,
+ * -1 with e set when the event could not be given its identity. */
+static int decode_one(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
+                      struct decode_violations *out, struct err *e)
 {
-    http_reply_validation(out, a, v->msgs, v->n);
-    return 0;
+    if (decode_event(a, v, prefix, ev, out) != 0)
+        return 1;
+    return ol_event_hash(ev, e);
 }
 
-/* Decodes the events of one POST /api/v1/lineage request. Returns 1 with the events and their count set when they are
- * all valid, 0 when the reply (422) is already made, -1 with e set. */
-static int decode_request(struct req *r, struct reply *out, struct ol_event **events_out, size_t *n_out,
-                          struct err *e)
+/* The events of one POST /api/v1/lineage request, through every step before the write. Returns 1 with
+ * the events and their count set when they are all valid, 0 when the reply (422) is already made, -1
+ * with e set. */
+static int prepare_request(struct req *r, struct reply *out, struct ol_event **events_out, size_t *n_out,
+                           struct err *e)
 {
     struct decode_violations v = {0};
     struct json_value *root = parse_body(r, e);
-    struct ol_event *events;
+    bool array;
     size_t n;
 
     if (root == NULL)
         return -1;
-    if (root->type == JSON_ARRAY) {
-        n = root->u.array.n;
-        if (n == 0)
-            return err_set(e, ERR_INVALID, "", "request body is an empty array; send at least one event");
-        events = arena_alloc(r->arena, n * sizeof *events);
-        for (size_t i = 0; i < n; i++)
-            decode_event(r->arena, root->u.array.items[i], arena_printf(r->arena, "[%zu]", i), &events[i], &v);
-    } else {
-        n = 1;
-        events = arena_alloc(r->arena, sizeof *events);
-        decode_event(r->arena, root, NULL, events, &v);
+    array = root->type == JSON_ARRAY;
+    n = array ? root->u.array.n : 1;
+    if (n == 0)
+        return err_set(e, ERR_INVALID, "", "request body is an empty array; send at least one event");
+    struct ol_event *events = arena_alloc(r->arena, n * sizeof *events);
+    for (size_t i = 0; i < n; i++) {
+        const struct json_value *item = array ? root->u.array.items[i] : root;
+        if (decode_one(r->arena, item, array ? arena_printf(r->arena, "[%zu]", i) : NULL, &events[i], &v, e) < 0)
+            return -1;
     }
-    if (v.n > 0)
-        return reply_violations(out, r->arena, &v);
+    if (v.n > 0) {
+        http_reply_validation(out, r->arena, v.msgs, v.n);
+        return 0;
+    }
     *events_out = events;
     *n_out = n;
     return 1;
 }
 
-/* Writes one request's decoded events and answers 201. */
-static int ingest_write_one(struct req *r, struct reply *out, const struct ol_event *events, size_t n,
-                            struct err *e)
+/* Writes one request's prepared events and answers 201; -1 with e set. */
+static int write_request(struct req *r, struct reply *out, const struct ol_event *events, size_t n, struct err *e)
 {
     enum store_outcome *outcomes = arena_alloc(r->arena, (n + 1) * sizeof *outcomes);
     size_t failed_at = 0;
@@ -108,47 +122,45 @@ static int ingest_write_one(struct req *r, struct reply *out, const struct ol_ev
     return 0;
 }
 
-int ingest_post_lineage(struct req *r, struct reply *out, struct err *e)
+void ingest_post_lineage(struct route_call *calls, size_t n)
 {
-    struct ol_event *events;
-    size_t n;
-    int rc = decode_request(r, out, &events, &n, e);
-
-    return rc <= 0 ? rc : ingest_write_one(r, out, events, n, e);
-}
-
-void ingest_post_lineage_many(struct req **reqs, struct reply **outs, struct err **errs, int *rcs, size_t n)
-{
-    struct arena *a = reqs[0]->arena; /* scratch for the shared arrays: lives until every reply is sent */
+    struct req *r0 = calls[0].req;
+    struct arena *a = r0->arena; /* scratch for the shared arrays: lives until every reply is sent */
     struct ol_event **events = arena_alloc(a, n * sizeof *events);
     size_t *counts = arena_zalloc(a, n * sizeof *counts), total = 0, failed_at = 0;
-    bool *pending = arena_zalloc(a, n * sizeof *pending);
+    bool *ready = arena_zalloc(a, n * sizeof *ready);
+    struct err group_err;
 
     for (size_t i = 0; i < n; i++) {
-        int rc = decode_request(reqs[i], outs[i], &events[i], &counts[i], errs[i]);
-        rcs[i] = rc < 0 ? -1 : 0;
-        pending[i] = rc == 1;
-        total += pending[i] ? counts[i] : 0;
+        int rc = prepare_request(calls[i].req, calls[i].reply, &events[i], &counts[i], calls[i].err);
+        calls[i].rc = rc < 0 ? -1 : 0;
+        ready[i] = rc == 1;
+        total += ready[i] ? counts[i] : 0;
     }
-    struct ol_event *all = arena_alloc(a, (total + 1) * sizeof *all);
-    enum store_outcome *outcomes = arena_alloc(a, (total + 1) * sizeof *outcomes);
+    if (total == 0)
+        return;
+    struct ol_event *all = arena_alloc(a, total * sizeof *all);
+    enum store_outcome *outcomes = arena_alloc(a, total * sizeof *outcomes);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; pending[i] && j < counts[i]; j++)
+        for (size_t j = 0; ready[i] && j < counts[i]; j++)
             all[k++] = events[i][j];
-    if (total > 0 && write_chunks(reqs[0], all, total, outcomes, &failed_at, errs[0]) != 0) {
-        log_warn("a group of %zu requests failed together (%s); writing them one by one", n, errs[0]->msg);
-        for (size_t i = 0; i < n; i++)
-            if (pending[i]) {
-                err_clear(errs[i]);
-                reqs[i]->store = reqs[0]->store;
-                rcs[i] = ingest_write_one(reqs[i], outs[i], events[i], counts[i], errs[i]);
-                pending[i] = false;
-            }
+    bool shared_ok = write_chunks(r0, all, total, outcomes, &failed_at, &group_err) == 0;
+    if (!shared_ok && n > 1)
+        log_warn("a group of %zu requests failed together (%s); writing them one by one", n, group_err.msg);
+    for (size_t i = 0; i < n; i++) {
+        if (!ready[i])
+            continue;
+        if (shared_ok) {
+            calls[i].reply->status = 201;
+        } else if (n == 1) {
+            *calls[i].err = group_err;
+            calls[i].rc = -1;
+        } else {
+            calls[i].req->store = r0->store;
+            calls[i].rc = write_request(calls[i].req, calls[i].reply, events[i], counts[i], calls[i].err);
+        }
     }
-    for (size_t i = 0; i < n; i++)
-        if (pending[i])
-            outs[i]->status = 201;
 }
 
 enum batch_result { BATCH_PENDING, BATCH_STORED, BATCH_INVALID, BATCH_FAILED };
@@ -275,7 +287,10 @@ int ingest_post_batch(struct req *r, struct reply *out, struct err *e)
     struct batch_item *items = arena_zalloc(r->arena, (n + 1) * sizeof *items);
     for (size_t i = 0; i < n; i++) {
         struct decode_violations v = {0};
-        if (decode_event(r->arena, root->u.array.items[i], NULL, &events[i], &v) != 0) {
+        int rc = decode_one(r->arena, root->u.array.items[i], NULL, &events[i], &v, e);
+        if (rc < 0)
+            return -1;
+        if (rc > 0) {
             items[i].result = BATCH_INVALID;
             items[i].status = 422;
             items[i].reason = summarise(r->arena, &v);

@@ -1,7 +1,8 @@
 /* common/event.h - one OpenLineage event, decoded and validated, as the store writes it.
  *
- * collector/decode.c builds it from JSON; common/store_*.c write it. Everything derived from the
- * event (run UUID, job full name, dataset versions, facet JSON) is computed once, at decode time.
+ * collector/decode.c builds it from JSON; store/store_*.c write it. Everything derived from the
+ * event (run UUID, job full name, dataset versions, canonical body) is computed once, at decode time;
+ * the idempotency hash by ol_event_hash, the step after decoding.
  * Invariants:
  *  1. Every pointer is into the request arena; the struct dies with the request.
  *  2. Required strings (producer, job names, dataset names) are non-NULL and non-empty.
@@ -109,12 +110,18 @@ struct ol_event {
 
     const char *body;        /* canonical JSON of the whole event */
     size_t body_len;
-    unsigned char hash[32];  /* SHA-256 of body: the idempotency key */
+    unsigned char hash[32];  /* SHA-256 of body: the idempotency key (ol_event_hash) */
 };
+
+struct err;
 
 /* Names for logs and SQL ("RUN_EVENT", "COMPLETED", ...). */
 const char *ol_kind_name(enum ol_kind k);
 const char *run_state_name(enum run_state s);
 bool run_state_is_terminal(enum run_state s);
+
+/* Sets ev->hash to the SHA-256 of ev->body. Returns 0, or -1 with e set (ERR_INTERNAL) when libcrypto
+ * cannot hash: the event then has no identity and must not be stored. */
+int ol_event_hash(struct ol_event *ev, struct err *e);
 
 #endif

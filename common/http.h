@@ -1,7 +1,7 @@
 /* common/http.h - what a route handler sees (struct req) and fills (struct reply), without libevent.
  *
  * Handlers are plain functions `route_fn(req, reply, err)`: they read the request, write a reply or
- * return -1 with err set, and never touch the socket. The server (collector/server.c) turns the reply
+ * return -1 with err set, and never touch the socket. The server (server/server.c) turns the reply
  * into bytes exactly once. Keeping evhttp out of this header lets api/ and tests use handlers directly.
  * Invariants:
  *  1. Every string in req and reply lives in req->arena and dies with the request.
@@ -62,9 +62,18 @@ struct reply {
 /* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */
 typedef int route_fn(struct req *r, struct reply *out, struct err *e);
 
-/* Handles n requests of one route together (they share the worker's database connection): for each
- * i, rcs[i] is what route_fn would have returned for reqs[i], outs[i] and errs[i]. */
-typedef void route_batch_fn(struct req **reqs, struct reply **outs, struct err **errs, int *rcs, size_t n);
+/* One request of a group, and its own outcome: rc is what a route_fn would have returned for it (0 with
+ * *reply filled, or -1 with *err set). */
+struct route_call {
+    struct req *req;
+    struct reply *reply;
+    struct err *err;
+    int rc;
+};
+
+/* Handles n >= 1 queued requests of one route together (group commit: they share the worker's database
+ * connection and transactions). Sets every call's rc; one request's failure never becomes another's. */
+typedef void route_group_fn(struct route_call *calls, size_t n);
 
 /* The last value of query parameter `name`, or NULL. */
 const char *http_param(const struct req *r, const char *name);

@@ -252,7 +252,7 @@ CREATE TABLE run_io_facets (
     PRIMARY KEY (run_uuid, io_type, dataset_id, name)
 );
 
--- Run state merge, order-insensitive (the state diagram; see common/store_runs.c):
+-- Run state merge, order-insensitive (the state diagram; see store/store_runs.c):
 --
 --     (none) --any event--> RUNNING | COMPLETED | FAILED | ABORTED
 --     RUNNING --START/RUNNING/OTHER--> RUNNING       (state_time = latest)

@@ -4,7 +4,7 @@
 1. Runs every cmocka unit test executable <build>/tests/unit/**/[<folder>_]test_* and counts its tests.
 2. Starts one private Postgres with `lineaged postgres --data-dir <tempdir>` (waits for `ready <conninfo>`).
 3. Runs the integration tests (unittest discovery of tests/integration/test_*.py) with
-   LINEAGED_BIN=<build>/collector/lineaged, LINEAGED_BUILD=<build> and LINEAGED_TEST_PG=<conninfo>.
+   LINEAGED_BIN=<build>/server/lineaged, LINEAGED_BUILD=<build> and LINEAGED_TEST_PG=<conninfo>.
 4. Stops Postgres (SIGTERM, wait) and removes the tempdir.
 5. Prints the failures, then as the very last line `N passed, N failed`; exits 1 if anything failed or
    nothing ran.
@@ -234,7 +234,7 @@ def main():
     build = os.path.abspath(args.build if os.path.isabs(args.build) else os.path.join(os.getcwd(), args.build))
     if not os.path.isdir(build) and os.path.isdir(os.path.join(REPO, args.build)):
         build = os.path.join(REPO, args.build)
-    lineaged = os.path.join(build, "collector", "lineaged")
+    lineaged = os.path.join(build, "server", "lineaged")
 
     # sanitizer builds: report, don't abort the whole run on the first UBSan finding
     os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")

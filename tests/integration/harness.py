@@ -40,12 +40,12 @@ PSQL_TIMEOUT = 120.0
 # environment
 
 def lineaged_bin():
-    """Path of the lineaged binary from $LINEAGED_BIN (a file, or a build dir holding collector/lineaged)."""
+    """Path of the lineaged binary from $LINEAGED_BIN (a file, or a build dir holding server/lineaged)."""
     p = os.environ.get("LINEAGED_BIN")
     if not p:
         p = os.path.join(REPO_ROOT, "build")
     if os.path.isdir(p):
-        p = os.path.join(p, "collector", "lineaged")
+        p = os.path.join(p, "server", "lineaged")
     if not (os.path.isfile(p) and os.access(p, os.X_OK)):
         raise RuntimeError("lineaged binary not found or not executable: %r "
                            "(set LINEAGED_BIN, or run the suite with tests/run.py --build DIR)" % p)

@@ -1,4 +1,4 @@
-"""The start-up graph load (collector/sync.c sync_load over common/store_graph.c store_graph_load).
+"""The start-up graph load (collector/sync.c sync_load over store/store_graph.c store_graph_load).
 
 The load streams every table with COPY ... TO STDOUT in text format and decodes the lines itself, so
 names that need COPY's escapes (tab, newline, carriage return, backslash, \\b \\f \\v, a value that is

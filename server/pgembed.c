@@ -1,0 +1,455 @@
+/* server/pgembed.c - starts and stops lineaged's private PostgreSQL 15 cluster (see pgembed.h).
+ *
+ * Start: resolve binaries and user -> mkdir -p + realpath the data dir -> refuse a live postmaster ->
+ * initdb if no PG_VERSION -> rewrite lineaged.conf -> pg_ctl start -w (waits until ready) -> create db.
+ * Invariants:
+ *  1. Children are started with fork+execv only (no shell, no pasted command lines), stdin from
+ *     /dev/null, stdout/stderr to the log, every other descriptor closed. pg_ctl itself runs postgres
+ *     through /bin/sh, so server settings never go through `pg_ctl -o`: they live in
+ *     <dir>/lineaged.conf, rewritten before every start (so a moved directory still works) and
+ *     included once from postgresql.conf right after initdb.
+ *  2. initdb needs an empty directory, so its output goes to an anonymous memfd first (together with an
+ *     older postgres.log left by a failed attempt) and is copied into <dir>/postgres.log afterwards.
+ *  3. As root, the data dir, the log and lineaged.conf belong to "postgres", and the child drops to it
+ *     (setgroups, setgid, setuid) before exec; the only code between fork and exec is async-signal-safe.
+ *  4. pgembed_start() either returns a running cluster or leaves none running that it started.
+ * Ownership: struct pgembed is heap-allocated by pgembed_start() and freed by pgembed_stop().
+ * Threads: main thread only; children are reaped with waitpid (SIGCHLD must not be SIG_IGN). */
+#include "pgembed.h"
+
+#include "store.h"
+
+#define LOG_MODULE "pgembed"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef LINEAGED_PG_BINDIR_DEFAULT
+#define LINEAGED_PG_BINDIR_DEFAULT "/usr/lib/postgresql/15/bin"
+#endif
+
+static const char PGEMBED_PORT[] = "5432";
+static const char PGEMBED_SOCKET_NAME[] = "/.s.PGSQL.5432";
+static const char PGEMBED_RUN_AS[] = "postgres";
+/* pg_ctl pastes -D into a double-quoted sh string; libpq splits host at commas. */
+static const char PGEMBED_BAD_CHARS[] = "\"$`\\,";
+static const char PGEMBED_TIMEOUT_S[] = "60"; /* pg_ctl -t for start and stop */
+static const char PGEMBED_SETTINGS[] =
+    "max_connections = 100\nshared_buffers = 128MB\nfsync = on\nsynchronous_commit = on\n"
+    "log_min_messages = warning\nlisten_addresses = ''\nport = 5432\n";
+static const char PGEMBED_INCLUDE[] = "\n# added by lineaged: settings rewritten on every start\n"
+                                      "include 'lineaged.conf'\n";
+
+enum { PGEMBED_CHILD_FAIL = 127 };
+
+struct pgembed {
+    char dir[PATH_MAX]; /* absolute, realpath'd data directory (also the socket directory) */
+    char log_path[PATH_MAX + 32];
+    char bin[PATH_MAX]; /* server bin dir */
+    char conninfo[PATH_MAX * 2 + 64];
+    bool drop; /* run children as PGEMBED_RUN_AS (we are root) */
+    uid_t uid;
+    gid_t gid;
+};
+
+static int fail_errno(struct err *e, const char *what, const char *path)
+{
+    return err_set_detail(e, ERR_INTERNAL, strerror(errno), "cannot %s \"%s\"", what, path);
+}
+
+static int pgembed_find_bin(struct pgembed *pg, struct err *e)
+{
+    const char *bin = getenv("LINEAGED_PG_BINDIR");
+    char initdb[PATH_MAX];
+
+    if (bin == NULL || bin[0] == '\0')
+        bin = LINEAGED_PG_BINDIR_DEFAULT;
+    snprintf(pg->bin, sizeof pg->bin, "%s", bin);
+    snprintf(initdb, sizeof initdb, "%s/initdb", bin);
+    if (access(initdb, X_OK) != 0)
+        return err_set(e, ERR_INVALID, NULL, "no initdb in \"%.100s\": install postgresql-15 (make deps) %s",
+                       bin, "or set LINEAGED_PG_BINDIR");
+    return 0;
+}
+
+static int pgembed_find_user(struct pgembed *pg, struct err *e)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0) {
+        pg->drop = false;
+        return 0;
+    }
+    pw = getpwnam(PGEMBED_RUN_AS);
+    if (pw == NULL)
+        return err_set(e, ERR_INVALID, NULL, "postgres refuses root and there is no \"%s\" user: %s",
+                       PGEMBED_RUN_AS, "install postgresql-15 (make deps) or run lineaged as a normal user");
+    pg->drop = true;
+    pg->uid = pw->pw_uid;
+    pg->gid = pw->pw_gid;
+    return 0;
+}
+
+/* mkdir -p; intermediate directories get 0755, the last one 0700 (postgres requires it). */
+static int mkdir_p(const char *path, struct err *e)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof buf)
+        return err_set(e, ERR_INVALID, NULL, "bad data directory path \"%.200s\"", path);
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return fail_errno(e, "create directory", buf);
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return fail_errno(e, "create directory", buf);
+    return 0;
+}
+
+static int pgembed_set_dir(struct pgembed *pg, const char *data_dir, struct err *e)
+{
+    struct sockaddr_un sun;
+
+    if (mkdir_p(data_dir, e) != 0)
+        return -1;
+    if (realpath(data_dir, pg->dir) == NULL)
+        return fail_errno(e, "resolve", data_dir);
+    for (const char *p = pg->dir; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || strchr(PGEMBED_BAD_CHARS, *p) != NULL)
+            return err_set(e, ERR_INVALID, NULL,
+                           "data directory path \"%.150s\" contains a control character or "
+                           "one of the characters %s that pg_ctl and libpq cannot quote",
+                           pg->dir, PGEMBED_BAD_CHARS);
+    if (strlen(pg->dir) + strlen(PGEMBED_SOCKET_NAME) >= sizeof sun.sun_path)
+        return err_set(e, ERR_INVALID, NULL,
+                       "data directory path \"%.150s\" is too long for a unix socket "
+                       "(max %zu bytes): set LINEAGED_DATA_DIR to a shorter path",
+                       pg->dir, sizeof sun.sun_path - strlen(PGEMBED_SOCKET_NAME) - 1);
+    snprintf(pg->log_path, sizeof pg->log_path, "%s/postgres.log", pg->dir);
+    return 0;
+}
+
+/* True if <dir>/postmaster.pid names a live postgres process. A stale file is left to postgres. */
+static bool pgembed_running(const struct pgembed *pg)
+{
+    char path[PATH_MAX + 32], comm[64] = "";
+    long pid = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/postmaster.pid", pg->dir);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+        return false;
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return true; /* alive, cannot tell what it is: be safe */
+    if (fgets(comm, sizeof comm, f) == NULL)
+        comm[0] = '\0';
+    fclose(f);
+    return strncmp(comm, "postgres", strlen("postgres")) == 0; /* else the pid was reused */
+}
+
+/* In a forked child: drop to the postgres user if needed. Async-signal-safe. */
+static int child_become(const struct pgembed *pg)
+{
+    if (!pg->drop)
+        return 0;
+    if (setgroups(1, &pg->gid) != 0 || setgid(pg->gid) != 0 || setuid(pg->uid) != 0)
+        return -1;
+    return 0;
+}
+
+/* In a forked child: a last line to the log, then exit. Best effort: a failed write changes nothing. */
+static void child_die(const char *what, const char *name)
+{
+    if (write(2, what, strlen(what)) >= 0 && write(2, name, strlen(name)) >= 0 && write(2, "\n", 1) >= 0)
+        _exit(PGEMBED_CHILD_FAIL);
+    _exit(PGEMBED_CHILD_FAIL);
+}
+
+/* Runs bin/argv[0] with argv, output to out_fd, and waits. Returns its exit code, or -1 with e set. */
+static int pgembed_run(const struct pgembed *pg, const char *const *argv, int out_fd, struct err *e)
+{
+    char path[PATH_MAX + 64];
+    int status;
+    pid_t pid;
+
+    snprintf(path, sizeof path, "%s/%s", pg->bin, argv[0]);
+    pid = fork();
+    if (pid < 0)
+        return fail_errno(e, "fork for", argv[0]);
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        /* A session of its own: a Ctrl-C in lineaged's terminal reaches lineaged, which then stops
+         * Postgres in order, instead of killing the server underneath it. */
+        if (setsid() < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+            _exit(PGEMBED_CHILD_FAIL);
+        if (close_range(3, ~0U, 0) != 0) /* ENOSYS before Linux 5.9: our CLOEXEC fds still close */
+            child_die("lineaged: cannot close inherited descriptors for ", argv[0]);
+        if (child_become(pg) != 0 || chdir("/") != 0)
+            child_die("lineaged: cannot switch to user postgres for ", argv[0]);
+        execv(path, (char *const *)argv); /* execv does not modify argv; its prototype predates const */
+        child_die("lineaged: cannot execute ", path);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return fail_errno(e, "wait for", argv[0]);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* As root: can the postgres user enter the data dir's parent (so every ancestor is searchable)? */
+static int pgembed_check_reach(const struct pgembed *pg, struct err *e)
+{
+    char parent[PATH_MAX];
+    int status;
+    pid_t pid;
+
+    if (!pg->drop)
+        return 0;
+    snprintf(parent, sizeof parent, "%s", pg->dir);
+    *(strrchr(parent, '/') == parent ? parent + 1 : strrchr(parent, '/')) = '\0'; /* realpath: has a / */
+    pid = fork();
+    if (pid < 0)
+        return fail_errno(e, "fork to check", pg->dir);
+    if (pid == 0)
+        _exit(child_become(pg) == 0 && access(parent, X_OK) == 0 ? 0 : 1);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return fail_errno(e, "check", pg->dir);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    return err_set(e, ERR_INVALID, NULL, "user %s cannot reach \"%.120s\": %s", PGEMBED_RUN_AS, pg->dir,
+                   "set LINEAGED_DATA_DIR to a directory it can reach (e.g. under /tmp or /var/lib)");
+}
+
+/* Opens path for appending (O_CLOEXEC), owned by the postgres user when we are root. */
+static int open_owned(const struct pgembed *pg, const char *path, int flags, struct err *e)
+{
+    int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return fail_errno(e, "open", path);
+    if (pg->drop && fchown(fd, pg->uid, pg->gid) != 0) {
+        close(fd);
+        return fail_errno(e, "change owner of", path);
+    }
+    return fd;
+}
+
+static int copy_fd(int from, int to)
+{
+    char buf[8192];
+    ssize_t n;
+
+    if (lseek(from, 0, SEEK_SET) < 0)
+        return -1;
+    while ((n = read(from, buf, sizeof buf)) > 0)
+        if (write(to, buf, (size_t)n) != n)
+            return -1;
+    return n < 0 ? -1 : 0;
+}
+
+/* Moves an old postgres.log (from a failed initdb) into mem, so initdb finds the directory empty. */
+static int pgembed_stash_log(const struct pgembed *pg, int mem, struct err *e)
+{
+    int fd = open(pg->log_path, O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    if (fd < 0)
+        return errno == ENOENT ? 0 : fail_errno(e, "read", pg->log_path);
+    rc = copy_fd(fd, mem);
+    close(fd);
+    if (rc != 0 || unlink(pg->log_path) != 0)
+        return fail_errno(e, "move aside", pg->log_path);
+    return 0;
+}
+
+static int pgembed_initdb(const struct pgembed *pg, struct err *e)
+{
+    const char *argv[] = {"initdb", "-D",   pg->dir,      "-U", "lineaged", "--auth=trust",
+                          "-E",     "UTF8", "--locale=C", "-N", NULL};
+    char conf[PATH_MAX + 32];
+    int mem, log = -1, rc = -1, code;
+
+    log_info("initialising a new cluster dir=%s", pg->dir);
+    if ((mem = memfd_create("lineaged-initdb", MFD_CLOEXEC)) < 0)
+        return fail_errno(e, "create a buffer for initdb output of", pg->dir);
+    if (pgembed_stash_log(pg, mem, e) != 0)
+        goto out;
+    code = pgembed_run(pg, argv, mem, e);
+    if ((log = open_owned(pg, pg->log_path, O_APPEND, e)) < 0 || code < 0)
+        goto out;
+    if (copy_fd(mem, log) != 0) {
+        fail_errno(e, "write", pg->log_path);
+        goto out;
+    }
+    if (code != 0) {
+        err_set(e, ERR_UNAVAILABLE, NULL, "initdb failed (exit %d), see \"%.150s\"", code, pg->log_path);
+        goto out;
+    }
+    close(log);
+    snprintf(conf, sizeof conf, "%s/postgresql.conf", pg->dir);
+    if ((log = open(conf, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0 ||
+        write(log, PGEMBED_INCLUDE, strlen(PGEMBED_INCLUDE)) != (ssize_t)strlen(PGEMBED_INCLUDE)) {
+        fail_errno(e, "append to", conf);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (log >= 0)
+        close(log);
+    close(mem);
+    return rc;
+}
+
+/* Writes lineaged.conf (atomically): fixed settings plus the socket directory, quoted twice:
+ * as a list element ("...") inside a conf string ('...' with ''). */
+static int pgembed_write_conf(const struct pgembed *pg, struct err *e)
+{
+    char text[PATH_MAX * 4 + sizeof PGEMBED_SETTINGS + 64], path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    size_t n = (size_t)snprintf(text, sizeof text, "%sunix_socket_directories = '\"", PGEMBED_SETTINGS);
+    int fd;
+
+    for (const char *p = pg->dir; *p != '\0'; p++) {
+        if (*p == '\'')
+            text[n++] = '\''; /* ' is escaped by doubling; pgembed_set_dir rejected " and \ */
+        text[n++] = *p;
+    }
+    n += (size_t)snprintf(text + n, sizeof text - n, "\"'\n");
+    snprintf(path, sizeof path, "%s/lineaged.conf", pg->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if ((fd = open_owned(pg, tmp, O_TRUNC, e)) < 0)
+        return -1;
+    if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0) {
+        close(fd);
+        return fail_errno(e, "write", tmp);
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        return fail_errno(e, "rename", tmp);
+    return 0;
+}
+
+/* pg_ctl start|stop, output appended to the log. start ignores -m, stop ignores -l. */
+static int pgembed_ctl(const struct pgembed *pg, const char *action, struct err *e)
+{
+    const char *argv[] = {"pg_ctl",     action, "-w",   "-t", PGEMBED_TIMEOUT_S, "-D", pg->dir, "-l",
+                          pg->log_path, "-m",   "fast", NULL};
+    int fd = open_owned(pg, pg->log_path, O_APPEND, e), code;
+
+    if (fd < 0)
+        return -1;
+    code = pgembed_run(pg, argv, fd, e);
+    close(fd);
+    if (code < 0)
+        return -1;
+    if (code != 0)
+        return err_set(e, ERR_UNAVAILABLE, NULL, "pg_ctl %s failed (exit %d), see \"%.150s\"", action, code,
+                       pg->log_path);
+    return 0;
+}
+
+/* out = "host='<dir>' port=5432 dbname=<db> user=lineaged", with \ and ' of dir escaped per libpq's
+ * conninfo rules. out has room for twice the longest path. */
+static void pgembed_make_conninfo(const struct pgembed *pg, const char *db, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    n += (size_t)snprintf(out, cap, "host='");
+    for (const char *p = pg->dir; *p != '\0'; p++) {
+        if (*p == '\'' || *p == '\\')
+            out[n++] = '\\';
+        out[n++] = *p;
+    }
+    snprintf(out + n, cap - n, "' port=%s dbname=%s user=lineaged", PGEMBED_PORT, db);
+}
+
+struct pgembed *pgembed_start(const char *data_dir, struct err *e)
+{
+    struct pgembed *pg = calloc(1, sizeof *pg);
+    char version[PATH_MAX + 32];
+    bool fresh;
+
+    if (pg == NULL) {
+        err_set(e, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    if (pgembed_find_bin(pg, e) != 0 || pgembed_find_user(pg, e) != 0 ||
+        pgembed_set_dir(pg, data_dir, e) != 0)
+        goto fail;
+    if (pgembed_running(pg)) {
+        err_set(e, ERR_CONFLICT, NULL, "a postgres is already running in \"%.200s\"", pg->dir);
+        goto fail;
+    }
+    snprintf(version, sizeof version, "%s/PG_VERSION", pg->dir);
+    fresh = access(version, F_OK) != 0;
+    if (pgembed_check_reach(pg, e) != 0)
+        goto fail;
+    if (fresh && pg->drop && chown(pg->dir, pg->uid, pg->gid) != 0) {
+        fail_errno(e, "change owner of", pg->dir);
+        goto fail;
+    }
+    if (fresh && pgembed_initdb(pg, e) != 0)
+        goto fail;
+    if (pgembed_write_conf(pg, e) != 0 || pgembed_ctl(pg, "start", e) != 0)
+        goto fail;
+    char admin[sizeof pg->conninfo];
+    pgembed_make_conninfo(pg, "postgres", admin, sizeof admin);
+    if (store_create_database(admin, "lineaged", e) != 0) {
+        struct err ignored;
+        log_error("cannot create database lineaged, see \"%s\"", pg->log_path);
+        if (pgembed_ctl(pg, "stop", &ignored) != 0)
+            log_warn("cannot stop postgres after a failed start: %s", ignored.msg);
+        goto fail;
+    }
+    pgembed_make_conninfo(pg, "lineaged", pg->conninfo, sizeof pg->conninfo);
+    log_info("postgres started dir=%s log=%s", pg->dir, pg->log_path);
+    return pg;
+fail:
+    free(pg);
+    return NULL;
+}
+
+const char *pgembed_conninfo(const struct pgembed *pg)
+{
+    return pg->conninfo;
+}
+
+int pgembed_stop(struct pgembed *pg, struct err *e)
+{
+    int rc;
+
+    if (pg == NULL)
+        return 0;
+    rc = pgembed_ctl(pg, "stop", e);
+    if (rc == 0)
+        log_info("postgres stopped dir=%s", pg->dir);
+    free(pg);
+    return rc;
+}

@@ -1,0 +1,114 @@
+/* server/routes.c - the route table and its matcher.
+ *
+ * Invariants: see routes.h. The table is static const; adding a route is adding one line here. */
+#include "routes.h"
+
+#include <string.h>
+
+#include "api.h"
+#include "health.h"
+#include "ingest.h"
+#include "lineage.h"
+
+/* Marquez's routes (reference/marquez-api.md 1.2) are all under /api/v1 or /api/v2beta. */
+#define NS "/api/v1/namespaces/{}"
+
+static const struct route ROUTES[] = {
+    {HTTP_POST, "/api/v1/lineage", NULL, ingest_post_lineage, ROUTE_WRITE}, /* group commit */
+    {HTTP_POST, "/api/v1/lineage/batch", ingest_post_batch, NULL, ROUTE_WRITE},
+    {HTTP_GET, "/healthcheck", health_get, NULL, ROUTE_PUBLIC},
+    /* lineage graph (api/lineage.h) */
+    {HTTP_GET, "/api/v1/lineage", api_get_lineage, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/column-lineage", api_get_column_lineage, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/runlineage/upstream", api_get_run_lineage_upstream, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/impact", api_get_impact, NULL, ROUTE_READ},
+    /* events and stats */
+    {HTTP_GET, "/api/v1/events/lineage", api_get_events, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/lineage-events", api_get_stats, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/jobs", api_get_stats, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/datasets", api_get_stats, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/stats/sources", api_get_stats, NULL, ROUTE_READ},
+    /* namespaces, sources, tags */
+    {HTTP_GET, "/api/v1/namespaces", api_get_namespaces, NULL, ROUTE_READ},
+    {HTTP_GET, NS, api_get_namespace, NULL, ROUTE_READ},
+    {HTTP_PUT, NS, api_put_namespace, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS, api_delete_namespace, NULL, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/sources", api_get_sources, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/sources/{}", api_get_source, NULL, ROUTE_READ},
+    {HTTP_PUT, "/api/v1/sources/{}", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/tags", api_get_tags, NULL, ROUTE_READ},
+    {HTTP_PUT, "/api/v1/tags/{}", api_put_tag, NULL, ROUTE_WRITE},
+    /* datasets */
+    {HTTP_GET, NS "/datasets", api_get_datasets, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/datasets/{}", api_get_dataset, NULL, ROUTE_READ},
+    {HTTP_PUT, NS "/datasets/{}", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}", api_delete_dataset, NULL, ROUTE_WRITE},
+    {HTTP_GET, NS "/datasets/{}/versions", api_get_dataset_versions, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/datasets/{}/versions/{}", api_get_dataset_version, NULL, ROUTE_READ},
+    {HTTP_POST, NS "/datasets/{}/tags/{}", api_post_dataset_tag, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}/tags/{}", api_delete_dataset_tag, NULL, ROUTE_WRITE},
+    {HTTP_POST, NS "/datasets/{}/fields/{}/tags/{}", api_post_field_tag, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/datasets/{}/fields/{}/tags/{}", api_delete_field_tag, NULL, ROUTE_WRITE},
+    /* jobs and runs */
+    {HTTP_GET, "/api/v1/jobs", api_get_jobs, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/jobs", api_get_namespace_jobs, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}", api_get_job, NULL, ROUTE_READ},
+    {HTTP_PUT, NS "/jobs/{}", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/jobs/{}", api_delete_job, NULL, ROUTE_WRITE},
+    {HTTP_GET, NS "/jobs/{}/versions", api_get_job_versions, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}/versions/{}", api_get_job_version, NULL, ROUTE_READ},
+    {HTTP_GET, NS "/jobs/{}/runs", api_get_job_runs, NULL, ROUTE_READ},
+    {HTTP_POST, NS "/jobs/{}/runs", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_POST, NS "/jobs/{}/tags/{}", api_post_job_tag, NULL, ROUTE_WRITE},
+    {HTTP_DELETE, NS "/jobs/{}/tags/{}", api_delete_job_tag, NULL, ROUTE_WRITE},
+    {HTTP_GET, "/api/v1/jobs/runs/{}", api_get_run, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v1/jobs/runs/{}/facets", api_get_run_facets, NULL, ROUTE_READ},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/start", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/complete", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/fail", api_gone, NULL, ROUTE_WRITE},
+    {HTTP_POST, "/api/v1/jobs/runs/{}/abort", api_gone, NULL, ROUTE_WRITE},
+    /* search */
+    {HTTP_GET, "/api/v1/search", api_get_search, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v2beta/search/jobs", api_get_search_v2beta, NULL, ROUTE_READ},
+    {HTTP_GET, "/api/v2beta/search/datasets", api_get_search_v2beta, NULL, ROUTE_READ},
+};
+
+#undef NS
+
+/* True if the decoded segments match pattern ("/a/{}/c"). */
+static bool pattern_matches(const char *pattern, const char *const *segments, size_t n)
+{
+    const char *p = pattern;
+    size_t i = 0;
+
+    while (*p == '/')
+        p++;
+    while (*p != '\0') {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (i >= n)
+            return false;
+        bool any = len == 2 && p[0] == '{' && p[1] == '}';
+        if (!any && (strlen(segments[i]) != len || strncmp(segments[i], p, len) != 0))
+            return false;
+        i++;
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return i == n;
+}
+
+const struct route *routes_match(enum http_method method, const char *const *segments, size_t n,
+                                 bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        if (!pattern_matches(ROUTES[i].pattern, segments, n))
+            continue;
+        *path_known = true;
+        if (ROUTES[i].method == method)
+            return &ROUTES[i];
+    }
+    return NULL;
+}

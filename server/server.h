@@ -1,0 +1,21 @@
+/* server/server.h - the HTTP server: libevent on the main thread, handlers on a worker pool.
+ *
+ * Threads: the event loop thread accepts, reads and routes requests and writes replies; N worker
+ * threads (one Postgres connection each) run the handlers. A request moves loop -> queue -> worker
+ * -> done list -> loop, and is replied to exactly once, on the loop thread.
+ * Shutdown (SIGINT/SIGTERM): new requests get 503, requests in flight finish and are answered, then
+ * server_run returns. After --shutdown-timeout seconds (or at a second signal) requests no worker has
+ * started are dropped unanswered: they were never acknowledged, so clients retry them elsewhere. */
+#ifndef LINEAGED_SERVER_H
+#define LINEAGED_SERVER_H
+
+#include "cfg.h"
+#include "err.h"
+#include "graph.h"
+
+/* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to; handlers get
+ * the graph through struct req. Returns 0 after a clean shutdown, -1 with e set if the server could
+ * not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e);
+
+#endif

@@ -1,0 +1,317 @@
+/* store/store.c - connections, prepared statements, and the one SQLSTATE -> err mapping.
+ *
+ * Invariants:
+ *  1. s->prepared lists exactly the statements prepared on s->conn; a reconnect clears it.
+ *  2. Every PGresult made here is cleared here unless returned to a store file, which clears it.
+ * Threads: one thread per struct store. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_MODULE "store"
+#include "log.h"
+
+/* SQLSTATE prefix used in err.detail so store_err_retryable needs no extra field. */
+static const char RETRY_MARK[] = "retryable:";
+
+/* Server NOTICEs ("relation already exists, skipping") are chatter: debug level only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("postgres: %s", message);
+}
+
+struct store *store_connect(const char *conninfo, struct err *e)
+{
+    struct store *s = calloc(1, sizeof *s);
+
+    if (s == NULL || (s->conninfo = strdup(conninfo)) == NULL) {
+        free(s);
+        err_set(e, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    s->conn = PQconnectdb(conninfo);
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot connect to the database");
+        store_free(s);
+        return NULL;
+    }
+    PQsetNoticeProcessor(s->conn, on_notice, NULL);
+    return s;
+}
+
+int store_create_database(const char *admin_conninfo, const char *name, struct err *e)
+{
+    struct store *s = store_connect(admin_conninfo, e);
+    PGresult *res = NULL;
+    char *ident = NULL;
+    int rc = -1;
+
+    if (s == NULL)
+        return -1;
+    const char *params[] = {name};
+    res = PQexecParams(s->conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot look up database \"%s\"", name);
+        goto out;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        log_info("creating database %s", name);
+        if ((ident = PQescapeIdentifier(s->conn, name, strlen(name))) == NULL) {
+            err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot quote database name \"%s\"", name);
+            res = NULL;
+            goto out;
+        }
+        char sql[256];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
+        res = PQexec(s->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot create database \"%s\"", name);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    PQfreemem(ident);
+    PQclear(res);
+    store_free(s);
+    return rc;
+}
+
+void store_free(struct store *s)
+{
+    if (s == NULL)
+        return;
+    free(s->pending);
+    PQfinish(s->conn);
+    free(s->conninfo);
+    free(s);
+}
+
+/* Reconnects if the connection was lost. Returns 0 when usable. */
+static int ensure_connected(struct store *s, struct err *e)
+{
+    if (PQstatus(s->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(s->conn);
+    s->n_prepared = 0;
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "the database is unavailable");
+    log_info("reconnected to the database");
+    return 0;
+}
+
+int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
+    char detail[ERR_DETAIL_MAX];
+
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return err_set_detail(e, ERR_UNAVAILABLE, msg, "the database connection was lost during %s", what);
+    if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+        snprintf(detail, sizeof detail, "%s%s %s", RETRY_MARK, state, msg);
+        return err_set_detail(e, ERR_UNAVAILABLE, detail, "the database was busy during %s; retry", what);
+    }
+    if (state != NULL && strcmp(state, "23505") == 0)
+        return err_set_detail(e, ERR_CONFLICT, msg, "conflict during %s", what);
+    snprintf(detail, sizeof detail, "%s: SQLSTATE %s %s", what, state ? state : "?", msg);
+    return err_set_detail(e, ERR_INTERNAL, detail, "database error during %s", what);
+}
+
+bool store_err_retryable(const struct err *e)
+{
+    return strncmp(e->detail, RETRY_MARK, sizeof RETRY_MARK - 1) == 0;
+}
+
+static bool is_prepared(const struct store *s, const struct store_stmt *st)
+{
+    for (size_t i = 0; i < s->n_prepared; i++)
+        if (s->prepared[i] == st)
+            return true;
+    return false;
+}
+
+static int prepare(struct store *s, const struct store_stmt *st, struct err *e)
+{
+    if (s->n_prepared == STORE_MAX_PREPARED) {
+        log_error("too many prepared statements; raise STORE_MAX_PREPARED");
+        return err_set(e, ERR_INTERNAL, NULL, "too many prepared statements");
+    }
+    PGresult *res = PQprepare(s->conn, st->name, st->sql, st->n_params, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        store_fail(s, res, st->name, e);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    s->prepared[s->n_prepared++] = st;
+    return 0;
+}
+
+PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return NULL;
+    if (!is_prepared(s, st) && prepare(s, st, e) != 0)
+        return NULL;
+    PGresult *res = PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        store_fail(s, res, st->name, e);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+{
+    if (s->pipelined)
+        return store_pipeline_add(s, st, params, NULL, NULL, e);
+    PGresult *res = store_exec(s, st, params, e);
+    if (res == NULL)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+static int push_pending(struct store *s, const struct store_stmt *st, bool is_prepare, store_result_fn *fn,
+                        void *ctx, struct err *e);
+
+int store_command(struct store *s, const char *sql, struct err *e)
+{
+    if (s->pipelined) {
+        if (PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+            return store_fail(s, NULL, sql, e);
+        return push_pending(s, NULL, false, NULL, NULL, e);
+    }
+    if (ensure_connected(s, e) != 0)
+        return -1;
+    PGresult *res = PQexec(s->conn, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_fail(s, res, sql, e);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int store_ping(struct store *s, struct err *e)
+{
+    return store_command(s, "SELECT 1", e);
+}
+
+/* Statements queued before a flush is forced: keeps the results the server writes while we are still
+ * sending well inside the socket buffers, so neither side blocks on the other. */
+enum { STORE_PIPELINE_MAX_PENDING = 256 };
+
+static int push_pending(struct store *s, const struct store_stmt *st, bool is_prepare, store_result_fn *fn,
+                        void *ctx, struct err *e)
+{
+    if (s->n_pending == s->cap_pending) {
+        size_t cap = s->cap_pending ? s->cap_pending * 2 : 64;
+        struct store_pending *bigger = realloc(s->pending, cap * sizeof *bigger);
+        if (bigger == NULL)
+            return err_set(e, ERR_INTERNAL, NULL, "out of memory queueing a statement");
+        s->pending = bigger;
+        s->cap_pending = cap;
+    }
+    s->pending[s->n_pending++] = (struct store_pending){st, is_prepare, fn, ctx};
+    return 0;
+}
+
+int store_pipeline_start(struct store *s, struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return -1;
+    if (PQenterPipelineMode(s->conn) != 1)
+        return store_fail(s, NULL, "entering pipeline mode", e);
+    s->pipelined = true;
+    s->n_pending = 0;
+    return 0;
+}
+
+int store_pipeline_add(struct store *s, const struct store_stmt *st, const char *const *params, store_result_fn *fn,
+                       void *ctx, struct err *e)
+{
+    if (!is_prepared(s, st)) {
+        if (s->n_prepared == STORE_MAX_PREPARED)
+            return err_set(e, ERR_INTERNAL, NULL, "too many prepared statements");
+        if (PQsendPrepare(s->conn, st->name, st->sql, st->n_params, NULL) != 1 ||
+            push_pending(s, st, true, NULL, NULL, e) != 0)
+            return store_fail(s, NULL, st->name, e);
+        s->prepared[s->n_prepared++] = st; /* taken back at the flush if the prepare fails */
+    }
+    if (PQsendQueryPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0) != 1)
+        return store_fail(s, NULL, st->name, e);
+    if (push_pending(s, st, false, fn, ctx, e) != 0)
+        return -1;
+    return s->n_pending >= STORE_PIPELINE_MAX_PENDING ? store_pipeline_flush(s, e) : 0;
+}
+
+static void forget_prepared(struct store *s, const struct store_stmt *st)
+{
+    for (size_t i = 0; i < s->n_prepared; i++)
+        if (s->prepared[i] == st)
+            s->prepared[i] = s->prepared[--s->n_prepared];
+}
+
+/* Reads the result of one pending entry (and the NULL that ends it); records the first error. */
+static void read_one(struct store *s, const struct store_pending *p, int *rc, struct err *e)
+{
+    PGresult *res = PQgetResult(s->conn);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (*rc == 0 && p->fn != NULL && p->fn(p->ctx, res, e) != 0)
+            *rc = -1;
+    } else {
+        if (p->is_prepare)
+            forget_prepared(s, p->stmt);
+        if (*rc == 0 && st != PGRES_PIPELINE_ABORTED)
+            *rc = store_fail(s, res, p->stmt ? p->stmt->name : "a command", e);
+        else if (*rc == 0)
+            *rc = err_set(e, ERR_INTERNAL, NULL, "pipeline aborted");
+    }
+    PQclear(res);
+    if (res != NULL)
+        PQclear(PQgetResult(s->conn)); /* the NULL that ends this statement's results */
+}
+
+int store_pipeline_flush(struct store *s, struct err *e)
+{
+    int rc = 0;
+
+    if (s->n_pending == 0)
+        return 0;
+    if (PQpipelineSync(s->conn) != 1)
+        rc = store_fail(s, NULL, "pipeline sync", e);
+    for (size_t i = 0; i < s->n_pending && PQstatus(s->conn) == CONNECTION_OK; i++)
+        read_one(s, &s->pending[i], &rc, e);
+    s->n_pending = 0;
+    PGresult *sync = PQgetResult(s->conn); /* PGRES_PIPELINE_SYNC */
+    if (rc == 0 && PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+        rc = store_fail(s, sync, "pipeline sync", e);
+    PQclear(sync);
+    return rc;
+}
+
+void store_pipeline_end(struct store *s)
+{
+    struct err ignored;
+
+    if (!s->pipelined)
+        return;
+    if (s->n_pending > 0)
+        store_pipeline_flush(s, &ignored); /* the caller already has the error that ended the pipeline */
+    if (PQexitPipelineMode(s->conn) != 1) {
+        PQreset(s->conn); /* a pipeline we cannot leave is a connection we cannot trust */
+        s->n_prepared = 0;
+    }
+    s->pipelined = false;
+}

@@ -1,0 +1,289 @@
+/* store/store_datasets.c - every statement on datasets, dataset_fields, dataset_symlinks,
+ * dataset_facets and dataset_versions.
+ *
+ * Invariants:
+ *  1. Datasets are upserted for a whole chunk at once, in (namespace, name) order, before anything
+ *     refers to them (see store_write.h for why the order matters).
+ *  2. Attributes (description, lifecycle state, field types, facets) take the value of the latest
+ *     eventTime; an older event arriving late only fills what is missing.
+ *  3. A version becomes the dataset's current version when an output completes (or a streaming job
+ *     or DatasetEvent writes it) and it is not older than the current one; an input only gets a
+ *     version when the dataset has none yet. */
+#include <string.h>
+
+#include "store_write.h"
+
+/* One row per dataset of the whole chunk: the latest event's attributes win, times widen. */
+static const struct store_stmt UPSERT_DATASETS = {
+    "datasets_upsert",
+    "INSERT INTO datasets AS d (namespace, name, physical_name, source_name, description, lifecycle_state,"
+    " created_at, updated_at, seq)"
+    " SELECT namespace, name, name,"
+    "  coalesce((array_agg(source ORDER BY time DESC) FILTER (WHERE source <> 'default'))[1], 'default'),"
+    "  (array_agg(description ORDER BY time DESC) FILTER (WHERE description IS NOT NULL))[1],"
+    "  (array_agg(lifecycle ORDER BY time DESC) FILTER (WHERE lifecycle IS NOT NULL))[1],"
+    "  min(time), max(time), max(seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, source text, description text,"
+    "  lifecycle text, time timestamptz, seq bigint)"
+    " GROUP BY namespace, name ORDER BY namespace, name"
+    " ON CONFLICT (namespace, name) DO UPDATE SET is_hidden = false,"
+    "  created_at = least(d.created_at, EXCLUDED.created_at),"
+    "  updated_at = greatest(d.updated_at, EXCLUDED.updated_at),"
+    "  description = CASE WHEN EXCLUDED.updated_at >= d.updated_at"
+    "   THEN coalesce(EXCLUDED.description, d.description) ELSE coalesce(d.description, EXCLUDED.description) END,"
+    "  source_name = CASE WHEN EXCLUDED.source_name <> 'default' AND EXCLUDED.updated_at >= d.updated_at"
+    "   THEN EXCLUDED.source_name ELSE d.source_name END,"
+    "  lifecycle_state = CASE WHEN EXCLUDED.updated_at >= d.updated_at"
+    "   THEN coalesce(EXCLUDED.lifecycle_state, d.lifecycle_state) ELSE d.lifecycle_state END,"
+    "  seq = greatest(d.seq, EXCLUDED.seq)",
+    1};
+
+/* Each statement below takes rows of the whole chunk, every row carrying its event's time and seq;
+ * where a key repeats, the latest event time wins. */
+
+static const struct store_stmt UPSERT_FIELDS = {
+    "dataset_fields_upsert",
+    "INSERT INTO dataset_fields AS f (dataset_id, name, type, description, ordinal, updated_at)"
+    " SELECT DISTINCT ON (d.id, x.field) d.id, x.field, x.type, x.description, x.ordinal, x.time"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, field text, type text,"
+    "  description text, ordinal int, time timestamptz)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " ORDER BY d.id, x.field, x.time DESC"
+    " ON CONFLICT (dataset_id, name) DO UPDATE SET type = EXCLUDED.type, description = EXCLUDED.description,"
+    "  ordinal = EXCLUDED.ordinal, updated_at = EXCLUDED.updated_at"
+    " WHERE f.updated_at <= EXCLUDED.updated_at",
+    1};
+
+static const struct store_stmt INSERT_SYMLINKS = {
+    "dataset_symlinks_insert",
+    "INSERT INTO dataset_symlinks (dataset_id, namespace, name, type, created_at, seq)"
+    " SELECT DISTINCT ON (d.id, x.sym_namespace, x.sym_name) d.id, x.sym_namespace, x.sym_name, x.type,"
+    "  x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, sym_namespace text, sym_name text,"
+    "  type text, time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " ORDER BY d.id, x.sym_namespace, x.sym_name, x.time"
+    " ON CONFLICT DO NOTHING",
+    1};
+
+static const struct store_stmt UPSERT_FACETS = {
+    "dataset_facets_upsert",
+    "INSERT INTO dataset_facets AS f (dataset_id, name, facet, event_time, seq)"
+    " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, facet text, value jsonb,"
+    "  time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC"
+    " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
+    "  seq = EXCLUDED.seq"
+    " WHERE f.event_time <= EXCLUDED.event_time",
+    1};
+
+static const struct store_stmt INSERT_VERSIONS = {
+    "dataset_versions_insert",
+    "INSERT INTO dataset_versions (version, dataset_id, run_uuid, fields, lifecycle_state, created_at, seq)"
+    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.time, x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, run_uuid uuid,"
+    "  fields jsonb, lifecycle text, input boolean, current boolean, time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " WHERE NOT x.input OR d.current_version IS NULL"
+    " ORDER BY x.version, x.time"
+    " ON CONFLICT (version) DO NOTHING",
+    1};
+
+/* Per dataset, the latest candidate of the chunk becomes current if it is not older than the current. */
+static const struct store_stmt SET_CURRENT = {
+    "datasets_set_current_version",
+    "UPDATE datasets d SET current_version = x.version"
+    " FROM (SELECT DISTINCT ON (namespace, name) * FROM jsonb_to_recordset($1::jsonb) AS r(namespace text,"
+    "  name text, version uuid, input boolean, current boolean, time timestamptz) WHERE current"
+    "  ORDER BY namespace, name, input, time DESC) AS x"
+    " WHERE d.namespace = x.namespace AND d.name = x.name"
+    "  AND (d.current_version IS NULL OR (NOT x.input AND coalesce((SELECT v.created_at"
+    "   FROM dataset_versions v WHERE v.version = d.current_version), '-infinity') <= x.time))",
+    1};
+
+static void gen_id(yajl_gen g, const struct ol_dataset *ds)
+{
+    json_gen_key(g, "namespace");
+    json_gen_str(g, ds->namespace);
+    json_gen_key(g, "name");
+    json_gen_str(g, ds->name);
+}
+
+static const char *datasets_param(struct arena *a, const struct store_event_ctx *c, size_t n)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            const struct ol_dataset *ds = &c[k].ev->datasets[i];
+            yajl_gen_map_open(g);
+            gen_id(g, ds);
+            json_gen_key(g, "source");
+            json_gen_str(g, ds->source_name);
+            json_gen_key(g, "description");
+            json_gen_str(g, ds->description);
+            json_gen_key(g, "lifecycle");
+            json_gen_str(g, ds->lifecycle_state);
+            json_gen_key(g, "time");
+            json_gen_str(g, c[k].time);
+            json_gen_key(g, "seq");
+            json_gen_str(g, c[k].seq);
+            yajl_gen_map_close(g);
+        }
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    size_t total = 0;
+
+    for (size_t k = 0; k < n; k++)
+        total += c[k].ev->n_datasets;
+    if (total == 0)
+        return 0;
+    const char *params[] = {datasets_param(a, c, n)};
+    return store_exec_command(s, &UPSERT_DATASETS, params, e);
+}
+
+static void gen_fields(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    for (size_t k = 0; k < ds->n_fields; k++) {
+        yajl_gen_map_open(g);
+        gen_id(g, ds);
+        json_gen_key(g, "field");
+        json_gen_str(g, ds->fields[k].name);
+        json_gen_key(g, "type");
+        json_gen_str(g, ds->fields[k].type);
+        json_gen_key(g, "description");
+        json_gen_str(g, ds->fields[k].description);
+        json_gen_key(g, "ordinal");
+        json_gen_int(g, (long long)k + 1);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
+
+static void gen_symlinks(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    for (size_t k = 0; k < ds->n_symlinks; k++) {
+        yajl_gen_map_open(g);
+        gen_id(g, ds);
+        json_gen_key(g, "sym_namespace");
+        json_gen_str(g, ds->symlinks[k].namespace);
+        json_gen_key(g, "sym_name");
+        json_gen_str(g, ds->symlinks[k].name);
+        json_gen_key(g, "type");
+        json_gen_str(g, ds->symlinks[k].type);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
+
+static void gen_facets(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    for (size_t k = 0; k < ds->n_facets; k++) {
+        yajl_gen_map_open(g);
+        gen_id(g, ds);
+        store_gen_facet_value(g, &ds->facets[k]);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
+
+/* Whether this appearance of a dataset makes a version that may become current. */
+static bool makes_current(const struct ol_event *ev, const struct ol_dataset *ds)
+{
+    if (ds->io == OL_IO_STATIC || ds->io == OL_IO_INPUT)
+        return true;
+    if (ds->io != OL_IO_OUTPUT || ev->kind == OL_JOB_EVENT)
+        return false;
+    return ev->state == RUN_STATE_COMPLETED || strcmp(ev->job_type, "STREAM") == 0;
+}
+
+static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    const struct ol_event *ev = c->ev;
+
+    if (ds->io == OL_IO_REFERENCED || (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT))
+        return;
+    yajl_gen_map_open(g);
+    gen_id(g, ds);
+    json_gen_key(g, "version");
+    json_gen_str(g, ds->version);
+    json_gen_key(g, "run_uuid");
+    json_gen_str(g, ds->io == OL_IO_OUTPUT && ev->run_uuid[0] ? ev->run_uuid : NULL);
+    json_gen_key(g, "fields");
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < ds->n_fields; k++) {
+        yajl_gen_map_open(g);
+        json_gen_key(g, "name");
+        json_gen_str(g, ds->fields[k].name);
+        json_gen_key(g, "type");
+        json_gen_str(g, ds->fields[k].type);
+        json_gen_key(g, "description");
+        json_gen_str(g, ds->fields[k].description);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    json_gen_key(g, "lifecycle");
+    json_gen_str(g, ds->lifecycle_state);
+    json_gen_key(g, "input");
+    yajl_gen_bool(g, ds->io == OL_IO_INPUT);
+    json_gen_key(g, "current");
+    yajl_gen_bool(g, makes_current(ev, ds));
+    store_gen_event_keys(g, c);
+    yajl_gen_map_close(g);
+}
+
+typedef void gen_rows_fn(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds);
+
+/* A JSON array of the rows gen_rows writes for every dataset of every event of the chunk. */
+static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n, gen_rows_fn *gen_rows)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++)
+            gen_rows(g, &c[k], &c[k].ev->datasets[i]);
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+static int run_rows(struct store *s, const struct store_stmt *st, const char *rows, struct err *e)
+{
+    const char *params[] = {rows};
+    return store_exec_command(s, st, params, e);
+}
+
+int store_write_dataset_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                                struct err *e)
+{
+    size_t datasets = 0, fields = 0, symlinks = 0, facets = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        datasets += c[k].ev->n_datasets;
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            fields += c[k].ev->datasets[i].n_fields;
+            symlinks += c[k].ev->datasets[i].n_symlinks;
+            facets += c[k].ev->datasets[i].n_facets;
+        }
+    }
+    if (datasets == 0)
+        return 0;
+    if (fields > 0 && run_rows(s, &UPSERT_FIELDS, rows_param(a, c, n, gen_fields), e) != 0)
+        return -1;
+    if (symlinks > 0 && run_rows(s, &INSERT_SYMLINKS, rows_param(a, c, n, gen_symlinks), e) != 0)
+        return -1;
+    if (facets > 0 && run_rows(s, &UPSERT_FACETS, rows_param(a, c, n, gen_facets), e) != 0)
+        return -1;
+    const char *versions = rows_param(a, c, n, gen_versions);
+    if (run_rows(s, &INSERT_VERSIONS, versions, e) != 0)
+        return -1;
+    return run_rows(s, &SET_CURRENT, versions, e);
+}

@@ -1,0 +1,236 @@
+/* store/store_event.c - store_write_events: one transaction for a list of events, the event log
+ * row first (idempotency), then the model rows, in a fixed table order.
+ *
+ * Invariants:
+ *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
+ *     then nothing else is written for it (a retried POST changes nothing).
+ *  2. Shared rows are locked in one global order: every dataset and job of the whole chunk is upserted
+ *     first, one sorted statement each (store_write.h); each event's own rows come after and are
+ *     guarded by those locks. A deadlock that still happens is retried as a whole transaction.
+ *  3. The caller acknowledges only after this returns 0 (COMMIT succeeded). */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store_params.h"
+#include "store_write.h"
+#include "timefmt.h"
+
+#define LOG_MODULE "store"
+#include "log.h"
+
+enum { STORE_WRITE_ATTEMPTS = 4 };
+
+static const struct store_stmt INSERT_EVENT = {
+    "event_insert",
+    "INSERT INTO events (hash, kind, event_type, event_time, producer, schema_url, run_uuid, job_namespace,"
+    " job_name, body) VALUES (decode($1, 'hex'), $2, $3, $4::timestamptz, $5, $6, $7::uuid, $8, $9, $10::jsonb)"
+    " ON CONFLICT (hash) DO NOTHING RETURNING seq",
+    10};
+
+static const struct store_stmt UPSERT_NAMESPACES = {
+    "namespaces_upsert",
+    "WITH n AS (SELECT DISTINCT value AS name FROM jsonb_array_elements_text($1::jsonb)),"
+    " ins AS (INSERT INTO namespaces (name, created_at, updated_at)"
+    "  SELECT name, $2::timestamptz, $2::timestamptz FROM n ORDER BY name ON CONFLICT (name) DO NOTHING)"
+    " UPDATE namespaces SET is_hidden = false FROM n WHERE namespaces.name = n.name AND namespaces.is_hidden",
+    2};
+
+static const struct store_stmt UPSERT_SOURCES = {
+    "sources_upsert",
+    "INSERT INTO sources (name, connection_url, created_at, updated_at)"
+    " SELECT DISTINCT ON (name) name, coalesce(uri, ''), $2::timestamptz, $2::timestamptz"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(name text, uri text) ORDER BY name"
+    " ON CONFLICT (name) DO NOTHING",
+    2};
+
+const char *store_time_text(struct arena *a, int64_t usec)
+{
+    char buf[TIME_ISO_MAX];
+    time_format_iso8601(usec, buf);
+    return arena_strdup(a, buf);
+}
+
+void store_gen_facet_value(yajl_gen g, const struct ol_facet *f)
+{
+    json_gen_key(g, "facet");
+    json_gen_str(g, f->name);
+    json_gen_key(g, "value");
+    if (f->deleted || f->value == NULL)
+        yajl_gen_null(g);
+    else
+        json_write_canonical(g, f->value);
+}
+
+void store_gen_event_keys(yajl_gen g, const struct store_event_ctx *c)
+{
+    json_gen_key(g, "time");
+    json_gen_str(g, c->time);
+    json_gen_key(g, "seq");
+    json_gen_str(g, c->seq);
+    json_gen_key(g, "run_uuid");
+    json_gen_str(g, c->ev->run_uuid[0] ? c->ev->run_uuid : NULL);
+    json_gen_key(g, "job_id");
+    json_gen_str(g, c->job_id);
+}
+
+const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_t n)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        yajl_gen_map_open(g);
+        store_gen_facet_value(g, &fs[i]);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+/* Stores the new event's seq, or "" when the log already had the event. */
+static int on_event_seq(void *ctx, const PGresult *res, struct err *e)
+{
+    struct store_event_ctx *c = ctx;
+    (void)e;
+
+    c->seq = PQntuples(res) > 0 ? arena_strdup(c->a, PQgetvalue(res, 0, 0)) : "";
+    return 0;
+}
+
+/* Queues the log row; c->seq is set at the next flush. */
+static int insert_event(struct store *s, struct store_event_ctx *c, struct err *e)
+{
+    const struct ol_event *ev = c->ev;
+    char hex[65];
+
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", ev->hash[i]);
+    const char *params[] = {hex,
+                            ol_kind_name(ev->kind),
+                            ev->event_type,
+                            c->time,
+                            ev->producer,
+                            ev->schema_url,
+                            ev->run_uuid[0] ? ev->run_uuid : NULL,
+                            ev->job_namespace,
+                            ev->job_name,
+                            ev->body};
+    return store_pipeline_add(s, &INSERT_EVENT, params, on_event_seq, c, e);
+}
+
+/* Namespaces and sources of every new event of the chunk, one statement each. */
+static int write_namespaces_and_sources(struct store *s, struct arena *a, const struct store_event_ctx *c,
+                                        size_t n, struct err *e)
+{
+    size_t n_sources = 0;
+    yajl_gen names = json_gen_new(), sources = json_gen_new();
+
+    yajl_gen_array_open(names);
+    yajl_gen_array_open(sources);
+    for (size_t k = 0; k < n; k++) {
+        const struct ol_event *ev = c[k].ev;
+        if (ev->job_namespace)
+            json_gen_str(names, ev->job_namespace);
+        if (ev->has_parent)
+            json_gen_str(names, ev->parent_job_namespace);
+        for (size_t i = 0; i < ev->n_datasets; i++, n_sources++) {
+            json_gen_str(names, ev->datasets[i].namespace);
+            yajl_gen_map_open(sources);
+            json_gen_key(sources, "name");
+            json_gen_str(sources, ev->datasets[i].source_name);
+            json_gen_key(sources, "uri");
+            json_gen_str(sources, ev->datasets[i].source_uri);
+            yajl_gen_map_close(sources);
+        }
+    }
+    yajl_gen_array_close(names);
+    yajl_gen_array_close(sources);
+    const char *p1[] = {json_gen_finish(names, a, NULL), c[0].time};
+    const char *p2[] = {json_gen_finish(sources, a, NULL), c[0].time};
+    if (store_exec_command(s, &UPSERT_NAMESPACES, p1, e) != 0)
+        return -1;
+    return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;
+}
+
+/* Every row of the new events c[0..n), after the chunk-level upserts: datasets, runs (one statement
+ * per event, in order), then what refers to both. */
+static int write_event_rows(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                            struct err *e)
+{
+    if (store_write_dataset_details(s, a, c, n, e) != 0 || store_write_job_facets(s, a, c, n, e) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && store_write_run(s, &c[k], e) != 0)
+            return -1;
+    if (store_write_run_details(s, a, c, n, e) != 0 || store_write_lineage(s, a, c, n, e) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && store_write_job_version(s, &c[k], e) != 0)
+            return -1;
+    return 0;
+}
+
+/* In three round trips: BEGIN and the log rows (which events are new?); the chunk-level upserts in
+ * lock order (the job ids); every new event's rows and COMMIT. */
+static int write_chunk(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
+                       enum store_outcome *outcomes, struct err *e)
+{
+    struct store_event_ctx *c = arena_zalloc(a, (n + 1) * sizeof *c);
+    size_t m = 0;
+
+    if (store_command(s, "BEGIN", e) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (struct store_event_ctx){.a = a, .ev = &events[i], .time = store_time_text(a, events[i].event_time)};
+        if (insert_event(s, &c[i], e) != 0)
+            return -1;
+    }
+    if (store_pipeline_flush(s, e) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        outcomes[i] = c[i].seq[0] ? STORE_WRITTEN : STORE_DUPLICATE;
+        if (c[i].seq[0])
+            c[m++] = c[i];
+    }
+    if (m > 0) {
+        if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
+            store_upsert_jobs(s, a, c, m, e) != 0 || store_pipeline_flush(s, e) != 0)
+            return -1;
+        if (write_event_rows(s, a, c, m, e) != 0)
+            return -1;
+    }
+    if (store_command(s, "COMMIT", e) != 0)
+        return -1;
+    return store_pipeline_flush(s, e);
+}
+
+static int write_all(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
+                     enum store_outcome *outcomes, struct err *e)
+{
+    struct err ignored;
+
+    if (store_pipeline_start(s, e) != 0)
+        return -1;
+    int rc = write_chunk(s, a, events, n, outcomes, e);
+    store_pipeline_end(s);
+    if (rc != 0) {
+        /* The original error is what matters; a failed ROLLBACK only means the connection is gone. */
+        store_command(s, "ROLLBACK", &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+int store_write_events(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
+                       enum store_outcome *outcomes, struct err *e)
+{
+    for (int attempt = 1;; attempt++) {
+        if (write_all(s, a, events, n, outcomes, e) == 0)
+            return 0;
+        if (!store_err_retryable(e) || attempt == STORE_WRITE_ATTEMPTS)
+            return -1;
+        log_warn("retrying a transaction of %zu events (attempt %d): %s", n, attempt + 1, e->detail);
+    }
+}

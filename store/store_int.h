@@ -1,0 +1,71 @@
+/* store/store_int.h - what the store files share: the connection struct and statement execution.
+ * Included only by store/store*.c. */
+#ifndef LINEAGED_STORE_INT_H
+#define LINEAGED_STORE_INT_H
+
+#include <libpq-fe.h>
+
+#include "store.h"
+
+enum { STORE_MAX_PREPARED = 128 };
+
+/* A statement: a unique name and its SQL with $1..$n text parameters. Defined `static const` in
+ * the family file that owns the table. */
+struct store_stmt {
+    const char *name;
+    const char *sql;
+    int n_params;
+};
+
+/* Called with each result of a pipelined statement (tuples or command status), in send order. */
+typedef int store_result_fn(void *ctx, const PGresult *res, struct err *e);
+
+/* A statement sent in pipeline mode whose result has not been read yet. */
+struct store_pending {
+    const struct store_stmt *stmt; /* NULL for a plain command */
+    bool is_prepare;               /* the PQsendPrepare of stmt, not its execution */
+    store_result_fn *fn;
+    void *ctx;
+};
+
+struct store {
+    PGconn *conn;
+    char *conninfo;
+    const struct store_stmt *prepared[STORE_MAX_PREPARED];
+    size_t n_prepared;
+    bool pipelined;                /* between store_pipeline_start and store_pipeline_end */
+    struct store_pending *pending; /* sent, results not read yet */
+    size_t n_pending, cap_pending;
+};
+
+/* Runs a statement (preparing it on first use) with text parameters (NULL = SQL NULL).
+ * Returns the result, which the caller must PQclear, or NULL with e set. A result whose status is
+ * an error is cleared here and reported through e. */
+PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e);
+
+/* store_exec for statements whose rows are not needed: runs it and clears the result. 0 or -1.
+ * In pipeline mode it only queues the statement; an error then surfaces at the next flush. */
+int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e);
+
+/* Pipeline mode (libpq): statements are sent without waiting, results are read at a flush, so a
+ * transaction of many statements costs a few round trips instead of one per statement.
+ * store_pipeline_add queues st; fn (may be NULL) gets its result at the flush. After a failed flush
+ * the transaction is aborted: call store_pipeline_end, then roll back. */
+int store_pipeline_start(struct store *s, struct err *e);
+int store_pipeline_add(struct store *s, const struct store_stmt *st, const char *const *params, store_result_fn *fn,
+                       void *ctx, struct err *e);
+int store_pipeline_flush(struct store *s, struct err *e);
+/* Reads whatever is still pending (discarding errors) and leaves pipeline mode. Cannot fail. */
+void store_pipeline_end(struct store *s);
+
+/* Runs a fixed SQL command with no parameters and no rows (BEGIN, COMMIT, SAVEPOINT ...); queued in
+ * pipeline mode. */
+int store_command(struct store *s, const char *sql, struct err *e);
+
+/* Maps a failed result or connection to e; returns -1. */
+int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e);
+
+/* True if e came from a deadlock or serialization failure (worth retrying the transaction). */
+bool store_err_retryable(const struct err *e);
+
+#endif

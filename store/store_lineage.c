@@ -1,0 +1,205 @@
+/* store/store_lineage.c - every statement on the edge tables: run_io, job_io, run_io_facets and
+ * column_lineage, each written once per chunk.
+ *
+ * Invariants:
+ *  1. Edges are cumulative: a row is never removed by a later event that omits it; first_seen and
+ *     last_seen widen to cover every eventTime that asserted the edge, and seq names the last event.
+ *  2. An input's run_io row records the version current when the event was stored (Marquez's rule);
+ *     an output's records the version this run wrote.
+ *  3. Rows repeating a key within the chunk are merged in SQL (GROUP BY: min/max times, latest values),
+ *     since one INSERT ... ON CONFLICT may not touch a row twice. */
+#include "store_write.h"
+
+static const struct store_stmt UPSERT_RUN_IO = {
+    "run_io_upsert",
+    "INSERT INTO run_io AS ri (run_uuid, dataset_id, io_type, dataset_version, first_seen, last_seen, seq)"
+    " SELECT x.run_uuid, d.id, x.io,"
+    "  CASE WHEN x.io = 'INPUT' THEN coalesce(d.current_version, (array_agg(x.version ORDER BY x.time DESC))[1])"
+    "   ELSE (array_agg(x.version ORDER BY x.time DESC))[1] END,"
+    "  min(x.time), max(x.time), max(x.seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, version uuid, run_uuid uuid,"
+    "  time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " WHERE x.run_uuid IS NOT NULL"
+    " GROUP BY x.run_uuid, x.io, d.id, d.current_version ORDER BY x.run_uuid, x.io, d.id"
+    " ON CONFLICT (run_uuid, io_type, dataset_id) DO UPDATE SET"
+    "  first_seen = least(ri.first_seen, EXCLUDED.first_seen),"
+    "  last_seen = greatest(ri.last_seen, EXCLUDED.last_seen),"
+    "  dataset_version = CASE WHEN EXCLUDED.last_seen >= ri.last_seen THEN EXCLUDED.dataset_version"
+    "   ELSE ri.dataset_version END, seq = greatest(ri.seq, EXCLUDED.seq)",
+    1};
+
+static const struct store_stmt UPSERT_JOB_IO = {
+    "job_io_upsert",
+    "INSERT INTO job_io AS ji (job_id, dataset_id, io_type, first_seen, last_seen, last_run_uuid, seq)"
+    " SELECT x.job_id, d.id, x.io, min(x.time), max(x.time),"
+    "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, job_id bigint, run_uuid uuid,"
+    "  time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " GROUP BY x.job_id, x.io, d.id ORDER BY x.job_id, x.io, d.id"
+    " ON CONFLICT (job_id, io_type, dataset_id) DO UPDATE SET"
+    "  first_seen = least(ji.first_seen, EXCLUDED.first_seen),"
+    "  last_seen = greatest(ji.last_seen, EXCLUDED.last_seen),"
+    "  last_run_uuid = CASE WHEN EXCLUDED.last_seen >= ji.last_seen THEN coalesce(EXCLUDED.last_run_uuid,"
+    "   ji.last_run_uuid) ELSE ji.last_run_uuid END, seq = greatest(ji.seq, EXCLUDED.seq)",
+    1};
+
+static const struct store_stmt UPSERT_IO_FACETS = {
+    "run_io_facets_upsert",
+    "INSERT INTO run_io_facets AS f (run_uuid, dataset_id, io_type, name, facet, event_time, seq)"
+    " SELECT DISTINCT ON (x.run_uuid, x.io, d.id, x.facet) x.run_uuid, d.id, x.io, x.facet, x.value, x.time,"
+    "  x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, facet text, value jsonb,"
+    "  run_uuid uuid, time timestamptz, seq bigint)"
+    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " WHERE x.value IS NOT NULL AND x.run_uuid IS NOT NULL"
+    " ORDER BY x.run_uuid, x.io, d.id, x.facet, x.time DESC, x.seq DESC"
+    " ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,"
+    "  event_time = EXCLUDED.event_time, seq = EXCLUDED.seq"
+    " WHERE f.event_time <= EXCLUDED.event_time",
+    1};
+
+static const struct store_stmt UPSERT_COLUMNS = {
+    "column_lineage_upsert",
+    "INSERT INTO column_lineage AS c (output_dataset_id, output_field, input_dataset_id, input_field,"
+    " transformation_description, transformation_type, transformations, first_seen, last_seen, last_run_uuid,"
+    " seq)"
+    " SELECT o.id, x.out_field, i.id, x.in_field,"
+    "  (array_agg(x.description ORDER BY x.time DESC))[1], (array_agg(x.type ORDER BY x.time DESC))[1],"
+    "  (array_agg(x.transformations ORDER BY x.time DESC))[1], min(x.time), max(x.time),"
+    "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(out_namespace text, out_name text, out_field text,"
+    "  in_namespace text, in_name text, in_field text, description text, type text, transformations jsonb,"
+    "  run_uuid uuid, time timestamptz, seq bigint)"
+    " JOIN datasets o ON o.namespace = x.out_namespace AND o.name = x.out_name"
+    " JOIN datasets i ON i.namespace = x.in_namespace AND i.name = x.in_name"
+    " GROUP BY o.id, x.out_field, i.id, x.in_field ORDER BY o.id, x.out_field, i.id, x.in_field"
+    " ON CONFLICT (output_dataset_id, output_field, input_dataset_id, input_field) DO UPDATE SET"
+    "  transformation_description = CASE WHEN EXCLUDED.last_seen >= c.last_seen"
+    "   THEN EXCLUDED.transformation_description ELSE c.transformation_description END,"
+    "  transformation_type = CASE WHEN EXCLUDED.last_seen >= c.last_seen"
+    "   THEN EXCLUDED.transformation_type ELSE c.transformation_type END,"
+    "  transformations = CASE WHEN EXCLUDED.last_seen >= c.last_seen"
+    "   THEN EXCLUDED.transformations ELSE c.transformations END,"
+    "  first_seen = least(c.first_seen, EXCLUDED.first_seen),"
+    "  last_seen = greatest(c.last_seen, EXCLUDED.last_seen),"
+    "  last_run_uuid = coalesce(EXCLUDED.last_run_uuid, c.last_run_uuid), seq = greatest(c.seq, EXCLUDED.seq)",
+    1};
+
+static bool is_edge(const struct ol_dataset *ds)
+{
+    return ds->io == OL_IO_INPUT || ds->io == OL_IO_OUTPUT;
+}
+
+static void gen_edge_key(yajl_gen g, const struct ol_dataset *ds)
+{
+    json_gen_key(g, "namespace");
+    json_gen_str(g, ds->namespace);
+    json_gen_key(g, "name");
+    json_gen_str(g, ds->name);
+    json_gen_key(g, "io");
+    json_gen_str(g, ds->io == OL_IO_INPUT ? "INPUT" : "OUTPUT");
+}
+
+static void gen_edge(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    yajl_gen_map_open(g);
+    gen_edge_key(g, ds);
+    json_gen_key(g, "version");
+    json_gen_str(g, ds->version);
+    store_gen_event_keys(g, c);
+    yajl_gen_map_close(g);
+}
+
+static void gen_io_facets(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    for (size_t k = 0; k < ds->n_io_facets; k++) {
+        yajl_gen_map_open(g);
+        gen_edge_key(g, ds);
+        store_gen_facet_value(g, &ds->io_facets[k]);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
+
+static void gen_columns(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *out)
+{
+    for (size_t k = 0; k < out->n_columns; k++) {
+        const struct ol_column_edge *col = &out->columns[k];
+        yajl_gen_map_open(g);
+        json_gen_key(g, "out_namespace");
+        json_gen_str(g, out->namespace);
+        json_gen_key(g, "out_name");
+        json_gen_str(g, out->name);
+        json_gen_key(g, "out_field");
+        json_gen_str(g, col->output_field);
+        json_gen_key(g, "in_namespace");
+        json_gen_str(g, col->input_namespace);
+        json_gen_key(g, "in_name");
+        json_gen_str(g, col->input_name);
+        json_gen_key(g, "in_field");
+        json_gen_str(g, col->input_field);
+        json_gen_key(g, "description");
+        json_gen_str(g, col->transformation_description);
+        json_gen_key(g, "type");
+        json_gen_str(g, col->transformation_type);
+        json_gen_key(g, "transformations");
+        if (col->transformations != NULL)
+            json_write_canonical(g, col->transformations);
+        else
+            yajl_gen_null(g);
+        store_gen_event_keys(g, c);
+        yajl_gen_map_close(g);
+    }
+}
+
+enum row_kind { ROWS_EDGES, ROWS_IO_FACETS, ROWS_COLUMNS };
+
+/* The rows of one kind for every dataset of every Run or Job event of the chunk; *count rows. */
+static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n, enum row_kind kind,
+                              size_t *count)
+{
+    yajl_gen g = json_gen_new();
+
+    *count = 0;
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].ev->kind == OL_DATASET_EVENT)
+            continue;
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
+            const struct ol_dataset *ds = &c[k].ev->datasets[i];
+            if (kind == ROWS_EDGES && is_edge(ds)) {
+                gen_edge(g, &c[k], ds);
+                (*count)++;
+            } else if (kind == ROWS_IO_FACETS && is_edge(ds) && ds->n_io_facets > 0) {
+                gen_io_facets(g, &c[k], ds);
+                *count += ds->n_io_facets;
+            } else if (kind == ROWS_COLUMNS && ds->n_columns > 0) {
+                gen_columns(g, &c[k], ds);
+                *count += ds->n_columns;
+            }
+        }
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+int store_write_lineage(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+                        struct err *e)
+{
+    size_t count;
+    const char *edges = rows_param(a, c, n, ROWS_EDGES, &count);
+    const char *params[1];
+
+    if (count > 0) {
+        params[0] = edges;
+        if (store_exec_command(s, &UPSERT_RUN_IO, params, e) != 0 || store_exec_command(s, &UPSERT_JOB_IO, params, e) != 0)
+            return -1;
+    }
+    params[0] = rows_param(a, c, n, ROWS_IO_FACETS, &count);
+    if (count > 0 && store_exec_command(s, &UPSERT_IO_FACETS, params, e) != 0)
+        return -1;
+    params[0] = rows_param(a, c, n, ROWS_COLUMNS, &count);
+    return count > 0 ? store_exec_command(s, &UPSERT_COLUMNS, params, e) : 0;
+}

@@ -1,0 +1,233 @@
+/* store/store_nodes.c - JobData and DatasetData for lineage answers, one statement per node type.
+ *
+ * Invariants: rows come back with the ordinal of the requested key, so the caller's order is kept
+ * without a lookup table; missing keys simply have no row. */
+#include "store_nodes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "json.h"
+#include "store_int.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Marquez's Run, for latestRun. */
+#define RUN_JSON(r)                                                                                         \
+    "json_build_object('id', " r ".uuid, 'createdAt', " TS(r ".created_at") ", 'updatedAt', "              \
+    TS(r ".updated_at") ", 'nominalStartTime', " TS(r ".nominal_start_time") ", 'nominalEndTime', "       \
+    TS(r ".nominal_end_time") ", 'state', " r ".state, 'startedAt', " TS(r ".started_at") ", 'endedAt', " \
+    TS(r ".ended_at") ", 'durationMs', (extract(epoch FROM " r ".ended_at - " r ".started_at) * 1000)::bigint," \
+    " 'args', '{}'::json, 'jobVersion', CASE WHEN " r ".job_version IS NULL THEN NULL ELSE"                \
+    " json_build_object('namespace', j.namespace, 'name', j.name, 'version', " r ".job_version) END,"     \
+    " 'inputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"             \
+    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
+    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
+    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'INPUT'),"                  \
+    " 'outputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"            \
+    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
+    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
+    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'OUTPUT'),"                 \
+    " 'facets', (SELECT coalesce(json_object_agg(f.name, f.facet ORDER BY f.name), '{}') FROM run_facets f" \
+    "   WHERE f.run_uuid = " r ".uuid AND f.facet IS NOT NULL))"
+
+static const struct store_stmt JOB_DATA = {
+    "nodes_job_data",
+    "SELECT k.ord, json_build_object('id', json_build_object('namespace', j.namespace, 'name', j.name),"
+    " 'type', j.type, 'name', j.name, 'simpleName', j.simple_name, 'parentJobName', p.name,"
+    " 'parentJobUuid', CASE WHEN p.id IS NULL THEN NULL ELSE uuid_v3_md5('job:' || p.namespace || ':' || p.name) END,"
+    " 'currentRunUuid', j.latest_run_uuid, 'createdAt', " TS("j.created_at") ", 'updatedAt', " TS("j.updated_at") ","
+    " 'namespace', j.namespace)::text,"
+    " json_build_object('location', j.location, 'description', j.description,"
+    " 'latestRun', (SELECT " RUN_JSON("r") " FROM runs r WHERE r.uuid = j.latest_run_uuid))::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN jobs j ON j.namespace = k.key->>0 AND j.name = k.key->>1"
+    " LEFT JOIN jobs p ON p.id = j.parent_job_id",
+    1};
+
+static const struct store_stmt DATASET_DATA = {
+    "nodes_dataset_data",
+    "SELECT k.ord, json_build_object('id', json_build_object('namespace', d.namespace, 'name', d.name),"
+    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS("d.created_at") ","
+    " 'updatedAt', " TS("d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
+    " 'fields', (SELECT coalesce(json_agg(json_build_object('name', f.name, 'type', f.type, 'tags', '[]'::json,"
+    "   'description', f.description) ORDER BY f.ordinal, f.name), '[]') FROM dataset_fields f"
+    "   WHERE f.dataset_id = d.id),"
+    " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', d.description,"
+    " 'lastLifecycleState', d.lifecycle_state)::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
+    1};
+
+static const struct store_stmt FIELD_DATA = {
+    "nodes_field_data",
+    "SELECT k.ord, json_build_object('namespace', d.namespace, 'dataset', d.name, 'datasetVersion',"
+    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN EXISTS (SELECT 1 FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2) THEN coalesce(f.type, '') ELSE '' END,"
+    " 'transformationDescription', (SELECT c.transformation_description FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
+    " 'transformationType', (SELECT c.transformation_type FROM column_lineage c"
+    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
+    " 'inputFields', (SELECT coalesce(json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
+    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
+    "   c.transformation_description, 'transformationType', c.transformation_type)"
+    "   ORDER BY i.namespace, i.name, c.input_field), '[]') FROM column_lineage c"
+    "   JOIN datasets i ON i.id = c.input_dataset_id WHERE c.output_dataset_id = d.id"
+    "   AND c.output_field = k.key->>2))::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
+    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2",
+    1};
+
+static const struct store_stmt RUN_UPSTREAM = {
+    "nodes_run_upstream",
+    "WITH RECURSIVE up(run_uuid, depth) AS ("
+    "  SELECT uuid, 0 FROM runs WHERE uuid = $1::uuid"
+    "  UNION"
+    "  SELECT v.run_uuid, up.depth + 1 FROM up"
+    "  JOIN run_io io ON io.run_uuid = up.run_uuid AND io.io_type = 'INPUT'"
+    "  JOIN dataset_versions v ON v.version = io.dataset_version"
+    "  WHERE v.run_uuid IS NOT NULL AND up.depth < $2::int),"
+    " best AS (SELECT run_uuid, min(depth) AS depth FROM up GROUP BY run_uuid)"
+    " SELECT CASE WHEN (SELECT count(*) FROM best) = 0 THEN NULL ELSE json_build_object('runs',"
+    "  (SELECT coalesce(json_agg(x.run ORDER BY x.depth, x.job_name), '[]') FROM (SELECT b.depth, j.name AS job_name,"
+    "   json_build_object('job', json_build_object('namespace', j.namespace, 'name', j.name, 'version',"
+    "    r.job_version), 'run', json_build_object('id', r.uuid, 'start', " TS("r.started_at") ", 'end', "
+    TS("r.ended_at") ", 'status', r.state), 'inputs', (SELECT coalesce(json_agg(json_build_object("
+    "    'namespace', d.namespace, 'name', d.name, 'version', io.dataset_version, 'producedByRunId', v.run_uuid)"
+    "    ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d ON d.id = io.dataset_id"
+    "    LEFT JOIN dataset_versions v ON v.version = io.dataset_version"
+    "    WHERE io.run_uuid = r.uuid AND io.io_type = 'INPUT')) AS run"
+    "   FROM best b JOIN runs r ON r.uuid = b.run_uuid JOIN jobs j ON j.id = r.job_id) AS x))::text END",
+    2};
+
+/* [[a, b], ...] or [[a, b, c], ...] as a JSON parameter. */
+static const char *keys_param(struct arena *a, const char *const *one, const char *const *two,
+                              const char *const *three, size_t n)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        yajl_gen_array_open(g);
+        json_gen_str(g, one[i]);
+        json_gen_str(g, two[i]);
+        if (three != NULL)
+            json_gen_str(g, three[i]);
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_array_close(g);
+    return json_gen_finish(g, a, NULL);
+}
+
+/* Runs a keyed statement and stores each row's text at json_out[ordinal - 1] (and its third column at
+ * second_out[ordinal - 1] unless second_out is NULL). */
+static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store_stmt *st, const char *keys,
+                            size_t n, const char **json_out, const char **second_out, struct err *e)
+{
+    const char *params[] = {keys};
+
+    for (size_t i = 0; i < n; i++) {
+        json_out[i] = NULL;
+        if (second_out != NULL)
+            second_out[i] = NULL;
+    }
+    if (n == 0)
+        return 0;
+    PGresult *res = store_exec(s, st, params, e);
+    if (res == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(res); row++) {
+        long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
+        if (ord < 1 || (size_t)ord > n)
+            continue;
+        json_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 1));
+        if (second_out != NULL)
+            second_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 2));
+    }
+    PQclear(res);
+    return 0;
+}
+
+int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
+                     const char *const *fields, size_t n, const char **json_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, NULL,
+                            e);
+}
+
+int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
+                       struct err *e)
+{
+    char d[24];
+    snprintf(d, sizeof d, "%ld", depth);
+    const char *params[] = {run_uuid, d};
+    PGresult *res = store_exec(s, &RUN_UPSTREAM, params, e);
+
+    if (res == NULL)
+        return -1;
+    *json_out = PQgetisnull(res, 0, 0) ? NULL : arena_strdup(a, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+static const struct store_stmt DATASET_TYPES = {
+    "nodes_dataset_types",
+    "SELECT k.ord, upper(f.facet->>'datasetType')"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
+    " JOIN dataset_facets f ON f.dataset_id = d.id AND f.name = 'datasetType' AND f.facet ? 'datasetType'",
+    1};
+
+#define EPOCH_OF(col) "greatest(0, least(4294967295, extract(epoch FROM " col ")))::bigint"
+
+static const struct store_stmt PIN_RUN = {
+    "nodes_pin_run", "SELECT " EPOCH_OF("updated_at") " FROM runs WHERE uuid = $1::uuid", 1};
+
+static const struct store_stmt PIN_JOB_VERSION = {
+    "nodes_pin_job_version",
+    "SELECT " EPOCH_OF("v.updated_at") " FROM job_versions v JOIN jobs j ON j.id = v.job_id"
+    " WHERE v.version = $1::uuid AND j.namespace = $2 AND j.name = $3",
+    3};
+
+static const struct store_stmt PIN_DATASET_VERSION = {
+    "nodes_pin_dataset_version",
+    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
+    " WHERE v.version = $1::uuid AND d.namespace = $2 AND d.name = $3",
+    3};
+
+int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                        size_t n, const char **types_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out, NULL,
+                            e);
+}
+
+int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
+                   uint32_t *seconds, struct err *e)
+{
+    static const struct store_stmt *const STMTS[] = {&PIN_RUN, &PIN_JOB_VERSION, &PIN_DATASET_VERSION};
+    const char *params[] = {key, ns ? ns : "", name ? name : ""};
+    PGresult *res = store_exec(s, STMTS[kind], params, e);
+
+    if (res == NULL)
+        return -1;
+    int found = PQntuples(res) > 0;
+    if (found)
+        *seconds = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return found;
+}
+
+int store_job_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                   size_t n, const char **heads_out, const char **tails_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &JOB_DATA, keys_param(a, namespaces, names, NULL, n), n, heads_out, tails_out,
+                            e);
+}
+
+int store_dataset_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
+                       size_t n, const char **json_out, struct err *e)
+{
+    return fetch_by_ordinal(s, a, &DATASET_DATA, keys_param(a, namespaces, names, NULL, n), n, json_out, NULL, e);
+}

@@ -1,0 +1,92 @@
+/* store/store_read_datasets.c - reads of datasets and dataset versions for the Marquez API.
+ *
+ * Invariants:
+ *  1. A dataset is found by its own (namespace, name) first, then through dataset_symlinks; hidden
+ *     (soft-deleted) datasets are not found.
+ *  2. Each function is one statement (see store_read.h), the JSON built by Postgres.
+ * Threads: one thread per struct store. */
+#include "store_read_int.h"
+
+static const struct store_stmt REF = {
+    "read_dataset_ref",
+    "SELECT EXISTS (SELECT 1 FROM namespaces WHERE name = $1),"
+    " coalesce((SELECT id FROM datasets WHERE namespace = $1 AND name = $2 AND NOT is_hidden),"
+    "  (SELECT s.dataset_id FROM dataset_symlinks s JOIN datasets d ON d.id = s.dataset_id"
+    "   WHERE s.namespace = $1 AND s.name = $2 AND NOT d.is_hidden ORDER BY s.dataset_id LIMIT 1))",
+    2};
+
+static const struct store_stmt LIST = {
+    "read_datasets",
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM namespaces WHERE name = $1) THEN json_build_object("
+    " 'totalCount', (SELECT count(*) FROM datasets WHERE namespace = $1 AND NOT is_hidden),"
+    " 'datasets', coalesce((SELECT json_agg(" STORE_SQL_DATASET_JSON " ORDER BY d.name)"
+    "  FROM (SELECT * FROM datasets WHERE namespace = $1 AND NOT is_hidden ORDER BY name"
+    "   LIMIT $2::bigint OFFSET $3::bigint) d"
+    "  LEFT JOIN dataset_versions fv ON fv.version = d.current_version"
+    "  CROSS JOIN (SELECT true AS want_cl) p), '[]')) END",
+    3};
+
+static const struct store_stmt GET = {"read_dataset",
+                                      "SELECT " STORE_SQL_DATASET_JSON " FROM datasets d"
+                                      " LEFT JOIN dataset_versions fv ON fv.version = d.current_version"
+                                      " CROSS JOIN (SELECT $2::boolean AS want_cl) p WHERE d.id = $1::bigint",
+                                      2};
+
+static const struct store_stmt VERSIONS = {
+    "read_dataset_versions",
+    "SELECT json_build_object("
+    " 'versions', coalesce((SELECT json_agg(" STORE_SQL_DSVERSION_JSON
+    " ORDER BY fv.created_at DESC, fv.seq DESC, fv.version)"
+    "  FROM (SELECT * FROM dataset_versions WHERE dataset_id = $1::bigint"
+    "   ORDER BY created_at DESC, seq DESC, version LIMIT $2::bigint OFFSET $3::bigint) fv"
+    "  JOIN datasets d ON d.id = fv.dataset_id), '[]'),"
+    " 'totalCount', (SELECT count(*) FROM dataset_versions WHERE dataset_id = $1::bigint))",
+    3};
+
+static const struct store_stmt VERSION = {"read_dataset_version",
+                                          "SELECT " STORE_SQL_DSVERSION_JSON
+                                          " FROM dataset_versions fv JOIN datasets d ON d.id = fv.dataset_id"
+                                          " WHERE fv.version = $2::uuid AND fv.dataset_id = $1::bigint",
+                                          2};
+
+int store_read_dataset_ref(struct store *s, struct arena *a, const char *ns, const char *name,
+                           struct store_ref *out, struct err *e)
+{
+    const char *params[] = {ns, name};
+    const char *cols[2];
+
+    if (store_read_row(s, a, &REF, params, cols, 2, 0, NULL, e) != 0)
+        return -1;
+    out->namespace_found = cols[0] != NULL && cols[0][0] == 't';
+    out->id = cols[1];
+    out->target_namespace = out->target_name = NULL;
+    return 0;
+}
+
+int store_read_datasets(struct store *s, struct arena *a, const char *ns, long limit, long offset,
+                        const char **json_out, struct err *e)
+{
+    const char *params[] = {ns, store_read_long(a, limit), store_read_long(a, offset)};
+    return store_read_json(s, a, &LIST, params, json_out, e);
+}
+
+int store_read_dataset(struct store *s, struct arena *a, const char *dataset_id, bool with_column_lineage,
+                       const char **json_out, struct err *e)
+{
+    const char *params[] = {dataset_id, with_column_lineage ? "true" : "false"};
+    return store_read_json(s, a, &GET, params, json_out, e);
+}
+
+int store_read_dataset_versions(struct store *s, struct arena *a, const char *dataset_id, long limit,
+                                long offset, const char **json_out, struct err *e)
+{
+    const char *params[] = {dataset_id, store_read_long(a, limit), store_read_long(a, offset)};
+    return store_read_json(s, a, &VERSIONS, params, json_out, e);
+}
+
+int store_read_dataset_version(struct store *s, struct arena *a, const char *dataset_id, const char *version,
+                               const char **json_out, struct err *e)
+{
+    const char *params[] = {dataset_id, version};
+    return store_read_json(s, a, &VERSION, params, json_out, e);
+}
