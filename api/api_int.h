@@ -41,9 +41,6 @@ int api_not_found(struct err *e, const char *what, const char *name);
 /* 200 with json (NUL-terminated, arena-owned); returns 0. */
 int api_reply(struct reply *out, const char *json);
 
-/* {"code":status,"message":msg}, for statuses no err kind maps to (410 Gone). */
-void api_reply_message(struct reply *out, struct arena *a, int status, const char *msg);
-
 /* The dataset named by segments ns_i and name_i: *id set, or -1 with e set to Marquez's 404. */
 int api_dataset_id(struct req *r, size_t ns_i, size_t name_i, const char **id, struct err *e);
 

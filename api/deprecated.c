@@ -7,9 +7,9 @@
 
 int api_gone(struct req *r, struct reply *out, struct err *e)
 {
-    (void)e; /* cannot fail: the reply is always the 410 */
-    api_reply_message(out, r->arena, 410,
-                      "This Marquez API route is deprecated and not supported by lineaged: send OpenLineage "
-                      "events to POST /api/v1/lineage instead (see https://openlineage.io)");
-    return 0;
+    (void)r;
+    (void)out;
+    return err_set(e, ERR_GONE, NULL,
+                   "This Marquez API route is deprecated and not supported by lineaged: send OpenLineage "
+                   "events to POST /api/v1/lineage instead (see https://openlineage.io)");
 }

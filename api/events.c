@@ -41,7 +41,7 @@ static int time_param(const struct req *r, const char *name, const char *def, co
 
 int api_get_events(struct req *r, struct reply *out, struct err *e)
 {
-    const char *before, *after, *json;
+    const char *before = NULL, *after = NULL, *json;
     long limit, offset;
     int dir;
 

@@ -78,21 +78,6 @@ int api_reply(struct reply *out, const char *json)
     return 0;
 }
 
-void api_reply_message(struct reply *out, struct arena *a, int status, const char *msg)
-{
-    yajl_gen g = json_gen_new();
-    size_t len;
-
-    yajl_gen_map_open(g);
-    json_gen_key(g, "code");
-    json_gen_int(g, status);
-    json_gen_key(g, "message");
-    json_gen_str(g, msg);
-    yajl_gen_map_close(g);
-    char *body = json_gen_finish(g, a, &len);
-    http_reply_json(out, status, body, len);
-}
-
 int api_dataset_id(struct req *r, size_t ns_i, size_t name_i, const char **id, struct err *e)
 {
     struct store_ref ref;

@@ -83,9 +83,10 @@ int api_get_search(struct req *r, struct reply *out, struct err *e)
 
 int api_get_search_v2beta(struct req *r, struct reply *out, struct err *e)
 {
-    (void)e; /* cannot fail: the reply is always the 503 */
-    api_reply_message(out, r->arena, 503,
-                      "Search is not enabled: lineaged has no OpenSearch backend; use GET /api/v1/search "
-                      "(in the Marquez web UI, set REACT_APP_ADVANCED_SEARCH=false)");
-    return 0;
+    (void)r;
+    (void)out;
+    /* Not retryable: no later attempt will find an OpenSearch backend. */
+    return err_set(e, ERR_UNAVAILABLE, NULL,
+                   "Search is not enabled: lineaged has no OpenSearch backend; use GET /api/v1/search "
+                   "(in the Marquez web UI, set REACT_APP_ADVANCED_SEARCH=false)");
 }

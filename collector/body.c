@@ -55,7 +55,7 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     memset(&z, 0, sizeof z);
     if (out == NULL || inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
         free(out);
-        err_set(e, ERR_UNAVAILABLE, NULL, "not enough memory to decompress the gzip body; retry later");
+        err_set_retry(e, NULL, "not enough memory to decompress the gzip body; retry later");
         return NULL;
     }
     z.next_in = (unsigned char *)r->body;
@@ -87,8 +87,7 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     inflateEnd(&z);
     if (no_memory) {
         free(out);
-        err_set(e, ERR_UNAVAILABLE, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later",
-                r->body_len);
+        err_set_retry(e, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later", r->body_len);
         return NULL;
     }
     if (n > limit || (rc == Z_OK && n == cap)) {

@@ -45,8 +45,14 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
 
     arena_reset(f->arena);
     struct json_value *root = json_parse(f->arena, body, len, f->max_json_depth, &perr);
-    if (root == NULL || decode_event(f->arena, root, NULL, &ev, &v) != 0) {
-        log_warn("event seq=%lld in the log cannot be decoded; skipped by the graph follower", (long long)seq);
+    if (root == NULL) {
+        log_warn("event seq=%lld in the log is not JSON this collector can read (%s); skipped by the graph "
+                 "follower", (long long)seq, perr.msg);
+        return 0;
+    }
+    if (decode_event(f->arena, root, NULL, &ev, &v) != 0) {
+        log_warn("event seq=%lld in the log does not decode (%s%s); skipped by the graph follower", (long long)seq,
+                 v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
     return sync_event(f->g, &ev, e);

@@ -205,7 +205,7 @@ static void store_valid(struct req *r, struct ol_event *events, struct batch_ite
         it->result = BATCH_FAILED;
         it->status = err_http_status(e.kind);
         it->reason = arena_strdup(r->arena, e.msg);
-        it->retriable = e.kind == ERR_UNAVAILABLE;
+        it->retriable = e.retryable;
     }
 }
 

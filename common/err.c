@@ -15,16 +15,36 @@ static void copy_text(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+/* The one writer of a struct err: every setter goes through here. */
+static int set(struct err *e, enum err_kind kind, const char *where, const char *detail, bool retryable,
+               const char *fmt, va_list ap)
+{
+    e->kind = kind;
+    copy_text(e->where, sizeof e->where, where);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    copy_text(e->detail, sizeof e->detail, detail);
+    e->sqlstate[0] = '\0';
+    e->retryable = retryable;
+    return -1;
+}
+
 int err_set(struct err *e, enum err_kind kind, const char *where, const char *fmt, ...)
 {
     va_list ap;
 
-    e->kind = kind;
-    copy_text(e->where, sizeof e->where, where);
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    set(e, kind, where, NULL, false, fmt, ap);
     va_end(ap);
-    e->detail[0] = '\0';
+    return -1;
+}
+
+int err_set_retry(struct err *e, const char *where, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set(e, ERR_UNAVAILABLE, where, NULL, true, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -32,12 +52,9 @@ int err_set_detail(struct err *e, enum err_kind kind, const char *detail, const 
 {
     va_list ap;
 
-    e->kind = kind;
-    e->where[0] = '\0';
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    set(e, kind, NULL, detail, false, fmt, ap);
     va_end(ap);
-    copy_text(e->detail, sizeof e->detail, detail);
     return -1;
 }
 
@@ -47,22 +64,8 @@ void err_clear(struct err *e)
     e->where[0] = '\0';
     e->msg[0] = '\0';
     e->detail[0] = '\0';
-}
-
-void err_prefix_where(struct err *e, const char *prefix)
-{
-    char joined[ERR_WHERE_MAX * 2 + 2];
-    const char *sep = (e->where[0] == '\0' || e->where[0] == '[') ? "" : ".";
-    size_t n = strlen(prefix);
-
-    /* Built by hand: the result is cut at ERR_WHERE_MAX bytes, which snprintf would warn about. */
-    if (n > ERR_WHERE_MAX)
-        n = ERR_WHERE_MAX;
-    memcpy(joined, prefix, n);
-    joined[n] = '\0';
-    strcat(joined, sep);
-    strcat(joined, e->where);
-    copy_text(e->where, sizeof e->where, joined);
+    e->sqlstate[0] = '\0';
+    e->retryable = false;
 }
 
 int err_http_status(enum err_kind kind)
@@ -71,7 +74,7 @@ int err_http_status(enum err_kind kind)
         [ERR_NONE] = 200,         [ERR_BAD_INPUT] = 400,    [ERR_BAD_PARAM] = 400,    [ERR_INVALID] = 422,
         [ERR_NOT_FOUND] = 404,    [ERR_METHOD] = 405,       [ERR_CONFLICT] = 409,
         [ERR_TOO_LARGE] = 413,    [ERR_UNSUPPORTED] = 415,  [ERR_UNAUTHORIZED] = 401,
-        [ERR_UNAVAILABLE] = 503,  [ERR_INTERNAL] = 500,
+        [ERR_GONE] = 410,         [ERR_UNAVAILABLE] = 503,  [ERR_INTERNAL] = 500,
     };
     if ((size_t)kind >= sizeof status / sizeof status[0])
         return 500;

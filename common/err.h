@@ -4,11 +4,14 @@
  *  1. Reporting a failure never allocates: all text lives in fixed buffers.
  *  2. `msg` is safe to send to a client; `detail` (libpq text, errno) goes to the log only.
  *  3. err_set() always returns -1 so callers can write `return err_set(e, ...);`.
+ *  4. Every setter resets sqlstate and retryable; only the store sets sqlstate (store/store.c), and
+ *     decisions about a database error read sqlstate, never the message text.
  * Threads: a struct err belongs to one thread; the functions here keep no state. */
 #ifndef LINEAGED_ERR_H
 #define LINEAGED_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum err_kind {
@@ -22,7 +25,8 @@ enum err_kind {
     ERR_TOO_LARGE,    /* 413 */
     ERR_UNSUPPORTED,  /* unsupported media type or encoding: 415 */
     ERR_UNAUTHORIZED, /* 401 */
-    ERR_UNAVAILABLE,  /* database down, shutting down: 503 */
+    ERR_GONE,         /* a route that no longer exists (Marquez's deprecated writes): 410 */
+    ERR_UNAVAILABLE,  /* database down, shutting down, out of memory for now: 503 */
     ERR_INTERNAL      /* 500 */
 };
 
@@ -33,11 +37,17 @@ struct err {
     char where[ERR_WHERE_MAX];   /* JSON path or parameter: "run.runId", "limit"; "" if none */
     char msg[ERR_MSG_MAX];       /* primary message, lower case, no trailing period */
     char detail[ERR_DETAIL_MAX]; /* log only */
+    char sqlstate[6];            /* Postgres SQLSTATE ("40P01") when the database refused; "" otherwise */
+    bool retryable;              /* sending the same request again later can succeed (503 + Retry-After) */
 };
 
 /* Fills e (kind, where, formatted msg) and returns -1. where may be NULL. */
 int err_set(struct err *e, enum err_kind kind, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* err_set for ERR_UNAVAILABLE with retryable set: the condition is expected to pass (database
+ * restarting, memory busy), so the client is told to retry. Returns -1. */
+int err_set_retry(struct err *e, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like err_set, and also records a log-only detail. Returns -1. */
 int err_set_detail(struct err *e, enum err_kind kind, const char *detail, const char *fmt, ...)
@@ -45,9 +55,6 @@ int err_set_detail(struct err *e, enum err_kind kind, const char *detail, const 
 
 /* Resets e to ERR_NONE with empty strings. */
 void err_clear(struct err *e);
-
-/* Prefixes e->where with `prefix` ("[3]" + "." + where), used when one event of an array fails. */
-void err_prefix_where(struct err *e, const char *prefix);
 
 /* The HTTP status for a kind (ERR_NONE -> 200). */
 int err_http_status(enum err_kind kind);

@@ -164,12 +164,8 @@ void http_reply_json(struct reply *out, int status, const char *body, size_t len
     out->content_type = "application/json";
 }
 
-void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n)
-{
-    http_reply_errors(out, a, 422, msgs, n);
-}
-
-void http_reply_errors(struct reply *out, struct arena *a, int status, const char *const *msgs, size_t n)
+/* {"errors":[msgs...]} with status (422, and 400 for parameters as Marquez). */
+static void reply_errors(struct reply *out, struct arena *a, int status, const char *const *msgs, size_t n)
 {
     yajl_gen g = json_gen_new();
     size_t len;
@@ -185,6 +181,11 @@ void http_reply_errors(struct reply *out, struct arena *a, int status, const cha
     http_reply_json(out, status, body, len);
 }
 
+void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n)
+{
+    reply_errors(out, a, 422, msgs, n);
+}
+
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id)
 {
     int status = err_http_status(e->kind);
@@ -192,10 +193,11 @@ void http_reply_error(struct reply *out, struct arena *a, const struct err *e, c
     yajl_gen g;
     size_t len;
 
+    out->retry_after_s = e->retryable ? HTTP_RETRY_AFTER_S : 0;
     if (e->kind == ERR_INVALID || e->kind == ERR_BAD_PARAM) {
         const char *kind = e->kind == ERR_BAD_PARAM ? "query param " : "";
         const char *one = e->where[0] ? arena_printf(a, "%s%s %s", kind, e->where, e->msg) : e->msg;
-        http_reply_errors(out, a, status, &one, 1);
+        reply_errors(out, a, status, &one, 1);
         return;
     }
     if (e->kind == ERR_INTERNAL || e->kind == ERR_NONE) {

@@ -57,6 +57,7 @@ struct reply {
     const char *content_type; /* default application/json when body is set */
     const char *location;     /* Location header, or NULL */
     const char *content_encoding; /* Content-Encoding of body ("gzip"), or NULL */
+    int retry_after_s;        /* > 0: a Retry-After header (503s a later attempt can pass) */
 };
 
 /* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */
@@ -100,17 +101,16 @@ int http_param_bool(const struct req *r, const char *name, bool def, bool *out, 
 int http_parse_query(struct arena *a, const char *query, struct http_param **params, size_t *n,
                      struct err *e);
 
-/* Error reply in Marquez's shapes: 422 and ERR_BAD_PARAM's 400 -> {"errors":[msg]} (msg prefixed with
- * where when set, and for parameters with "query param ": "query param limit must be ..."),
- * others -> {"code":N,"message":msg}. ERR_INTERNAL replies a generic message naming the request id;
- * the detail is for the log only. */
+/* The one builder of error bodies, in Marquez's shapes: 422 and ERR_BAD_PARAM's 400 -> {"errors":[msg]}
+ * (msg prefixed with where when set, and for parameters with "query param ": "query param limit must
+ * be ..."), others -> {"code":N,"message":msg}. ERR_INTERNAL replies a generic message naming the
+ * request id; the detail is for the log only. A retryable error gets Retry-After. */
+enum { HTTP_RETRY_AFTER_S = 1 };
+
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id);
 
 /* 422 {"errors":[...]} with the given messages, in order. */
 void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n);
-
-/* The same {"errors":[...]} body with another status (400 for parameters, as Marquez). */
-void http_reply_errors(struct reply *out, struct arena *a, int status, const char *const *msgs, size_t n);
 
 /* Sets a JSON body produced elsewhere. */
 void http_reply_json(struct reply *out, int status, const char *body, size_t len);

@@ -259,24 +259,6 @@ const struct json_value *json_get(const struct json_value *v, const char *key)
     return NULL;
 }
 
-const struct json_value *json_get_path(const struct json_value *v, const char *path)
-{
-    char key[128];
-    const char *p = path;
-
-    while (v != NULL && *p != '\0') {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        v = json_get(v, key);
-        p += n + (dot ? 1 : 0);
-    }
-    return v;
-}
-
 const char *json_string(const struct json_value *v)
 {
     return v != NULL && v->type == JSON_STRING ? v->u.str.text : NULL;

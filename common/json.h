@@ -56,9 +56,6 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
 /* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */
 const struct json_value *json_get(const struct json_value *v, const char *key);
 
-/* Follows a dotted path of object keys ("run.facets.parent"); NULL if any step is missing. */
-const struct json_value *json_get_path(const struct json_value *v, const char *path);
-
 /* The string value of v, or NULL if v is missing or not a string. */
 const char *json_string(const struct json_value *v);
 

@@ -1,4 +1,4 @@
-/* common/uuid.c - UUID parsing, printing and generation on top of OpenSSL's EVP digests.
+/* common/uuid.c - UUID parsing, printing and name-based UUIDs on top of OpenSSL's EVP digests.
  *
  * Invariants:
  *  1. Every generated UUID has its version nibble (byte 6, high half) and IETF variant bits
@@ -7,22 +7,16 @@
  *  3. OpenSSL failures cannot be reported through the void API, so they abort with a message;
  *     they indicate a broken crypto setup, never bad input.
  * Ownership: nothing here allocates except the short-lived EVP_MD_CTX. Threads: stateless. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
-#endif
-
 #include "uuid.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
-enum { UUID_VERSION_NAME_MD5 = 3, UUID_VERSION_TIME_ORDERED = 7, UUID_MD5_LEN = 16 };
+enum { UUID_VERSION_NAME_MD5 = 3, UUID_MD5_LEN = 16 };
 
 static const struct uuid UUID_NAMESPACE_URL = {
     {0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}};
@@ -141,18 +135,4 @@ void uuid_for_run_id(const char *run_id, struct uuid *out)
 {
     if (!uuid_from_string(run_id, out))
         uuid_name_v3(run_id, strlen(run_id), out);
-}
-
-void uuid_v7_new(struct uuid *out)
-{
-    struct timespec ts;
-    uint64_t ms;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    if (RAND_bytes(out->b + 6, (int)(sizeof out->b - 6)) != 1)
-        die("RAND_bytes");
-    for (int i = 0; i < 6; i++)
-        out->b[i] = (unsigned char)(ms >> (8 * (5 - i)));
-    set_version(out, UUID_VERSION_TIME_ORDERED);
 }

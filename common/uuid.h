@@ -41,9 +41,5 @@ void uuid_namespace_url(struct uuid *out);
  * uuid_name_v3(run_id, strlen(run_id)). run_id must not be NULL. */
 void uuid_for_run_id(const char *run_id, struct uuid *out);
 
-/* A fresh RFC 9562 version 7 UUID: 48-bit Unix milliseconds, then 74 random bits (OpenSSL
- * RAND_bytes). Ordered by millisecond only; ids from the same millisecond are in random order.
- * Aborts the process if the random generator fails. */
-void uuid_v7_new(struct uuid *out);
 
 #endif

@@ -405,7 +405,7 @@ bool graph_find_field(const struct graph *g, uint32_t dataset, const char *field
 
 int graph_alias(struct graph *g, uint32_t dataset, const char *ns, const char *name, struct err *e)
 {
-    uint32_t ns_off, name_off, i;
+    uint32_t ns_off, name_off = 0, i; /* set by str_add on success; gcc -O3 cannot see it */
 
     if (!is_dataset(g, dataset))
         return err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);

@@ -125,6 +125,8 @@ static void send_reply(struct job *j)
     }
     if (j->reply.location != NULL)
         evhttp_add_header(headers, "Location", j->reply.location);
+    if (j->reply.retry_after_s > 0)
+        evhttp_add_header(headers, "Retry-After", arena_printf(j->req.arena, "%d", j->reply.retry_after_s));
     if (j->reply.content_encoding != NULL)
         evhttp_add_header(headers, "Content-Encoding", j->reply.content_encoding);
     evhttp_add_header(headers, "Vary", "Accept-Encoding");
@@ -139,6 +141,7 @@ static void send_reply(struct job *j)
 static void reply_now(struct job *j, enum err_kind kind, const char *where, const char *msg)
 {
     err_set(&j->err, kind, where, "%s", msg);
+    j->err.retryable = kind == ERR_UNAVAILABLE;
     send_reply(j);
 }
 

@@ -13,9 +13,6 @@
 #define LOG_MODULE "store"
 #include "log.h"
 
-/* SQLSTATE prefix used in err.detail so store_err_retryable needs no extra field. */
-static const char RETRY_MARK[] = "retryable:";
-
 /* Server NOTICEs ("relation already exists, skipping") are chatter: debug level only. */
 static void on_notice(void *arg, const char *message)
 {
@@ -34,7 +31,8 @@ struct store *store_connect(const char *conninfo, struct err *e)
     }
     s->conn = PQconnectdb(conninfo);
     if (PQstatus(s->conn) != CONNECTION_OK) {
-        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot connect to the database");
+        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "cannot connect to the database; retry later");
+        e->retryable = true;
         store_free(s);
         return NULL;
     }
@@ -98,10 +96,22 @@ static int ensure_connected(struct store *s, struct err *e)
         return 0;
     PQreset(s->conn);
     s->n_prepared = 0;
-    if (PQstatus(s->conn) != CONNECTION_OK)
-        return err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "the database is unavailable");
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "the database is unavailable; retry later");
+        e->retryable = true;
+        return -1;
+    }
     log_info("reconnected to the database");
     return 0;
+}
+
+/* True for SQLSTATEs that mean the server or the connection is going away or overloaded for now:
+ * class 08 (connection exception), 53 (insufficient resources), 57P01-57P03 (admin or crash
+ * shutdown, cannot connect now). A later attempt, on a new connection, can succeed. */
+static bool sqlstate_unavailable(const char *state)
+{
+    return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 || strcmp(state, "57P01") == 0 ||
+           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
 int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e)
@@ -110,21 +120,27 @@ int store_fail(struct store *s, const PGresult *res, const char *what, struct er
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->conn);
     char detail[ERR_DETAIL_MAX];
 
-    if (PQstatus(s->conn) != CONNECTION_OK)
-        return err_set_detail(e, ERR_UNAVAILABLE, msg, "the database connection was lost during %s", what);
-    if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
-        snprintf(detail, sizeof detail, "%s%s %s", RETRY_MARK, state, msg);
-        return err_set_detail(e, ERR_UNAVAILABLE, detail, "the database was busy during %s; retry", what);
+    if (state == NULL)
+        state = "";
+    snprintf(detail, sizeof detail, "%s: SQLSTATE %s %s", what, *state ? state : "-", msg);
+    if (PQstatus(s->conn) != CONNECTION_OK || sqlstate_unavailable(state)) {
+        err_set_detail(e, ERR_UNAVAILABLE, detail, "the database is unavailable (during %s); retry later", what);
+        e->retryable = true;
+    } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+        err_set_detail(e, ERR_UNAVAILABLE, detail, "the database was busy during %s; retry", what);
+        e->retryable = true;
+    } else if (strcmp(state, "23505") == 0) {
+        err_set_detail(e, ERR_CONFLICT, detail, "conflict during %s", what);
+    } else {
+        err_set_detail(e, ERR_INTERNAL, detail, "database error during %s", what);
     }
-    if (state != NULL && strcmp(state, "23505") == 0)
-        return err_set_detail(e, ERR_CONFLICT, msg, "conflict during %s", what);
-    snprintf(detail, sizeof detail, "%s: SQLSTATE %s %s", what, state ? state : "?", msg);
-    return err_set_detail(e, ERR_INTERNAL, detail, "database error during %s", what);
+    snprintf(e->sqlstate, sizeof e->sqlstate, "%s", state);
+    return -1;
 }
 
-bool store_err_retryable(const struct err *e)
+bool store_err_serialization(const struct err *e)
 {
-    return strncmp(e->detail, RETRY_MARK, sizeof RETRY_MARK - 1) == 0;
+    return strcmp(e->sqlstate, "40001") == 0 || strcmp(e->sqlstate, "40P01") == 0;
 }
 
 static bool is_prepared(const struct store *s, const struct store_stmt *st)

@@ -4,8 +4,10 @@
  * file holding every statement that touches it. Callers get plain values, never a PGresult.
  * Invariants:
  *  1. Statements are prepared once per connection, on first use, by name.
- *  2. SQLSTATEs are mapped to err kinds here only: 23505 -> ERR_CONFLICT, 40001/40P01 -> retried by
- *     store_write_events, connection loss -> ERR_UNAVAILABLE (the next call reconnects).
+ *  2. SQLSTATEs are mapped to err kinds in one place (store_fail, store/store.c), which also copies the
+ *     SQLSTATE into err.sqlstate: 23505 -> ERR_CONFLICT; 40001/40P01 -> retried by store_write_events;
+ *     connection loss, class 08, 53 and 57P01-57P03 -> ERR_UNAVAILABLE with retryable set (503 and
+ *     Retry-After; the next call reconnects).
  *  3. Nothing is acknowledged before COMMIT returns success.
  * Threads: a struct store is used by one thread at a time. */
 #ifndef LINEAGED_STORE_H

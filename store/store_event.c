@@ -75,20 +75,6 @@ void store_gen_event_keys(yajl_gen g, const struct store_event_ctx *c)
     json_gen_str(g, c->job_id);
 }
 
-const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_t n)
-{
-    yajl_gen g = json_gen_new();
-
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < n; i++) {
-        yajl_gen_map_open(g);
-        store_gen_facet_value(g, &fs[i]);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
-    return json_gen_finish(g, a, NULL);
-}
-
 /* Stores the new event's seq, or "" when the log already had the event. */
 static int on_event_seq(void *ctx, const PGresult *res, struct err *e)
 {
@@ -229,7 +215,7 @@ int store_write_events(struct store *s, struct arena *a, const struct ol_event *
     for (int attempt = 1;; attempt++) {
         if (write_all(s, a, events, n, outcomes, e) == 0)
             return 0;
-        if (!store_err_retryable(e) || attempt == STORE_WRITE_ATTEMPTS)
+        if (!store_err_serialization(e) || attempt == STORE_WRITE_ATTEMPTS)
             return -1;
         log_warn("retrying a transaction of %zu events (attempt %d): %s", n, attempt + 1, e->detail);
     }

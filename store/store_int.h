@@ -62,10 +62,13 @@ void store_pipeline_end(struct store *s);
  * pipeline mode. */
 int store_command(struct store *s, const char *sql, struct err *e);
 
-/* Maps a failed result or connection to e; returns -1. */
+/* Maps a failed result or connection to e, the one place SQLSTATEs become error kinds: e->sqlstate
+ * is set; a lost connection, class 08, 53 and 57P01-57P03 -> ERR_UNAVAILABLE (retryable), 40001 and
+ * 40P01 -> ERR_UNAVAILABLE (retryable), 23505 -> ERR_CONFLICT, the rest -> ERR_INTERNAL. Returns -1. */
 int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e);
 
-/* True if e came from a deadlock or serialization failure (worth retrying the transaction). */
-bool store_err_retryable(const struct err *e);
+/* True if e came from a serialization failure or deadlock (40001, 40P01): the transaction can be run
+ * again at once, on the same connection. */
+bool store_err_serialization(const struct err *e);
 
 #endif

@@ -24,9 +24,6 @@ struct store_event_ctx {
 /* Writes the members "facet": name and "value": <facet JSON, or null when deleted> into an open map. */
 void store_gen_facet_value(yajl_gen g, const struct ol_facet *f);
 
-/* [{"facet": name, "value": ...}, ...] for a facet list, in the arena. */
-const char *store_facets_param(struct arena *a, const struct ol_facet *fs, size_t n);
-
 /* Writes the members "time", "seq", "run_uuid" and "job_id" of c's event into an open map: every
  * chunk-level row carries them, so one statement can write rows of several events. */
 void store_gen_event_keys(yajl_gen g, const struct store_event_ctx *c);

@@ -67,7 +67,7 @@ static struct req req_with_query(struct arena *a, const char *q)
     r.arena = a;
     err_clear(&e);
     if (http_parse_query(a, q, &r.params, &r.n_params, &e) != 0)
-        fail_msg("rejected query %s: %s", q, e.msg);
+        fail_msg("rejected query %s: %s", q ? q : "(null)", e.msg);
     return r;
 }
 

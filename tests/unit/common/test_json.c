@@ -410,28 +410,6 @@ static void test_get_string_only_for_strings(void **state)
     assert_null(json_string(json_get(v, "n")));
 }
 
-static void test_get_path_follows_dotted_keys(void **state)
-{
-    const struct json_value *v =
-        parse_ok(*state, "{\"run\": {\"facets\": {\"parent\": {\"run\": {\"runId\": \"r1\"}}}, \"x\": 1}}");
-
-    assert_string_equal(json_get_string(json_get_path(v, "run.facets.parent.run"), "runId"), "r1");
-    assert_int_equal(json_get_path(v, "run.facets")->type, JSON_OBJECT);
-    assert_string_equal(json_get_path(v, "run.x")->u.str.text, "1");
-    assert_ptr_equal(json_get_path(v, ""), v);
-    assert_null(json_get_path(v, "run.facets.missing"));
-    assert_null(json_get_path(v, "run.x.deeper"));
-    assert_null(json_get_path(v, "nope.facets"));
-    assert_null(json_get_path(NULL, "run"));
-}
-
-static void test_get_path_uses_last_duplicate_at_each_step(void **state)
-{
-    const struct json_value *v = parse_ok(*state, "{\"a\": {\"b\": 1}, \"a\": {\"b\": 2}}");
-
-    assert_string_equal(json_get_path(v, "a.b")->u.str.text, "2");
-}
-
 static void test_canonical_sorts_keys_and_removes_whitespace(void **state)
 {
     assert_string_equal(
@@ -585,8 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_returns_last_of_duplicate_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_on_non_object_is_null, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_string_only_for_strings, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_path_follows_dotted_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_get_path_uses_last_duplicate_at_each_step, setup, teardown),
+
         cmocka_unit_test_setup_teardown(test_canonical_sorts_keys_and_removes_whitespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_canonical_sorts_by_bytes_not_locale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_canonical_keeps_array_order, setup, teardown),

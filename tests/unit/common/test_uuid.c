@@ -130,27 +130,6 @@ static void test_for_run_id_hashes_other_run_ids(void **state)
     assert_int_equal(u.b[6] >> 4, 3);
 }
 
-static void test_v7_new_sets_version_variant_and_time(void **state)
-{
-    struct uuid a, b;
-    char s[UUID_STR_MAX];
-
-    (void)state;
-    uuid_v7_new(&a);
-    uuid_v7_new(&b);
-    assert_int_equal(a.b[6] >> 4, 7);
-    assert_int_equal(a.b[8] >> 6, 2);
-    assert_memory_not_equal(a.b, b.b, sizeof a.b);
-    assert_true(memcmp(a.b, b.b, 6) <= 0); /* millisecond prefix never goes backwards */
-    uint64_t ms = 0;
-    for (int i = 0; i < 6; i++)
-        ms = ms << 8 | a.b[i];
-    assert_true(ms > 1704067200000ULL); /* after 2024-01-01 */
-    uuid_to_string(&a, s);
-    assert_true(uuid_from_string(s, &b));
-    assert_memory_equal(a.b, b.b, sizeof a.b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,7 +141,6 @@ int main(void)
         cmocka_unit_test(test_name_v3_ns_allows_out_aliasing_ns),
         cmocka_unit_test(test_for_run_id_keeps_uuid_run_ids),
         cmocka_unit_test(test_for_run_id_hashes_other_run_ids),
-        cmocka_unit_test(test_v7_new_sets_version_variant_and_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
