@@ -2,8 +2,9 @@
 # Everything real happens in meson (build), lineaged (run) and tests/run.py (test).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+RELEASE_BUILD ?= build-release
 
-.PHONY: all deps build run test test-asan bench clean
+.PHONY: all deps build run test test-asan test-release bench clean
 
 all: build
 
@@ -29,9 +30,16 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	python3 tests/run.py --build $(ASAN_BUILD)
 
+$(RELEASE_BUILD)/build.ninja:
+	meson setup $(RELEASE_BUILD) --buildtype=release
+
+test-release: deps $(RELEASE_BUILD)/build.ninja
+	ninja -C $(RELEASE_BUILD)
+	python3 tests/run.py --build $(RELEASE_BUILD)
+
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
 	python3 bench/run_graph.py --build $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)
