@@ -4,6 +4,9 @@
  *  1. The parser keeps an explicit frame stack (no recursion); depth never exceeds max_depth.
  *  2. Containers grow by doubling inside the arena; the old copy is abandoned (bounded 2x waste).
  *  3. Only json_write_canonical recurses, and only over trees this parser built (depth-bounded).
+ *  4. Every callback that allocates checks the arena's budgets (arena_over_budget) and stops the
+ *     parse once one is exceeded, so a document whose tree outgrows its text (millions of small
+ *     numbers) costs at most the budget, counted in bytes of the tree.
  * Ownership: every allocation is in the caller's arena except the yajl handle and the frame stack,
  * which json_parse frees before returning. */
 #include "json.h"
@@ -29,6 +32,7 @@ struct parse_state {
     int depth;
     int max_depth;
     bool too_deep;
+    bool over_budget;
     struct json_value *root;
 };
 
@@ -86,6 +90,15 @@ static void attach(struct parse_state *ps, struct json_value *v)
     }
 }
 
+/* 1 (go on) while the arena is within its budgets; 0 (stop yajl) once it is not. */
+static int budget_ok(struct parse_state *ps)
+{
+    if (!arena_over_budget(ps->a))
+        return 1;
+    ps->over_budget = true;
+    return 0;
+}
+
 static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 {
     struct json_value *v = arena_zalloc(ps->a, sizeof *v);
@@ -97,7 +110,7 @@ static int on_null(void *ctx)
 {
     struct parse_state *ps = ctx;
     attach(ps, new_value(ps, JSON_NULL));
-    return 1;
+    return budget_ok(ps);
 }
 
 static int on_boolean(void *ctx, int b)
@@ -106,7 +119,7 @@ static int on_boolean(void *ctx, int b)
     struct json_value *v = new_value(ps, JSON_BOOL);
     v->u.boolean = b != 0;
     attach(ps, v);
-    return 1;
+    return budget_ok(ps);
 }
 
 static struct json_value *new_text(struct parse_state *ps, enum json_type t, const char *s, size_t len)
@@ -124,14 +137,14 @@ static int on_number(void *ctx, const char *s, size_t len)
 {
     struct parse_state *ps = ctx;
     attach(ps, new_text(ps, JSON_NUMBER, s, len));
-    return 1;
+    return budget_ok(ps);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct parse_state *ps = ctx;
     attach(ps, new_text(ps, JSON_STRING, (const char *)s, len));
-    return 1;
+    return budget_ok(ps);
 }
 
 static int open_container(struct parse_state *ps, enum json_type t)
@@ -147,7 +160,7 @@ static int open_container(struct parse_state *ps, enum json_type t)
     f->cap = 0;
     f->pending_key = NULL;
     f->pending_key_len = 0;
-    return 1;
+    return budget_ok(ps);
 }
 
 static int on_start_map(void *ctx)
@@ -170,7 +183,7 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
     copy[len] = '\0';
     f->pending_key = copy;
     f->pending_key_len = len;
-    return 1;
+    return budget_ok(ps);
 }
 
 static int on_end_container(void *ctx)
@@ -227,6 +240,11 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
         offset = yajl_get_bytes_consumed(h);
     else
         st = yajl_complete_parse(h);
+    if (ps.over_budget) {
+        if (arena_budget_check(a, 0, e) == 0) /* the shared budget freed up meanwhile: still say why */
+            err_set_retry(e, NULL, "the server was short of memory for requests; retry later");
+        goto out;
+    }
     if (ps.too_deep) {
         err_set(e, ERR_TOO_LARGE, NULL, "JSON nesting is deeper than the limit of %d levels", ps.max_depth);
         goto out;

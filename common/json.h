@@ -50,7 +50,9 @@ struct json_value {
 /* Parses exactly one JSON document from buf[0..len); max_depth above JSON_MAX_DEPTH counts as it.
  * Returns the root (in arena a) or NULL with e set:
  * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, ERR_TOO_LARGE when nesting
- * exceeds max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
+ * exceeds max_depth. NaN/Infinity are rejected as malformed (strict JSON). When a has a budget
+ * (arena_set_budget), the parse stops as soon as the tree outgrows it: ERR_TOO_LARGE for the arena's
+ * own limit, a retryable ERR_UNAVAILABLE for the shared one. */
 struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e);
 
 /* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */
