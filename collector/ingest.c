@@ -13,7 +13,9 @@
  *  2. Arrays are written in chunks of --batch-chunk events, one transaction each.
  *  3. Duplicates (same canonical event already in the log) count as success: clients retry POSTs.
  *  4. In a group, each request's answer is its own: a shared write that fails is retried request by
- *     request, and an error of one request never lands in another's reply. */
+ *     request, and an error of one request never lands in another's reply.
+ *  5. A request's memory is checked against its arena's budgets while it is parsed (json_parse) and
+ *     before each event is decoded: past them it fails (413 own limit, 503 shared) before any write. */
 #include "ingest.h"
 
 #include <string.h>
@@ -69,10 +71,13 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
 }
 
 /* decode_event and ol_event_hash for one event. Returns 0 when valid, 1 when violations were added to v,
- * -1 with e set when the event could not be given its identity. */
+ * -1 with e set when the event could not be given its identity or the request outgrew its memory
+ * budgets (checked before each event: decoding and hashing need about as much again as the tree). */
 static int decode_one(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
                       struct decode_violations *out, struct err *e)
 {
+    if (arena_budget_check(a, 0, e) != 0)
+        return -1;
     if (decode_event(a, v, prefix, ev, out) != 0)
         return 1;
     return ol_event_hash(ev, e);

@@ -46,7 +46,7 @@ static const struct option_def OPTIONS[] = {
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
      JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
-    {"max-request-mb", "LINEAGED_MAX_REQUEST_MB", OPT_INT, offsetof(struct cfg, max_request_mb), "128", 1,
+    {"max-request-mb", "LINEAGED_MAX_REQUEST_MB", OPT_INT, offsetof(struct cfg, max_request_mb), "160", 1,
      1048576, CFG_SERVE, "MiB one request may hold while read, decompressed and parsed, JSON tree included (413)"},
     {"max-inflight-mb", "LINEAGED_MAX_INFLIGHT_MB", OPT_INT, offsetof(struct cfg, max_inflight_mb), "256", 1,
      1048576, CFG_SERVE, "MiB all requests together may hold (503 with Retry-After above)"},

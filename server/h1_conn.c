@@ -7,6 +7,7 @@
  * Threads: loop thread only. */
 #include "h1_int.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 enum {
     H1_MAX_SINGLE_WRITE = 4 << 20,  /* bufferevents write 16 KiB per loop turn otherwise */
     H1_CHUNKED_INITIAL = 16 * 1024, /* first body buffer of a chunked request */
+    H1_TRIM_BYTES = 32 << 20,       /* after freeing a request this big, give free pages back to the OS */
 };
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -27,6 +29,17 @@ static void conn_on_read(struct bufferevent *bev, void *arg);
 static void conn_on_write(struct bufferevent *bev, void *arg);
 static void conn_on_event(struct bufferevent *bev, short what, void *arg);
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Frees a request's arena. glibc keeps freed heap pages mapped, so after a big request RSS would stay at
+ * its peak for good: malloc_trim hands them back (it costs a walk of the heap, hence only for big ones). */
+static void release_arena(struct arena *a)
+{
+    size_t held = a != NULL ? arena_charged(a) : 0;
+
+    arena_free(a);
+    if (held >= H1_TRIM_BYTES)
+        malloc_trim(0);
+}
 
 /* ---- deadlines and states ---------------------------------------------------------------------- */
 
@@ -74,16 +87,18 @@ static void conn_drop(struct h1_conn *c, struct h1_exchange *x)
     }
 }
 
-/* Answers an error of this layer (e) for the request being read, then closes: the rest of what the
- * client sent is not read. */
-static void conn_fail(struct h1_conn *c, const struct err *e)
+/* Answers an error (e) for the request being read instead of reading on. With must_close (framing
+ * errors, deadlines: where the next request starts is unknown) the connection closes after the reply;
+ * otherwise it closes only if the request's body was not read (h1_exchange_reply). */
+static void conn_fail(struct h1_conn *c, const struct err *e, bool must_close)
 {
     struct h1_exchange *x = c->x != NULL ? c->x : conn_new_exchange(c);
 
     conn_drop(c, x);
     x->err = *e;
     x->reply.status = 0;
-    x->body_pending = true; /* whatever was not read closes the connection */
+    if (must_close)
+        c->close_after = true;
     c->x = x;
     log_debug("req=%s refused: %s", x->req.request_id, e->msg);
     c->state = CONN_BUSY;
@@ -192,7 +207,7 @@ static bool conn_take_head(struct h1_conn *c, struct evbuffer *in)
 
     if (n <= 0) {
         if (n < 0)
-            conn_fail(c, &e);
+            conn_fail(c, &e, true);
         return false;
     }
     struct h1_exchange *x = c->x = conn_new_exchange(c);
@@ -202,7 +217,7 @@ static bool conn_take_head(struct h1_conn *c, struct evbuffer *in)
     if (rc != 0 || h1_req_from_head(&x->req, &h, &x->err) != 0) {
         if (head == NULL)
             err_set(&x->err, ERR_INTERNAL, NULL, "cannot read the request head");
-        conn_fail(c, &x->err);
+        conn_fail(c, &x->err, true);
         return false;
     }
     x->minor = h.minor;
@@ -211,7 +226,7 @@ static bool conn_take_head(struct h1_conn *c, struct evbuffer *in)
     if (!h.keep_alive)
         c->close_after = true;
     if (conn_check_head(c, x, &h) != 0 || c->srv->handler.on_head(c->srv->handler.ctx, x) != 0) {
-        conn_fail(c, &x->err);
+        conn_fail(c, &x->err, false); /* closes only if a body was announced */
         return false;
     }
     x->accepted = true;
@@ -232,7 +247,7 @@ static bool conn_take_body(struct h1_conn *c, struct evbuffer *in)
         bool done = false;
         long used = h1_parse_body(c->parser, v.iov_base, v.iov_len, conn_body_sink, c, &done, &c->x->err);
         if (used < 0) {
-            conn_fail(c, &c->x->err);
+            conn_fail(c, &c->x->err, true);
             return false;
         }
         evbuffer_drain(in, (size_t)used);
@@ -272,7 +287,7 @@ static void free_sent_arena(const void *data, size_t len, void *arena)
 {
     (void)data;
     (void)len;
-    arena_free(arena);
+    release_arena(arena);
 }
 
 void h1_exchange_reply(struct h1_exchange *x)
@@ -283,7 +298,7 @@ void h1_exchange_reply(struct h1_exchange *x)
 
     evtimer_del(c->timer);
     if (c->broken) {
-        arena_free(a);
+        release_arena(a);
         h1_conn_close(c);
         return;
     }
@@ -297,12 +312,12 @@ void h1_exchange_reply(struct h1_exchange *x)
     if (h1_reply_head(out, x, len, x->head_method, close) != 0 ||
         (len > 0 && !x->head_method && evbuffer_add_reference(out, x->reply.body, len, free_sent_arena, a) != 0)) {
         log_warn("req=%s cannot queue the reply; closing the connection", x->req.request_id);
-        arena_free(a);
+        release_arena(a);
         h1_conn_close(c);
         return;
     }
     if (len == 0 || x->head_method)
-        arena_free(a); /* otherwise libevent frees it once the body is sent */
+        release_arena(a); /* otherwise libevent frees it once the body is sent */
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
@@ -357,7 +372,7 @@ static void conn_body_window(struct h1_conn *c)
         err_set(&e, ERR_TIMEOUT, NULL,
                 "request body arrived slower than %zu bytes/s over %d s (--body-min-rate, --body-timeout)",
                 lim->body_min_rate, lim->body_timeout_s);
-        conn_fail(c, &e);
+        conn_fail(c, &e, true);
         return;
     }
     c->window_start_len = c->body_len;
@@ -376,7 +391,7 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
     } else if (c->state == CONN_HEAD && c->head_started) {
         err_set(&e, ERR_TIMEOUT, NULL, "request head not received within %d s (--header-timeout)",
                 c->srv->lim.header_timeout_s);
-        conn_fail(c, &e);
+        conn_fail(c, &e, true);
     } else if (c->state == CONN_HEAD || c->state == CONN_LINGER) {
         h1_conn_close(c); /* idle, or done lingering */
     }
@@ -415,7 +430,7 @@ static void conn_release(struct h1_conn *c)
 {
     if (c->x != NULL && c->state != CONN_BUSY) {
         conn_drop(c, c->x);
-        arena_free(c->x->req.arena);
+        release_arena(c->x->req.arena);
     }
     if (c->timer != NULL)
         event_free(c->timer);

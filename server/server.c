@@ -247,8 +247,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     while (list != NULL) {
         struct job *next = (struct job *)list->q.next;
         log_outcome(srv, list->x);
-        log_debug("req=%s %s -> %d", list->x->req.request_id, list->x->req.path,
-                  list->x->reply.status ? list->x->reply.status : err_http_status(list->x->err.kind));
+        log_debug("req=%s %s -> %d (%zu KiB)", list->x->req.request_id, list->x->req.path,
+                  list->x->reply.status ? list->x->reply.status : err_http_status(list->x->err.kind),
+                  arena_charged(list->x->req.arena) >> 10);
         h1_exchange_reply(list->x);
         srv->in_flight--;
         list = next;

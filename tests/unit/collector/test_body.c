@@ -474,6 +474,34 @@ static void test_content_type_checked_before_decoding(void **state)
     assert_int_equal(decode_fail(&r, &c).kind, ERR_UNSUPPORTED);
 }
 
+/* The decompressed text counts in the request's memory: a request arena with a small budget stops the
+ * inflation at it (413 for its own limit, 503 for the shared one), below the gzip limits. */
+static void test_gzip_output_counts_in_the_request_budget(void **state)
+{
+    struct cfg c = limits(64L * 1024 * 1024, 100000);
+    struct arena_budget shared = {.max = 1 << 30};
+    struct arena *a = arena_new();
+    (void)state;
+
+    atomic_init(&shared.used, 0);
+    arena_set_budget(a, &shared, 2 << 20);
+    struct req r = request(a, bomb.data, bomb.len, "gzip", JSON);
+    struct err e = decode_fail(&r, &c);
+    assert_int_equal(e.kind, ERR_TOO_LARGE);
+    assert_non_null(strstr(e.msg, "--max-request-mb"));
+    assert_true(arena_charged(a) < (3 << 20));
+    arena_free(a);
+    shared.max = 1 << 20; /* now the shared budget is the short one */
+    a = arena_new();
+    arena_set_budget(a, &shared, SIZE_MAX);
+    r = request(a, bomb.data, bomb.len, "gzip", JSON);
+    e = decode_fail(&r, &c);
+    assert_int_equal(e.kind, ERR_UNAVAILABLE);
+    assert_true(e.retryable);
+    arena_free(a);
+    assert_int_equal(atomic_load(&shared.used), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_content_types_are_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cross_site_and_non_utf8_types_are_unsupported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_content_type_checked_before_decoding, setup, teardown),
+        cmocka_unit_test(test_gzip_output_counts_in_the_request_budget),
     };
     return cmocka_run_group_tests(tests, make_bomb, free_bomb);
 }
