@@ -3,8 +3,9 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test test-asan test-release bench clean
+.PHONY: all deps build run test test-asan test-release fuzz bench clean
 
 all: build
 
@@ -37,9 +38,12 @@ test-release: deps $(RELEASE_BUILD)/build.ninja
 	ninja -C $(RELEASE_BUILD)
 	python3 tests/run.py --build $(RELEASE_BUILD)
 
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
 	python3 bench/run_graph.py --build $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) build-fuzz
