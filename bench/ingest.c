@@ -276,19 +276,6 @@ static int probe_fixtures(struct loadgen *lg, struct fixture *fx, size_t *nfx, s
     return rc;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n > 0 values, in milliseconds; v must be sorted. */
-static double percentile_ms(const uint64_t *v, size_t n, unsigned pct)
-{
-    size_t rank = (n * pct + 99) / 100;
-    return (double)v[rank == 0 ? 0 : rank - 1] / 1e6;
-}
-
 /* Appends printf-style text to out (cap bytes, *pos used so far), truncating at the end. */
 static void report_append(char *out, size_t cap, size_t *pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -335,9 +322,9 @@ static int run_single(const struct ingest_opts *o, struct loadgen *lg, const str
         .path = INGEST_PATH_SINGLE, .bodies = b, .count = o->events, .expect_status = INGEST_STATUS_CREATED};
     if (rc == 0 && (rc = loadgen_run(lg, &ph, &secs)) == 0) {
         r->single_eps = (double)o->events / secs;
-        qsort(ph.latency_ns, ph.count, sizeof *ph.latency_ns, cmp_u64);
-        r->p50_ms = percentile_ms(ph.latency_ns, ph.count, 50);
-        r->p99_ms = percentile_ms(ph.latency_ns, ph.count, 99);
+        util_sort_u64(ph.latency_ns, ph.count);
+        r->p50_ms = util_percentile_ms(ph.latency_ns, ph.count, 50);
+        r->p99_ms = util_percentile_ms(ph.latency_ns, ph.count, 99);
         if (ph.errors > 0)
             report_errors("single", &ph, r->single_report, sizeof r->single_report);
         r->errors += ph.errors;

@@ -189,10 +189,11 @@ static void slot_send(struct slot *s)
     }
     evhttp_request_set_error_cb(req, slot_on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    bool post = ph->bodies != NULL;
     if (evhttp_add_header(h, "Host", ph->lg->host_header) != 0 ||
-        evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
-        evbuffer_add_reference(evhttp_request_get_output_buffer(req), ph->bodies[i].data, ph->bodies[i].len,
-                               NULL, NULL) != 0) {
+        (post && evhttp_add_header(h, "Content-Type", "application/json") != 0) ||
+        (post && evbuffer_add_reference(evhttp_request_get_output_buffer(req), ph->bodies[i].data,
+                                        ph->bodies[i].len, NULL, NULL) != 0)) {
         evhttp_request_free(req);
         phase_abort(ph, "cannot build an HTTP request");
         return;
@@ -200,7 +201,7 @@ static void slot_send(struct slot *s)
     s->index = i;
     s->sent_ns = util_now_ns();
     /* On failure libevent has already freed req or keeps it on no queue; the phase ends either way. */
-    if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, ph->path) != 0) {
+    if (evhttp_make_request(s->evcon, req, post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET, ph->path) != 0) {
         phase_abort(ph, "evhttp_make_request failed");
         return;
     }

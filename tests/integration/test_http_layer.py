@@ -46,6 +46,18 @@ def raw_exchange(port, data, timeout=ANSWER_TIMEOUT):
         s.close()
 
 
+def read_until_closed(s, data=b""):
+    """What s still receives until the server closes it (a reset counts as closed)."""
+    while True:
+        try:
+            chunk = s.recv(4096)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
 def split_responses(buf):
     """[(status, headers, body)] of the responses in buf (each with a Content-Length)."""
     out = []
@@ -242,13 +254,8 @@ class DeadlinesTest(HttpAsserts, h.ServerTestCase):
                 except socket.timeout:
                     pass
             s.settimeout(ANSWER_TIMEOUT)
-            while not closed:
-                try:
-                    chunk = s.recv(4096)
-                except ConnectionResetError:
-                    break
-                closed = not chunk
-                data += chunk
+            if not closed:
+                data = read_until_closed(s, data)
         finally:
             s.close()
         self.assertRawJsonError((data, True), 408, "--header-timeout")
@@ -262,11 +269,7 @@ class DeadlinesTest(HttpAsserts, h.ServerTestCase):
         s = socket.create_connection(("127.0.0.1", self.server.port), timeout=ANSWER_TIMEOUT)
         try:
             s.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: t\r\n\r\n")
-            data, closed = b"", False
-            while not closed:
-                chunk = s.recv(4096)
-                closed = not chunk
-                data += chunk
+            data = read_until_closed(s)
         finally:
             s.close()
         self.assertEqual([st for st, _h, _b in split_responses(data)], [200])
@@ -277,14 +280,7 @@ class DeadlinesTest(HttpAsserts, h.ServerTestCase):
         s = socket.create_connection(("127.0.0.1", self.server.port), timeout=ANSWER_TIMEOUT)
         try:
             s.sendall(post_head(len(body)) + body[:10])
-            data, closed = b"", False
-            while not closed:
-                try:
-                    chunk = s.recv(4096)
-                except ConnectionResetError:
-                    break
-                closed = not chunk
-                data += chunk
+            data = read_until_closed(s)
         finally:
             s.close()
         self.assertRawJsonError((data, True), 408, "--body-min-rate")
