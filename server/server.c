@@ -63,6 +63,7 @@ struct server {
     int n_workers;
     pthread_mutex_t lock;
     pthread_cond_t cond_any, cond_read; /* work for any worker / for the reads-only worker */
+    int idle_any, idle_read;            /* guarded by lock: workers waiting on each */
     struct lanes lanes;                 /* guarded by lock */
     struct job *done;                   /* guarded by lock */
     bool stopping; /* guarded by lock: workers exit when set and the lanes are empty */
@@ -112,8 +113,12 @@ static void *worker_main(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&srv->lock);
-        while (!lanes_ready(&srv->lanes, w->reads_only) && !srv->stopping)
+        int *idle = w->reads_only ? &srv->idle_read : &srv->idle_any;
+        while (!lanes_ready(&srv->lanes, w->reads_only) && !srv->stopping) {
+            (*idle)++;
             pthread_cond_wait(w->reads_only ? &srv->cond_read : &srv->cond_any, &srv->lock);
+            (*idle)--;
+        }
         size_t n = srv->abandon ? 0 : lanes_pop(&srv->lanes, w->reads_only, popped);
         pthread_mutex_unlock(&srv->lock);
         if (n == 0)
@@ -197,9 +202,12 @@ static void on_request(void *ctx, struct h1_exchange *x)
         lanes_release(&srv->lanes, j->q.lane);
     } else {
         lanes_push(&srv->lanes, &j->q);
-        if (j->q.lane == LANE_READ)
+        /* Wake one worker that can take it: the reads-only one first for a read, so the others stay
+         * free for writes (and no two threads wake for one request). */
+        if (j->q.lane == LANE_READ && srv->idle_read > 0)
             pthread_cond_signal(&srv->cond_read);
-        pthread_cond_signal(&srv->cond_any);
+        else
+            pthread_cond_signal(&srv->cond_any);
     }
     pthread_mutex_unlock(&srv->lock);
     if (stopping) {
