@@ -98,7 +98,7 @@ static void conn_fail(struct h1_conn *c, const struct err *e, bool must_close)
     x->err = *e;
     x->reply.status = 0;
     if (must_close)
-        c->close_after = true;
+        c->close_after = c->linger = true;
     c->x = x;
     log_debug("req=%s refused: %s", x->req.request_id, e->msg);
     c->state = CONN_BUSY;
@@ -305,6 +305,7 @@ void h1_exchange_reply(struct h1_exchange *x)
     if (x->reply.status == 0)
         http_reply_error(&x->reply, a, &x->err, x->req.request_id);
     bool close = c->close_after || x->body_pending || c->srv->stopping;
+    c->linger = c->linger || x->body_pending;
     size_t len = x->reply.body != NULL ? x->reply.body_len : 0;
     c->x = NULL;
     c->close_after = close;
@@ -330,6 +331,10 @@ static void conn_on_write(struct bufferevent *bev, void *arg)
 
     if (c->state != CONN_WRITING)
         return; /* "100 Continue" went out while reading the body */
+    if (c->close_after && !c->linger && evbuffer_get_length(in) == 0) {
+        h1_conn_close(c); /* the client asked to close, or shutdown: nothing of it is left unread */
+        return;
+    }
     if (c->close_after) {
         /* Lingering close: the reply is out; stop sending, read and drop what the client still sends
          * for a moment, so it sees the reply and not a reset. */

@@ -3,7 +3,8 @@
  * Connection states (h1_conn.c names the function behind each transition):
  *   HEAD --conn_take_head--> BODY --conn_take_body--> BUSY --h1_exchange_reply--> WRITING
  *   HEAD --conn_take_head (no body)--> BUSY;  any reading state --conn_fail--> WRITING (close after)
- *   WRITING --conn_on_write, keep-alive--> HEAD;  WRITING --conn_on_write, closing--> LINGER --> closed
+ *   WRITING --conn_on_write, keep-alive--> HEAD;  WRITING --conn_on_write, closing--> closed, or LINGER
+ *   (when request bytes may be left unread: linger) --timer or EOF--> closed
  *   any state but BUSY --timeout, EOF, socket error--> closed (conn_close)
  * Invariants:
  *  1. x != NULL in BODY, BUSY and WRITING (until its reply is queued); NULL in HEAD and LINGER.
@@ -37,6 +38,7 @@ struct h1_conn {
     struct h1_scan scan;          /* head search in HEAD */
     bool head_started;            /* a byte of the next request arrived */
     bool close_after;             /* no more requests on this connection */
+    bool linger;                  /* closing with request bytes possibly unread: lingering close */
     bool broken;                  /* the socket failed while BUSY: close once the server answers */
     bool listed;                  /* in the server's list */
     struct h1_exchange *x;        /* see invariant 1 */
