@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/run_http.py - the HTTP layer, old against new, in one run: request-smuggling probes, ingest
-throughput (bench_ingest), read-route latency (bench_http_read) and /healthcheck latency while ingest runs.
+throughput (bench_ingest), /healthcheck latency while ingest runs, and read-route latency (bench_http_read,
+both servers up, taking turns, median of three rounds).
 
     python3 bench/run_http.py [--build build] [--baseline-rev cc4fd17 | --baseline-bin PATH] [--events N]
 
@@ -37,8 +38,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE_REV = "cc4fd17"        # the last commit whose server was libevent's evhttp
 HEALTH_TIMEOUT_S = 60
 HEALTH_POLL_S = 0.02
-READ_REQUESTS = 5000
+READ_REQUESTS = 10000
 READ_CONNECTIONS = 8
+READ_ROUNDS = 3
 DB_CONNECTIONS = 4
 
 
@@ -153,43 +155,62 @@ def read_latency(bench_read, url, path):
     return float(m.group(1)), float(m.group(2)), float(m.group(3))
 
 
-def measure(name, lineaged, pg, tools, args):
-    """Runs every measurement against one lineaged binary on a fresh database; returns a dict."""
+def start_server(name, lineaged, pg):
+    """lineaged serve on a fresh database; returns (proc, port, url, conninfo)."""
     conninfo = pg.create_database("bench_" + name)
     port = private_pg.free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([lineaged, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url",
-                               conninfo, "--db-connections", str(DB_CONNECTIONS), "--log-level", "error"],
-                              stdin=subprocess.DEVNULL)
-    res = {}
+    proc = subprocess.Popen([lineaged, "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url",
+                             conninfo, "--db-connections", str(DB_CONNECTIONS), "--log-level", "error"],
+                            stdin=subprocess.DEVNULL)
     try:
-        private_pg.wait_healthy(server, port, HEALTH_TIMEOUT_S)
-        res["probes"] = [probe(port, conninfo, fields, prefix) for _label, fields, prefix in PROBES]
-        stop, health = threading.Event(), []
-        poller = threading.Thread(target=health_poller, args=(url, stop, health))
-        poller.start()
-        try:
-            cmd = [tools["ingest"], "--url", url, "--db", conninfo, "--fixtures", tools["fixtures"],
-                   "--events", str(args.events)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        finally:
-            stop.set()
-            poller.join()
-        if out.returncode != 0:
-            raise StepError(f"bench_ingest against {name} failed:\n{out.stdout}\n{out.stderr[-2000:]}")
-        say(f"{name}:\n{out.stdout.rstrip()}")
-        res.update(parse_ingest(out.stdout))
-        health.sort()
-        res["health_load"] = (statistics.median(health), health[int(len(health) * 0.99) - 1], health[-1], len(health))
-        job = subprocess.run([private_pg.find_psql(), "-X", "-A", "-t", "-d", conninfo, "-c",
-                              "SELECT 'job:' || namespace || ':' || name FROM jobs ORDER BY id LIMIT 1"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        paths = ["/healthcheck", "/api/v1/namespaces",
-                 "/api/v1/lineage?depth=2&nodeId=" + urllib.request.quote(job, safe="")]
-        res["reads"] = [read_latency(tools["read"], url, p) for p in paths]
+        private_pg.wait_healthy(proc, port, HEALTH_TIMEOUT_S)
+    except BaseException:
+        private_pg.stop(proc, f"lineaged serve ({name})", say=say)
+        raise
+    return proc, port, f"http://127.0.0.1:{port}", conninfo
+
+
+def ingest(name, srv, tools, args):
+    """Probes, then bench_ingest with /healthcheck polled all along; returns a dict of results."""
+    _proc, port, url, conninfo = srv
+    res = {"probes": [probe(port, conninfo, fields, prefix) for _label, fields, prefix in PROBES]}
+    stop, health = threading.Event(), []
+    poller = threading.Thread(target=health_poller, args=(url, stop, health))
+    poller.start()
+    try:
+        cmd = [tools["ingest"], "--url", url, "--db", conninfo, "--fixtures", tools["fixtures"],
+               "--events", str(args.events)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     finally:
-        private_pg.stop(server, f"lineaged serve ({name})", say=say)
+        stop.set()
+        poller.join()
+    if out.returncode != 0:
+        raise StepError(f"bench_ingest against {name} failed:\n{out.stdout}\n{out.stderr[-2000:]}")
+    say(f"{name}:\n{out.stdout.rstrip()}")
+    res.update(parse_ingest(out.stdout))
+    health.sort()
+    res["health_load"] = (statistics.median(health), health[int(len(health) * 0.99) - 1], health[-1])
     return res
+
+
+def read_paths(conninfo):
+    job = subprocess.run([private_pg.find_psql(), "-X", "-A", "-t", "-d", conninfo, "-c",
+                          "SELECT 'job:' || namespace || ':' || name FROM jobs ORDER BY id LIMIT 1"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return ["/healthcheck", "/api/v1/namespaces", "/api/v1/lineage?depth=2&nodeId=" + urllib.request.quote(job, safe="")]
+
+
+def reads(servers, tools):
+    """READ_ROUNDS rounds, old and new taking turns on each route, so both see the same machine; returns
+    per server the median over the rounds of (p50, p99, req/s) per route."""
+    got = {name: [[] for _ in range(3)] for name in servers}
+    paths = {name: read_paths(srv[3]) for name, srv in servers.items()}
+    for _round in range(READ_ROUNDS):
+        for k in range(3):
+            for name, srv in servers.items():
+                got[name][k].append(read_latency(tools["read"], srv[2], paths[name][k]))
+    return {name: [tuple(statistics.median(m[i] for m in runs) for i in range(3)) for runs in got[name]]
+            for name in servers}
 
 
 # ---- report ---------------------------------------------------------------------------------------
@@ -199,8 +220,8 @@ def ratio(new, old):
 
 
 def report(old_label, old, new, events):
-    print(f"HTTP layer benchmark: {events} events per ingest mode, {READ_REQUESTS} GETs over "
-          f"{READ_CONNECTIONS} connections per read route, --db-connections {DB_CONNECTIONS}")
+    print(f"HTTP layer benchmark: {events} events per ingest mode; {READ_REQUESTS} GETs over {READ_CONNECTIONS} "
+          f"connections per read route, median of {READ_ROUNDS} rounds taken in turns; --db-connections {DB_CONNECTIONS}")
     print("%-44s %16s %16s %10s" % ("", old_label, "h1 (this build)", "new/old"))
     for (label, _f, _p), (so, ro), (sn, rn) in zip(PROBES, old["probes"], new["probes"]):
         print("%-44s %16s %16s" % ("probe " + label, f"{so} {'RAN' if ro else 'ok'}", f"{sn} {'RAN' if rn else 'ok'}"))
@@ -231,8 +252,17 @@ def run(args):
     old_bin = args.baseline_bin or build_baseline(args.baseline_rev)
     old_label = "evhttp " + (args.baseline_rev if not args.baseline_bin else "baseline")
     with private_pg.PrivatePostgres(new_bin, "lineaged-bench-http-", say=say) as pg:
-        old = measure("old", old_bin, pg, tools, args)
-        new = measure("new", new_bin, pg, tools, args)
+        servers = {}
+        try:
+            servers["old"] = start_server("old", old_bin, pg)
+            old = ingest("old", servers["old"], tools, args)
+            servers["new"] = start_server("new", new_bin, pg)
+            new = ingest("new", servers["new"], tools, args)
+            medians = reads(servers, tools)
+            old["reads"], new["reads"] = medians["old"], medians["new"]
+        finally:
+            for name, srv in reversed(list(servers.items())):
+                private_pg.stop(srv[0], f"lineaged serve ({name})", say=say)
     report(old_label, old, new, args.events)
     return 0
 

@@ -1,6 +1,7 @@
 /* server/lanes.c - the read and write lanes of the request queue (see lanes.h).
  *
- * Invariants: see lanes.h. Lanes are singly linked FIFO lists; urgent requests are pushed at the front.
+ * Invariants: see lanes.h. Lanes are singly linked FIFO lists; urgent requests form a FIFO run at the
+ * front (urgent_tail marks its end), ahead of the others.
  * Threads: callers hold the server's lock. */
 #include "lanes.h"
 
@@ -30,9 +31,11 @@ void lanes_push(struct lanes *l, struct queued *q)
     enum lane lane = q->lane;
 
     if (q->urgent) {
-        q->next = l->head[lane];
-        l->head[lane] = q;
-        if (l->tail[lane] == NULL)
+        struct queued **at = l->urgent_tail[lane] ? &l->urgent_tail[lane]->next : &l->head[lane];
+        q->next = *at;
+        *at = q;
+        l->urgent_tail[lane] = q;
+        if (q->next == NULL)
             l->tail[lane] = q;
         return;
     }
@@ -60,6 +63,8 @@ size_t lanes_pop(struct lanes *l, bool reads_only, struct queued **group)
     bool batchable = q->route->group != NULL;
     do {
         group[n++] = q;
+        if (q == l->urgent_tail[lane])
+            l->urgent_tail[lane] = NULL;
         l->head[lane] = q->next;
         q = q->next;
     } while (batchable && q != NULL && q->route == group[0]->route && n < LANES_MAX_GROUP);

@@ -36,6 +36,7 @@ struct queued {
 
 struct lanes {
     struct queued *head[LANE_COUNT], *tail[LANE_COUNT];
+    struct queued *urgent_tail[LANE_COUNT]; /* last of the urgent requests at the head, or NULL */
     size_t admitted[LANE_COUNT]; /* invariant 1 */
     size_t max;
 };
@@ -49,7 +50,7 @@ bool lanes_admit(struct lanes *l, enum lane lane, bool urgent);
 /* Uncounts an admitted request that will not be queued (its body failed). */
 void lanes_release(struct lanes *l, enum lane lane);
 
-/* Queues an admitted request (urgent ones at the front of their lane). */
+/* Queues an admitted request: urgent ones ahead of every other but behind earlier urgent ones. */
 void lanes_push(struct lanes *l, struct queued *q);
 
 /* Whether a worker (reads_only or not) has something to take. */

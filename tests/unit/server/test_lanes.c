@@ -125,6 +125,36 @@ static void test_groups_stop_at_another_route_and_at_the_cap(void **state)
     assert_int_equal(l.admitted[LANE_WRITE], 0);
 }
 
+static void test_health_requests_keep_their_order_ahead_of_reads(void **state)
+{
+    struct lanes l = {.max = 10};
+    struct queued r1 = make(route_of(HTTP_GET, "/api/v1/namespaces"));
+    struct queued h1 = make(route_of(HTTP_GET, "/healthcheck"));
+    struct queued h2 = make(route_of(HTTP_GET, "/healthcheck"));
+    struct queued r2 = make(route_of(HTTP_GET, "/api/v1/namespaces"));
+    struct queued h3 = make(route_of(HTTP_GET, "/healthcheck"));
+    struct queued *order[] = {&r1, &h1, &h2, &r2, &h3}, *want[] = {&h1, &h2, &h3, &r1, &r2}, *got[LANES_MAX_GROUP];
+    (void)state;
+
+    for (size_t i = 0; i < 5; i++) {
+        assert_true(lanes_admit(&l, order[i]->lane, order[i]->urgent));
+        lanes_push(&l, order[i]);
+    }
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(lanes_pop(&l, false, got), 1);
+        assert_ptr_equal(got[0], want[i]);
+        if (i == 2) { /* a health check arriving now still goes ahead of the waiting reads */
+            struct queued h4 = make(route_of(HTTP_GET, "/healthcheck"));
+            assert_true(lanes_admit(&l, LANE_READ, true));
+            lanes_push(&l, &h4);
+            assert_int_equal(lanes_pop(&l, false, got), 1);
+            assert_ptr_equal(got[0], &h4);
+        }
+    }
+    assert_false(lanes_ready(&l, false));
+    assert_null(l.tail[LANE_READ]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_full_lane_refuses_but_not_health_or_the_other_lane),
         cmocka_unit_test(test_reads_before_writes_and_health_first),
         cmocka_unit_test(test_groups_stop_at_another_route_and_at_the_cap),
+        cmocka_unit_test(test_health_requests_keep_their_order_ahead_of_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
