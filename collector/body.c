@@ -87,23 +87,25 @@ static bool gzip_member_follows(const z_stream *z)
 }
 
 /* Inflates every gzip member of the body into a malloc'd buffer grown by doubling up to `limit`
- * (+1 byte to detect overflow), asking the arena's budgets before each growth; the buffer is then
- * handed to the arena (arena_adopt), so the decompressed text is held once and counted in the
- * request's memory. Returns the text (NUL-terminated, in the arena's care) or NULL with e set. */
+ * (+1 byte to detect overflow). The buffer is reserved in the arena's budgets before each growth, so
+ * requests inflating at the same time see each other's buffers, and is handed to the arena at the end
+ * (arena_adopt): the decompressed text is held once and counted as the request's memory. Returns the
+ * text (NUL-terminated, in the arena's care) or NULL with e set. */
 static char *inflate_all(struct req *r, const struct cfg *c, size_t limit, size_t *out_len, struct err *e)
 {
     z_stream z;
     size_t cap = GUNZIP_CHUNK < limit + 1 ? GUNZIP_CHUNK : limit + 1, n = 0;
     char *out = NULL;
     int rc = Z_OK;
-    bool no_memory = false, over_budget = false;
+    bool failed = false;
 
     memset(&z, 0, sizeof z);
-    if (arena_budget_check(r->arena, cap, e) != 0)
+    if (arena_reserve(r->arena, cap + 1, e) != 0)
         return NULL;
-    out = malloc(cap);
+    out = malloc(cap + 1); /* + 1: room for the NUL the parser's callers expect */
     if (out == NULL || inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
         free(out);
+        arena_unreserve(r->arena, cap + 1);
         err_set_retry(e, NULL, "not enough memory to decompress the gzip body; retry later");
         return NULL;
     }
@@ -114,13 +116,16 @@ static char *inflate_all(struct req *r, const struct cfg *c, size_t limit, size_
             size_t bigger = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
             if (bigger == cap)
                 break; /* at limit + 1: too large */
-            if (arena_budget_check(r->arena, bigger, e) != 0) {
-                over_budget = true;
+            if (arena_reserve(r->arena, bigger - cap, e) != 0) {
+                failed = true;
                 break;
             }
-            char *grown = realloc(out, bigger);
+            char *grown = realloc(out, bigger + 1);
             if (grown == NULL) {
-                no_memory = true;
+                arena_unreserve(r->arena, bigger - cap);
+                failed = true;
+                err_set_retry(e, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later",
+                              r->body_len);
                 break;
             }
             out = grown;
@@ -138,38 +143,20 @@ static char *inflate_all(struct req *r, const struct cfg *c, size_t limit, size_
     size_t trailing = z.avail_in;
     const char *zmsg = z.msg;
     inflateEnd(&z);
-    if (over_budget || no_memory) {
+    arena_unreserve(r->arena, cap + 1);
+    if (!failed && (n > limit || (rc == Z_OK && n == cap)))
+        failed = err_set(e, ERR_TOO_LARGE, NULL,
+                         "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, --max-gzip-ratio %d)",
+                         limit, c->max_decompressed_bytes, c->max_gzip_ratio) != 0;
+    if (!failed && (rc != Z_STREAM_END || trailing > 0))
+        failed = err_set(e, ERR_BAD_INPUT, NULL, "gzip body is corrupt or truncated (zlib: %s)",
+                         zmsg ? zmsg : trailing > 0 ? "data after the end of the stream" : "unexpected end of data") != 0;
+    if (failed) {
         free(out);
-        if (no_memory)
-            err_set_retry(e, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later",
-                          r->body_len);
         return NULL;
-    }
-    if (n > limit || (rc == Z_OK && n == cap)) {
-        free(out);
-        err_set(e, ERR_TOO_LARGE, NULL,
-                "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, --max-gzip-ratio %d)",
-                limit, c->max_decompressed_bytes, c->max_gzip_ratio);
-        return NULL;
-    }
-    if (rc != Z_STREAM_END || trailing > 0) {
-        free(out);
-        err_set(e, ERR_BAD_INPUT, NULL, "gzip body is corrupt or truncated (zlib: %s)",
-                zmsg ? zmsg : trailing > 0 ? "data after the end of the stream" : "unexpected end of data");
-        return NULL;
-    }
-    if (n == cap) { /* room for the NUL the JSON parser's callers expect */
-        char *grown = realloc(out, cap + 1);
-        if (grown == NULL) {
-            free(out);
-            err_set_retry(e, NULL, "not enough memory to decompress the gzip body; retry later");
-            return NULL;
-        }
-        out = grown;
-        cap++;
     }
     out[n] = '\0';
-    arena_adopt(r->arena, out, cap);
+    arena_adopt(r->arena, out, cap + 1);
     *out_len = n;
     return out;
 }

@@ -3,7 +3,7 @@
  * Invariants:
  *  1. blocks form a singly linked list, newest first; `first` is the oldest and survives resets.
  *  2. An allocation larger than half a block gets a block of its own, so waste stays bounded.
- *  3. charged == the bytes of every block (header included) plus adopted memory, and the same amount
+ *  3. charged == the bytes of every block (header included), adopted and reserved memory, and the same amount
  *     is counted in the shared budget (if any) from arena_set_budget until arena_free or arena_reset
  *     gives it back.
  * Ownership: the arena owns every block and adopted buffer; callers never free what it returns. */
@@ -239,6 +239,19 @@ int arena_budget_check(const struct arena *a, size_t more, struct err *e)
 bool arena_over_budget(const struct arena *a)
 {
     return a->charged > a->own_max || (a->shared != NULL && atomic_load(&a->shared->used) > a->shared->max);
+}
+
+int arena_reserve(struct arena *a, size_t n, struct err *e)
+{
+    if (arena_budget_check(a, n, e) != 0)
+        return -1;
+    charge(a, n);
+    return 0;
+}
+
+void arena_unreserve(struct arena *a, size_t n)
+{
+    uncharge(a, n);
 }
 
 void arena_adopt(struct arena *a, void *p, size_t n)

@@ -68,6 +68,11 @@ int arena_budget_check(const struct arena *a, size_t more, struct err *e);
 /* True if a already holds more than one of its budgets allows (cheap; for loops that allocate). */
 bool arena_over_budget(const struct arena *a);
 
+/* Counts n bytes the caller holds outside the arena (a buffer it is growing) as the arena's, if they
+ * fit (arena_budget_check); -1 with e set otherwise. Give them back with arena_unreserve. */
+int arena_reserve(struct arena *a, size_t n, struct err *e);
+void arena_unreserve(struct arena *a, size_t n);
+
 /* Takes ownership of malloc'd memory p of n bytes: freed (and uncharged) with the arena. */
 void arena_adopt(struct arena *a, void *p, size_t n);
 

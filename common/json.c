@@ -4,9 +4,10 @@
  *  1. The parser keeps an explicit frame stack (no recursion); depth never exceeds max_depth.
  *  2. Containers grow by doubling inside the arena; the old copy is abandoned (bounded 2x waste).
  *  3. Only json_write_canonical recurses, and only over trees this parser built (depth-bounded).
- *  4. Every callback that allocates checks the arena's budgets (arena_over_budget) and stops the
- *     parse once one is exceeded, so a document whose tree outgrows its text (millions of small
- *     numbers) costs at most the budget, counted in bytes of the tree.
+ *  4. Every allocation is first asked of the arena's budgets (budget_allows), and the parse stops at
+ *     the first one refused, so a document whose tree outgrows its text (millions of small numbers)
+ *     costs at most the budget, counted in bytes of the tree, and no single allocation (a long string,
+ *     a doubled array) can jump past it.
  * Ownership: every allocation is in the caller's arena except the yajl handle and the frame stack,
  * which json_parse frees before returning. */
 #include "json.h"
@@ -32,31 +33,47 @@ struct parse_state {
     int depth;
     int max_depth;
     bool too_deep;
-    bool over_budget;
+    bool over_budget;       /* budget_err says which budget */
+    struct err budget_err;
     struct json_value *root;
 };
 
-static void grow_array(struct parse_state *ps, struct frame *f)
+/* Whether n more bytes fit the arena's budgets, asked before every allocation (so one large one, a
+ * long string or a doubled array, cannot overshoot); once they do not, the parse stops. */
+static bool budget_allows(struct parse_state *ps, size_t n)
+{
+    if (!ps->over_budget && arena_budget_check(ps->a, n, &ps->budget_err) != 0)
+        ps->over_budget = true;
+    return !ps->over_budget;
+}
+
+static bool grow_array(struct parse_state *ps, struct frame *f)
 {
     struct json_value *c = f->container;
     size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
-    struct json_value **items = arena_alloc(ps->a, cap * sizeof *items);
 
+    if (!budget_allows(ps, cap * sizeof *c->u.array.items))
+        return false;
+    struct json_value **items = arena_alloc(ps->a, cap * sizeof *items);
     if (c->u.array.n)
         memcpy(items, c->u.array.items, c->u.array.n * sizeof *items);
     c->u.array.items = items;
     f->cap = cap;
+    return true;
 }
 
-static void grow_object(struct parse_state *ps, struct frame *f)
+static bool grow_object(struct parse_state *ps, struct frame *f)
 {
     struct json_value *c = f->container;
     size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
+    size_t n = c->u.object.n;
+
+    if (!budget_allows(ps, cap * (sizeof *c->u.object.keys + sizeof *c->u.object.key_lens +
+                                  sizeof *c->u.object.values)))
+        return false;
     const char **keys = arena_alloc(ps->a, cap * sizeof *keys);
     size_t *lens = arena_alloc(ps->a, cap * sizeof *lens);
     struct json_value **values = arena_alloc(ps->a, cap * sizeof *values);
-    size_t n = c->u.object.n;
-
     if (n) {
         memcpy(keys, c->u.object.keys, n * sizeof *keys);
         memcpy(lens, c->u.object.key_lens, n * sizeof *lens);
@@ -66,41 +83,40 @@ static void grow_object(struct parse_state *ps, struct frame *f)
     c->u.object.key_lens = lens;
     c->u.object.values = values;
     f->cap = cap;
+    return true;
 }
 
-/* Attaches v to the innermost open container, or makes it the root. */
-static void attach(struct parse_state *ps, struct json_value *v)
+/* Attaches v (NULL: its allocation was refused) to the innermost open container, or makes it the root.
+ * Returns 1 to go on, 0 to stop yajl (over budget). */
+static int attach(struct parse_state *ps, struct json_value *v)
 {
+    if (v == NULL)
+        return 0;
     if (ps->depth == 0) {
         ps->root = v;
-        return;
+        return 1;
     }
     struct frame *f = &ps->stack[ps->depth - 1];
     struct json_value *c = f->container;
     if (c->type == JSON_ARRAY) {
-        if (c->u.array.n == f->cap)
-            grow_array(ps, f);
+        if (c->u.array.n == f->cap && !grow_array(ps, f))
+            return 0;
         c->u.array.items[c->u.array.n++] = v;
     } else {
-        if (c->u.object.n == f->cap)
-            grow_object(ps, f);
+        if (c->u.object.n == f->cap && !grow_object(ps, f))
+            return 0;
         c->u.object.keys[c->u.object.n] = f->pending_key;
         c->u.object.key_lens[c->u.object.n] = f->pending_key_len;
         c->u.object.values[c->u.object.n++] = v;
     }
+    return 1;
 }
 
-/* 1 (go on) while the arena is within its budgets; 0 (stop yajl) once it is not. */
-static int budget_ok(struct parse_state *ps)
-{
-    if (!arena_over_budget(ps->a))
-        return 1;
-    ps->over_budget = true;
-    return 0;
-}
-
+/* A zeroed value of type t, or NULL when the budgets refuse it. */
 static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 {
+    if (!budget_allows(ps, sizeof(struct json_value)))
+        return NULL;
     struct json_value *v = arena_zalloc(ps->a, sizeof *v);
     v->type = t;
     return v;
@@ -109,21 +125,23 @@ static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 static int on_null(void *ctx)
 {
     struct parse_state *ps = ctx;
-    attach(ps, new_value(ps, JSON_NULL));
-    return budget_ok(ps);
+    return attach(ps, new_value(ps, JSON_NULL));
 }
 
 static int on_boolean(void *ctx, int b)
 {
     struct parse_state *ps = ctx;
     struct json_value *v = new_value(ps, JSON_BOOL);
-    v->u.boolean = b != 0;
-    attach(ps, v);
-    return budget_ok(ps);
+    if (v != NULL)
+        v->u.boolean = b != 0;
+    return attach(ps, v);
 }
 
+/* A number or string value with a NUL-terminated copy of s, or NULL when the budgets refuse it. */
 static struct json_value *new_text(struct parse_state *ps, enum json_type t, const char *s, size_t len)
 {
+    if (!budget_allows(ps, sizeof(struct json_value) + len + 1))
+        return NULL;
     struct json_value *v = new_value(ps, t);
     char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, s, len);
@@ -136,15 +154,13 @@ static struct json_value *new_text(struct parse_state *ps, enum json_type t, con
 static int on_number(void *ctx, const char *s, size_t len)
 {
     struct parse_state *ps = ctx;
-    attach(ps, new_text(ps, JSON_NUMBER, s, len));
-    return budget_ok(ps);
+    return attach(ps, new_text(ps, JSON_NUMBER, s, len));
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct parse_state *ps = ctx;
-    attach(ps, new_text(ps, JSON_STRING, (const char *)s, len));
-    return budget_ok(ps);
+    return attach(ps, new_text(ps, JSON_STRING, (const char *)s, len));
 }
 
 static int open_container(struct parse_state *ps, enum json_type t)
@@ -154,13 +170,14 @@ static int open_container(struct parse_state *ps, enum json_type t)
         return 0;
     }
     struct json_value *v = new_value(ps, t);
-    attach(ps, v);
+    if (!attach(ps, v))
+        return 0;
     struct frame *f = &ps->stack[ps->depth++];
     f->container = v;
     f->cap = 0;
     f->pending_key = NULL;
     f->pending_key_len = 0;
-    return budget_ok(ps);
+    return 1;
 }
 
 static int on_start_map(void *ctx)
@@ -177,13 +194,15 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
 {
     struct parse_state *ps = ctx;
     struct frame *f = &ps->stack[ps->depth - 1];
-    char *copy = arena_alloc(ps->a, len + 1);
 
+    if (!budget_allows(ps, len + 1))
+        return 0;
+    char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, key, len);
     copy[len] = '\0';
     f->pending_key = copy;
     f->pending_key_len = len;
-    return budget_ok(ps);
+    return 1;
 }
 
 static int on_end_container(void *ctx)
@@ -241,8 +260,7 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
     else
         st = yajl_complete_parse(h);
     if (ps.over_budget) {
-        if (arena_budget_check(a, 0, e) == 0) /* the shared budget freed up meanwhile: still say why */
-            err_set_retry(e, NULL, "the server was short of memory for requests; retry later");
+        *e = ps.budget_err;
         goto out;
     }
     if (ps.too_deep) {

@@ -249,6 +249,16 @@ static void test_budget_counts_blocks_and_adopted_memory_until_free(void **state
     assert_non_null(p);
     arena_adopt(a, p, 5000);
     assert_int_equal(atomic_load(&shared.used), arena_charged(a));
+    size_t held = arena_charged(a);
+    struct err e;
+    assert_int_equal(arena_reserve(a, 7000, &e), 0); /* a buffer being grown outside the arena */
+    assert_int_equal(arena_charged(a), held + 7000);
+    assert_int_equal(atomic_load(&shared.used), held + 7000);
+    assert_int_equal(arena_reserve(a, 2 << 20, &e), -1); /* refused, and nothing charged for it */
+    assert_int_equal(e.kind, ERR_UNAVAILABLE);
+    assert_int_equal(arena_charged(a), held + 7000);
+    arena_unreserve(a, 7000);
+    assert_int_equal(atomic_load(&shared.used), held);
     arena_reset(a);
     assert_int_equal(atomic_load(&shared.used), arena_charged(a));
     arena_free(a);
