@@ -21,6 +21,8 @@
 #define LOG_MODULE "follower"
 #include "log.h"
 
+enum { FOLLOWER_LOG_BURST = 3, FOLLOWER_LOG_INTERVAL_S = 60 };
+
 struct follower {
     struct graph *g;
     char *conninfo;
@@ -32,6 +34,7 @@ struct follower {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
+    struct log_limit outage_log; /* a database outage would log every --follow-interval-ms */
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -86,12 +89,12 @@ static void *follower_main(void *arg)
 
     while (!follower_wait(f)) {
         if (s == NULL && (s = store_connect(f->conninfo, &e)) == NULL) {
-            log_warn("graph follower cannot reach the database: %s", e.detail);
+            log_warn_limited(&f->outage_log, "graph follower cannot reach the database: %s", e.detail);
             continue;
         }
         int n = store_graph_follow(s, &f->xmin, follow_event, f, &e);
         if (n < 0) {
-            log_warn("graph follower: %s (%s)", e.msg, e.detail);
+            log_warn_limited(&f->outage_log, "graph follower: %s (%s)", e.msg, e.detail);
             store_free(s);
             s = NULL;
         } else if (n > 0) {
@@ -117,6 +120,7 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
     f->arena = arena_new();
+    log_limit_init(&f->outage_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     if (pthread_create(&f->thread, NULL, follower_main, f) != 0) {

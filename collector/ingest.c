@@ -152,7 +152,8 @@ void ingest_post_lineage(struct route_call *calls, size_t n)
             all[k++] = events[i][j];
     bool shared_ok = write_chunks(r0, all, total, outcomes, &failed_at, &group_err) == 0;
     if (!shared_ok && n > 1)
-        log_warn("a group of %zu requests failed together (%s); writing them one by one", n, group_err.msg);
+        log_warn_limited(r0->outage_log, "a group of %zu requests failed together (%s); writing them one by one", n,
+                         group_err.msg);
     for (size_t i = 0; i < n; i++) {
         if (!ready[i])
             continue;
@@ -206,7 +207,11 @@ static void store_valid(struct req *r, struct ol_event *events, struct batch_ite
             it->result = BATCH_STORED;
             continue;
         }
-        log_error("req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k], e.msg, e.detail);
+        if (e.retryable) /* the database is down or busy: every event of every request says so */
+            log_warn_limited(r->outage_log, "req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k],
+                             e.msg, e.detail);
+        else
+            log_error("req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k], e.msg, e.detail);
         it->result = BATCH_FAILED;
         it->status = err_http_status(e.kind);
         it->reason = arena_strdup(r->arena, e.msg);

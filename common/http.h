@@ -21,6 +21,7 @@ struct cfg;
 struct graph;
 struct node_cache;
 struct server_stats;
+struct log_limit;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
@@ -50,6 +51,8 @@ struct req {
     const struct cfg *cfg;
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
     struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
+    struct log_limit *outage_log; /* rate limit for lines about failures a request cannot help (the
+                                     database down), shared by all requests; NULL: none (borrowed) */
 };
 
 struct reply {

@@ -113,7 +113,7 @@ void log_write_limited(struct log_limit *l, enum log_level level, const char *mo
     va_list ap;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!log_limit_pass(l, (long long)now.tv_sec, &dropped))
+    if (l != NULL && !log_limit_pass(l, (long long)now.tv_sec, &dropped))
         return;
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);

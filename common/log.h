@@ -47,7 +47,7 @@ void log_limit_init(struct log_limit *l, int burst, int interval_s);
 bool log_limit_pass(struct log_limit *l, long long now_s, unsigned long *suppressed);
 
 /* log_write through a limit: the line is dropped when l says so, and a line written after dropped
- * ones ends with "(N similar lines suppressed)". */
+ * ones ends with "(N similar lines suppressed)". l NULL: no limit. */
 void log_write_limited(struct log_limit *l, enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -55,6 +55,7 @@ void log_write_limited(struct log_limit *l, enum log_level level, const char *mo
 #define log_info(...) do { if (log_enabled(LOG_INFO)) log_write(LOG_INFO, LOG_MODULE, __VA_ARGS__); } while (0)
 #define log_warn(...) do { if (log_enabled(LOG_WARN)) log_write(LOG_WARN, LOG_MODULE, __VA_ARGS__); } while (0)
 #define log_error(...) do { if (log_enabled(LOG_ERROR)) log_write(LOG_ERROR, LOG_MODULE, __VA_ARGS__); } while (0)
+#define log_error_limited(l, ...) do { if (log_enabled(LOG_ERROR)) log_write_limited(l, LOG_ERROR, LOG_MODULE, __VA_ARGS__); } while (0)
 #define log_warn_limited(l, ...) do { if (log_enabled(LOG_WARN)) log_write_limited(l, LOG_WARN, LOG_MODULE, __VA_ARGS__); } while (0)
 
 #endif

@@ -187,6 +187,7 @@ static int on_head(void *ctx, struct h1_exchange *x)
     r->cfg = srv->cfg;
     r->graph = srv->graph;
     r->node_cache = srv->node_cache;
+    r->outage_log = &srv->unavailable_log;
     return 0;
 }
 
