@@ -261,7 +261,7 @@ static int run_rows(struct store *s, const struct store_stmt *st, const char *ro
     return store_exec_command(s, st, params, e);
 }
 
-int store_write_dataset_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+int store_write_dataset_details(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                                 struct err *e)
 {
     size_t datasets = 0, fields = 0, symlinks = 0, facets = 0;

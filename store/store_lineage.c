@@ -185,7 +185,7 @@ static const char *rows_param(struct arena *a, const struct store_event_ctx *c, 
     return json_gen_finish(g, a, NULL);
 }
 
-int store_write_lineage(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+int store_write_lineage(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                         struct err *e)
 {
     size_t count;
