@@ -4,10 +4,10 @@
  * Invariants:
  *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
  *     then nothing else is written for it (a retried POST changes nothing).
- *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in one
- *     global order: every dataset and job of the whole chunk is upserted
- *     first, one sorted statement each (store_write.h); each event's own rows come after and are
- *     guarded by those locks. A deadlock that still happens is retried as a whole transaction.
+ *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in
+ *     one global order: every dataset and job of the whole chunk is upserted first, one sorted
+ *     statement each (store_write.h); each event's own rows come after and are guarded by those
+ *     locks. A deadlock that still happens is retried as a whole transaction.
  *  3. The caller acknowledges only after this returns 0 (COMMIT succeeded). */
 #include "store_int.h"
 
