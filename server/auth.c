@@ -289,17 +289,19 @@ int auth_check(struct auth *a, enum auth_scope need, const char *authorization, 
         return 0;
     const char *cred = bearer(authorization, buf, sizeof buf);
     if (cred == NULL)
-        return err_set(e, ERR_UNAUTHORIZED, "Authorization",
-                       "missing or malformed credentials; send the header 'Authorization: Bearer <API key%s>'",
-                       a->jwt ? " or token" : "");
+        return err_set(
+            e, ERR_UNAUTHORIZED, "Authorization",
+            "missing or malformed credentials; send the header 'Authorization: Bearer <API key%s>'",
+            a->jwt ? " or token" : "");
     jwt = a->jwt != NULL && auth_jwt_shaped(cred);
     if (jwt && auth_jwt_verify(a->jwt, cred, (int64_t)time(NULL), &granted, e) != 0)
         return -1;
     if (!jwt && (granted = key_scope(a, cred)) == AUTH_PUBLIC)
         return err_set(e, ERR_UNAUTHORIZED, "Authorization", "invalid API key");
     if (granted < need)
-        return err_set(e, ERR_FORBIDDEN, "Authorization", "the %s grants scope \"%s\"; this route needs \"%s\"",
-                       jwt ? "token" : "API key", auth_scope_name(granted), auth_scope_name(need));
+        return err_set(e, ERR_FORBIDDEN, "Authorization",
+                       "the %s grants scope \"%s\"; this route needs \"%s\"", jwt ? "token" : "API key",
+                       auth_scope_name(granted), auth_scope_name(need));
     return 0;
 }
 
@@ -312,7 +314,8 @@ void auth_describe(struct auth *a, char *buf, size_t cap)
         snprintf(buf, cap, "auth off: no API keys, no JWKS (every route is open)");
         return;
     }
-    int n = snprintf(buf, cap, "auth on: %zu bootstrap keys, %zu active keys in the database", a->n_boot, n_db);
+    int n =
+        snprintf(buf, cap, "auth on: %zu bootstrap keys, %zu active keys in the database", a->n_boot, n_db);
     if (a->jwt != NULL && n >= 0 && (size_t)n < cap)
         n += snprintf(buf + n, cap - (size_t)n, ", JWTs signed by %zu JWKS keys", auth_jwt_key_count(a->jwt));
     if (a->open_reads && n >= 0 && (size_t)n < cap)
@@ -347,8 +350,9 @@ int auth_check_listen(struct auth *a, const char *host, bool insecure, struct er
 {
     if (insecure || auth_enabled(a) || host_is_loopback(host))
         return 0;
-    return err_set(e, ERR_INVALID, "host",
-                   "refusing to listen on \"%.100s\" (not a loopback address) with no authentication: create a "
-                   "key (lineaged keys create), set --api-keys-file or --jwks-file, or pass --insecure",
-                   host);
+    return err_set(
+        e, ERR_INVALID, "host",
+        "refusing to listen on \"%.100s\" (not a loopback address) with no authentication: create a "
+        "key (lineaged keys create), set --api-keys-file or --jwks-file, or pass --insecure",
+        host);
 }

@@ -95,15 +95,16 @@ static EVP_PKEY *rsa_key(struct arena *a, const struct json_value *jwk, struct e
     OSSL_PARAM *params = NULL;
     EVP_PKEY *pkey = NULL;
 
-    if (n != NULL && ex != NULL && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+    if (n != NULL && ex != NULL && bld != NULL &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ex) == 1 &&
         (params = OSSL_PARAM_BLD_to_param(bld)) != NULL) {
         pkey = pkey_from_params("RSA", params);
         if (pkey == NULL)
             err_set(e, ERR_INVALID, "n", "OpenSSL refused the RSA key");
         else if (EVP_PKEY_get_bits(pkey) < AUTH_RSA_MIN_BITS) {
-            err_set(e, ERR_INVALID, "n", "RSA key of %d bits; at least %d are needed", EVP_PKEY_get_bits(pkey),
-                    AUTH_RSA_MIN_BITS);
+            err_set(e, ERR_INVALID, "n", "RSA key of %d bits; at least %d are needed",
+                    EVP_PKEY_get_bits(pkey), AUTH_RSA_MIN_BITS);
             EVP_PKEY_free(pkey);
             pkey = NULL;
         }
@@ -138,7 +139,8 @@ static EVP_PKEY *ec_key(struct arena *a, const struct json_value *jwk, struct er
     OSSL_PARAM *params = NULL;
     EVP_PKEY *pkey = NULL;
 
-    if (p256_coord(a, jwk, "x", point + 1, e) != 0 || p256_coord(a, jwk, "y", point + 1 + P256_COORD_LEN, e) != 0)
+    if (p256_coord(a, jwk, "x", point + 1, e) != 0 ||
+        p256_coord(a, jwk, "y", point + 1 + P256_COORD_LEN, e) != 0)
         return NULL;
     if ((bld = OSSL_PARAM_BLD_new()) != NULL &&
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
@@ -206,7 +208,8 @@ static int add_jwk(struct auth_jwt *j, struct arena *a, const struct json_value 
     }
     if (kid != NULL && (kid->type != JSON_STRING || kid->u.str.len >= sizeof k->kid ||
                         strlen(kid->u.str.text) != kid->u.str.len))
-        return err_set(e, ERR_INVALID, "kid", "JWK %zu: kid must be a string of under %zu bytes", i, sizeof k->kid);
+        return err_set(e, ERR_INVALID, "kid", "JWK %zu: kid must be a string of under %zu bytes", i,
+                       sizeof k->kid);
     snprintf(k->kid, sizeof k->kid, "%s", kid ? kid->u.str.text : "");
     pkey = k->type == AUTH_JWK_RSA ? rsa_key(a, jwk, e) : ec_key(a, jwk, e);
     if (pkey == NULL) {
@@ -238,9 +241,10 @@ static int copy_settings(struct auth_jwt *j, const struct auth_jwt_settings *s, 
     if (j->issuer == NULL || j->audience == NULL || j->scope_claim == NULL || j->scope_prefix == NULL)
         return err_set(e, ERR_INTERNAL, NULL, "out of memory");
     if (j->issuer[0] == '\0' || j->audience[0] == '\0' || j->scope_claim[0] == '\0')
-        return err_set(e, ERR_INVALID, "jwt-issuer",
-                       "JWTs need --jwt-issuer, --jwt-audience and a --jwt-scope-claim: without them any token "
-                       "that a key of the JWKS signed, for any service, would be accepted");
+        return err_set(
+            e, ERR_INVALID, "jwt-issuer",
+            "JWTs need --jwt-issuer, --jwt-audience and a --jwt-scope-claim: without them any token "
+            "that a key of the JWKS signed, for any service, would be accepted");
     return 0;
 }
 
@@ -260,8 +264,10 @@ static int parse_keys(struct auth_jwt *j, struct arena *a, const char *jwks, siz
         if (add_jwk(j, a, keys->u.array.items[i], i, e) != 0)
             return -1;
     if (j->n_keys == 0)
-        return err_set(e, ERR_INVALID, "keys", "the JWKS has no RS256 (RSA) or ES256 (EC P-256) signing key "
-                                               "(%zu skipped)", j->n_skipped);
+        return err_set(e, ERR_INVALID, "keys",
+                       "the JWKS has no RS256 (RSA) or ES256 (EC P-256) signing key "
+                       "(%zu skipped)",
+                       j->n_skipped);
     return 0;
 }
 

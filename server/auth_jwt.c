@@ -155,7 +155,8 @@ static int check_claims(const struct auth_jwt *j, const struct json_value *claim
         return unauthorized(e, "the issuer (iss) is not the one configured");
     if (!audience_matches(json_get(claims, "aud"), j->audience))
         return unauthorized(e, "the audience (aud) does not include this service");
-    if ((has_exp = time_claim(claims, "exp", &exp, e)) < 0 || (has_nbf = time_claim(claims, "nbf", &nbf, e)) < 0)
+    if ((has_exp = time_claim(claims, "exp", &exp, e)) < 0 ||
+        (has_nbf = time_claim(claims, "nbf", &nbf, e)) < 0)
         return -1;
     if (!has_exp)
         return unauthorized(e, "no expiry (exp) claim");
@@ -190,13 +191,15 @@ static const struct json_value *scope_claim(struct arena *a, const struct auth_j
     if (v != NULL || strchr(path, '.') == NULL)
         return v;
     v = claims;
-    for (char *part = strtok_r(path, ".", &save); part != NULL && v != NULL; part = strtok_r(NULL, ".", &save))
+    for (char *part = strtok_r(path, ".", &save); part != NULL && v != NULL;
+         part = strtok_r(NULL, ".", &save))
         v = json_get(v, part);
     return v;
 }
 
 /* The highest scope granted: a space-separated string or an array of strings. */
-static enum auth_scope granted_scope(struct arena *a, const struct auth_jwt *j, const struct json_value *claims)
+static enum auth_scope granted_scope(struct arena *a, const struct auth_jwt *j,
+                                     const struct json_value *claims)
 {
     const struct json_value *v = scope_claim(a, j, claims);
     enum auth_scope best = AUTH_PUBLIC, s;
@@ -211,7 +214,8 @@ static enum auth_scope granted_scope(struct arena *a, const struct auth_jwt *j, 
     } else if (v != NULL && v->type == JSON_ARRAY) {
         for (size_t i = 0; i < v->u.array.n; i++) {
             const struct json_value *item = v->u.array.items[i];
-            if (item->type == JSON_STRING && (s = scope_of_value(j, item->u.str.text, item->u.str.len)) > best)
+            if (item->type == JSON_STRING &&
+                (s = scope_of_value(j, item->u.str.text, item->u.str.len)) > best)
                 best = s;
         }
     }

@@ -22,7 +22,8 @@ static const char KEYS_USAGE[] =
     "\n"
     "  create --name NAME --scope read|write|admin   print a new key on stdout (shown only this once)\n"
     "  list                                          every key: id, name, scope, created, revoked\n"
-    "  revoke --name NAME | --id ID                  revoke a key (servers drop it within --keys-refresh-ms)\n"
+    "  revoke --name NAME | --id ID                  revoke a key (servers drop it within "
+    "--keys-refresh-ms)\n"
     "\n"
     "Scopes: read; write (ingest, and read); admin (edits, deletes, everything). Keys are stored as SHA-256\n"
     "hashes in the database of --database-url, or of the private Postgres in --data-dir (also while a\n"
@@ -61,9 +62,10 @@ static int keys_create(const struct cfg *c, struct store *s)
     printf("%s\n", key);
     fflush(stdout);
     OPENSSL_cleanse(key, sizeof key);
-    log_info("created API key id=%lld name=\"%s\" scope=%s; it was printed once, on stdout, and is stored only as "
-             "a hash",
-             (long long)id, c->key_name, c->key_scope);
+    log_info(
+        "created API key id=%lld name=\"%s\" scope=%s; it was printed once, on stdout, and is stored only as "
+        "a hash",
+        (long long)id, c->key_name, c->key_scope);
     return 0;
 }
 
@@ -82,8 +84,8 @@ static int keys_list(const struct cfg *c, struct store *s)
     }
     printf("id\tname\tscope\tcreated\trevoked\n");
     for (size_t i = 0; i < n; i++)
-        printf("%lld\t%s\t%s\t%s\t%s\n", (long long)keys[i].id, keys[i].name, keys[i].scope, keys[i].created_at,
-               keys[i].revoked_at ? keys[i].revoked_at : "-");
+        printf("%lld\t%s\t%s\t%s\t%s\n", (long long)keys[i].id, keys[i].name, keys[i].scope,
+               keys[i].created_at, keys[i].revoked_at ? keys[i].revoked_at : "-");
     fflush(stdout);
     arena_free(a);
     return 0;
@@ -100,7 +102,8 @@ static int keys_revoke(const struct cfg *c, struct store *s)
     }
     printf("revoked key %lld\n", (long long)id);
     fflush(stdout);
-    log_info("revoked API key id=%lld; running servers refuse it within their --keys-refresh-ms", (long long)id);
+    log_info("revoked API key id=%lld; running servers refuse it within their --keys-refresh-ms",
+             (long long)id);
     return 0;
 }
 
@@ -172,7 +175,8 @@ int keys_cli_main(int argc, char **argv)
         return 0;
     }
     if (v == NULL) {
-        fprintf(stderr, "lineaged keys: %s\n\n%s", argc > 0 ? "unknown command" : "missing command", KEYS_USAGE);
+        fprintf(stderr, "lineaged keys: %s\n\n%s", argc > 0 ? "unknown command" : "missing command",
+                KEYS_USAGE);
         return KEYS_EXIT_USAGE;
     }
     if (cfg_parse(&c, CFG_KEYS, argc - 1, argv + 1, &help, &e) != 0) {
@@ -182,7 +186,8 @@ int keys_cli_main(int argc, char **argv)
         cfg_print_help(stdout, CFG_KEYS);
         rc = 0;
     } else if (!log_parse_level(c.log_level, &level)) {
-        fprintf(stderr, "lineaged keys: --log-level \"%s\" must be debug, info, warn or error\n", c.log_level);
+        fprintf(stderr, "lineaged keys: --log-level \"%s\" must be debug, info, warn or error\n",
+                c.log_level);
     } else if (usage_problem(v, &c) != NULL) {
         fprintf(stderr, "lineaged keys %s: %s\n", v->name, usage_problem(v, &c));
     } else {

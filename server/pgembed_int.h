@@ -19,8 +19,8 @@ struct pgembed {
     bool drop; /* run children as PGEMBED_RUN_AS (we are root) */
     uid_t uid;
     gid_t gid;
-    int lock_fd;       /* the data dir, flock'd while we own it; -1 when attached to another's */
-    pid_t postmaster;  /* our child postmaster; 0 when not started by us */
+    int lock_fd;      /* the data dir, flock'd while we own it; -1 when attached to another's */
+    pid_t postmaster; /* our child postmaster; 0 when not started by us */
 };
 
 /* Runs bin/argv[0] with argv, output to out_fd, and waits. Returns its exit code, or -1 with e set. */

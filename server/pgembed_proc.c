@@ -91,7 +91,8 @@ static void child_setup(const struct pgembed *pg, int out_fd, const char *name)
 }
 
 /* Forks bin/argv[0]; death_signal (0: none) is armed in the child. Returns the pid, or -1 with e set. */
-static pid_t spawn(const struct pgembed *pg, const char *const *argv, int out_fd, int death_signal, struct err *e)
+static pid_t spawn(const struct pgembed *pg, const char *const *argv, int out_fd, int death_signal,
+                   struct err *e)
 {
     char path[PATH_MAX + 64];
     char **env = child_env();
@@ -105,7 +106,8 @@ static pid_t spawn(const struct pgembed *pg, const char *const *argv, int out_fd
         child_setup(pg, out_fd, argv[0]);
         if (death_signal != 0 && (prctl(PR_SET_PDEATHSIG, death_signal) != 0 || getppid() != parent))
             child_die("lineaged: exited before postgres started: ", argv[0]);
-        execve(path, (char *const *)argv, env); /* execve does not modify argv; its prototype predates const */
+        execve(path, (char *const *)argv,
+               env); /* execve does not modify argv; its prototype predates const */
         child_die("lineaged: cannot execute ", path);
     }
     free(env);

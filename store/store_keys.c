@@ -14,8 +14,7 @@
 
 static const struct store_stmt KEYS_CREATE = {
     "keys_create",
-    "INSERT INTO api_keys (name, scope, key_hash) VALUES ($1, $2, decode($3, 'hex')) RETURNING id",
-    3};
+    "INSERT INTO api_keys (name, scope, key_hash) VALUES ($1, $2, decode($3, 'hex')) RETURNING id", 3};
 
 static const struct store_stmt KEYS_LIST = {
     "keys_list",
@@ -80,11 +79,12 @@ int store_keys_create(struct store *s, const char *name, const char *scope,
     PGresult *res = store_exec(s, &KEYS_CREATE, params, e);
     if (res == NULL) {
         if (e->kind == ERR_CONFLICT)
-            return err_set(e, ERR_CONFLICT, "name", "an active key named \"%s\" exists; revoke it or pick another name",
-                           name);
+            return err_set(e, ERR_CONFLICT, "name",
+                           "an active key named \"%s\" exists; revoke it or pick another name", name);
         if (strcmp(e->sqlstate, SQLSTATE_CHECK) == 0)
-            return err_set(e, ERR_INVALID, "name", "the name must be 1 to 200 characters and the scope one of "
-                                                   "read, write, admin");
+            return err_set(e, ERR_INVALID, "name",
+                           "the name must be 1 to 200 characters and the scope one of "
+                           "read, write, admin");
         return -1;
     }
     *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -103,8 +103,8 @@ static bool read_key(struct arena *a, const PGresult *res, int i, struct store_k
     return hash_from_hex(PQgetvalue(res, i, 3), k->hash);
 }
 
-int store_keys_list(struct store *s, struct arena *a, bool active_only, struct store_key **keys_out, size_t *n_out,
-                    bool *any_out, struct err *e)
+int store_keys_list(struct store *s, struct arena *a, bool active_only, struct store_key **keys_out,
+                    size_t *n_out, bool *any_out, struct err *e)
 {
     const char *params[] = {active_only ? "true" : "false"};
     PGresult *res;
@@ -122,7 +122,8 @@ int store_keys_list(struct store *s, struct arena *a, bool active_only, struct s
     for (size_t i = 0; i < n; i++) {
         if (!read_key(a, res, (int)i, &keys[i])) {
             PQclear(res);
-            return err_set(e, ERR_INTERNAL, NULL, "api_keys row %lld has a malformed hash", (long long)keys[i].id);
+            return err_set(e, ERR_INTERNAL, NULL, "api_keys row %lld has a malformed hash",
+                           (long long)keys[i].id);
         }
     }
     PQclear(res);

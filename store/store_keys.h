@@ -22,8 +22,8 @@ enum { STORE_KEY_HASH_LEN = 32 };
 
 struct store_key {
     int64_t id;
-    const char *name;       /* arena */
-    const char *scope;      /* "read", "write" or "admin" */
+    const char *name;  /* arena */
+    const char *scope; /* "read", "write" or "admin" */
     unsigned char hash[STORE_KEY_HASH_LEN];
     const char *created_at; /* ISO-8601 UTC */
     const char *revoked_at; /* NULL while active */
@@ -36,8 +36,8 @@ int store_keys_create(struct store *s, const char *name, const char *scope,
 
 /* Every key (active_only: the active ones), ordered by id, in arena a. *any_out (may be NULL) is set to
  * whether the table has any row at all, revoked ones included. Returns 0, or -1 with e set. */
-int store_keys_list(struct store *s, struct arena *a, bool active_only, struct store_key **keys_out, size_t *n_out,
-                    bool *any_out, struct err *e);
+int store_keys_list(struct store *s, struct arena *a, bool active_only, struct store_key **keys_out,
+                    size_t *n_out, bool *any_out, struct err *e);
 
 /* Revokes the active key with that id (id > 0) or else that name. Returns 0 with *id_out set to the
  * revoked key, or -1 with e set (ERR_NOT_FOUND when no active key matches). */

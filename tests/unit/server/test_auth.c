@@ -57,7 +57,8 @@ static void expect_ok(struct auth *a, enum auth_scope need, const char *header)
 
     err_clear(&e);
     if (auth_check(a, need, header, &e) != 0)
-        fail_msg("refused %s for scope %s: %s", header ? header : "(no header)", auth_scope_name(need), e.msg);
+        fail_msg("refused %s for scope %s: %s", header ? header : "(no header)", auth_scope_name(need),
+                 e.msg);
 }
 
 /* Refused with kind; the credential (the header's last word) is not in the message. */
@@ -101,7 +102,8 @@ static void test_auth_off_lets_everything_through(void **state)
 
 static void test_bootstrap_keys_are_trimmed_and_admin(void **state)
 {
-    struct auth *a = auth_from((char *[]){"--api-keys", " first-key-0001 , second-key-0002,,\tthird-key-0003 ", NULL});
+    struct auth *a =
+        auth_from((char *[]){"--api-keys", " first-key-0001 , second-key-0002,,\tthird-key-0003 ", NULL});
 
     (void)state;
     assert_true(auth_enabled(a));
@@ -119,13 +121,20 @@ static void test_bootstrap_keys_are_trimmed_and_admin(void **state)
 static void test_bearer_header_forms(void **state)
 {
     struct auth *a = auth_from((char *[]){"--api-keys=first-key-0001", NULL});
-    static const char *const bad[] = {NULL, "", "Bearer", "Bearer ", "Bearer\tx", "Basic Zmlyc3Q6a2V5",
-                                      "first-key-0001", "Bearerfirst-key-0001", "Bearer first-key-0001 extra",
+    static const char *const bad[] = {NULL,
+                                      "",
+                                      "Bearer",
+                                      "Bearer ",
+                                      "Bearer\tx",
+                                      "Basic Zmlyc3Q6a2V5",
+                                      "first-key-0001",
+                                      "Bearerfirst-key-0001",
+                                      "Bearer first-key-0001 extra",
                                       "Token first-key-0001"};
 
     (void)state;
     expect_ok(a, AUTH_READ, "Bearer first-key-0001");
-    expect_ok(a, AUTH_READ, "bearer first-key-0001");   /* the scheme is case-insensitive (RFC 7235) */
+    expect_ok(a, AUTH_READ, "bearer first-key-0001");     /* the scheme is case-insensitive (RFC 7235) */
     expect_ok(a, AUTH_READ, "BEARER   first-key-0001  "); /* blanks around the credential */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused(a, AUTH_READ, bad[i], ERR_UNAUTHORIZED);

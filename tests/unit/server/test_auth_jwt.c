@@ -80,7 +80,8 @@ static void rsa_jwk(EVP_PKEY *pkey, const char *kid, char *out, size_t cap)
 
     bn_b64url(pkey, OSSL_PKEY_PARAM_RSA_N, n);
     bn_b64url(pkey, OSSL_PKEY_PARAM_RSA_E, e);
-    snprintf(out, cap, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"use\":\"sig\",\"n\":\"%s\",\"e\":\"%s\"}", kid, n, e);
+    snprintf(out, cap, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"use\":\"sig\",\"n\":\"%s\",\"e\":\"%s\"}", kid, n,
+             e);
 }
 
 /* {"kty":"EC",...} of pkey; flip_y corrupts the point (off the curve). */
@@ -90,13 +91,15 @@ static void ec_jwk(EVP_PKEY *pkey, const char *kid, bool flip_y, char *out, size
     size_t len = 0;
     char x[64], y[64];
 
-    assert_int_equal(EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
+    assert_int_equal(
+        EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
     assert_int_equal(len, 65);
     if (flip_y)
         point[64] ^= 1;
     b64url(point + 1, 32, x);
     b64url(point + 33, 32, y);
-    snprintf(out, cap, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\",\"alg\":\"ES256\"}",
+    snprintf(out, cap,
+             "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\",\"alg\":\"ES256\"}",
              kid, x, y);
 }
 
@@ -169,7 +172,8 @@ static char *sign(jwt_alg_t alg, const char *pem, const char *kid, const char *c
 /* Standard claims with exp/nbf offsets from NOW and the given scope JSON value (NULL: none). */
 static const char *claims(char *buf, size_t cap, long exp_off, const char *scope)
 {
-    snprintf(buf, cap, "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"sub\":\"svc\",\"exp\":%lld%s%s}",
+    snprintf(buf, cap,
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"sub\":\"svc\",\"exp\":%lld%s%s}",
              (long long)(NOW + exp_off), scope ? ",\"scope\":" : "", scope ? scope : "");
     return buf;
 }
@@ -231,17 +235,22 @@ static void test_expiry_and_not_before_with_clock_skew(void **state)
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", claims(c, sizeof c, -61, "\"read\""));
     expect_refused(j, t, "expired");
     free(t);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
-                          "\"nbf\":%lld}", (long long)NOW + 600, (long long)NOW + 120);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
+             "\"nbf\":%lld}",
+             (long long)NOW + 600, (long long)NOW + 120);
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
     expect_refused(j, t, "not valid yet");
     free(t);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
-                          "\"nbf\":%lld.5}", (long long)NOW + 600, (long long)NOW + 30);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
+             "\"nbf\":%lld.5}",
+             (long long)NOW + 600, (long long)NOW + 30);
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
     expect_granted(j, t, AUTH_READ);
     free(t);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\"}");
+    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1",
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\"}");
     expect_refused(j, t, "no expiry");
     free(t);
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1",
@@ -270,12 +279,15 @@ static void test_issuer_and_audience(void **state)
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
     expect_refused(j, t, "audience");
     free(t);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",\"lineaged\"],\"exp\":%lld,"
-                          "\"scope\":\"write\"}", exp);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",\"lineaged\"],\"exp\":%lld,"
+             "\"scope\":\"write\"}",
+             exp);
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
     expect_granted(j, t, AUTH_WRITE);
     free(t);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",[\"lineaged\"]],\"exp\":%lld}", exp);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",[\"lineaged\"]],\"exp\":%lld}", exp);
     t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
     expect_refused(j, t, "audience");
     free(t);
@@ -343,8 +355,8 @@ static void test_malformed_tokens_refused(void **state)
 {
     struct keys *k = *state;
     struct auth_jwt *j = verifier(k->jwks, NULL);
-    static const char *const bad[] = {"", "abc", "a.b", "a.b.c.d", "a..c", "a.b.c!", "e30.e30.e30",
-                                      "bm90IGpzb24.e30.AAAA"};
+    static const char *const bad[] = {"",     "abc",    "a.b",         "a.b.c.d",
+                                      "a..c", "a.b.c!", "e30.e30.e30", "bm90IGpzb24.e30.AAAA"};
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused(j, bad[i], "invalid bearer token");
@@ -367,8 +379,10 @@ static void test_scope_claim_prefix_array_and_path(void **state)
     s.scope_claim = "scp";
     s.scope_prefix = "lineaged:";
     struct auth_jwt *j = verifier(k->jwks, &s);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
-                          "\"scp\":[\"lineaged:read\",\"other:admin\",\"admin\",\"lineaged:write\"]}", exp);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
+             "\"scp\":[\"lineaged:read\",\"other:admin\",\"admin\",\"lineaged:write\"]}",
+             exp);
     t = sign(JWT_ALG_ES256, k->ec_priv, "e1", c);
     expect_granted(j, t, AUTH_WRITE);
     free(t);
@@ -376,8 +390,10 @@ static void test_scope_claim_prefix_array_and_path(void **state)
     s.scope_claim = "realm_access.roles";
     s.scope_prefix = "";
     j = verifier(k->jwks, &s);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
-                          "\"realm_access\":{\"roles\":[\"admin\"]}}", exp);
+    snprintf(c, sizeof c,
+             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
+             "\"realm_access\":{\"roles\":[\"admin\"]}}",
+             exp);
     t = sign(JWT_ALG_ES256, k->ec_priv, "e1", c);
     expect_granted(j, t, AUTH_ADMIN);
     free(t);
