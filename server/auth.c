@@ -213,7 +213,8 @@ void auth_set_db_keys(struct auth *a, const struct auth_key *keys, size_t n, boo
         log_warn("out of memory refreshing API keys; keeping the previous set");
         return;
     }
-    memcpy(copy, keys, n * sizeof *copy);
+    if (n > 0)
+        memcpy(copy, keys, n * sizeof *copy);
     pthread_mutex_lock(&a->lock);
     old = a->db;
     a->db = copy;

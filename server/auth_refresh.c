@@ -2,15 +2,13 @@
  *
  * Ownership: struct auth_refresh is malloc'd by auth_refresh_start and freed by auth_refresh_stop; the
  * struct auth it updates is borrowed and must outlive it.
- * Threads: `stop` is guarded by lock; the thread sleeps on cond so that stop wakes it at once. */
+ * Threads: refresh_tick runs on a periodic thread (common/periodic.h) and alone uses store and failing. */
 #include "auth_refresh.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "periodic.h"
 #include "store_keys.h"
 
 #define LOG_MODULE "auth"
@@ -19,13 +17,9 @@
 struct auth_refresh {
     struct auth *auth;
     char *conninfo;
-    int interval_ms;
     struct store *store;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;    /* guarded by lock */
-    bool failing; /* thread only: the last load failed (logged once) */
+    bool failing; /* the last load failed (logged once) */
+    struct periodic *thread;
 };
 
 int auth_refresh_load(struct auth *a, struct store *s, struct err *e)
@@ -53,8 +47,9 @@ int auth_refresh_load(struct auth *a, struct store *s, struct err *e)
 }
 
 /* One refresh on the thread's own connection, logging a failure once per outage. */
-static void refresh_once(struct auth_refresh *r)
+static void refresh_tick(void *arg)
 {
+    struct auth_refresh *r = arg;
     struct err e;
 
     if (r->store == NULL)
@@ -70,37 +65,9 @@ static void refresh_once(struct auth_refresh *r)
     r->failing = true;
 }
 
-static void *refresh_main(void *arg)
-{
-    struct auth_refresh *r = arg;
-    struct timespec until;
-
-    pthread_mutex_lock(&r->lock);
-    while (!r->stop) {
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += r->interval_ms / 1000;
-        until.tv_nsec += (long)(r->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        int rc = 0;
-        while (!r->stop && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&r->cond, &r->lock, &until);
-        if (r->stop)
-            break;
-        pthread_mutex_unlock(&r->lock);
-        refresh_once(r);
-        pthread_mutex_lock(&r->lock);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
-}
-
 struct auth_refresh *auth_refresh_start(struct auth *a, const char *conninfo, int interval_ms, struct err *e)
 {
     struct auth_refresh *r = calloc(1, sizeof *r);
-    pthread_condattr_t attr;
 
     if (r == NULL || (r->conninfo = strdup(conninfo)) == NULL) {
         free(r);
@@ -108,18 +75,8 @@ struct auth_refresh *auth_refresh_start(struct auth *a, const char *conninfo, in
         return NULL;
     }
     r->auth = a;
-    r->interval_ms = interval_ms;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cond, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&r->thread, NULL, refresh_main, r) != 0) {
-        pthread_cond_destroy(&r->cond);
-        pthread_mutex_destroy(&r->lock);
-        free(r->conninfo);
-        free(r);
-        err_set(e, ERR_INTERNAL, NULL, "cannot start the API key refresher thread");
+    if ((r->thread = periodic_start(interval_ms, refresh_tick, r, e)) == NULL) {
+        auth_refresh_stop(r);
         return NULL;
     }
     return r;
@@ -129,14 +86,8 @@ void auth_refresh_stop(struct auth_refresh *r)
 {
     if (r == NULL)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stop = true;
-    pthread_cond_signal(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
+    periodic_stop(r->thread);
     store_free(r->store);
-    pthread_cond_destroy(&r->cond);
-    pthread_mutex_destroy(&r->lock);
     free(r->conninfo);
     free(r);
 }

@@ -11,7 +11,6 @@ import os
 import signal
 import stat
 import subprocess
-import time
 import unittest
 
 import authkit as ak

@@ -9,14 +9,11 @@ Invariants: one data directory per class (initdb once); each test leaves no line
 running (tearDown stops what it started, by pid).
 """
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-import threading
-import time
 import unittest
 
 import authkit as ak
@@ -80,36 +77,12 @@ class PrivatePostgresCrashTest(h.HttpAsserts, unittest.TestCase):
     def test_1_kill9_mid_load_then_restart_keeps_every_acknowledged_event_once(self):
         s1 = self.serve()
         old_postmaster = self.postmaster_pid()
-        acked, lock = [], threading.Lock()
-        stop, enough = threading.Event(), threading.Event()
-
-        def writer():
-            conn = s1.connection(timeout=30)
-            try:
-                while not stop.is_set():
-                    ev = h.make_run_event(event_type="COMPLETE", inputs=[h.uniq("i")], outputs=[h.uniq("o")])
-                    conn.request("POST", "/api/v1/lineage", json.dumps(ev).encode(),
-                                 {"Content-Type": "application/json"})
-                    if h.read_response(conn).status == 201:
-                        with lock:
-                            acked.append(ev)
-                            if len(acked) >= 80:
-                                enough.set()
-            except Exception:  # noqa: BLE001 - the server is killed under us
-                pass
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=writer) for _ in range(6)]
-        for t in threads:
-            t.start()
-        self.assertTrue(enough.wait(120), "the load never reached 80 acknowledged events")
+        writers = h.AckedWriters(s1, threads=6).start()
+        enough = writers.wait_acked(80, 120)
         s1.kill9()                                   # requests are in flight on every connection
-        stop.set()
-        for t in threads:
-            t.join(60)
-        with lock:
-            acked_now = list(acked)
+        writers.stop()
+        self.assertTrue(enough, "the load never reached 80 acknowledged events")
+        acked_now = writers.acked()
 
         s2 = self.serve()                            # same directory, no manual step
         self.assertNotEqual(self.postmaster_pid(), old_postmaster)

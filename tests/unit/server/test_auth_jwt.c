@@ -223,74 +223,69 @@ static void test_rs256_and_es256_tokens_verify_with_scope(void **state)
     auth_jwt_free(j);
 }
 
+/* One token signed with the RSA key (kid r1): claims_fmt with exp = NOW + exp_off and nbf = NOW + nbf_off
+ * for its two %lld; refused NULL: expect scope want, else a refusal with that text. */
+struct claims_case {
+    const char *claims_fmt;
+    long exp_off, nbf_off;
+    enum auth_scope want;
+    const char *refused;
+};
+
+static void check_cases(const struct keys *k, const struct auth_jwt *j, const struct claims_case *cases,
+                        size_t n)
+{
+    char c[512];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(c, sizeof c, cases[i].claims_fmt, (long long)NOW + cases[i].exp_off,
+                 (long long)NOW + cases[i].nbf_off);
+        char *t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
+        if (cases[i].refused == NULL)
+            expect_granted(j, t, cases[i].want);
+        else
+            expect_refused(j, t, cases[i].refused);
+        free(t);
+    }
+}
+
+#define ISS_AUD "\"iss\":\"https://idp.example\",\"aud\":\"lineaged\","
+
 static void test_expiry_and_not_before_with_clock_skew(void **state)
 {
+    static const struct claims_case cases[] = {
+        {"{" ISS_AUD "\"scope\":\"read\",\"exp\":%lld}", -30, 0, AUTH_READ, NULL}, /* within the 60 s skew */
+        {"{" ISS_AUD "\"scope\":\"read\",\"exp\":%lld}", -61, 0, AUTH_PUBLIC, "expired"},
+        {"{" ISS_AUD "\"scope\":\"read\",\"exp\":%lld,\"nbf\":%lld}", 600, 120, AUTH_PUBLIC, "not valid yet"},
+        {"{" ISS_AUD "\"scope\":\"read\",\"exp\":%lld,\"nbf\":%lld.5}", 600, 30, AUTH_READ, NULL},
+        {"{" ISS_AUD "\"scope\":\"read\"}", 0, 0, AUTH_PUBLIC, "no expiry"},
+        {"{" ISS_AUD "\"scope\":\"read\",\"exp\":\"soon\"}", 0, 0, AUTH_PUBLIC, "\"exp\" is not a number"},
+    };
     struct keys *k = *state;
     struct auth_jwt *j = verifier(k->jwks, NULL);
-    char c[512], *t;
 
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", claims(c, sizeof c, -30, "\"read\"")); /* within 60 s skew */
-    expect_granted(j, t, AUTH_READ);
-    free(t);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", claims(c, sizeof c, -61, "\"read\""));
-    expect_refused(j, t, "expired");
-    free(t);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
-             "\"nbf\":%lld}",
-             (long long)NOW + 600, (long long)NOW + 120);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_refused(j, t, "not valid yet");
-    free(t);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":%lld,"
-             "\"nbf\":%lld.5}",
-             (long long)NOW + 600, (long long)NOW + 30);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_granted(j, t, AUTH_READ);
-    free(t);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1",
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\"}");
-    expect_refused(j, t, "no expiry");
-    free(t);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1",
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"scope\":\"read\",\"exp\":\"soon\"}");
-    expect_refused(j, t, "\"exp\" is not a number");
-    free(t);
+    check_cases(k, j, cases, sizeof cases / sizeof cases[0]);
     auth_jwt_free(j);
 }
 
 static void test_issuer_and_audience(void **state)
 {
+    static const struct claims_case cases[] = {
+        {"{\"iss\":\"https://evil.example\",\"aud\":\"lineaged\",\"exp\":%lld}", 300, 0, AUTH_PUBLIC,
+         "issuer"},
+        {"{\"aud\":\"lineaged\",\"exp\":%lld}", 300, 0, AUTH_PUBLIC, "issuer"},
+        {"{\"iss\":\"https://idp.example\",\"aud\":\"marquez\",\"exp\":%lld}", 300, 0, AUTH_PUBLIC,
+         "audience"},
+        {"{\"iss\":\"https://"
+         "idp.example\",\"aud\":[\"marquez\",\"lineaged\"],\"exp\":%lld,\"scope\":\"write\"}",
+         300, 0, AUTH_WRITE, NULL},
+        {"{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",[\"lineaged\"]],\"exp\":%lld}", 300, 0,
+         AUTH_PUBLIC, "audience"},
+    };
     struct keys *k = *state;
     struct auth_jwt *j = verifier(k->jwks, NULL);
-    char c[512], *t;
-    long long exp = (long long)NOW + 300;
 
-    snprintf(c, sizeof c, "{\"iss\":\"https://evil.example\",\"aud\":\"lineaged\",\"exp\":%lld}", exp);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_refused(j, t, "issuer");
-    free(t);
-    snprintf(c, sizeof c, "{\"aud\":\"lineaged\",\"exp\":%lld}", exp);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_refused(j, t, "issuer");
-    free(t);
-    snprintf(c, sizeof c, "{\"iss\":\"https://idp.example\",\"aud\":\"marquez\",\"exp\":%lld}", exp);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_refused(j, t, "audience");
-    free(t);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",\"lineaged\"],\"exp\":%lld,"
-             "\"scope\":\"write\"}",
-             exp);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_granted(j, t, AUTH_WRITE);
-    free(t);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":[\"marquez\",[\"lineaged\"]],\"exp\":%lld}", exp);
-    t = sign(JWT_ALG_RS256, k->rsa_priv, "r1", c);
-    expect_refused(j, t, "audience");
-    free(t);
+    check_cases(k, j, cases, sizeof cases / sizeof cases[0]);
     auth_jwt_free(j);
 }
 
@@ -371,32 +366,30 @@ static void test_malformed_tokens_refused(void **state)
 
 static void test_scope_claim_prefix_array_and_path(void **state)
 {
+    static const struct claims_case prefixed[] = {
+        {"{" ISS_AUD "\"exp\":%lld,\"scp\":[\"lineaged:read\",\"other:admin\",\"admin\",\"lineaged:write\"]}",
+         300, 0, AUTH_WRITE, NULL},
+        {"{" ISS_AUD "\"exp\":%lld,\"scp\":\"openid lineaged:admin\"}", 300, 0, AUTH_ADMIN, NULL},
+        {"{" ISS_AUD "\"exp\":%lld,\"scp\":[\"admin\"],\"scope\":\"lineaged:admin\"}", 300, 0, AUTH_PUBLIC,
+         NULL},
+    };
+    static const struct claims_case nested[] = {
+        {"{" ISS_AUD "\"exp\":%lld,\"realm_access\":{\"roles\":[\"admin\"]}}", 300, 0, AUTH_ADMIN, NULL},
+        {"{" ISS_AUD "\"exp\":%lld,\"realm_access\":{\"roles\":\"read write\"}}", 300, 0, AUTH_WRITE, NULL},
+        {"{" ISS_AUD "\"exp\":%lld,\"realm_access\":[\"admin\"]}", 300, 0, AUTH_PUBLIC, NULL},
+    };
     struct keys *k = *state;
     struct auth_jwt_settings s = SETTINGS;
-    char c[512], *t;
-    long long exp = (long long)NOW + 300;
 
     s.scope_claim = "scp";
     s.scope_prefix = "lineaged:";
     struct auth_jwt *j = verifier(k->jwks, &s);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
-             "\"scp\":[\"lineaged:read\",\"other:admin\",\"admin\",\"lineaged:write\"]}",
-             exp);
-    t = sign(JWT_ALG_ES256, k->ec_priv, "e1", c);
-    expect_granted(j, t, AUTH_WRITE);
-    free(t);
+    check_cases(k, j, prefixed, sizeof prefixed / sizeof prefixed[0]);
     auth_jwt_free(j);
     s.scope_claim = "realm_access.roles";
     s.scope_prefix = "";
     j = verifier(k->jwks, &s);
-    snprintf(c, sizeof c,
-             "{\"iss\":\"https://idp.example\",\"aud\":\"lineaged\",\"exp\":%lld,"
-             "\"realm_access\":{\"roles\":[\"admin\"]}}",
-             exp);
-    t = sign(JWT_ALG_ES256, k->ec_priv, "e1", c);
-    expect_granted(j, t, AUTH_ADMIN);
-    free(t);
+    check_cases(k, j, nested, sizeof nested / sizeof nested[0]);
     auth_jwt_free(j);
 }
 
