@@ -4,17 +4,16 @@
  * (store_graph_follow: xid window below the oldest running transaction, so a late commit is never
  * skipped), decodes them again and applies them with sync_event. Re-applying this process's own
  * events is harmless (idempotent) and cheaper than tracking them.
- * Threads: one thread of its own with its own connection; it takes the graph's write lock per event. */
+ * Threads: one periodic thread of its own (common/periodic.h) with its own connection; it takes the
+ * graph's write lock per event. */
 #include "follower.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decode.h"
 #include "json.h"
+#include "periodic.h"
 #include "store_graph.h"
 #include "sync.h"
 
@@ -28,10 +27,8 @@ struct follower {
     int interval_ms;
     int max_json_depth;
     struct arena *arena;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct store *store; /* the thread's connection; NULL until it connects */
+    struct periodic *thread;
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -58,48 +55,24 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
     return sync_event(f->g, &ev, e);
 }
 
-/* Waits interval_ms or until stop; returns true if asked to stop. */
-static bool follower_wait(struct follower *f)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += f->interval_ms / 1000;
-    until.tv_nsec += (long)(f->interval_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&f->lock);
-    while (!f->stop && pthread_cond_timedwait(&f->cond, &f->lock, &until) != ETIMEDOUT)
-        ;
-    bool stop = f->stop;
-    pthread_mutex_unlock(&f->lock);
-    return stop;
-}
-
-static void *follower_main(void *arg)
+/* One look at the log, on the follower's thread. */
+static void follow_tick(void *arg)
 {
     struct follower *f = arg;
-    struct store *s = NULL;
     struct err e;
 
-    while (!follower_wait(f)) {
-        if (s == NULL && (s = store_connect(f->conninfo, &e)) == NULL) {
-            log_warn("graph follower cannot reach the database: %s", e.detail);
-            continue;
-        }
-        int n = store_graph_follow(s, &f->xmin, follow_event, f, &e);
-        if (n < 0) {
-            log_warn("graph follower: %s (%s)", e.msg, e.detail);
-            store_free(s);
-            s = NULL;
-        } else if (n > 0) {
-            log_debug("graph follower applied %d events", n);
-        }
+    if (f->store == NULL && (f->store = store_connect(f->conninfo, &e)) == NULL) {
+        log_warn("graph follower cannot reach the database: %s", e.detail);
+        return;
     }
-    store_free(s);
-    return NULL;
+    int n = store_graph_follow(f->store, &f->xmin, follow_event, f, &e);
+    if (n < 0) {
+        log_warn("graph follower: %s (%s)", e.msg, e.detail);
+        store_free(f->store);
+        f->store = NULL;
+    } else if (n > 0) {
+        log_debug("graph follower applied %d events", n);
+    }
 }
 
 struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin,
@@ -117,11 +90,7 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
     f->arena = arena_new();
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->cond, NULL);
-    if (pthread_create(&f->thread, NULL, follower_main, f) != 0) {
-        err_set(e, ERR_INTERNAL, NULL, "cannot start the graph follower thread");
-        f->thread = 0;
+    if ((f->thread = periodic_start(interval_ms, follow_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;
     }
@@ -132,14 +101,8 @@ void follower_stop(struct follower *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
-    f->stop = true;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
-    if (f->thread != 0)
-        pthread_join(f->thread, NULL);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->lock);
+    periodic_stop(f->thread);
+    store_free(f->store);
     arena_free(f->arena);
     free(f->conninfo);
     free(f);

@@ -2,16 +2,19 @@
  *
  * Invariants:
  *  1. OPTIONS is the only list of settings: parsing, env lookup and --help all read it.
- *  2. Integer options are range-checked; an out-of-range value is an error, never clamped. */
+ *  2. Integer options are range-checked; an out-of-range value is an error, never clamped.
+ *  3. A boolean option given as a bare flag (--insecure) is true and takes no value; with a value
+ *     (--insecure=false, LINEAGED_INSECURE=1) only true/false/1/0 are accepted. */
 #include "cfg.h"
 
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STRING, OPT_INT, OPT_LONG };
+enum opt_type { OPT_STRING, OPT_INT, OPT_LONG, OPT_BOOL };
 
 struct option_def {
     const char *flag; /* without the leading -- */
@@ -24,7 +27,7 @@ struct option_def {
     const char *help;
 };
 
-#define ALL_DB (CFG_SERVE | CFG_MIGRATE)
+#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_KEYS)
 
 static const struct option_def OPTIONS[] = {
     {"host", "LINEAGED_HOST", OPT_STRING, offsetof(struct cfg, host), "127.0.0.1", 0, 0, CFG_SERVE,
@@ -34,7 +37,7 @@ static const struct option_def OPTIONS[] = {
     {"database-url", "LINEAGED_DATABASE_URL", OPT_STRING, offsetof(struct cfg, database_url), "", 0, 0,
      ALL_DB, "libpq conninfo or postgresql:// URL; empty: start a private Postgres in --data-dir"},
     {"data-dir", "LINEAGED_DATA_DIR", OPT_STRING, offsetof(struct cfg, data_dir), "./var", 0, 0,
-     CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "directory of the private Postgres cluster"},
+     ALL_DB | CFG_POSTGRES, "directory of the private Postgres cluster"},
     {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "4", 1,
      256, CFG_SERVE, "worker threads, each with one Postgres connection"},
     {"max-body-bytes", "LINEAGED_MAX_BODY_BYTES", OPT_LONG, offsetof(struct cfg, max_body_bytes),
@@ -49,7 +52,33 @@ static const struct option_def OPTIONS[] = {
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
      CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
-     "comma-separated keys; if set, writes need 'Authorization: Bearer <key>'"},
+     "comma-separated bootstrap keys, scope admin (spaces trimmed); prefer the env or --api-keys-file"},
+    {"api-keys-file", "LINEAGED_API_KEYS_FILE", OPT_STRING, offsetof(struct cfg, api_keys_file), "", 0, 0,
+     CFG_SERVE, "file of bootstrap keys (scope admin), one per line or comma-separated"},
+    {"open-reads", "LINEAGED_OPEN_READS", OPT_BOOL, offsetof(struct cfg, open_reads), "false", 0, 0, CFG_SERVE,
+     "with auth on, let read (GET) routes through without credentials (Marquez web UI)"},
+    {"insecure", "LINEAGED_INSECURE", OPT_BOOL, offsetof(struct cfg, insecure), "false", 0, 0, CFG_SERVE,
+     "allow listening on a non-loopback address with no auth configured"},
+    {"jwks-file", "LINEAGED_JWKS_FILE", OPT_STRING, offsetof(struct cfg, jwks_file), "", 0, 0, CFG_SERVE,
+     "JWKS (JSON) of the RS256/ES256 keys that sign accepted bearer JWTs; empty: no JWTs"},
+    {"jwt-issuer", "LINEAGED_JWT_ISSUER", OPT_STRING, offsetof(struct cfg, jwt_issuer), "", 0, 0, CFG_SERVE,
+     "required 'iss' of JWTs (needed with --jwks-file)"},
+    {"jwt-audience", "LINEAGED_JWT_AUDIENCE", OPT_STRING, offsetof(struct cfg, jwt_audience), "", 0, 0,
+     CFG_SERVE, "required 'aud' (or one of them) of JWTs (needed with --jwks-file)"},
+    {"jwt-scope-claim", "LINEAGED_JWT_SCOPE_CLAIM", OPT_STRING, offsetof(struct cfg, jwt_scope_claim), "scope",
+     0, 0, CFG_SERVE, "claim holding the scopes: a space-separated string or an array of strings"},
+    {"jwt-scope-prefix", "LINEAGED_JWT_SCOPE_PREFIX", OPT_STRING, offsetof(struct cfg, jwt_scope_prefix), "",
+     0, 0, CFG_SERVE, "prefix of our scopes in that claim ('lineaged:' for lineaged:write); others ignored"},
+    {"jwt-clock-skew", "LINEAGED_JWT_CLOCK_SKEW", OPT_INT, offsetof(struct cfg, jwt_clock_skew_s), "60", 0,
+     3600, CFG_SERVE, "seconds of clock difference tolerated for JWT exp and nbf"},
+    {"keys-refresh-ms", "LINEAGED_KEYS_REFRESH_MS", OPT_INT, offsetof(struct cfg, keys_refresh_ms), "1000", 100,
+     3600000, CFG_SERVE, "how often API keys are re-read from the database (a revoked key stops working then)"},
+    {"name", "LINEAGED_KEY_NAME", OPT_STRING, offsetof(struct cfg, key_name), "", 0, 0, CFG_KEYS,
+     "keys create/revoke: the key's name (who uses it)"},
+    {"scope", "LINEAGED_KEY_SCOPE", OPT_STRING, offsetof(struct cfg, key_scope), "", 0, 0, CFG_KEYS,
+     "keys create: read, write (ingest, and read) or admin (everything)"},
+    {"id", "LINEAGED_KEY_ID", OPT_LONG, offsetof(struct cfg, key_id), "0", 0, LONG_MAX, CFG_KEYS,
+     "keys revoke: the key's id (from keys list) instead of --name"},
     {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
      0, 3600000, CFG_SERVE,
      "how often to pick up events other collectors wrote to the same database (0: never)"},
@@ -58,10 +87,22 @@ static const struct option_def OPTIONS[] = {
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
-     CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "debug, info, warn or error"},
+     ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };
+
+static int set_bool(bool *field, const struct option_def *o, const char *value, const char *source,
+                    struct err *e)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+        *field = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+        *field = false;
+    else
+        return err_set(e, ERR_BAD_INPUT, o->flag, "%s \"%s\" must be true, false, 1 or 0", source, value);
+    return 0;
+}
 
 static int set_value(struct cfg *c, const struct option_def *o, const char *value, const char *source,
                      struct err *e)
@@ -76,6 +117,8 @@ static int set_value(struct cfg *c, const struct option_def *o, const char *valu
         *(char **)field = copy;
         return 0;
     }
+    if (o->type == OPT_BOOL)
+        return set_bool((bool *)field, o, value, source, e);
     char *end = NULL;
     errno = 0;
     long v = strtol(value, &end, 10);
@@ -113,6 +156,8 @@ static int parse_flag(struct cfg *c, enum cfg_command cmd, int argc, char **argv
     snprintf(source, sizeof source, "--%s", o->flag);
     if (eq != NULL)
         return set_value(c, o, eq + 1, source, e);
+    if (o->type == OPT_BOOL)
+        return set_value(c, o, "true", source, e); /* a bare boolean flag takes no value */
     if (*i + 1 >= argc)
         return err_set(e, ERR_BAD_INPUT, argv[*i], "option \"%s\" needs a value", argv[*i]);
     *i += 1;
@@ -152,28 +197,13 @@ void cfg_print_help(FILE *out, enum cfg_command cmd)
         const struct option_def *o = &OPTIONS[i];
         if (!(o->commands & cmd))
             continue;
-        fprintf(out, "  --%-24s %s\n  %-26s env %s, default \"%s\"\n", o->flag, o->help, "", o->env, o->def);
+        if (o->type == OPT_BOOL)
+            fprintf(out, "  --%-24s %s\n  %-26s env %s=true|false, default %s\n", o->flag, o->help, "", o->env,
+                    o->def);
+        else
+            fprintf(out, "  --%-24s %s\n  %-26s env %s, default \"%s\"\n", o->flag, o->help, "", o->env,
+                    o->def);
     }
-}
-
-bool cfg_api_key_valid(const struct cfg *c, const char *key)
-{
-    const char *p = c->api_keys;
-    size_t klen = strlen(key);
-    bool ok = false;
-
-    while (p != NULL && *p != '\0') {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == klen && n > 0) {
-            unsigned char diff = 0;
-            for (size_t i = 0; i < n; i++)
-                diff |= (unsigned char)(p[i] ^ key[i]);
-            ok |= diff == 0;
-        }
-        p = comma ? comma + 1 : NULL;
-    }
-    return ok;
 }
 
 void cfg_free(struct cfg *c)

@@ -15,7 +15,7 @@
 #include "err.h"
 
 /* Which subcommands an option applies to (bit mask). */
-enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4 };
+enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8 };
 
 struct cfg {
     char *host;
@@ -28,7 +28,20 @@ struct cfg {
     int max_gzip_ratio;        /* decompressed/compressed bytes above this: a gzip bomb */
     int max_json_depth;
     int batch_chunk;           /* events per transaction for arrays */
-    char *api_keys;            /* comma-separated Bearer keys; empty: no auth */
+    char *api_keys;            /* comma-separated bootstrap keys (scope admin); empty: none */
+    char *api_keys_file;       /* file of more bootstrap keys; empty: none */
+    bool open_reads;           /* with auth on, read routes need no credentials */
+    bool insecure;             /* allow a non-loopback listener without auth */
+    char *jwks_file;           /* keys of accepted JWTs; empty: JWTs are not accepted */
+    char *jwt_issuer;
+    char *jwt_audience;
+    char *jwt_scope_claim;
+    char *jwt_scope_prefix;
+    int jwt_clock_skew_s;
+    int keys_refresh_ms;       /* how often the server re-reads API keys from the database */
+    char *key_name;            /* keys create/revoke */
+    char *key_scope;           /* keys create */
+    long key_id;               /* keys revoke; 0: by name */
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
@@ -42,9 +55,6 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
 
 /* Writes the options of one subcommand, one line each, with env twin and default. */
 void cfg_print_help(FILE *out, enum cfg_command cmd);
-
-/* True if key is one of the comma-separated api_keys (constant-time per key). */
-bool cfg_api_key_valid(const struct cfg *c, const char *key);
 
 /* Frees the strings. cfg_free on a zeroed struct is a no-op. */
 void cfg_free(struct cfg *c);

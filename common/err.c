@@ -73,7 +73,7 @@ int err_http_status(enum err_kind kind)
     static const int status[] = {
         [ERR_NONE] = 200,         [ERR_BAD_INPUT] = 400,    [ERR_BAD_PARAM] = 400,    [ERR_INVALID] = 422,
         [ERR_NOT_FOUND] = 404,    [ERR_METHOD] = 405,       [ERR_CONFLICT] = 409,
-        [ERR_TOO_LARGE] = 413,    [ERR_UNSUPPORTED] = 415,  [ERR_UNAUTHORIZED] = 401,
+        [ERR_TOO_LARGE] = 413,    [ERR_UNSUPPORTED] = 415,  [ERR_UNAUTHORIZED] = 401, [ERR_FORBIDDEN] = 403,
         [ERR_GONE] = 410,         [ERR_UNAVAILABLE] = 503,  [ERR_INTERNAL] = 500,
     };
     if ((size_t)kind >= sizeof status / sizeof status[0])

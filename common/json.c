@@ -259,14 +259,14 @@ const struct json_value *json_get(const struct json_value *v, const char *key)
     return NULL;
 }
 
-const char *json_string(const struct json_value *v)
+const char *json_as_string(const struct json_value *v)
 {
     return v != NULL && v->type == JSON_STRING ? v->u.str.text : NULL;
 }
 
 const char *json_get_string(const struct json_value *v, const char *key)
 {
-    return json_string(json_get(v, key));
+    return json_as_string(json_get(v, key));
 }
 
 bool json_is_true(const struct json_value *v)

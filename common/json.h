@@ -56,8 +56,9 @@ struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int 
 /* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */
 const struct json_value *json_get(const struct json_value *v, const char *key);
 
-/* The string value of v, or NULL if v is missing or not a string. */
-const char *json_string(const struct json_value *v);
+/* The string value of v, or NULL if v is missing or not a string. (Not "json_string": jansson, which
+ * libjwt loads, exports that name, and an executable's symbol would replace it inside libjwt.) */
+const char *json_as_string(const struct json_value *v);
 
 /* The string member `key` of object v, or NULL. */
 const char *json_get_string(const struct json_value *v, const char *key);

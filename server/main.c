@@ -1,16 +1,25 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
- * --data-dir) -> migrations -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
- * Invariant: a private Postgres started here is always stopped before exit, whatever failed. */
+ * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
+ * --insecure) -> graph -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
+ * Invariants:
+ *  1. A private Postgres started here is always stopped before exit, whatever failed.
+ *  2. A key given as --api-keys on the command line is overwritten in argv at once (other users can
+ *     read /proc/PID/cmdline), and a warning says so; the environment and --api-keys-file are not
+ *     visible to them. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
+#include "auth_refresh.h"
 #include "cfg.h"
+#include "database.h"
 #include "follower.h"
 #include "graph.h"
+#include "keys_cli.h"
 #include "pgembed.h"
 #include "server.h"
 #include "store.h"
@@ -29,6 +38,7 @@ static const char USAGE[] =
     "  serve      apply migrations and serve the HTTP API (default port 5000)\n"
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
+    "  keys       create, list and revoke API keys (lineaged keys --help)\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -39,52 +49,6 @@ struct command {
     int (*run)(const struct cfg *c);
     const char *summary;
 };
-
-/* Resolves the database: the configured URL, or a private Postgres started in c->data_dir. */
-static int open_database(const struct cfg *c, struct pgembed **pg, const char **conninfo)
-{
-    struct err e;
-
-    *pg = NULL;
-    if (c->database_url[0] != '\0') {
-        *conninfo = c->database_url;
-        return 0;
-    }
-    log_info("no --database-url given: starting a private Postgres in %s", c->data_dir);
-    if ((*pg = pgembed_start(c->data_dir, &e)) == NULL) {
-        log_error("cannot start the private Postgres: %s", e.msg);
-        return -1;
-    }
-    *conninfo = pgembed_conninfo(*pg);
-    return 0;
-}
-
-static int migrate_database(const char *conninfo)
-{
-    struct err e;
-    struct store *s = store_connect(conninfo, &e);
-
-    if (s == NULL) {
-        log_error("%s: %s", e.msg, e.detail);
-        return -1;
-    }
-    int applied = store_migrate(s, &e);
-    store_free(s);
-    if (applied < 0) {
-        log_error("migration failed: %s (%s)", e.msg, e.detail);
-        return -1;
-    }
-    log_info("database schema is up to date (%d migrations applied now)", applied);
-    return 0;
-}
-
-static void stop_database(struct pgembed *pg)
-{
-    struct err e;
-
-    if (pg != NULL && pgembed_stop(pg, &e) != 0)
-        log_error("stopping the private Postgres failed: %s", e.msg);
-}
 
 /* Builds the lineage graph from the database; *xmin_out is where the follower starts. */
 static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
@@ -106,52 +70,80 @@ static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
     return g;
 }
 
-/* Loads the graph, starts the follower, serves until a stop signal, then tears it all down. */
+/* The auth state with the database's keys loaded; refuses an open non-loopback listener. NULL if it
+ * cannot (logged). */
+static struct auth *open_auth(const struct cfg *c, const char *conninfo)
+{
+    struct err e;
+    struct auth *a = auth_new(c, &e);
+    struct store *s = a ? store_connect(conninfo, &e) : NULL;
+    char line[256];
+
+    if (s == NULL || auth_refresh_load(a, s, &e) != 0 || auth_check_listen(a, c->host, c->insecure, &e) != 0) {
+        log_error("%s%s%s", e.msg, e.detail[0] ? ": " : "", e.detail);
+        store_free(s);
+        auth_free(a);
+        return NULL;
+    }
+    store_free(s);
+    auth_describe(a, line, sizeof line);
+    log_info("%s", line);
+    if (!auth_enabled(a) && c->insecure)
+        log_warn("--insecure: every route is open to anyone who can reach %s", c->host);
+    return a;
+}
+
+/* Loads the graph, starts the follower and key refresher, serves until a stop signal, tears it all down. */
 static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
-    struct graph *g = load_graph(conninfo, &xmin);
+    struct auth_refresh *refresh = NULL;
+    struct auth *auth = open_auth(c, conninfo);
+    struct graph *g = auth ? load_graph(conninfo, &xmin) : NULL;
     struct err e;
     int rc = 1;
 
-    if (g == NULL)
+    if (g == NULL) {
+        auth_free(auth);
         return 1;
-    if (c->follow_interval_ms > 0 &&
-        (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL)
+    }
+    if ((refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
+        (c->follow_interval_ms > 0 &&
+         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL))
         log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, &e) == 0)
+    else if (server_run(c, conninfo, g, auth, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
     follower_stop(f);
+    auth_refresh_stop(refresh);
     graph_free(g);
+    auth_free(auth);
     return rc;
 }
 
 static int run_serve(const struct cfg *c)
 {
-    struct pgembed *pg;
-    const char *conninfo;
+    struct database db;
     int rc = 1;
 
-    if (open_database(c, &pg, &conninfo) != 0)
+    if (database_open(c, PGEMBED_OWN, &db) != 0)
         return 1;
-    if (migrate_database(conninfo) == 0)
-        rc = serve(c, conninfo);
-    stop_database(pg);
+    if (database_migrate(&db) == 0)
+        rc = serve(c, db.conninfo);
+    database_close(&db);
     return rc;
 }
 
 static int run_migrate(const struct cfg *c)
 {
-    struct pgembed *pg;
-    const char *conninfo;
+    struct database db;
 
-    if (open_database(c, &pg, &conninfo) != 0)
+    if (database_open(c, PGEMBED_SHARE, &db) != 0)
         return 1;
-    int rc = migrate_database(conninfo) == 0 ? 0 : 1;
-    stop_database(pg);
+    int rc = database_migrate(&db) == 0 ? 0 : 1;
+    database_close(&db);
     return rc;
 }
 
@@ -170,17 +162,14 @@ static void wait_for_stop_signal(void)
 
 static int run_postgres(const struct cfg *c)
 {
-    struct err e;
-    struct pgembed *pg = pgembed_start(c->data_dir, &e);
+    struct database db;
 
-    if (pg == NULL) {
-        log_error("cannot start the private Postgres: %s", e.msg);
+    if (database_open(c, PGEMBED_OWN, &db) != 0) /* c->database_url is "": not an option of `postgres` */
         return 1;
-    }
-    printf("ready %s\n", pgembed_conninfo(pg));
+    printf("ready %s\n", db.conninfo);
     fflush(stdout);
     wait_for_stop_signal();
-    stop_database(pg);
+    database_close(&db);
     return 0;
 }
 
@@ -189,6 +178,28 @@ static const struct command COMMANDS[] = {
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
 };
+
+/* Overwrites the values of --api-keys in argv (invariant 2). */
+static void hide_keys_in_argv(int argc, char **argv)
+{
+    static const char FLAG[] = "--api-keys";
+    bool hidden = false;
+
+    for (int i = 0; i < argc; i++) {
+        char *value = NULL;
+        if (strncmp(argv[i], FLAG, sizeof FLAG - 1) == 0 && argv[i][sizeof FLAG - 1] == '=')
+            value = argv[i] + sizeof FLAG;
+        else if (strcmp(argv[i], FLAG) == 0 && i + 1 < argc)
+            value = argv[++i];
+        if (value != NULL && *value != '\0') {
+            memset(value, 'x', strlen(value));
+            hidden = true;
+        }
+    }
+    if (hidden)
+        log_warn("--api-keys on the command line was readable by other users until now: use LINEAGED_API_KEYS or "
+                 "--api-keys-file");
+}
 
 int main(int argc, char **argv)
 {
@@ -202,6 +213,8 @@ int main(int argc, char **argv)
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "keys") == 0)
+        return keys_cli_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         const struct command *cmd = &COMMANDS[i];
         if (strcmp(argv[1], cmd->name) != 0)
@@ -223,6 +236,7 @@ int main(int argc, char **argv)
             return 2;
         }
         log_set_level(level);
+        hide_keys_in_argv(argc, argv);
         int rc = cmd->run(&c);
         cfg_free(&c);
         return rc;

@@ -8,9 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth.h"
 #include "http.h"
-
-enum route_scope { ROUTE_PUBLIC, ROUTE_READ, ROUTE_WRITE };
 
 /* Exactly one of handler and group is set. A group route's queued requests are handed to it together
  * (group commit of single-event POSTs); a handler route's one at a time. */
@@ -19,7 +18,7 @@ struct route {
     const char *pattern;
     route_fn *handler;
     route_group_fn *group;
-    enum route_scope scope;
+    enum auth_scope scope; /* what a credential must grant (auth.h): PUBLIC, READ, WRITE (ingest), ADMIN */
 };
 
 /* The route for (method, segments), or NULL; *path_known tells 405 from 404 when NULL. */

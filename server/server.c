@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "auth.h"
 #include "http.h"
 #include "node_cache.h"
 #include "reply_gzip.h"
@@ -56,6 +57,7 @@ struct worker {
 
 struct server {
     const struct cfg *cfg;
+    struct auth *auth;
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
@@ -82,6 +84,7 @@ static const char *reason_phrase(int status)
     case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -288,21 +291,6 @@ static int read_request(struct server *srv, struct job *j, struct err *e)
     return 0;
 }
 
-/* True if the request carries "Authorization: Bearer <valid key>" or no keys are configured. */
-static bool authorized(struct server *srv, struct evhttp_request *evreq)
-{
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(evreq), "Authorization");
-
-    if (srv->cfg->api_keys[0] == '\0')
-        return true;
-    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
-        return false;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
-    return cfg_api_key_valid(srv->cfg, auth);
-}
-
 static void enqueue(struct server *srv, struct job *j)
 {
     srv->in_flight++;
@@ -356,9 +344,9 @@ static void on_request(struct evhttp_request *evreq, void *arg)
             reply_now(j, ERR_NOT_FOUND, NULL, "HTTP 404 Not Found");
         return;
     }
-    if (j->route->scope == ROUTE_WRITE && !authorized(srv, evreq)) {
-        reply_now(j, ERR_UNAUTHORIZED, "Authorization",
-                  "missing or invalid API key; send the header 'Authorization: Bearer <key>'");
+    if (auth_check(srv->auth, j->route->scope,
+                   evhttp_find_header(evhttp_request_get_input_headers(evreq), "Authorization"), &j->err) != 0) {
+        send_reply(j);
         return;
     }
     if (srv->stopping) {
@@ -507,9 +495,9 @@ static void log_node_cache(struct node_cache *c)
              (unsigned long long)st.evictions);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct err *e)
 {
-    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g};
+    struct server srv = {.cfg = c, .auth = auth, .conninfo = conninfo, .graph = g};
     int rc = 0;
 
     srv.node_cache = node_cache_new((size_t)c->lineage_cache_mb << 20);

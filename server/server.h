@@ -9,13 +9,14 @@
 #ifndef LINEAGED_SERVER_H
 #define LINEAGED_SERVER_H
 
+#include "auth.h"
 #include "cfg.h"
 #include "err.h"
 #include "graph.h"
 
 /* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to; handlers get
- * the graph through struct req. Returns 0 after a clean shutdown, -1 with e set if the server could
- * not start. */
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e);
+ * the graph through struct req; auth (borrowed) decides who may call each route. Returns 0 after a
+ * clean shutdown, -1 with e set if the server could not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct err *e);
 
 #endif

@@ -31,6 +31,19 @@ static const char *const ENV_VARS[] = {
     "LINEAGED_MAX_JSON_DEPTH",
     "LINEAGED_BATCH_CHUNK",
     "LINEAGED_API_KEYS",
+    "LINEAGED_API_KEYS_FILE",
+    "LINEAGED_OPEN_READS",
+    "LINEAGED_INSECURE",
+    "LINEAGED_JWKS_FILE",
+    "LINEAGED_JWT_ISSUER",
+    "LINEAGED_JWT_AUDIENCE",
+    "LINEAGED_JWT_SCOPE_CLAIM",
+    "LINEAGED_JWT_SCOPE_PREFIX",
+    "LINEAGED_JWT_CLOCK_SKEW",
+    "LINEAGED_KEYS_REFRESH_MS",
+    "LINEAGED_KEY_NAME",
+    "LINEAGED_KEY_SCOPE",
+    "LINEAGED_KEY_ID",
     "LINEAGED_LOG_LEVEL",
 };
 
@@ -334,40 +347,61 @@ static void test_help_lists_options_of_command_with_env_and_default(void **state
     assert_non_null(strstr(buf, "--database-url"));
 }
 
-static void test_api_key_valid_matches_whole_keys_only(void **state)
+static void test_bare_boolean_flag_is_true_and_takes_no_value(void **state)
 {
     struct cfg c;
-    char *argv[] = {"--api-keys=alpha,beta-2,g", NULL};
 
     (void)state;
-    parse_ok(&c, CFG_SERVE, argv);
-    assert_true(cfg_api_key_valid(&c, "alpha"));
-    assert_true(cfg_api_key_valid(&c, "beta-2"));
-    assert_true(cfg_api_key_valid(&c, "g"));
-    assert_false(cfg_api_key_valid(&c, "alph"));
-    assert_false(cfg_api_key_valid(&c, "alphaa"));
-    assert_false(cfg_api_key_valid(&c, "beta"));
-    assert_false(cfg_api_key_valid(&c, "alpha,beta-2"));
-    assert_false(cfg_api_key_valid(&c, "ALPHA"));
-    assert_false(cfg_api_key_valid(&c, ""));
+    parse_ok(&c, CFG_SERVE, (char *[]){NULL});
+    assert_false(c.insecure);
+    assert_false(c.open_reads);
+    cfg_free(&c);
+    /* --insecure must not swallow the flag after it */
+    parse_ok(&c, CFG_SERVE, (char *[]){"--insecure", "--port", "7", "--open-reads", NULL});
+    assert_true(c.insecure);
+    assert_true(c.open_reads);
+    assert_int_equal(c.port, 7);
     cfg_free(&c);
 }
 
-static void test_api_key_valid_never_accepts_empty_keys(void **state)
+static void test_boolean_values_from_flag_and_env(void **state)
 {
     struct cfg c;
 
     (void)state;
-    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=", NULL});
-    assert_false(cfg_api_key_valid(&c, ""));
-    assert_false(cfg_api_key_valid(&c, "x"));
+    setenv("LINEAGED_INSECURE", "1", 1);
+    setenv("LINEAGED_OPEN_READS", "true", 1);
+    parse_ok(&c, CFG_SERVE, (char *[]){NULL});
+    assert_true(c.insecure);
+    assert_true(c.open_reads);
     cfg_free(&c);
-    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=,k1,,k2,", NULL});
-    assert_false(cfg_api_key_valid(&c, ""));
-    assert_true(cfg_api_key_valid(&c, "k1"));
-    assert_true(cfg_api_key_valid(&c, "k2"));
-    assert_false(cfg_api_key_valid(&c, ","));
+    parse_ok(&c, CFG_SERVE, (char *[]){"--insecure=false", "--open-reads=0", NULL});
+    assert_false(c.insecure);
+    assert_false(c.open_reads);
     cfg_free(&c);
+}
+
+static void test_bad_boolean_rejected_naming_flag_or_variable(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--insecure=yes", NULL}, "insecure", "must be true, false, 1 or 0");
+    setenv("LINEAGED_OPEN_READS", "on", 1);
+    assert_rejected(CFG_SERVE, (char *[]){NULL}, "open-reads", "LINEAGED_OPEN_READS");
+}
+
+static void test_keys_options_belong_to_keys_command_only(void **state)
+{
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_KEYS, (char *[]){"--name", "mlflow", "--scope=write", "--id", "12", "--data-dir", "/x", NULL});
+    assert_string_equal(c.key_name, "mlflow");
+    assert_string_equal(c.key_scope, "write");
+    assert_int_equal(c.key_id, 12);
+    assert_string_equal(c.data_dir, "/x");
+    cfg_free(&c);
+    assert_rejected(CFG_SERVE, (char *[]){"--scope=write", NULL}, "--scope=write", "unknown option");
+    assert_rejected(CFG_KEYS, (char *[]){"--port=1", NULL}, "--port=1", "unknown option");
 }
 
 static void test_free_twice_and_on_zeroed_struct_is_safe(void **state)
@@ -408,8 +442,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_help_wins_over_bad_env_value, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_help_lists_options_of_command_with_env_and_default, clean_env,
                                         clean_env),
-        cmocka_unit_test_setup_teardown(test_api_key_valid_matches_whole_keys_only, clean_env, clean_env),
-        cmocka_unit_test_setup_teardown(test_api_key_valid_never_accepts_empty_keys, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_bare_boolean_flag_is_true_and_takes_no_value, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_boolean_values_from_flag_and_env, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_bad_boolean_rejected_naming_flag_or_variable, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_keys_options_belong_to_keys_command_only, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -383,8 +383,8 @@ static void test_reply_error_maps_each_kind_to_its_status(void **state)
     static const struct {
         enum err_kind kind;
         int status;
-    } cases[] = {{ERR_BAD_INPUT, 400},   {ERR_METHOD, 405},       {ERR_CONFLICT, 409},   {ERR_TOO_LARGE, 413},
-                 {ERR_UNSUPPORTED, 415}, {ERR_UNAUTHORIZED, 401}, {ERR_UNAVAILABLE, 503}};
+    } cases[] = {{ERR_BAD_INPUT, 400},   {ERR_METHOD, 405},       {ERR_CONFLICT, 409},  {ERR_TOO_LARGE, 413},
+                 {ERR_UNSUPPORTED, 415}, {ERR_UNAUTHORIZED, 401}, {ERR_FORBIDDEN, 403}, {ERR_UNAVAILABLE, 503}};
     char want[128];
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -396,7 +396,7 @@ static void test_get_on_non_object_is_null(void **state)
     assert_null(json_get(parse_ok(*state, "\"a\""), "a"));
     assert_null(json_get(NULL, "a"));
     assert_null(json_get_string(NULL, "a"));
-    assert_null(json_string(NULL));
+    assert_null(json_as_string(NULL));
 }
 
 static void test_get_string_only_for_strings(void **state)
@@ -407,7 +407,7 @@ static void test_get_string_only_for_strings(void **state)
     assert_null(json_get_string(v, "n"));
     assert_null(json_get_string(v, "z"));
     assert_null(json_get_string(v, "missing"));
-    assert_null(json_string(json_get(v, "n")));
+    assert_null(json_as_string(json_get(v, "n")));
 }
 
 static void test_canonical_sorts_keys_and_removes_whitespace(void **state)
