@@ -143,11 +143,13 @@ int api_put_tag(struct req *r, struct reply *out, struct err *e)
     const struct json_value *body;
     const char *description = NULL, *json;
 
-    if (api_body_object(r, &body, e) != 0)
+    const char *tag = api_tag_name(r, 3, e);
+
+    if (tag == NULL || api_body_object(r, &body, e) != 0)
         return -1;
     if (body != NULL && optional_string(body, "description", &description, e) != 0)
         return -1;
-    if (store_edit_tag_put(r->store, r->arena, api_seg(r, 3), description, &json, e) != 0)
+    if (store_edit_tag_put(r->store, r->arena, tag, description, &json, e) != 0)
         return -1;
     return api_reply(out, json);
 }
