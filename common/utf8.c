@@ -136,6 +136,15 @@ size_t utf8_cut(const char *s, size_t len)
     return n == len - start ? len : start;
 }
 
+int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+
+    if (n == max && s[n] != '\0')
+        n = utf8_cut(s, n);
+    return (int)n;
+}
+
 const char *utf8_repair(struct arena *a, const char *s, size_t len, size_t *out_len)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -42,6 +42,10 @@ const char *utf8_problem_text(enum utf8_problem p);
  * where to cut a valid string so that the cut stays valid. */
 size_t utf8_cut(const char *s, size_t len);
 
+/* For "%.*s" in messages: the byte length of the longest prefix of NUL-terminated s that has at
+ * most max bytes and does not split a character (a plain "%.64s" can cut one in two). */
+int utf8_prefix(const char *s, size_t max);
+
 /* s itself when s[0..len) is valid (terminated or not, as it was); otherwise a NUL-terminated copy
  * in arena a where each byte that does not start a valid character is replaced by U+FFFD.
  * *out_len (may be NULL) gets the result's length. Cannot fail. */

@@ -109,6 +109,19 @@ static void test_cut_never_splits_a_character(void **state)
         assert_int_equal(utf8_cut(s, len), want[len]);
 }
 
+static void test_prefix_for_printf_stops_before_a_split_character(void **state)
+{
+    const char *s = "ab\xe2\x82\xac";
+
+    (void)state;
+    assert_int_equal(utf8_prefix(s, 2), 2);
+    assert_int_equal(utf8_prefix(s, 3), 2);
+    assert_int_equal(utf8_prefix(s, 4), 2);
+    assert_int_equal(utf8_prefix(s, 5), 5);
+    assert_int_equal(utf8_prefix(s, 64), 5);
+    assert_int_equal(utf8_prefix("", 8), 0);
+}
+
 static void test_repair_replaces_bad_bytes_and_keeps_good_ones(void **state)
 {
     struct arena *a = *state;
@@ -132,6 +145,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_accepts_every_well_formed_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_names_each_problem_and_its_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_never_splits_a_character, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_for_printf_stops_before_a_split_character, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repair_replaces_bad_bytes_and_keeps_good_ones, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
