@@ -70,8 +70,8 @@ bool dctx_fits(struct dctx *d, const char *path, const char *s, enum dctx_limit 
     return false;
 }
 
-const char *dctx_required_limited(struct dctx *d, const struct json_value *obj, const char *key, const char *path,
-                                  enum dctx_limit which)
+const char *dctx_required_limited(struct dctx *d, const struct json_value *obj, const char *key,
+                                  const char *path, enum dctx_limit which)
 {
     const char *s = dctx_required_string(d, obj, key, path);
 
@@ -142,7 +142,8 @@ void dctx_facets(struct dctx *d, const struct json_value *facets, const char *pa
         const struct json_value *f = facets->u.object.values[i];
         if (f->type == JSON_NULL || shadowed(facets, i))
             continue;
-        if (!dctx_fits(d, dctx_key_path(d, path, facets->u.object.keys[i]), facets->u.object.keys[i], DCTX_KEY))
+        if (!dctx_fits(d, dctx_key_path(d, path, facets->u.object.keys[i]), facets->u.object.keys[i],
+                       DCTX_KEY))
             continue;
         struct ol_facet *o = &(*out)[(*n)++];
         o->name = facets->u.object.keys[i];
@@ -246,8 +247,10 @@ static void name_job(struct dctx *d, struct ol_event *ev, const char *name)
     ev->job_name = arena_printf(d->a, "%s.%s", ev->parent_job_name, name);
     size_t limit = d->lim.max_name_bytes, len = strlen(ev->job_name);
     if (limit > 0 && len > limit)
-        dctx_violate(d, "job.name", "with its parent job's name makes a job name of %zu bytes; the limit is %zu "
-                     "bytes (--max-name-bytes)", len, limit);
+        dctx_violate(d, "job.name",
+                     "with its parent job's name makes a job name of %zu bytes; the limit is %zu "
+                     "bytes (--max-name-bytes)",
+                     len, limit);
 }
 
 static void decode_job(struct dctx *d, const struct json_value *job, struct ol_event *ev)
@@ -350,8 +353,8 @@ static void decode_common(struct dctx *d, const struct json_value *v, struct ol_
         ev->schema_url = dctx_required_string(d, v, "schemaURL", "");
 }
 
-int decode_event(struct arena *a, const struct json_value *v, const char *prefix, const struct decode_limits *lim,
-                 struct ol_event *ev, struct decode_violations *out)
+int decode_event(struct arena *a, const struct json_value *v, const char *prefix,
+                 const struct decode_limits *lim, struct ol_event *ev, struct decode_violations *out)
 {
     struct dctx d = {.a = a, .prefix = prefix, .out = out};
     const struct json_value *run = json_get(v, "run"), *job = json_get(v, "job"), *ds = json_get(v, "dataset");

@@ -111,8 +111,8 @@ static void decode_column_lineage(struct dctx *d, const struct json_value *cl, c
         if (!dctx_fits(d, kp, key, DCTX_KEY))
             continue;
         for (size_t k = 0; ins != NULL && ins->type == JSON_ARRAY && k < ins->u.array.n; k++)
-            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s.inputFields[%zu]", kp, k), key, spec,
-                             out);
+            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s.inputFields[%zu]", kp, k), key,
+                             spec, out);
     }
     for (size_t k = 0; dataset != NULL && dataset->type == JSON_ARRAY && k < dataset->u.array.n; k++)
         add_column_input(d, dataset->u.array.items[k], arena_printf(d->a, "%s.dataset[%zu]", path, k), NULL,

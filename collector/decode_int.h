@@ -43,8 +43,8 @@ bool dctx_fits(struct dctx *d, const char *path, const char *s, enum dctx_limit 
 
 /* dctx_required_string, then dctx_fits: a name or key that is present, non-blank and short enough,
  * or NULL after recording a violation. */
-const char *dctx_required_limited(struct dctx *d, const struct json_value *obj, const char *key, const char *path,
-                                  enum dctx_limit which);
+const char *dctx_required_limited(struct dctx *d, const struct json_value *obj, const char *key,
+                                  const char *path, enum dctx_limit which);
 
 /* Decodes a facets object (NULL/absent: none). allow_deleted: {"_deleted": true} marks a deletion
  * (job and dataset facets); otherwise `_deleted` is kept as an ordinary member. */

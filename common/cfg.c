@@ -48,7 +48,8 @@ static const struct option_def OPTIONS[] = {
      JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
     {"max-name-bytes", "LINEAGED_MAX_NAME_BYTES", OPT_INT, offsetof(struct cfg, max_name_bytes), "1024", 1,
      CFG_NAME_BYTES_CEILING, CFG_SERVE,
-     "longest namespace, dataset, job (parent.child in full), source or symlink name in an event, in UTF-8 bytes (422)"},
+     "longest namespace, dataset, job (parent.child in full), source or symlink name in an event, in UTF-8 "
+     "bytes (422)"},
     {"max-key-bytes", "LINEAGED_MAX_KEY_BYTES", OPT_INT, offsetof(struct cfg, max_key_bytes), "1024", 1,
      CFG_NAME_BYTES_CEILING, CFG_SERVE,
      "longest facet name, schema field or column-lineage field name in an event, in UTF-8 bytes (422)"},

@@ -99,10 +99,11 @@ static int decode_error(struct err *e, struct arena *a, const char *where, const
     const char *s = shown(a, raw, len);
 
     if (p == DECODE_NUL)
-        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" contains a NUL byte (%%00), which is not allowed", what, s);
+        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" contains a NUL byte (%%00), which is not allowed",
+                       what, s);
     if (p == DECODE_UTF8)
-        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" is not valid UTF-8 once percent-decoded: %s", what, s,
-                       utf8_problem_text(up));
+        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" is not valid UTF-8 once percent-decoded: %s", what,
+                       s, utf8_problem_text(up));
     return err_set(e, ERR_BAD_INPUT, where, "malformed percent-encoding in %s \"%s\"", what, s);
 }
 
@@ -150,7 +151,8 @@ static int decode_pair(struct arena *a, const char *p, size_t len, struct http_p
     if (dp != DECODE_OK)
         return decode_error(e, a, "query", "query parameter name", p, klen, dp, up);
     if (eq != NULL && (dp = decode_part(a, eq + 1, len - klen - 1, true, &value, &up)) != DECODE_OK)
-        return decode_error(e, a, "query", arena_printf(a, "query parameter %s: value", shown(a, name, strlen(name))),
+        return decode_error(e, a, "query",
+                            arena_printf(a, "query parameter %s: value", shown(a, name, strlen(name))),
                             eq + 1, len - klen - 1, dp, up);
     out->name = name;
     out->value = value;

@@ -41,12 +41,12 @@ struct parse_state {
     int depth;
     int max_depth;
     bool too_deep;
-    bool refused;      /* a string failed its check; *e says why */
+    bool refused; /* a string failed its check; *e says why */
     struct err *e;
     yajl_handle h;
-    const char *raw;   /* the input, while it is the chunk being parsed; NULL after */
+    const char *raw; /* the input, while it is the chunk being parsed; NULL after */
     size_t raw_len;
-    size_t prev_end;   /* parse offset after the previous token */
+    size_t prev_end; /* parse offset after the previous token */
     struct json_value *root;
 };
 
@@ -180,7 +180,9 @@ static unsigned hex4(const char *s)
 
     for (int i = 0; i < 4; i++) {
         char c = s[i];
-        v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10);
+        v = v * 16 + (unsigned)(c >= '0' && c <= '9'   ? c - '0'
+                                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                       : c - 'A' + 10);
     }
     return v;
 }
@@ -244,7 +246,8 @@ static int check_text(struct parse_state *ps, const unsigned char *s, size_t len
     token_at = raw != NULL ? (size_t)(raw - ps->raw) : yajl_get_bytes_consumed(ps->h);
     current_path(ps, is_key, where);
     if (where[0] == '\0')
-        snprintf(place, sizeof place, "%s", is_key ? "an object key at the top level" : "the top-level string");
+        snprintf(place, sizeof place, "%s",
+                 is_key ? "an object key at the top level" : "the top-level string");
     else
         snprintf(place, sizeof place, "%s %s", is_key ? "an object key in" : "the string at", where);
     ps->refused = true;

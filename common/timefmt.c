@@ -149,8 +149,8 @@ static int reject(const char *s, struct err *e)
 {
     if (s == NULL)
         s = "";
-    return err_set(e, ERR_INVALID, NULL, "\"%.*s\" is not an ISO-8601 date-time", utf8_prefix(s, TIME_MSG_VALUE_MAX),
-                   s);
+    return err_set(e, ERR_INVALID, NULL, "\"%.*s\" is not an ISO-8601 date-time",
+                   utf8_prefix(s, TIME_MSG_VALUE_MAX), s);
 }
 
 int time_parse_iso8601(const char *s, int64_t *usec_out, struct err *e)

@@ -22,10 +22,10 @@
 
 enum { FUZZ_MAX_DECOMPRESSED = 1 << 20, FUZZ_GZIP_RATIO = 200, FUZZ_DEPTH = 64 };
 
-static const char *const ENCODINGS[] = {NULL, "", "identity", "gzip", "x-gzip", "GZIP", " gzip ", "br", "gzip, gzip",
-                                        "deflate"};
-static const char *const TYPES[] = {NULL, "application/json", "application/json; charset=utf-8", "text/plain",
-                                    "image/png", "*/*"};
+static const char *const ENCODINGS[] = {NULL,   "",       "identity", "gzip",       "x-gzip",
+                                        "GZIP", " gzip ", "br",       "gzip, gzip", "deflate"};
+static const char *const TYPES[] = {NULL,         "application/json", "application/json; charset=utf-8",
+                                    "text/plain", "image/png",        "*/*"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(out[len] == '\0', "decoded body NUL-terminated");
         struct err pe;
         err_clear(&pe);
-        (void)json_parse(r.arena, out, len, FUZZ_DEPTH, &pe); /* any outcome; the decoder's output must be safe */
+        (void)json_parse(r.arena, out, len, FUZZ_DEPTH,
+                         &pe); /* any outcome; the decoder's output must be safe */
     } else {
         require(e.kind == ERR_BAD_INPUT || e.kind == ERR_TOO_LARGE || e.kind == ERR_UNSUPPORTED ||
                     e.kind == ERR_UNAVAILABLE,

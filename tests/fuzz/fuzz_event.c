@@ -43,7 +43,8 @@ static int text_ok(const char *s, size_t len)
 static void check_tree(const struct json_value *v)
 {
     if (v->type == JSON_STRING)
-        require(text_ok(v->u.str.text, v->u.str.len) && v->u.str.text[v->u.str.len] == '\0', "strings are UTF-8");
+        require(text_ok(v->u.str.text, v->u.str.len) && v->u.str.text[v->u.str.len] == '\0',
+                "strings are UTF-8");
     if (v->type == JSON_ARRAY)
         for (size_t i = 0; i < v->u.array.n; i++)
             check_tree(v->u.array.items[i]);
@@ -97,8 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err_clear(&e);
     struct json_value *root = json_parse(a, (const char *)data, size, FUZZ_DEPTH, &e);
     if (root == NULL) {
-        require(e.kind == ERR_BAD_INPUT || e.kind == ERR_INVALID || e.kind == ERR_TOO_LARGE, "parse error kind");
-        require(utf8_valid(e.msg, strlen(e.msg)) && utf8_valid(e.where, strlen(e.where)), "parse errors are UTF-8");
+        require(e.kind == ERR_BAD_INPUT || e.kind == ERR_INVALID || e.kind == ERR_TOO_LARGE,
+                "parse error kind");
+        require(utf8_valid(e.msg, strlen(e.msg)) && utf8_valid(e.where, strlen(e.where)),
+                "parse errors are UTF-8");
         arena_free(a);
         return 0;
     }

@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         require(e.kind == ERR_BAD_INPUT, "a bad node id is a 400");
         require(strcmp(e.where, "nodeId") == 0, "the error names nodeId");
-        require(!utf8_valid(s, size) || utf8_valid(e.msg, strlen(e.msg)), "the message of UTF-8 input is UTF-8");
+        require(!utf8_valid(s, size) || utf8_valid(e.msg, strlen(e.msg)),
+                "the message of UTF-8 input is UTF-8");
     }
     arena_free(a);
     return 0;

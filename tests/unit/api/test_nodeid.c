@@ -41,7 +41,8 @@ static void test_parses_each_kind_and_prints_it_back(void **state)
         {"dataset:postgres://db:5432:public.t", NODE_DATASET, "postgres://db:5432", "public.t", NULL, NULL},
         {"job:ns:dag.task#v1", NODE_JOB, "ns", "dag.task", NULL, "v1"},
         {"datasetField:s3://b:path/x:col", NODE_FIELD, "s3://b", "path/x", "col", NULL},
-        {"run:ea6a2e1f-0000-4000-8000-000000000000", NODE_RUN, NULL, "ea6a2e1f-0000-4000-8000-000000000000", NULL, NULL},
+        {"run:ea6a2e1f-0000-4000-8000-000000000000", NODE_RUN, NULL, "ea6a2e1f-0000-4000-8000-000000000000",
+         NULL, NULL},
         {"dataset:caf\xc3\xa9:\xe2\x82\xac", NODE_DATASET, "caf\xc3\xa9", "\xe2\x82\xac", NULL, NULL},
     };
     struct arena *a = *state;
@@ -109,7 +110,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_parses_each_kind_and_prints_it_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_name_node_id_and_say_why, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_refused_id_is_quoted_without_cutting_a_character, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_refused_id_is_quoted_without_cutting_a_character, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

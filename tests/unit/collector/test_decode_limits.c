@@ -77,28 +77,34 @@ struct limit_row {
 static const struct limit_row ROWS[] = {
     {RUN_HEAD "},\"job\":{\"namespace\":\"%s\",\"name\":\"j\"}}", false, "job.namespace", false},
     {RUN_HEAD "},\"job\":{\"namespace\":\"ns\",\"name\":\"%s\"}}", false, "job.name", false},
-    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"%s\",\"name\":\"i\"}]}", false, "inputs[0].namespace", false},
-    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"ns\",\"name\":\"%s\"}]}", false, "inputs[0].name", false},
-    {RUN_HEAD "}," JOB ",\"outputs\":[{\"namespace\":\"ns\",\"name\":\"%s\"}]}", false, "outputs[0].name", false},
-    {"{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"schemaURL\":\"s\",\"dataset\":{\"namespace\":\"ns\","
+    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"%s\",\"name\":\"i\"}]}", false, "inputs[0].namespace",
+     false},
+    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"ns\",\"name\":\"%s\"}]}", false, "inputs[0].name",
+     false},
+    {RUN_HEAD "}," JOB ",\"outputs\":[{\"namespace\":\"ns\",\"name\":\"%s\"}]}", false, "outputs[0].name",
+     false},
+    {"{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"schemaURL\":\"s\",\"dataset\":{"
+     "\"namespace\":\"ns\","
      "\"name\":\"%s\"}}",
      false, "dataset.name", false},
-    {RUN_HEAD ",\"facets\":{\"parent\":{\"run\":{\"runId\":\"r0\"},\"job\":{\"namespace\":\"%s\",\"name\":\"p\"}}}},"
-              JOB "}",
+    {RUN_HEAD ",\"facets\":{\"parent\":{\"run\":{\"runId\":\"r0\"},\"job\":{\"namespace\":\"%s\",\"name\":"
+              "\"p\"}}}}," JOB "}",
      false, "run.facets.parent.job.namespace", false},
-    {OUT_HEAD "\"symlinks\":{\"identifiers\":[{\"namespace\":\"ns\",\"name\":\"%s\",\"type\":\"T\"}]}}}]}", false,
-     "outputs[0].facets.symlinks.identifiers[0].name", false},
-    {OUT_HEAD "\"dataSource\":{\"name\":\"%s\",\"uri\":\"u\"}}}]}", false, "outputs[0].facets.dataSource.name", false},
+    {OUT_HEAD "\"symlinks\":{\"identifiers\":[{\"namespace\":\"ns\",\"name\":\"%s\",\"type\":\"T\"}]}}}]}",
+     false, "outputs[0].facets.symlinks.identifiers[0].name", false},
+    {OUT_HEAD "\"dataSource\":{\"name\":\"%s\",\"uri\":\"u\"}}}]}", false,
+     "outputs[0].facets.dataSource.name", false},
     {OUT_HEAD "\"columnLineage\":{\"fields\":{\"c\":{\"inputFields\":[{\"namespace\":\"%s\",\"name\":\"i\","
               "\"field\":\"f\"}]}}}}}]}",
      false, "outputs[0].facets.columnLineage.fields.c.inputFields[0].namespace", false},
     {RUN_HEAD ",\"facets\":{\"%s\":{}}}," JOB "}", true, "run.facets", true},
-    {RUN_HEAD "},\"job\":{\"namespace\":\"ns\",\"name\":\"j\",\"facets\":{\"%s\":{}}}}", true, "job.facets", true},
+    {RUN_HEAD "},\"job\":{\"namespace\":\"ns\",\"name\":\"j\",\"facets\":{\"%s\":{}}}}", true, "job.facets",
+     true},
     {OUT_HEAD "\"%s\":{}}}]}", true, "outputs[0].facets", true},
-    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"ns\",\"name\":\"i\",\"inputFacets\":{\"%s\":{}}}]}", true,
-     "inputs[0].inputFacets", true},
-    {RUN_HEAD "}," JOB ",\"outputs\":[{\"namespace\":\"ns\",\"name\":\"o\",\"outputFacets\":{\"%s\":{}}}]}", true,
-     "outputs[0].outputFacets", true},
+    {RUN_HEAD "}," JOB ",\"inputs\":[{\"namespace\":\"ns\",\"name\":\"i\",\"inputFacets\":{\"%s\":{}}}]}",
+     true, "inputs[0].inputFacets", true},
+    {RUN_HEAD "}," JOB ",\"outputs\":[{\"namespace\":\"ns\",\"name\":\"o\",\"outputFacets\":{\"%s\":{}}}]}",
+     true, "outputs[0].outputFacets", true},
     {OUT_HEAD "\"schema\":{\"fields\":[{\"name\":\"%s\",\"type\":\"int\"}]}}}]}", true,
      "outputs[0].facets.schema.fields[0].name", false},
     {OUT_HEAD "\"columnLineage\":{\"fields\":{\"%s\":{\"inputFields\":[]}}}}}]}", true,
@@ -121,10 +127,12 @@ static void test_each_name_and_key_is_held_to_its_limit(void **state)
             fail_msg("row %zu: %zu bytes rejected: %s", i, limit, viol.n ? viol.msgs[0] : "");
         assert_int_equal(decode_with(a, arena_printf(a, ROWS[i].event, over), &LIMITS, &viol), -1);
         const char *path = ROWS[i].object_key ? arena_printf(a, "%s.%s", ROWS[i].path, over) : ROWS[i].path;
-        const char *want = arena_printf(a, "%s is %zu bytes long; the limit is %zu bytes (%s)", path, limit + 1, limit,
-                                        ROWS[i].key ? "--max-key-bytes" : "--max-name-bytes");
+        const char *want =
+            arena_printf(a, "%s is %zu bytes long; the limit is %zu bytes (%s)", path, limit + 1, limit,
+                         ROWS[i].key ? "--max-key-bytes" : "--max-name-bytes");
         if (viol.n != 1 || strcmp(viol.msgs[0], want) != 0)
-            fail_msg("row %zu: %zu violations, first \"%s\", want \"%s\"", i, viol.n, viol.n ? viol.msgs[0] : "", want);
+            fail_msg("row %zu: %zu violations, first \"%s\", want \"%s\"", i, viol.n,
+                     viol.n ? viol.msgs[0] : "", want);
     }
 }
 
@@ -153,16 +161,18 @@ static void test_child_job_name_counts_with_its_parent(void **state)
 {
     struct arena *a = *state;
     struct decode_violations viol;
-    const char *tmpl = RUN_HEAD ",\"facets\":{\"parent\":{\"run\":{\"runId\":\"r0\"},\"job\":{\"namespace\":\"ns\","
-                                "\"name\":\"%s\"}}}},\"job\":{\"namespace\":\"ns\",\"name\":\"%s\"}}";
+    const char *tmpl =
+        RUN_HEAD ",\"facets\":{\"parent\":{\"run\":{\"runId\":\"r0\"},\"job\":{\"namespace\":\"ns\","
+                 "\"name\":\"%s\"}}}},\"job\":{\"namespace\":\"ns\",\"name\":\"%s\"}}";
     const char *parent = repeat(a, 'p', 16);
 
     /* "<16 p>.<15 c>" is 32 bytes; one more child byte makes 33. */
     assert_int_equal(decode_with(a, arena_printf(a, tmpl, parent, repeat(a, 'c', 15)), &LIMITS, &viol), 0);
     assert_int_equal(decode_with(a, arena_printf(a, tmpl, parent, repeat(a, 'c', 16)), &LIMITS, &viol), -1);
     assert_int_equal(viol.n, 1);
-    assert_string_equal(viol.msgs[0], "job.name with its parent job's name makes a job name of 33 bytes; the limit is "
-                                      "32 bytes (--max-name-bytes)");
+    assert_string_equal(viol.msgs[0],
+                        "job.name with its parent job's name makes a job name of 33 bytes; the limit is "
+                        "32 bytes (--max-name-bytes)");
     /* A child name that already starts with "<parent>." is the full name as sent. */
     const char *full = arena_printf(a, "%s.%s", parent, repeat(a, 'c', 15));
     assert_int_equal(decode_with(a, arena_printf(a, tmpl, parent, full), &LIMITS, &viol), 0);
@@ -174,10 +184,12 @@ static void test_long_keys_are_shortened_in_messages(void **state)
     struct decode_violations viol;
     const char *key = repeat(a, 'k', 5000);
 
-    assert_int_equal(decode_with(a, arena_printf(a, RUN_HEAD ",\"facets\":{\"%s\":{}}}," JOB "}", key), &LIMITS, &viol),
-                     -1);
-    assert_string_equal(viol.msgs[0], "run.facets.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk... is 5000 bytes long; the "
-                                      "limit is 24 bytes (--max-key-bytes)");
+    assert_int_equal(
+        decode_with(a, arena_printf(a, RUN_HEAD ",\"facets\":{\"%s\":{}}}," JOB "}", key), &LIMITS, &viol),
+        -1);
+    assert_string_equal(viol.msgs[0],
+                        "run.facets.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk... is 5000 bytes long; the "
+                        "limit is 24 bytes (--max-key-bytes)");
 }
 
 static void test_no_limits_when_none_are_given(void **state)
@@ -185,8 +197,9 @@ static void test_no_limits_when_none_are_given(void **state)
     struct arena *a = *state;
     struct decode_violations viol;
     const char *big = repeat(a, 'x', 5000);
-    const char *json = arena_printf(a, RUN_HEAD ",\"facets\":{\"%s\":{}}},\"job\":{\"namespace\":\"%s\",\"name\":\"%s\"}}",
-                                    big, big, big);
+    const char *json =
+        arena_printf(a, RUN_HEAD ",\"facets\":{\"%s\":{}}},\"job\":{\"namespace\":\"%s\",\"name\":\"%s\"}}",
+                     big, big, big);
 
     assert_int_equal(decode_with(a, json, NULL, &viol), 0);
     const struct decode_limits zero = {0, 0};

@@ -174,12 +174,15 @@ static void test_split_path_rejects_encoded_nul(void **state)
 static void test_split_path_rejects_segments_that_are_not_utf8(void **state)
 {
     static const char *const rows[][2] = {
-        {"/api/v1/namespaces/%ff", "path segment \"%ff\" is not valid UTF-8 once percent-decoded: a byte that "
-                                   "never occurs in UTF-8"},
-        {"/api/v1/namespaces/%C0%AF/jobs", "path segment \"%C0%AF\" is not valid UTF-8 once percent-decoded: an "
-                                           "overlong encoding"},
-        {"/x/%ed%a0%80", "path segment \"%ed%a0%80\" is not valid UTF-8 once percent-decoded: an encoded UTF-16 "
-                         "surrogate (U+D800..U+DFFF)"},
+        {"/api/v1/namespaces/%ff",
+         "path segment \"%ff\" is not valid UTF-8 once percent-decoded: a byte that "
+         "never occurs in UTF-8"},
+        {"/api/v1/namespaces/%C0%AF/jobs",
+         "path segment \"%C0%AF\" is not valid UTF-8 once percent-decoded: an "
+         "overlong encoding"},
+        {"/x/%ed%a0%80",
+         "path segment \"%ed%a0%80\" is not valid UTF-8 once percent-decoded: an encoded UTF-16 "
+         "surrogate (U+D800..U+DFFF)"},
         {"/x/%f4%90%80%80", "not valid UTF-8 once percent-decoded: a code point above U+10FFFF"},
         {"/x/ab%e2%82", "path segment \"ab%e2%82\" is not valid UTF-8 once percent-decoded: an incomplete"},
         {"/x/\xff\xfe", "path segment \"%FF%FE\" is not valid UTF-8"},
@@ -286,8 +289,9 @@ static void test_parse_query_rejects_text_that_is_not_utf8(void **state)
     static const char *const rows[][2] = {
         {"nodeId=job%3A%ff%3Ax", "query parameter nodeId: value \"job%3A%ff%3Ax\" is not valid UTF-8 once "
                                  "percent-decoded: a byte that never occurs in UTF-8"},
-        {"limit=1&q=%c0%80", "query parameter q: value \"%c0%80\" is not valid UTF-8 once percent-decoded: an "
-                             "overlong encoding"},
+        {"limit=1&q=%c0%80",
+         "query parameter q: value \"%c0%80\" is not valid UTF-8 once percent-decoded: an "
+         "overlong encoding"},
         {"q=a\xed\xa0\x80", "query parameter q: value \"a%ED%A0%80\" is not valid UTF-8"},
         {"%ff=1", "query parameter name \"%ff\" is not valid UTF-8 once percent-decoded"},
         {"timezone=%00", "query parameter timezone: value \"%00\" contains a NUL byte (%00)"},
@@ -501,9 +505,10 @@ static void test_reply_error_bodies_are_utf8_whatever_the_message(void **state)
 
     err_set(&e, ERR_UNSUPPORTED, NULL, "Content-Type \"%s\" is not supported", "text/\xff\xc0\xaf");
     http_reply_error(&out, *state, &e, "r1");
-    assert_reply(*state, &out, 415,
-                 "{\"code\":415,\"message\":\"Content-Type \\\"text/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\" is "
-                 "not supported\"}");
+    assert_reply(
+        *state, &out, 415,
+        "{\"code\":415,\"message\":\"Content-Type \\\"text/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\" is "
+        "not supported\"}");
     err_set(&e, ERR_INVALID, "job.name", "is \"\xe2\x82\"");
     http_reply_error(&out, *state, &e, "r2");
     assert_reply(*state, &out, 422, "{\"errors\":[\"job.name is \\\"\xef\xbf\xbd\xef\xbf\xbd\\\"\"]}");
@@ -515,7 +520,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_path_keeps_encoded_slash_in_one_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_path_rejects_segments_that_are_not_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_query_rejects_text_that_is_not_utf8, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reply_error_bodies_are_utf8_whatever_the_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_error_bodies_are_utf8_whatever_the_message, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_split_path_decodes_each_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_path_root_and_empty_have_no_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_path_ignores_one_trailing_slash, setup, teardown),

@@ -56,7 +56,8 @@ static void check_rows(struct arena *a, const struct bad_text *rows, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct err e = parse_fail(a, rows[i].json, strlen(rows[i].json));
         if (e.kind != rows[i].kind || strcmp(e.where, rows[i].where) != 0 || strcmp(e.msg, rows[i].msg) != 0)
-            fail_msg("row %zu %s: got kind %d where \"%s\" msg \"%s\"", i, rows[i].json, e.kind, e.where, e.msg);
+            fail_msg("row %zu %s: got kind %d where \"%s\" msg \"%s\"", i, rows[i].json, e.kind, e.where,
+                     e.msg);
     }
 }
 
@@ -65,7 +66,8 @@ static void test_refuses_utf8_that_yajl_lets_through(void **state)
     static const struct bad_text rows[] = {
         {"{\"job\": {\"name\": \"a\xc0\xaf\"}}", ERR_BAD_INPUT, "job.name",
          "invalid UTF-8 in the string at job.name (byte offset 19): an overlong encoding"},
-        {"[\"\xc0\x80\"]", ERR_BAD_INPUT, "[0]", "invalid UTF-8 in the string at [0] (byte offset 2): an overlong encoding"},
+        {"[\"\xc0\x80\"]", ERR_BAD_INPUT, "[0]",
+         "invalid UTF-8 in the string at [0] (byte offset 2): an overlong encoding"},
         {"[1, \"\xe0\x80\xaf\"]", ERR_BAD_INPUT, "[1]",
          "invalid UTF-8 in the string at [1] (byte offset 5): an overlong encoding"},
         {"[\"\xed\xa0\x80\"]", ERR_BAD_INPUT, "[0]",
@@ -104,9 +106,9 @@ static void test_refuses_lone_surrogate_escapes(void **state)
     static const struct {
         const char *json, *unit;
     } rows[] = {
-        {"[\"\\ud800\"]", "d800"},       {"[\"\\udc00\"]", "dc00"},          {"[\"\\uDBFF\"]", "dbff"},
-        {"[\"\\udfff\"]", "dfff"},       {"[\"\\ud800\\u0041\"]", "d800"},   {"[\"\\ud800\\ud800\"]", "d800"},
-        {"[\"\\udc00\\ud800\"]", "dc00"}, {"[\"\\ud800x\"]", "d800"},        {"[\"\\ud800\\n\"]", "d800"},
+        {"[\"\\ud800\"]", "d800"},        {"[\"\\udc00\"]", "dc00"},        {"[\"\\uDBFF\"]", "dbff"},
+        {"[\"\\udfff\"]", "dfff"},        {"[\"\\ud800\\u0041\"]", "d800"}, {"[\"\\ud800\\ud800\"]", "d800"},
+        {"[\"\\udc00\\ud800\"]", "dc00"}, {"[\"\\ud800x\"]", "d800"},       {"[\"\\ud800\\n\"]", "d800"},
     };
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -119,15 +121,17 @@ static void test_refuses_lone_surrogate_escapes(void **state)
     }
     /* The offset is the escape's own, after other escapes. */
     struct err e = parse_fail(*state, "{\"k\": \"\\\\u0000 \\t \\udc00\"}", 26);
-    assert_string_equal(e.msg, "lone UTF-16 surrogate \\udc00 in the string at k (byte offset 18): characters "
-                               "above U+FFFF are written as a surrogate pair");
+    assert_string_equal(e.msg,
+                        "lone UTF-16 surrogate \\udc00 in the string at k (byte offset 18): characters "
+                        "above U+FFFF are written as a surrogate pair");
 }
 
 static void test_accepts_pairs_escaped_backslashes_and_the_edges_of_unicode(void **state)
 {
     struct err e;
-    const char *ok = "{\"\\ud83d\\ude00\": [\"\\udbff\\udfff\", \"\xf4\x8f\xbf\xbf\", \"\\\\u0000\", \"\\\\ud800\", "
-                     "\"\xef\xbf\xbf\", \"\\u0001\"]}";
+    const char *ok =
+        "{\"\\ud83d\\ude00\": [\"\\udbff\\udfff\", \"\xf4\x8f\xbf\xbf\", \"\\\\u0000\", \"\\\\ud800\", "
+        "\"\xef\xbf\xbf\", \"\\u0001\"]}";
     struct json_value *v = json_parse(*state, ok, strlen(ok), DEPTH, &e);
 
     if (v == NULL)
@@ -165,7 +169,8 @@ static void test_path_shortens_long_keys_and_keeps_the_end_of_long_paths(void **
 
 static void test_yajl_refusals_still_answer_malformed_json(void **state)
 {
-    static const char *const rows[] = {"[\"\x80\"]", "[\"\xff\"]", "[\"\xf8\x88\x80\x80\x80\"]", "[\"\xe2\x82\"]"};
+    static const char *const rows[] = {"[\"\x80\"]", "[\"\xff\"]", "[\"\xf8\x88\x80\x80\x80\"]",
+                                       "[\"\xe2\x82\"]"};
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct err e = parse_fail(*state, rows[i], strlen(rows[i]));
@@ -180,8 +185,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_utf8_that_yajl_lets_through, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_nul_escapes_with_422_and_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_lone_surrogate_escapes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_accepts_pairs_escaped_backslashes_and_the_edges_of_unicode, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_accepts_pairs_escaped_backslashes_and_the_edges_of_unicode,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_path_shortens_long_keys_and_keeps_the_end_of_long_paths, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_yajl_refusals_still_answer_malformed_json, setup, teardown),

@@ -145,7 +145,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_accepts_every_well_formed_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_names_each_problem_and_its_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_never_splits_a_character, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefix_for_printf_stops_before_a_split_character, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_for_printf_stops_before_a_split_character, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_repair_replaces_bad_bytes_and_keeps_good_ones, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
