@@ -2,7 +2,7 @@
  *
  * Every request goes through the same steps, in this order:
  *   body_decode         Content-Type, Content-Encoding, size limits     collector/body.c
- *   json_parse          JSON into an arena tree under a depth limit     common/json.c
+ *   json_parse          JSON tree under a depth limit, strict UTF-8     common/json_parse.c
  *   decode_event        JSON -> struct ol_event, every violation listed collector/decode.c
  *   ol_event_hash       the event's identity (idempotency key)          common/event.c
  *   store_write_events  one transaction per chunk, then COMMIT          store/store_event.c
