@@ -13,6 +13,7 @@
 #include "json.h"
 #include "lineage_int.h"
 #include "store_nodes.h"
+#include "utf8.h"
 
 struct cnode {
     uint32_t node;
@@ -234,8 +235,8 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
         nodeid_parse(r->arena, node_id, &start, e) != 0)
         return -1;
     if (start.kind != NODE_DATASET && start.kind != NODE_FIELD)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or datasetField!",
-                       node_id);
+        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.*s' must be of type dataset or datasetField!",
+                       utf8_prefix(node_id, 200), node_id);
     if (start.version != NULL && downstream)
         return err_set(e, ERR_BAD_INPUT, "nodeId",
                        "Node version cannot be specified when withDownstream is true");

@@ -20,6 +20,7 @@
 #include "json_text.h"
 #include "lineage_int.h"
 #include "store_nodes.h"
+#include "utf8.h"
 
 struct lnode {
     uint32_t node, stamp;
@@ -355,7 +356,8 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
     if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0)
         return -1;
     if (start.kind != NODE_DATASET && start.kind != NODE_JOB)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or job!", node_id);
+        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.*s' must be of type dataset or job!",
+                       utf8_prefix(node_id, 200), node_id);
     if (lineage_pin(r, &start, &o, e) != 0 || walk(r, &start, &o, &lg, &start_node, e) != 0 ||
         filter_dataset_types(r, &o, &lg, start_node, e) != 0 || fetch_data(r, &lg, e) != 0)
         return -1;

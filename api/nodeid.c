@@ -4,6 +4,10 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "utf8.h"
+
+enum { NODEID_SHOWN_MAX = 128 }; /* bytes of a bad node id quoted in its error */
+
 static const struct {
     const char *prefix;
     enum node_kind kind;
@@ -34,7 +38,8 @@ int nodeid_parse(struct arena *a, const char *s, struct node_id *out, struct err
     }
     if (rest == NULL)
         return err_set(e, ERR_BAD_INPUT, "nodeId",
-                       "nodeId \"%.128s\" must start with dataset:, job:, datasetField: or run:", s);
+                       "nodeId \"%.*s\" must start with dataset:, job:, datasetField: or run:",
+                       utf8_prefix(s, NODEID_SHOWN_MAX), s);
     char *body = arena_strdup(a, rest);
     char *hash = strrchr(body, '#');
     if (hash != NULL) {
@@ -43,18 +48,22 @@ int nodeid_parse(struct arena *a, const char *s, struct node_id *out, struct err
     }
     if (out->kind == NODE_RUN) {
         out->name = body;
-        return *body ? 0 : err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.128s\" has no run id", s);
+        return *body ? 0
+                     : err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.*s\" has no run id",
+                               utf8_prefix(s, NODEID_SHOWN_MAX), s);
     }
     if (out->kind == NODE_FIELD) {
         char *last = strrchr(body, ':');
         if (last == NULL || last[1] == '\0')
-            return err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.128s\" has no field name", s);
+            return err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.*s\" has no field name",
+                           utf8_prefix(s, NODEID_SHOWN_MAX), s);
         *last = '\0';
         out->field = last + 1;
     }
     char *sep = (char *)namespace_end(body);
     if (sep == NULL || sep == body || sep[1] == '\0')
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.128s\" must be <type>:<namespace>:<name>", s);
+        return err_set(e, ERR_BAD_INPUT, "nodeId", "nodeId \"%.*s\" must be <type>:<namespace>:<name>",
+                       utf8_prefix(s, NODEID_SHOWN_MAX), s);
     *sep = '\0';
     out->namespace = body;
     out->name = sep + 1;

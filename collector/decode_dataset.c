@@ -30,7 +30,7 @@ static void decode_schema(struct dctx *d, const struct json_value *schema, const
     for (size_t i = 0; i < fields->u.array.n; i++) {
         const struct json_value *f = fields->u.array.items[i];
         const char *fp = arena_printf(d->a, "%s.fields[%zu]", path, i);
-        const char *name = dctx_required_string(d, f, "name", fp);
+        const char *name = dctx_required_limited(d, f, "name", fp, DCTX_KEY);
         if (name == NULL)
             continue;
         struct ol_field *o = &out->fields[out->n_fields++];
@@ -51,8 +51,8 @@ static void decode_symlinks(struct dctx *d, const struct json_value *sym, const 
     for (size_t i = 0; i < ids->u.array.n; i++) {
         const char *ip = arena_printf(d->a, "%s.identifiers[%zu]", path, i);
         const struct json_value *id = ids->u.array.items[i];
-        const char *ns = dctx_required_string(d, id, "namespace", ip);
-        const char *name = dctx_required_string(d, id, "name", ip);
+        const char *ns = dctx_required_limited(d, id, "namespace", ip, DCTX_NAME);
+        const char *name = dctx_required_limited(d, id, "name", ip, DCTX_NAME);
         if (ns == NULL || name == NULL)
             continue;
         struct ol_symlink *o = &out->symlinks[out->n_symlinks++];
@@ -66,9 +66,9 @@ static void decode_symlinks(struct dctx *d, const struct json_value *sym, const 
 static void add_column_input(struct dctx *d, const struct json_value *in, const char *path,
                              const char *output_field, const struct json_value *legacy, struct ol_dataset *out)
 {
-    const char *ns = dctx_required_string(d, in, "namespace", path);
-    const char *name = dctx_required_string(d, in, "name", path);
-    const char *field = dctx_required_string(d, in, "field", path);
+    const char *ns = dctx_required_limited(d, in, "namespace", path, DCTX_NAME);
+    const char *name = dctx_required_limited(d, in, "name", path, DCTX_NAME);
+    const char *field = dctx_required_limited(d, in, "field", path, DCTX_KEY);
     const struct json_value *tr = json_get(in, "transformations");
 
     if (ns == NULL || name == NULL || field == NULL)
@@ -106,10 +106,13 @@ static void decode_column_lineage(struct dctx *d, const struct json_value *cl, c
     for (size_t i = 0; fields != NULL && fields->type == JSON_OBJECT && i < fields->u.object.n; i++) {
         const struct json_value *spec = fields->u.object.values[i];
         const struct json_value *ins = json_get(spec, "inputFields");
-        const char *fp = arena_printf(d->a, "%s.fields.%s.inputFields", path, fields->u.object.keys[i]);
+        const char *key = fields->u.object.keys[i];
+        const char *kp = dctx_key_path(d, dctx_path(d, path, "fields"), key);
+        if (!dctx_fits(d, kp, key, DCTX_KEY))
+            continue;
         for (size_t k = 0; ins != NULL && ins->type == JSON_ARRAY && k < ins->u.array.n; k++)
-            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s[%zu]", fp, k),
-                             fields->u.object.keys[i], spec, out);
+            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s.inputFields[%zu]", kp, k), key,
+                             spec, out);
     }
     for (size_t k = 0; dataset != NULL && dataset->type == JSON_ARRAY && k < dataset->u.array.n; k++)
         add_column_input(d, dataset->u.array.items[k], arena_printf(d->a, "%s.dataset[%zu]", path, k), NULL,
@@ -123,6 +126,8 @@ static void decode_model_facets(struct dctx *d, const struct json_value *facets,
     const char *name = json_get_string(src, "name");
 
     out->source_name = name && *name ? name : "default";
+    if (name != NULL)
+        dctx_fits(d, dctx_path(d, dctx_path(d, path, "dataSource"), "name"), name, DCTX_NAME);
     out->source_uri = json_get_string(src, "uri") ? json_get_string(src, "uri") : "";
     out->description = json_get_string(json_get(facets, "documentation"), "description");
     out->lifecycle_state = json_get_string(json_get(facets, "lifecycleStateChange"), "lifecycleStateChange");
@@ -142,8 +147,8 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
         dctx_violate(d, path, v == NULL || v->type == JSON_NULL ? "must not be null" : "must be an object");
         return false;
     }
-    out->namespace = dctx_required_string(d, v, "namespace", path);
-    out->name = dctx_required_string(d, v, "name", path);
+    out->namespace = dctx_required_limited(d, v, "namespace", path, DCTX_NAME);
+    out->name = dctx_required_limited(d, v, "name", path, DCTX_NAME);
     const struct json_value *facets = json_get(v, "facets");
     const char *fpath = dctx_path(d, path, "facets");
     dctx_facets(d, facets, fpath, true, &out->facets, &out->n_facets);

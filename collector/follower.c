@@ -47,7 +47,7 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
                  "follower", (long long)seq, perr.msg);
         return 0;
     }
-    if (decode_event(f->arena, root, NULL, &ev, &v) != 0) {
+    if (decode_event(f->arena, root, NULL, NULL, &ev, &v) != 0) {
         log_warn("event seq=%lld in the log does not decode (%s%s); skipped by the graph follower", (long long)seq,
                  v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;

@@ -2,7 +2,7 @@
  *
  * Every request goes through the same steps, in this order:
  *   body_decode         Content-Type, Content-Encoding, size limits     collector/body.c
- *   json_parse          JSON into an arena tree under a depth limit     common/json.c
+ *   json_parse          JSON tree under a depth limit, strict UTF-8     common/json_parse.c
  *   decode_event        JSON -> struct ol_event, every violation listed collector/decode.c
  *   ol_event_hash       the event's identity (idempotency key)          common/event.c
  *   store_write_events  one transaction per chunk, then COMMIT          store/store_event.c
@@ -70,10 +70,12 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
 
 /* decode_event and ol_event_hash for one event. Returns 0 when valid, 1 when violations were added to v,
  * -1 with e set when the event could not be given its identity. */
-static int decode_one(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
+static int decode_one(struct req *r, const struct json_value *v, const char *prefix, struct ol_event *ev,
                       struct decode_violations *out, struct err *e)
 {
-    if (decode_event(a, v, prefix, ev, out) != 0)
+    const struct decode_limits lim = {(size_t)r->cfg->max_name_bytes, (size_t)r->cfg->max_key_bytes};
+
+    if (decode_event(r->arena, v, prefix, &lim, ev, out) != 0)
         return 1;
     return ol_event_hash(ev, e);
 }
@@ -98,7 +100,7 @@ static int prepare_request(struct req *r, struct reply *out, struct ol_event **e
     struct ol_event *events = arena_alloc(r->arena, n * sizeof *events);
     for (size_t i = 0; i < n; i++) {
         const struct json_value *item = array ? root->u.array.items[i] : root;
-        if (decode_one(r->arena, item, array ? arena_printf(r->arena, "[%zu]", i) : NULL, &events[i], &v, e) < 0)
+        if (decode_one(r, item, array ? arena_printf(r->arena, "[%zu]", i) : NULL, &events[i], &v, e) < 0)
             return -1;
     }
     if (v.n > 0) {
@@ -287,7 +289,7 @@ int ingest_post_batch(struct req *r, struct reply *out, struct err *e)
     struct batch_item *items = arena_zalloc(r->arena, (n + 1) * sizeof *items);
     for (size_t i = 0; i < n; i++) {
         struct decode_violations v = {0};
-        int rc = decode_one(r->arena, root->u.array.items[i], NULL, &events[i], &v, e);
+        int rc = decode_one(r, root->u.array.items[i], NULL, &events[i], &v, e);
         if (rc < 0)
             return -1;
         if (rc > 0) {

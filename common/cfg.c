@@ -49,6 +49,13 @@ static const struct option_def OPTIONS[] = {
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
      JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
+    {"max-name-bytes", "LINEAGED_MAX_NAME_BYTES", OPT_INT, offsetof(struct cfg, max_name_bytes), "1024", 1,
+     CFG_NAME_BYTES_CEILING, CFG_SERVE,
+     "longest namespace, dataset, job (parent.child in full), source or symlink name in an event, in UTF-8 "
+     "bytes (422)"},
+    {"max-key-bytes", "LINEAGED_MAX_KEY_BYTES", OPT_INT, offsetof(struct cfg, max_key_bytes), "1024", 1,
+     CFG_NAME_BYTES_CEILING, CFG_SERVE,
+     "longest facet name, schema field or column-lineage field name in an event, in UTF-8 bytes (422)"},
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
      CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,

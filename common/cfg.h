@@ -14,6 +14,12 @@
 
 #include "err.h"
 
+/* The highest --max-name-bytes and --max-key-bytes accepted. A Postgres btree entry holds at most
+ * 2704 bytes (8 KiB pages), and some indexes hold two of these values plus ids and headers
+ * (datasets (namespace, name), column_lineage (output_field, input_field)): 2 x 1300 + 64 fits, so no
+ * accepted event can fail on an index row limit. */
+enum { CFG_NAME_BYTES_CEILING = 1300 };
+
 /* Which subcommands an option applies to (bit mask). */
 enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8 };
 
@@ -27,6 +33,8 @@ struct cfg {
     long max_decompressed_bytes;
     int max_gzip_ratio;        /* decompressed/compressed bytes above this: a gzip bomb */
     int max_json_depth;
+    int max_name_bytes;        /* namespaces, dataset/job/source/symlink names in events (422 above) */
+    int max_key_bytes;         /* facet names, schema and column-lineage field names in events (422 above) */
     int batch_chunk;           /* events per transaction for arrays */
     char *api_keys;            /* comma-separated bootstrap keys (scope admin); empty: none */
     char *api_keys_file;       /* file of more bootstrap keys; empty: none */

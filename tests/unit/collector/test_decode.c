@@ -82,7 +82,7 @@ static int decode_hashed(struct arena *a, const struct json_value *v, const char
 {
     struct err e;
 
-    if (decode_event(a, v, prefix, ev, viol) != 0)
+    if (decode_event(a, v, prefix, NULL, ev, viol) != 0)
         return -1;
     if (ol_event_hash(ev, &e) != 0)
         fail_msg("ol_event_hash: %s", e.msg);

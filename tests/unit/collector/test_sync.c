@@ -43,7 +43,7 @@ static struct ol_event decode(struct arena *a, const char *json)
 
     if (root == NULL)
         fail_msg("fixture JSON: %s", e.msg);
-    if (decode_event(a, root, NULL, &ev, &v) != 0)
+    if (decode_event(a, root, NULL, NULL, &ev, &v) != 0)
         fail_msg("fixture rejected: %s", v.n ? v.msgs[0] : "?");
     return ev;
 }

@@ -110,6 +110,8 @@ static void test_defaults_without_flags_or_env(void **state)
     assert_int_equal(c.max_decompressed_bytes, 67108864);
     assert_int_equal(c.max_gzip_ratio, 200);
     assert_int_equal(c.max_json_depth, 64);
+    assert_int_equal(c.max_name_bytes, 1024);
+    assert_int_equal(c.max_key_bytes, 1024);
     assert_int_equal(c.batch_chunk, 100);
     assert_string_equal(c.api_keys, "");
     assert_string_equal(c.log_level, "info");
@@ -190,8 +192,9 @@ static void test_repeated_flag_last_wins(void **state)
 
 static void test_integer_range_ends_accepted(void **state)
 {
-    char *argv[] = {"--port=0",           "--db-connections=256", "--max-body-bytes=2147483648",
-                    "--max-gzip-ratio=2", "--max-json-depth=4",   NULL};
+    char *argv[] = {
+        "--port=0",           "--db-connections=256",  "--max-body-bytes=2147483648", "--max-gzip-ratio=2",
+        "--max-json-depth=4", "--max-name-bytes=1300", "--max-key-bytes=1",           NULL};
     struct cfg c;
 
     (void)state;
@@ -201,6 +204,8 @@ static void test_integer_range_ends_accepted(void **state)
     assert_int_equal(c.max_body_bytes, 2147483648L);
     assert_int_equal(c.max_gzip_ratio, 2);
     assert_int_equal(c.max_json_depth, 4);
+    assert_int_equal(c.max_name_bytes, CFG_NAME_BYTES_CEILING);
+    assert_int_equal(c.max_key_bytes, 1);
     cfg_free(&c);
 }
 
@@ -214,6 +219,10 @@ static void test_out_of_range_integers_rejected_naming_flag(void **state)
     assert_rejected(CFG_SERVE, (char *[]){"--max-body-bytes=1023", NULL}, "max-body-bytes",
                     "--max-body-bytes");
     assert_rejected(CFG_SERVE, (char *[]){"--max-json-depth=10001", NULL}, "max-json-depth", "10001");
+    /* Above the ceiling two names no longer fit one Postgres index entry (cfg.h). */
+    assert_rejected(CFG_SERVE, (char *[]){"--max-name-bytes=1301", NULL}, "max-name-bytes",
+                    "--max-name-bytes \"1301\" must be an integer from 1 to 1300");
+    assert_rejected(CFG_SERVE, (char *[]){"--max-key-bytes=0", NULL}, "max-key-bytes", "from 1 to 1300");
     assert_rejected(CFG_SERVE, (char *[]){"--port=99999999999999999999999", NULL}, "port", "--port");
     /* Would wrap when stored in an int if the range were checked after the cast. */
     assert_rejected(CFG_SERVE, (char *[]){"--port=4294972296", NULL}, "port", "--port");
