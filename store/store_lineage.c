@@ -7,7 +7,9 @@
  *  2. An input's run_io row records the version current when the event was stored (Marquez's rule);
  *     an output's records the version this run wrote.
  *  3. Rows repeating a key within the chunk are merged in SQL (GROUP BY: min/max times, latest values),
- *     since one INSERT ... ON CONFLICT may not touch a row twice. */
+ *     since one INSERT ... ON CONFLICT may not touch a row twice.
+ *  4. Dataset names resolve through dataset_names: a symlinked name's rows land on its group's dataset
+ *     (migrations/0004_dataset_aliases.sql). */
 #include "store_write.h"
 
 static const struct store_stmt UPSERT_RUN_IO = {
@@ -19,7 +21,7 @@ static const struct store_stmt UPSERT_RUN_IO = {
     "  min(x.time), max(x.time), max(x.seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, version uuid, run_uuid uuid,"
     "  time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " WHERE x.run_uuid IS NOT NULL"
     " GROUP BY x.run_uuid, x.io, d.id, d.current_version ORDER BY x.run_uuid, x.io, d.id"
     " ON CONFLICT (run_uuid, io_type, dataset_id) DO UPDATE SET"
@@ -36,7 +38,7 @@ static const struct store_stmt UPSERT_JOB_IO = {
     "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, job_id bigint, run_uuid uuid,"
     "  time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " GROUP BY x.job_id, x.io, d.id ORDER BY x.job_id, x.io, d.id"
     " ON CONFLICT (job_id, io_type, dataset_id) DO UPDATE SET"
     "  first_seen = least(ji.first_seen, EXCLUDED.first_seen),"
@@ -52,7 +54,7 @@ static const struct store_stmt UPSERT_IO_FACETS = {
     "  x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, facet text, value jsonb,"
     "  run_uuid uuid, time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " WHERE x.value IS NOT NULL AND x.run_uuid IS NOT NULL"
     " ORDER BY x.run_uuid, x.io, d.id, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,"
@@ -72,8 +74,8 @@ static const struct store_stmt UPSERT_COLUMNS = {
     " FROM jsonb_to_recordset($1::jsonb) AS x(out_namespace text, out_name text, out_field text,"
     "  in_namespace text, in_name text, in_field text, description text, type text, transformations jsonb,"
     "  run_uuid uuid, time timestamptz, seq bigint)"
-    " JOIN datasets o ON o.namespace = x.out_namespace AND o.name = x.out_name"
-    " JOIN datasets i ON i.namespace = x.in_namespace AND i.name = x.in_name"
+    " JOIN dataset_names o ON o.ref_namespace = x.out_namespace AND o.ref_name = x.out_name"
+    " JOIN dataset_names i ON i.ref_namespace = x.in_namespace AND i.ref_name = x.in_name"
     " GROUP BY o.id, x.out_field, i.id, x.in_field ORDER BY o.id, x.out_field, i.id, x.in_field"
     " ON CONFLICT (output_dataset_id, output_field, input_dataset_id, input_field) DO UPDATE SET"
     "  transformation_description = CASE WHEN EXCLUDED.last_seen >= c.last_seen"

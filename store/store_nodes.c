@@ -192,8 +192,8 @@ static const struct store_stmt PIN_JOB_VERSION = {
 
 static const struct store_stmt PIN_DATASET_VERSION = {
     "nodes_pin_dataset_version",
-    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
-    " WHERE v.version = $1::uuid AND d.namespace = $2 AND d.name = $3",
+    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN dataset_names d ON d.id = v.dataset_id"
+    " WHERE v.version = $1::uuid AND d.ref_namespace = $2 AND d.ref_name = $3",
     3};
 
 int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,

@@ -124,7 +124,7 @@ const char *store_read_long(struct arena *a, long v);
                                                                                " 'deleted', false)"
 
 /* The dataset facets the events that made version fv carried (its creating event, and every event of
- * the run that wrote it), later eventTime winning per facet name. */
+ * the run that wrote it) under any name of dataset d, later eventTime winning per facet name. */
 #define STORE_SQL_VERSION_FACETS                                                                             \
     "coalesce((SELECT json_object_agg(z.k, z.v ORDER BY z.k) FROM ("                                         \
     "  SELECT DISTINCT ON (fe.key) fe.key AS k, fe.value AS v FROM events ev"                                \
@@ -136,7 +136,8 @@ const char *store_read_long(struct arena *a, long v);
     "  CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                      \
     "   THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                            \
     "  WHERE (ev.seq = fv.seq OR (fv.run_uuid IS NOT NULL AND ev.run_uuid = fv.run_uuid))"                   \
-    "   AND ds.x->>'namespace' = d.namespace AND ds.x->>'name' = d.name"                                     \
+    "   AND EXISTS (SELECT 1 FROM dataset_names nm WHERE nm.ref_namespace = ds.x->>'namespace'"             \
+    "    AND nm.ref_name = ds.x->>'name' AND nm.id = d.id)"                                                  \
     "   AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"       \
     "  ORDER BY fe.key, ev.event_time DESC, ev.seq DESC) z), '{}')"
 
