@@ -7,7 +7,16 @@
  *     "namespace:source:name:physicalName:<fields>:<lifecycleState or ''>[:runId]", where <fields>
  *     joins each distinct (name, TYPE, description) in sorted order with ':' (null parts skipped).
  *     The run id makes every run's appearance a new version; DatasetEvents have none. Whether an
- *     input's version is used at all is the store's decision (only when the dataset has none). */
+ *     input's version is used at all is the store's decision (only when the dataset has none).
+ *  3. Column lineage is kept as Marquez keeps it (OpenLineageDao.upsertColumnLineage): on outputs only,
+ *     from fields of datasets among the same event's inputs. When the event sends that input's (or
+ *     the output's) schema, the field must be in it; without one, the field is taken as sent (a check
+ *     against schemas stored earlier would make the answer depend on arrival order). A field of a
+ *     dataset that is not an input is dropped: a column-lineage reference never creates a dataset.
+ *     The columnLineage facet itself is stored whole either way.
+ *  4. transformationDescription/Type (deprecated) are read from the output column; when it has none,
+ *     from the input field's first `transformations` entry: its description (unless empty), its
+ *     subtype (or else its type). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +90,14 @@ static void add_column_input(struct dctx *d, const struct json_value *in, const 
     c->transformation_description = json_get_string(legacy, "transformationDescription");
     c->transformation_type = json_get_string(legacy, "transformationType");
     c->transformations = tr != NULL && tr->type == JSON_ARRAY ? tr : NULL;
+    if (c->transformations != NULL && c->transformations->u.array.n > 0) { /* invariant 4 */
+        const struct json_value *first = c->transformations->u.array.items[0];
+        const char *sub = json_get_string(first, "subtype"), *desc = json_get_string(first, "description");
+        if (c->transformation_description == NULL && desc != NULL && *desc != '\0')
+            c->transformation_description = desc;
+        if (c->transformation_type == NULL)
+            c->transformation_type = sub != NULL ? sub : json_get_string(first, "type");
+    }
 }
 
 static size_t count_column_inputs(const struct json_value *fields, const struct json_value *dataset)
@@ -160,12 +177,43 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
     return d->errors == before;
 }
 
-static bool find_dataset(const struct ol_event *ev, const char *ns, const char *name)
+/* The event's input named (ns, name), or NULL. */
+static const struct ol_dataset *find_input(const struct ol_event *ev, const char *ns, const char *name)
 {
-    for (size_t i = 0; i < ev->n_datasets; i++)
-        if (strcmp(ev->datasets[i].namespace, ns) == 0 && strcmp(ev->datasets[i].name, name) == 0)
+    for (size_t i = 0; i < ev->n_datasets; i++) {
+        const struct ol_dataset *ds = &ev->datasets[i];
+        if (ds->io == OL_IO_INPUT && strcmp(ds->namespace, ns) == 0 && strcmp(ds->name, name) == 0)
+            return ds;
+    }
+    return NULL;
+}
+
+/* Whether the event sends no schema for ds, or one that has `field`. */
+static bool field_allowed(const struct ol_dataset *ds, const char *field)
+{
+    if (!ds->has_schema)
+        return true;
+    for (size_t k = 0; k < ds->n_fields; k++)
+        if (strcmp(ds->fields[k].name, field) == 0)
             return true;
     return false;
+}
+
+/* Drops the column edges of ds that invariant 3 does not keep. */
+static void keep_input_columns(const struct ol_event *ev, struct ol_dataset *ds)
+{
+    size_t m = 0;
+
+    for (size_t k = 0; k < ds->n_columns; k++) {
+        const struct ol_column_edge *c = &ds->columns[k];
+        const struct ol_dataset *in = ds->io == OL_IO_OUTPUT ? find_input(ev, c->input_namespace, c->input_name)
+                                                             : NULL;
+        if (in == NULL || !field_allowed(in, c->input_field) ||
+            (c->output_field != NULL && !field_allowed(ds, c->output_field)))
+            continue;
+        ds->columns[m++] = *c;
+    }
+    ds->n_columns = m;
 }
 
 /* Null-safe comparison, nulls first (Apache Commons' Triple order). */
@@ -246,28 +294,8 @@ static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol
 
 void decode_finish_datasets(struct dctx *d, struct ol_event *ev)
 {
-    size_t extra = 0, n = ev->n_datasets;
-
-    for (size_t i = 0; i < n; i++)
-        extra += ev->datasets[i].n_columns;
-    if (extra > 0) {
-        struct ol_dataset *all = arena_zalloc(d->a, (n + extra) * sizeof *all);
-        memcpy(all, ev->datasets, n * sizeof *all);
-        ev->datasets = all;
-        for (size_t i = 0; i < n; i++) {
-            for (size_t k = 0; k < ev->datasets[i].n_columns; k++) {
-                const struct ol_column_edge *c = &ev->datasets[i].columns[k];
-                if (find_dataset(ev, c->input_namespace, c->input_name))
-                    continue;
-                struct ol_dataset *r = &ev->datasets[ev->n_datasets++];
-                r->io = OL_IO_REFERENCED;
-                r->namespace = c->input_namespace;
-                r->name = c->input_name;
-                r->source_name = "default";
-                r->source_uri = "";
-            }
-        }
-    }
-    for (size_t i = 0; i < ev->n_datasets; i++)
+    for (size_t i = 0; i < ev->n_datasets; i++) {
+        keep_input_columns(ev, &ev->datasets[i]);
         dataset_version(d, ev, &ev->datasets[i]);
+    }
 }

@@ -208,7 +208,7 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
 {
     const struct ol_event *ev = c->ev;
 
-    if (ds->io == OL_IO_REFERENCED || (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT))
+    if (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT)
         return;
     yajl_gen_map_open(g);
     gen_id(g, ds);

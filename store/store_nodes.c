@@ -59,25 +59,33 @@ static const struct store_stmt DATASET_DATA = {
     " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
     1};
 
+/* Keys: [[ns, dataset, field, [[in_ns, in_dataset, in_field], ...]], ...]. */
 static const struct store_stmt FIELD_DATA = {
     "nodes_field_data",
     "SELECT k.ord, json_build_object('namespace', d.namespace, 'dataset', d.name, 'datasetVersion',"
-    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN EXISTS (SELECT 1 FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2) THEN coalesce(f.type, '') ELSE '' END,"
-    " 'transformationDescription', (SELECT c.transformation_description FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
-    " 'transformationType', (SELECT c.transformation_type FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
-    " 'inputFields', (SELECT coalesce(json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
-    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
-    "   c.transformation_description, 'transformationType', c.transformation_type)"
-    "   ORDER BY i.namespace, i.name, c.input_field), '[]') FROM column_lineage c"
-    "   JOIN datasets i ON i.id = c.input_dataset_id WHERE c.output_dataset_id = d.id"
-    "   AND c.output_field = k.key->>2))::text"
+    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN jsonb_array_length(k.key->3) > 0"
+    "  THEN coalesce(f.type, '') ELSE '' END,"
+    " 'transformationDescription', x.inputs->0->>'transformationDescription',"
+    " 'transformationType', x.inputs->0->>'transformationType',"
+    " 'inputFields', coalesce(x.inputs, '[]'))::text"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
     " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
-    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2",
+    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2"
+    " LEFT JOIN LATERAL (SELECT json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
+    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
+    "   c.transformation_description, 'transformationType', c.transformation_type)"
+    "   ORDER BY i.namespace, i.name, c.input_field) AS inputs"
+    "  FROM jsonb_array_elements(k.key->3) AS w(e)"
+    "  JOIN datasets i ON i.namespace = w.e->>0 AND i.name = w.e->>1"
+    "  JOIN column_lineage c ON c.output_dataset_id = d.id AND c.output_field = k.key->>2"
+    "   AND c.input_dataset_id = i.id AND c.input_field = w.e->>2) x ON true",
     1};
+
+static const struct store_stmt FIELD_EXISTS = {
+    "nodes_field_exists",
+    "SELECT EXISTS (SELECT 1 FROM dataset_names d JOIN dataset_fields f ON f.dataset_id = d.id"
+    " WHERE d.ref_namespace = $1 AND d.ref_name = $2 AND f.name = $3 AND NOT d.is_hidden)",
+    3};
 
 static const struct store_stmt RUN_UPSTREAM = {
     "nodes_run_upstream",
@@ -149,11 +157,46 @@ static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store
     return 0;
 }
 
-int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
-                     const char *const *fields, size_t n, const char **json_out, struct err *e)
+static void gen_field_ref(yajl_gen g, const char *ns, const char *dataset, const char *field)
 {
-    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, NULL,
-                            e);
+    json_gen_str(g, ns);
+    json_gen_str(g, dataset);
+    json_gen_str(g, field);
+}
+
+int store_field_data(struct store *s, struct arena *a, const struct store_field_key *keys, size_t n,
+                     const char **json_out, struct err *e)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        yajl_gen_array_open(g);
+        gen_field_ref(g, keys[i].ns, keys[i].dataset, keys[i].field);
+        yajl_gen_array_open(g);
+        for (size_t k = 0; k < keys[i].n_inputs; k++) {
+            yajl_gen_array_open(g);
+            gen_field_ref(g, keys[i].inputs[k].ns, keys[i].inputs[k].dataset, keys[i].inputs[k].field);
+            yajl_gen_array_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_array_close(g);
+    return fetch_by_ordinal(s, a, &FIELD_DATA, json_gen_finish(g, a, NULL), n, json_out, NULL, e);
+}
+
+int store_field_exists(struct store *s, const char *ns, const char *dataset, const char *field, bool *exists,
+                       struct err *e)
+{
+    const char *params[] = {ns, dataset, field};
+    PGresult *res = store_exec(s, &FIELD_EXISTS, params, e);
+
+    if (res == NULL)
+        return -1;
+    *exists = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return 0;
 }
 
 int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
