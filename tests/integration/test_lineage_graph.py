@@ -995,8 +995,8 @@ class RunLineageTest(GraphAsserts, h.ServerTestCase):
         self.assertEqual(r.json(), self.upstream("B"))
 
     def test_errors(self):
-        r = self.server.get("/api/v1/runlineage/upstream?runId=not-a-uuid")
-        self.assertStatus(r, 400)
+        r = self.server.get("/api/v1/runlineage/upstream?runId=not-a-uuid")  # a producer's id: no such run
+        self.assertJsonError(r, 404, "Run 'not-a-uuid' not found.")
         r = self.server.get("/api/v1/runlineage/upstream")
         self.assertStatus(r, 400)
         self.assertEqual(r.json(), {"errors": ["query param runId must not be null"]})
