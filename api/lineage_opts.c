@@ -6,7 +6,8 @@
  *        (MODEL, VIEW, TABLE...), case-insensitive; a dataset type implies datasets of that type only
  * maxNodes: stop after this many nodes, and say "truncated": true
  * runId, or a node id ending in #<version>: as of that run's or version's time (a run id that is not a
- *        UUID means what it meant at ingest: its name-based UUID) */
+ *        UUID means what it meant at ingest: its name-based UUID; a dataset version may be the
+ *        datasetVersion its producer named) */
 #include "lineage_int.h"
 
 #include <ctype.h>
@@ -97,7 +98,7 @@ int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts 
     } else if (start->version != NULL) {
         kind = start->kind == NODE_JOB ? STORE_PIN_JOB_VERSION : STORE_PIN_DATASET_VERSION;
         key = start->version;
-        if (!uuid_from_string(key, &u))
+        if (kind == STORE_PIN_JOB_VERSION && !uuid_from_string(key, &u)) /* a dataset's may be named */
             return err_set(e, ERR_BAD_PARAM, "nodeId", "must name a UUID (version)");
     } else {
         return 0;

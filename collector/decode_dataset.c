@@ -8,6 +8,10 @@
  *     joins each distinct (name, TYPE, description) in sorted order with ':' (null parts skipped).
  *     The run id makes every run's appearance a new version; DatasetEvents have none. Whether an
  *     input's version is used at all is the store's decision (only when the dataset has none).
+ *     Unless the producer names the version (datasetVersion of the input or output facet `version`,
+ *     else of the dataset facet `version`: a Delta/Iceberg snapshot, a DVC md5): then it is that data,
+ *     whoever writes or reads it, and its UUID is UUIDv3 of "namespace:name:<datasetVersion>", the
+ *     same for the run that wrote it and for every run that read it, in any order.
  *  3. Column lineage is kept as Marquez keeps it (OpenLineageDao.upsertColumnLineage): on outputs only,
  *     from fields of datasets among the same event's inputs. When the event sends that input's (or
  *     the output's) schema, the field must be in it; without one, the field is taken as sent (a check
@@ -133,6 +137,26 @@ static void decode_column_lineage(struct dctx *d, const struct json_value *cl, c
                          NULL, out);
 }
 
+/* datasetVersion of facet `version` in object `facets` as text (a string or a number), or NULL. */
+static const char *version_of(const struct json_value *facets)
+{
+    const struct json_value *v = json_get(json_get(facets, "version"), "datasetVersion");
+
+    if (v == NULL || (v->type != JSON_STRING && v->type != JSON_NUMBER) || v->u.str.len == 0 ||
+        strlen(v->u.str.text) != v->u.str.len)
+        return NULL;
+    return v->u.str.text;
+}
+
+/* The version the producer named for this appearance (invariant 2), or NULL. */
+static const char *producer_version(const struct json_value *v, enum ol_io io)
+{
+    const char *named = io == OL_IO_INPUT    ? version_of(json_get(v, "inputFacets"))
+                        : io == OL_IO_OUTPUT ? version_of(json_get(v, "outputFacets"))
+                                             : NULL;
+    return named != NULL ? named : version_of(json_get(v, "facets"));
+}
+
 static void decode_model_facets(struct dctx *d, const struct json_value *facets, const char *path,
                                 struct ol_dataset *out)
 {
@@ -168,6 +192,7 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
         decode_model_facets(d, facets, fpath, out);
     else
         decode_model_facets(d, NULL, fpath, out);
+    out->producer_version = producer_version(v, io);
     if (io == OL_IO_INPUT)
         dctx_facets(d, json_get(v, "inputFacets"), dctx_path(d, path, "inputFacets"), false, &out->io_facets,
                     &out->n_io_facets);
@@ -281,6 +306,12 @@ static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol
     struct uuid u;
     char *s = NULL;
 
+    if (ds->producer_version != NULL) {
+        s = arena_printf(d->a, "%s:%s:%s", ds->namespace, ds->name, ds->producer_version);
+        uuid_name_v3(s, strlen(s), &u);
+        uuid_to_string(&u, ds->version);
+        return;
+    }
     s = join_part(d, s, ds->namespace);
     s = join_part(d, s, ds->source_name);
     s = join_part(d, s, ds->name);

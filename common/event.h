@@ -73,7 +73,8 @@ struct ol_dataset {
     size_t n_io_facets;
     struct ol_column_edge *columns;
     size_t n_columns;
-    char version[37]; /* Marquez dataset version UUID for this appearance ("" if none) */
+    const char *producer_version; /* the version the producer named (version facet), or NULL */
+    char version[37]; /* dataset version UUID for this appearance ("" if none) */
 };
 
 struct ol_event {

@@ -8,7 +8,8 @@
  *     eventTime; an older event arriving late only fills what is missing.
  *  3. A version becomes the dataset's current version when an output completes (or a streaming job
  *     or DatasetEvent writes it) and it is not older than the current one; an input only gets a
- *     version when the dataset has none yet.
+ *     version when the dataset has none yet, or when it names the version it read (a named version:
+ *     decode_dataset.c invariant 2), whose row the writer and the readers share.
  *  4. Symlinks are stored right after the datasets, and the groups they join are settled
  *     (dataset_aliases_settle) before anything else is written; every later statement resolves
  *     names through dataset_names, so what a symlinked name carries lands on its group's row. */
@@ -89,16 +90,31 @@ static const struct store_stmt UPSERT_FACETS = {
     " WHERE f.event_time <= EXCLUDED.event_time",
     1};
 
+/* A named version row met again takes its earliest writer (by event time, then run id) over any
+ * reader, and otherwise keeps its earliest appearance; unnamed versions keep their first row. */
+#define NEW_WRITER                                                                                         \
+    "(EXCLUDED.run_uuid IS NOT NULL AND (v.run_uuid IS NULL"                                               \
+    " OR (EXCLUDED.created_at, EXCLUDED.run_uuid) < (v.created_at, v.run_uuid)))"
+
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
-    "INSERT INTO dataset_versions (version, dataset_id, run_uuid, fields, lifecycle_state, created_at, seq)"
-    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.time, x.seq"
+    "INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, producer_version,"
+    " created_at, seq)"
+    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.producer, x.time, x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, run_uuid uuid,"
-    "  fields jsonb, lifecycle text, input boolean, current boolean, time timestamptz, seq bigint)"
+    "  fields jsonb, lifecycle text, producer text, input boolean, current boolean, time timestamptz, seq bigint)"
     " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
-    " WHERE NOT x.input OR d.current_version IS NULL"
-    " ORDER BY x.version, x.time"
-    " ON CONFLICT (version) DO NOTHING",
+    " WHERE NOT x.input OR x.producer IS NOT NULL OR d.current_version IS NULL"
+    " ORDER BY x.version, x.run_uuid IS NULL, x.time, x.run_uuid"
+    " ON CONFLICT (version) DO UPDATE SET"
+    "  run_uuid = CASE WHEN " NEW_WRITER " THEN EXCLUDED.run_uuid ELSE v.run_uuid END,"
+    "  fields = CASE WHEN " NEW_WRITER " OR (v.run_uuid IS NULL AND v.fields = '[]') THEN EXCLUDED.fields"
+    "   ELSE v.fields END,"
+    "  lifecycle_state = CASE WHEN " NEW_WRITER " THEN EXCLUDED.lifecycle_state ELSE v.lifecycle_state END,"
+    "  created_at = CASE WHEN " NEW_WRITER " THEN EXCLUDED.created_at WHEN v.run_uuid IS NULL"
+    "   THEN least(v.created_at, EXCLUDED.created_at) ELSE v.created_at END,"
+    "  seq = greatest(v.seq, EXCLUDED.seq)"
+    " WHERE EXCLUDED.producer_version IS NOT NULL",
     1};
 
 /* Per dataset, the latest candidate of the chunk becomes current if it is not older than the current. */
@@ -231,6 +247,8 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
     yajl_gen_array_close(g);
     json_gen_key(g, "lifecycle");
     json_gen_str(g, ds->lifecycle_state);
+    json_gen_key(g, "producer");
+    json_gen_str(g, ds->producer_version);
     json_gen_key(g, "input");
     yajl_gen_bool(g, ds->io == OL_IO_INPUT);
     json_gen_key(g, "current");

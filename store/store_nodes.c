@@ -1,4 +1,5 @@
 /* store/store_nodes.c - JobData and DatasetData for lineage answers, one statement per node type.
+ * A job's latestRun is the Run that /jobs and /jobs/runs/{id} serve (STORE_SQL_RUN_JSON): one source.
  *
  * Invariants: rows come back with the ordinal of the requested key, so the caller's order is kept
  * without a lookup table; missing keys simply have no row. */
@@ -8,28 +9,10 @@
 #include <stdlib.h>
 
 #include "json.h"
-#include "store_int.h"
+#include "store_read_int.h"
+#include "uuid.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-/* Marquez's Run, for latestRun. */
-#define RUN_JSON(r)                                                                                         \
-    "json_build_object('id', " r ".uuid, 'createdAt', " TS(r ".created_at") ", 'updatedAt', "              \
-    TS(r ".updated_at") ", 'nominalStartTime', " TS(r ".nominal_start_time") ", 'nominalEndTime', "       \
-    TS(r ".nominal_end_time") ", 'state', " r ".state, 'startedAt', " TS(r ".started_at") ", 'endedAt', " \
-    TS(r ".ended_at") ", 'durationMs', (extract(epoch FROM " r ".ended_at - " r ".started_at) * 1000)::bigint," \
-    " 'args', '{}'::json, 'jobVersion', CASE WHEN " r ".job_version IS NULL THEN NULL ELSE"                \
-    " json_build_object('namespace', j.namespace, 'name', j.name, 'version', " r ".job_version) END,"     \
-    " 'inputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"             \
-    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
-    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
-    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'INPUT'),"                  \
-    " 'outputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"            \
-    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
-    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
-    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'OUTPUT'),"                 \
-    " 'facets', (SELECT coalesce(json_object_agg(f.name, f.facet ORDER BY f.name), '{}') FROM run_facets f" \
-    "   WHERE f.run_uuid = " r ".uuid AND f.facet IS NOT NULL))"
 
 static const struct store_stmt JOB_DATA = {
     "nodes_job_data",
@@ -39,7 +22,8 @@ static const struct store_stmt JOB_DATA = {
     " 'currentRunUuid', j.latest_run_uuid, 'createdAt', " TS("j.created_at") ", 'updatedAt', " TS("j.updated_at") ","
     " 'namespace', j.namespace)::text,"
     " json_build_object('location', j.location, 'description', j.description,"
-    " 'latestRun', (SELECT " RUN_JSON("r") " FROM runs r WHERE r.uuid = j.latest_run_uuid))::text"
+    " 'latestRun', (SELECT " STORE_SQL_RUN_JSON " FROM runs r JOIN jobs rj ON rj.id = r.job_id"
+    "  WHERE r.uuid = j.latest_run_uuid))::text"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
     " JOIN jobs j ON j.namespace = k.key->>0 AND j.name = k.key->>1"
     " LEFT JOIN jobs p ON p.id = j.parent_job_id",
@@ -233,11 +217,13 @@ static const struct store_stmt PIN_JOB_VERSION = {
     " WHERE v.version = $1::uuid AND j.namespace = $2 AND j.name = $3",
     3};
 
+/* $1: the version as a UUID, or NULL; $4: as its producer named it. */
 static const struct store_stmt PIN_DATASET_VERSION = {
     "nodes_pin_dataset_version",
     "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN dataset_names d ON d.id = v.dataset_id"
-    " WHERE v.version = $1::uuid AND d.ref_namespace = $2 AND d.ref_name = $3",
-    3};
+    " WHERE (v.version = $1::uuid OR v.producer_version = $4) AND d.ref_namespace = $2 AND d.ref_name = $3"
+    " ORDER BY v.version = $1::uuid DESC NULLS LAST LIMIT 1",
+    4};
 
 int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
                         size_t n, const char **types_out, struct err *e)
@@ -250,7 +236,8 @@ int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, co
                    uint32_t *seconds, struct err *e)
 {
     static const struct store_stmt *const STMTS[] = {&PIN_RUN, &PIN_JOB_VERSION, &PIN_DATASET_VERSION};
-    const char *params[] = {key, ns ? ns : "", name ? name : ""};
+    struct uuid u;
+    const char *params[] = {uuid_from_string(key, &u) ? key : NULL, ns ? ns : "", name ? name : "", key};
     PGresult *res = store_exec(s, STMTS[kind], params, e);
 
     if (res == NULL)

@@ -63,8 +63,8 @@ int store_dataset_types(struct store *s, struct arena *a, const char *const *nam
 enum store_pin_kind { STORE_PIN_RUN, STORE_PIN_JOB_VERSION, STORE_PIN_DATASET_VERSION };
 
 /* The event time (seconds) a lineage answer is pinned to: the run's last event, the job version's
- * last run, or the dataset version's creation. key is the run UUID or the version UUID; ns/name name
- * the job or dataset for versions. Returns 1 and sets *seconds, 0 if there is no such run or version,
+ * last run, or the dataset version's creation. key is the run UUID or the version UUID (for a dataset
+ * version also the datasetVersion its producer named); ns/name name the job or dataset for versions. Returns 1 and sets *seconds, 0 if there is no such run or version,
  * or -1 with e set. */
 int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
                    uint32_t *seconds, struct err *e);

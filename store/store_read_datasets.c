@@ -5,8 +5,11 @@
  *     way a symlinked name resolves to its group's dataset, and only that one is listed (alias rows
  *     are not: migrations/0004_dataset_aliases.sql). Hidden (soft-deleted) datasets are not found.
  *  2. Each function is one statement (see store_read.h), the JSON built by Postgres.
+ *  3. A version is found by its UUID or by the name its producer gave it (migrations/0005).
  * Threads: one thread per struct store. */
 #include "store_read_int.h"
+
+#include "uuid.h"
 
 /* A name resolves to its group's dataset: through its own (alias) row, else through the row that
  * declared it as a symlink. A namespace that only symlinks name still counts as found then. */
@@ -48,11 +51,14 @@ static const struct store_stmt VERSIONS = {
     " 'totalCount', (SELECT count(*) FROM dataset_versions WHERE dataset_id = $1::bigint))",
     3};
 
+/* $2: the version as a UUID, or NULL; $3: as the producer named it (a content hash, a snapshot id). */
 static const struct store_stmt VERSION = {"read_dataset_version",
                                           "SELECT " STORE_SQL_DSVERSION_JSON
                                           " FROM dataset_versions fv JOIN datasets d ON d.id = fv.dataset_id"
-                                          " WHERE fv.version = $2::uuid AND fv.dataset_id = $1::bigint",
-                                          2};
+                                          " WHERE fv.dataset_id = $1::bigint"
+                                          "  AND (fv.version = $2::uuid OR fv.producer_version = $3)"
+                                          " ORDER BY fv.version = $2::uuid DESC NULLS LAST LIMIT 1",
+                                          3};
 
 int store_read_dataset_ref(struct store *s, struct arena *a, const char *ns, const char *name,
                            struct store_ref *out, struct err *e)
@@ -92,6 +98,7 @@ int store_read_dataset_versions(struct store *s, struct arena *a, const char *da
 int store_read_dataset_version(struct store *s, struct arena *a, const char *dataset_id, const char *version,
                                const char **json_out, struct err *e)
 {
-    const char *params[] = {dataset_id, version};
+    struct uuid u;
+    const char *params[] = {dataset_id, uuid_from_string(version, &u) ? version : NULL, version};
     return store_read_json(s, a, &VERSION, params, json_out, e);
 }

@@ -771,30 +771,6 @@ static void test_column_lineage_edges_decoded(void **state)
     assert_int_equal(ev.n_datasets, 3);
 }
 
-static void test_column_lineage_transformation_description_from_transformations(void **state)
-{
-    struct ol_event ev;
-
-    decode_ok(*state,
-              "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
-              "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"raw\"}],"
-              "\"outputs\":[{\"namespace\":\"n\",\"name\":\"feat\",\"facets\":{\"columnLineage\":{\"fields\":{"
-              "\"age_bucket\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"raw\",\"field\":\"age\","
-              "\"transformations\":[{\"type\":\"DIRECT\",\"description\":\"bucketing by decade\"}]}]},"
-              "\"pc1\":{\"transformationDescription\":\"PCA\",\"inputFields\":[{\"namespace\":\"n\","
-              "\"name\":\"raw\",\"field\":\"x\",\"transformations\":[{\"type\":\"DIRECT\",\"subtype\":"
-              "\"TRANSFORMATION\",\"description\":\"ignored: the legacy member wins\"}]}]}}}}}]}",
-              &ev);
-    const struct ol_dataset *o = find_ds(&ev, "n", "feat");
-    assert_int_equal(o->n_columns, 2);
-    for (size_t k = 0; k < 2; k++) {
-        const struct ol_column_edge *c = &o->columns[k];
-        bool bucket = strcmp(c->output_field, "age_bucket") == 0;
-        assert_string_equal(c->transformation_description, bucket ? "bucketing by decade" : "PCA");
-        assert_string_equal(c->transformation_type, bucket ? "DIRECT" : "TRANSFORMATION");
-    }
-}
-
 static void test_column_lineage_legacy_transformation_fields(void **state)
 {
     struct ol_event ev;
@@ -828,65 +804,6 @@ static void test_column_lineage_dataset_level_edges(void **state)
     assert_int_equal(o->n_columns, 1);
     assert_null(o->columns[0].output_field);
     assert_string_equal(o->columns[0].input_field, "k");
-}
-
-/* Names of the output fields (in order) of the column edges of dataset (ns, name), joined by ','. */
-static const char *column_keys(struct arena *a, const struct ol_event *ev, const char *ns, const char *name)
-{
-    const struct ol_dataset *d = find_ds(ev, ns, name);
-    char *out = arena_strdup(a, "");
-
-    for (size_t k = 0; d != NULL && k < d->n_columns; k++)
-        out = arena_printf(a, "%s%s%s<-%s.%s", out, k ? "," : "", d->columns[k].output_field ? d->columns[k].output_field : "*",
-                           d->columns[k].input_name, d->columns[k].input_field);
-    return out;
-}
-
-static void test_column_lineage_keeps_only_fields_of_the_events_inputs(void **state)
-{
-    struct ol_event ev;
-
-    decode_ok(
-        *state,
-        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
-        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"i\"},"
-        "{\"namespace\":\"n\",\"name\":\"s\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"id\"}]},"
-        "\"columnLineage\":{\"fields\":{\"id\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"q\"}]}}}}}],"
-        "\"outputs\":[{\"namespace\":\"n\",\"name\":\"o\",\"facets\":{\"columnLineage\":{\"fields\":{"
-        "\"a\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"a\"},"
-        "{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"x\"}]},"
-        "\"b\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"o\",\"field\":\"a\"},"
-        "{\"namespace\":\"n\",\"name\":\"s\",\"field\":\"id\"},{\"namespace\":\"n\",\"name\":\"s\",\"field\":\"nope\"}]}},"
-        "\"dataset\":[{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"y\"},"
-        "{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"k\"}]}}},"
-        "{\"namespace\":\"n\",\"name\":\"p\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"kept\"}]},"
-        "\"columnLineage\":{\"fields\":{\"kept\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"z\"}]},"
-        "\"gone\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"z\"}]}}}}}]}",
-        &ev);
-    assert_int_equal(ev.n_datasets, 4); /* no dataset for db:hidden */
-    for (size_t i = 0; i < ev.n_datasets; i++)
-        assert_string_not_equal(ev.datasets[i].name, "hidden");
-    /* not an input (db:hidden, the output o itself), not in the input's schema (s.nope): dropped */
-    assert_string_equal(column_keys(*state, &ev, "n", "o"), "a<-i.a,b<-s.id,*<-i.k");
-    /* an output field missing from the output's schema: dropped */
-    assert_string_equal(column_keys(*state, &ev, "n", "p"), "kept<-i.z");
-    /* column lineage on an input: Marquez reads it on outputs only */
-    assert_string_equal(column_keys(*state, &ev, "n", "s"), "");
-}
-
-static void test_dataset_event_has_no_column_edges(void **state)
-{
-    struct ol_event ev;
-
-    decode_ok(*state,
-              "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"schemaURL\":\"https://x\","
-              "\"dataset\":{\"namespace\":\"n\",\"name\":\"v\",\"facets\":{\"columnLineage\":{\"fields\":{"
-              "\"a\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"t\",\"field\":\"a\"}]}}}}}}",
-              &ev);
-    assert_int_equal(ev.kind, OL_DATASET_EVENT);
-    assert_int_equal(ev.n_datasets, 1);
-    assert_int_equal(ev.datasets[0].n_columns, 0);
-    assert_int_equal(ev.datasets[0].n_facets, 1); /* the facet itself is kept */
 }
 
 static void test_column_lineage_input_without_field_is_violation(void **state)
@@ -1058,11 +975,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_column_lineage_edges_decoded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_lineage_legacy_transformation_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_lineage_dataset_level_edges, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_column_lineage_keeps_only_fields_of_the_events_inputs, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_dataset_event_has_no_column_edges, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_column_lineage_transformation_description_from_transformations, setup,
-                                        teardown),
         cmocka_unit_test_setup_teardown(test_column_lineage_input_without_field_is_violation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_output_version_differs_between_runs, setup, teardown),
