@@ -163,8 +163,11 @@ static int walk_fields(struct req *r, struct node_id *start, const struct lineag
 {
     struct graph *g = r->graph;
     struct column_walk_result w;
-    struct column_walk_opts wo = {.depth = o->depth, .downstream = downstream, .as_of = o->as_of,
-                                  .max_nodes = (size_t)o->max_nodes, .max_usec = LINEAGE_WALK_USEC};
+    struct column_walk_opts wo = {.depth = o->depth,
+                                  .downstream = downstream,
+                                  .as_of = o->as_of,
+                                  .max_nodes = (size_t)o->max_nodes,
+                                  .max_usec = LINEAGE_WALK_USEC};
     uint32_t node, dataset = GRAPH_NO_NODE, *starts;
     int rc = 0;
 
@@ -218,8 +221,8 @@ static void render(struct req *r, struct reply *out, struct canswer *ans)
         json_gen_key(g, "type");
         json_gen_str(g, "DATASET_FIELD");
         json_gen_key(g, "data");
-        struct json_value *v = c->data ? json_parse(r->arena, c->data, strlen(c->data), JSON_MAX_DEPTH, &ignored)
-                                       : NULL;
+        struct json_value *v =
+            c->data ? json_parse(r->arena, c->data, strlen(c->data), JSON_MAX_DEPTH, &ignored) : NULL;
         if (v != NULL)
             json_write(g, v);
         else
@@ -253,7 +256,8 @@ static int fetch_data(struct req *r, struct canswer *ans, struct err *e)
         *k = (struct store_field_key){c->ns, c->dataset, c->field, NULL, c->n_in};
         k->inputs = arena_alloc(r->arena, (c->n_in + 1) * sizeof *k->inputs);
         for (size_t j = 0; j < c->n_in; j++)
-            k->inputs[j] = (struct store_field_ref){c->in_nodes[j]->ns, c->in_nodes[j]->dataset, c->in_nodes[j]->field};
+            k->inputs[j] =
+                (struct store_field_ref){c->in_nodes[j]->ns, c->in_nodes[j]->dataset, c->in_nodes[j]->field};
     }
     if (store_field_data(r->store, r->arena, keys, n, json, e) != 0)
         return -1;
@@ -272,14 +276,16 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
 
     if (node_id == NULL || *node_id == '\0')
         return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
-    if (lineage_parse_opts(r, &o, e) != 0 || http_param_bool(r, "withDownstream", false, &downstream, e) != 0 ||
+    if (lineage_parse_opts(r, &o, e) != 0 ||
+        http_param_bool(r, "withDownstream", false, &downstream, e) != 0 ||
         nodeid_parse(r->arena, node_id, &start, e) != 0)
         return -1;
     if (start.kind == NODE_RUN)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset, datasetField or job!",
-                       node_id);
+        return err_set(e, ERR_BAD_INPUT, "nodeId",
+                       "Node '%.200s' must be of type dataset, datasetField or job!", node_id);
     if (start.version != NULL && downstream)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node version cannot be specified when withDownstream is true");
+        return err_set(e, ERR_BAD_INPUT, "nodeId",
+                       "Node version cannot be specified when withDownstream is true");
     if (start.version != NULL && (lineage_resolve(r, &start, e) != 0 || lineage_pin(r, &start, &o, e) != 0))
         return -1;
     if (walk_fields(r, &start, &o, downstream, &ans, e) != 0)
@@ -288,7 +294,8 @@ int api_get_column_lineage(struct req *r, struct reply *out, struct err *e)
         if (store_field_exists(r->store, start.namespace, start.name, start.field, &exists, e) != 0)
             return -1;
         if (!exists)
-            return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no field \"%s\" in dataset \"%s\" of namespace \"%s\"",
+            return err_set(e, ERR_NOT_FOUND, NULL,
+                           "Node not found: no field \"%s\" in dataset \"%s\" of namespace \"%s\"",
                            start.field, start.name, start.namespace);
     }
     if (ans.n > 0 && fetch_data(r, &ans, e) != 0)

@@ -77,7 +77,8 @@ static void take(struct cw *w, uint32_t from, uint32_t to, uint32_t d)
 
     if (w->stop || set_has(&w->edges, key))
         return;
-    size_t fresh = !set_has(&w->nodes, (uint64_t)from + 1) + (from != to && !set_has(&w->nodes, (uint64_t)to + 1));
+    size_t fresh =
+        !set_has(&w->nodes, (uint64_t)from + 1) + (from != to && !set_has(&w->nodes, (uint64_t)to + 1));
     if (w->o->max_nodes > 0 && w->nodes.count + fresh > w->o->max_nodes) {
         w->stop = w->truncated = true;
         return;

@@ -47,7 +47,8 @@ static void alias_remove(struct graph *g, uint32_t idx)
 
     if (idx != last) {
         const struct graph_alias_entry *al = &g->aliases[last];
-        g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off)] = GRAPH_ALIAS_BIT | idx;
+        g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off)] =
+            GRAPH_ALIAS_BIT | idx;
         g->aliases[idx] = *al;
     }
     g->alias_count--;
@@ -119,14 +120,15 @@ static uint32_t join(struct graph *g, uint32_t a, uint32_t b, struct err *e)
     return s;
 }
 
-int graph_alias(struct graph *g, const char *owner_ns, const char *owner_name, const char *ns, const char *name,
-                uint32_t *into, struct err *e)
+int graph_alias(struct graph *g, const char *owner_ns, const char *owner_name, const char *ns,
+                const char *name, uint32_t *into, struct err *e)
 {
     uint32_t ons, sns, owner, live, i, other;
     int changed = 0;
 
     if (owner_ns == NULL || owner_name == NULL || ns == NULL || name == NULL)
-        return err_set(e, ERR_BAD_INPUT, ns == NULL || owner_ns == NULL ? "namespace" : "name", "missing name");
+        return err_set(e, ERR_BAD_INPUT, ns == NULL || owner_ns == NULL ? "namespace" : "name",
+                       "missing name");
     if (graph_strtab_intern(g, owner_ns, &ons, e) < 0 || graph_strtab_intern(g, ns, &sns, e) < 0 ||
         (owner = name_node(g, ons, owner_name, e)) == GRAPH_NO_NODE)
         return -1;

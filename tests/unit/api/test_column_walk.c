@@ -41,7 +41,8 @@ static void col(struct graph *g, const char *from, const char *to, uint32_t t)
 
     assert_int_equal(sscanf(from, "%7[^.].%7s", fd, ff), 2);
     assert_int_equal(sscanf(to, "%7[^.].%7s", td, tf), 2);
-    assert_int_equal(graph_add_edge(g, fld(g, fd, ff), fld(g, td, tf), GRAPH_EDGE_COLUMN, t, t, GRAPH_NO_NODE, &e), 0);
+    assert_int_equal(
+        graph_add_edge(g, fld(g, fd, ff), fld(g, td, tf), GRAPH_EDGE_COLUMN, t, t, GRAPH_NO_NODE, &e), 0);
 }
 
 static int setup(void **state)
@@ -57,8 +58,10 @@ static int setup(void **state)
     col(f->g, "x.x", "c.d", 20);
     col(f->g, "c.d", "e.e", 30);
     col(f->g, "y.y", "x.x", 5);
-    assert_int_equal(graph_add_edge(f->g, fld(f->g, "a", "a"), graph_intern(f->g, GRAPH_DATASET, "ns", "e", &e),
-                                    GRAPH_EDGE_COLUMN, 1, 1, GRAPH_NO_NODE, &e), 0);
+    assert_int_equal(graph_add_edge(f->g, fld(f->g, "a", "a"),
+                                    graph_intern(f->g, GRAPH_DATASET, "ns", "e", &e), GRAPH_EDGE_COLUMN, 1, 1,
+                                    GRAPH_NO_NODE, &e),
+                     0);
     *state = f;
     return 0;
 }
@@ -78,8 +81,8 @@ static int cmp_str(const void *x, const void *y)
 }
 
 /* The reached fields as "ds.field" sorted and joined by ' ', and the edges in *edges_out. */
-static const char *walk(struct fixture *f, const char *start, long depth, bool down, uint32_t as_of, size_t max_nodes,
-                        const char **edges_out, bool *truncated)
+static const char *walk(struct fixture *f, const char *start, long depth, bool down, uint32_t as_of,
+                        size_t max_nodes, const char **edges_out, bool *truncated)
 {
     char sd[8], sf[8];
     struct column_walk_result r;
@@ -94,7 +97,8 @@ static const char *walk(struct fixture *f, const char *start, long depth, bool d
     for (size_t i = 0; i < r.n; i++) {
         uint32_t ends[2] = {r.edges[i].from, r.edges[i].to};
         for (int k = 0; k < 2; k++) {
-            char *nm = arena_printf(f->a, "%s.%s", graph_node_name(f->g, ends[k]), graph_node_field(f->g, ends[k]));
+            char *nm =
+                arena_printf(f->a, "%s.%s", graph_node_name(f->g, ends[k]), graph_node_field(f->g, ends[k]));
             bool seen = false;
             for (size_t j = 0; j < n; j++)
                 seen |= strcmp(names[j], nm) == 0;
@@ -139,11 +143,11 @@ static void test_downstream_depth_by_depth_as_marquez(void **state)
 {
     struct fixture *f = *state;
     static const char *const want[] = {
-        "a.a a.b b.c",                     /* depth 1: the rows into b.c only */
-        "a.a a.b b.c c.d",                 /* 2: b.c -> c.d at depth 1 */
-        "a.a a.b b.c c.d e.e",             /* 3: c.d -> e.e at depth 2 */
-        "a.a a.b b.c c.d e.e x.x",         /* 4: x.x -> c.d, the row before c.d -> e.e, at depth 3 */
-        "a.a a.b b.c c.d e.e x.x y.y",     /* 5: y.y -> x.x at depth 4 */
+        "a.a a.b b.c",                 /* depth 1: the rows into b.c only */
+        "a.a a.b b.c c.d",             /* 2: b.c -> c.d at depth 1 */
+        "a.a a.b b.c c.d e.e",         /* 3: c.d -> e.e at depth 2 */
+        "a.a a.b b.c c.d e.e x.x",     /* 4: x.x -> c.d, the row before c.d -> e.e, at depth 3 */
+        "a.a a.b b.c c.d e.e x.x y.y", /* 5: y.y -> x.x at depth 4 */
     };
     for (long d = 1; d <= 5; d++)
         assert_string_equal(walk(f, "b.c", d, true, 0, 0, NULL, NULL), want[d - 1]);
@@ -181,7 +185,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upstream_reaches_depth_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_field_without_inputs_has_no_upstream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downstream_depth_by_depth_as_marquez, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_downstream_from_a_source_field_starts_at_depth_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_downstream_from_a_source_field_starts_at_depth_one, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_as_of_and_max_nodes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,8 +73,8 @@ static void test_marquez_dataset_and_job_shapes(void **state)
            "gs://bucket", "/path/to/data", NULL, V);
     expect(a, "job:my-namespace:my-job", NODE_JOB, "my-namespace", "my-job", NULL, NULL);
     expect(a, "job:org://team:my-job", NODE_JOB, "org://team", "my-job", NULL, NULL);
-    expect(a, "job:org://team:my-job#aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", NODE_JOB, "org://team", "my-job", NULL,
-           V);
+    expect(a, "job:org://team:my-job#aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", NODE_JOB, "org://team", "my-job",
+           NULL, V);
     struct node_id run = parse_ok(a, "run:0190a1c4-0000-7000-8000-000000000001");
     assert_int_equal(run.kind, NODE_RUN);
     assert_null(run.namespace);
@@ -85,9 +85,10 @@ static void test_marquez_field_shapes(void **state)
 {
     struct arena *a = *state;
 
-    expect(a, "datasetField:my-namespace:my-dataset:colA", NODE_FIELD, "my-namespace", "my-dataset", "colA", NULL);
-    expect(a, "datasetField:gs://bucket:/path/to/data:colA", NODE_FIELD, "gs://bucket", "/path/to/data", "colA",
+    expect(a, "datasetField:my-namespace:my-dataset:colA", NODE_FIELD, "my-namespace", "my-dataset", "colA",
            NULL);
+    expect(a, "datasetField:gs://bucket:/path/to/data:colA", NODE_FIELD, "gs://bucket", "/path/to/data",
+           "colA", NULL);
     expect(a, "datasetField:gs://bucket:/path/to/data:col_A#aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", NODE_FIELD,
            "gs://bucket", "/path/to/data", "col_A", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
     expect(a, "datasetField:hive://h:9083:db.t:c", NODE_FIELD, "hive://h:9083", "db.t", "c", NULL);
@@ -140,8 +141,9 @@ static void test_splits_list_each_split_once_parsed_first(void **state)
 static void test_bad_ids(void **state)
 {
     struct arena *a = *state;
-    static const char *const bad[] = {"table:x:y", "dataset:x", "dataset::x", "dataset:x:", "job:", "run:",
-                                      "datasetField:ns:x", "datasetField:ns::f", ""};
+    static const char *const bad[] = {
+        "table:x:y",          "dataset:x", "dataset::x", "dataset:x:", "job:", "run:", "datasetField:ns:x",
+        "datasetField:ns::f", ""};
     struct node_id id;
     struct err e;
 

@@ -57,16 +57,17 @@ static void test_column_lineage_transformation_description_from_transformations(
 {
     struct ol_event ev;
 
-    decode_ok(*state,
-              "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
-              "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"raw\"}],"
-              "\"outputs\":[{\"namespace\":\"n\",\"name\":\"feat\",\"facets\":{\"columnLineage\":{\"fields\":{"
-              "\"age_bucket\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"raw\",\"field\":\"age\","
-              "\"transformations\":[{\"type\":\"DIRECT\",\"description\":\"bucketing by decade\"}]}]},"
-              "\"pc1\":{\"transformationDescription\":\"PCA\",\"inputFields\":[{\"namespace\":\"n\","
-              "\"name\":\"raw\",\"field\":\"x\",\"transformations\":[{\"type\":\"DIRECT\",\"subtype\":"
-              "\"TRANSFORMATION\",\"description\":\"ignored: the legacy member wins\"}]}]}}}}}]}",
-              &ev);
+    decode_ok(
+        *state,
+        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
+        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"raw\"}],"
+        "\"outputs\":[{\"namespace\":\"n\",\"name\":\"feat\",\"facets\":{\"columnLineage\":{\"fields\":{"
+        "\"age_bucket\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"raw\",\"field\":\"age\","
+        "\"transformations\":[{\"type\":\"DIRECT\",\"description\":\"bucketing by decade\"}]}]},"
+        "\"pc1\":{\"transformationDescription\":\"PCA\",\"inputFields\":[{\"namespace\":\"n\","
+        "\"name\":\"raw\",\"field\":\"x\",\"transformations\":[{\"type\":\"DIRECT\",\"subtype\":"
+        "\"TRANSFORMATION\",\"description\":\"ignored: the legacy member wins\"}]}]}}}}}]}",
+        &ev);
     const struct ol_dataset *o = find_ds(&ev, "n", "feat");
     assert_int_equal(o->n_columns, 2);
     for (size_t k = 0; k < 2; k++) {
@@ -84,7 +85,8 @@ static const char *column_keys(struct arena *a, const struct ol_event *ev, const
     char *out = arena_strdup(a, "");
 
     for (size_t k = 0; d != NULL && k < d->n_columns; k++)
-        out = arena_printf(a, "%s%s%s<-%s.%s", out, k ? "," : "", d->columns[k].output_field ? d->columns[k].output_field : "*",
+        out = arena_printf(a, "%s%s%s<-%s.%s", out, k ? "," : "",
+                           d->columns[k].output_field ? d->columns[k].output_field : "*",
                            d->columns[k].input_name, d->columns[k].input_field);
     return out;
 }
@@ -93,23 +95,25 @@ static void test_column_lineage_keeps_only_fields_of_the_events_inputs(void **st
 {
     struct ol_event ev;
 
-    decode_ok(
-        *state,
-        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
-        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"i\"},"
-        "{\"namespace\":\"n\",\"name\":\"s\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"id\"}]},"
-        "\"columnLineage\":{\"fields\":{\"id\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"q\"}]}}}}}],"
-        "\"outputs\":[{\"namespace\":\"n\",\"name\":\"o\",\"facets\":{\"columnLineage\":{\"fields\":{"
-        "\"a\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"a\"},"
-        "{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"x\"}]},"
-        "\"b\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"o\",\"field\":\"a\"},"
-        "{\"namespace\":\"n\",\"name\":\"s\",\"field\":\"id\"},{\"namespace\":\"n\",\"name\":\"s\",\"field\":\"nope\"}]}},"
-        "\"dataset\":[{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"y\"},"
-        "{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"k\"}]}}},"
-        "{\"namespace\":\"n\",\"name\":\"p\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"kept\"}]},"
-        "\"columnLineage\":{\"fields\":{\"kept\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"z\"}]},"
-        "\"gone\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"z\"}]}}}}}]}",
-        &ev);
+    decode_ok(*state,
+              "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
+              "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[{\"namespace\":\"n\",\"name\":\"i\"},"
+              "{\"namespace\":\"n\",\"name\":\"s\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"id\"}]},"
+              "\"columnLineage\":{\"fields\":{\"id\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\","
+              "\"field\":\"q\"}]}}}}}],"
+              "\"outputs\":[{\"namespace\":\"n\",\"name\":\"o\",\"facets\":{\"columnLineage\":{\"fields\":{"
+              "\"a\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"a\"},"
+              "{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"x\"}]},"
+              "\"b\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"o\",\"field\":\"a\"},"
+              "{\"namespace\":\"n\",\"name\":\"s\",\"field\":\"id\"},{\"namespace\":\"n\",\"name\":\"s\","
+              "\"field\":\"nope\"}]}},"
+              "\"dataset\":[{\"namespace\":\"db\",\"name\":\"hidden\",\"field\":\"y\"},"
+              "{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"k\"}]}}},"
+              "{\"namespace\":\"n\",\"name\":\"p\",\"facets\":{\"schema\":{\"fields\":[{\"name\":\"kept\"}]},"
+              "\"columnLineage\":{\"fields\":{\"kept\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\","
+              "\"field\":\"z\"}]},"
+              "\"gone\":{\"inputFields\":[{\"namespace\":\"n\",\"name\":\"i\",\"field\":\"z\"}]}}}}}]}",
+              &ev);
     assert_int_equal(ev.n_datasets, 4); /* no dataset for db:hidden */
     for (size_t i = 0; i < ev.n_datasets; i++)
         assert_string_not_equal(ev.datasets[i].name, "hidden");
@@ -136,30 +140,34 @@ static void test_dataset_event_has_no_column_edges(void **state)
     assert_int_equal(ev.datasets[0].n_facets, 1); /* the facet itself is kept */
 }
 
-
 /* A RunEvent of run `run` with `inputs` and `outputs` (JSON array members) as text, in the arena. */
 static const char *run_event(struct arena *a, const char *run, const char *inputs, const char *outputs)
 {
-    return arena_printf(a,
-                        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"%s\"},"
-                        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[%s],\"outputs\":[%s]}",
-                        run, inputs, outputs);
+    return arena_printf(
+        a,
+        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"%s\"},"
+        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"inputs\":[%s],\"outputs\":[%s]}",
+        run, inputs, outputs);
 }
 
 static void test_named_version_is_the_same_for_its_writer_and_readers(void **state)
 {
     struct arena *a = *state;
     struct ol_event w, r1, r2, r3;
-    const char *named = "{\"namespace\":\"s3://d\",\"name\":\"t\",\"facets\":{\"version\":{\"datasetVersion\":"
-                        "\"5f363e0e\"}}}";
+    const char *named =
+        "{\"namespace\":\"s3://d\",\"name\":\"t\",\"facets\":{\"version\":{\"datasetVersion\":"
+        "\"5f363e0e\"}}}";
 
     decode_ok(a, run_event(a, "writer", "", named), &w);
     decode_ok(a, run_event(a, "reader1", named, ""), &r1); /* dataset facet on the input */
-    decode_ok(a, run_event(a, "reader2",
-                           "{\"namespace\":\"s3://d\",\"name\":\"t\",\"inputFacets\":{\"version\":"
-                           "{\"datasetVersion\":\"5f363e0e\"}},\"facets\":{\"version\":{\"datasetVersion\":\"other\"}}}",
-                           ""),
-              &r2); /* the input facet wins: it is what this run read */
+    decode_ok(
+        a,
+        run_event(
+            a, "reader2",
+            "{\"namespace\":\"s3://d\",\"name\":\"t\",\"inputFacets\":{\"version\":"
+            "{\"datasetVersion\":\"5f363e0e\"}},\"facets\":{\"version\":{\"datasetVersion\":\"other\"}}}",
+            ""),
+        &r2); /* the input facet wins: it is what this run read */
     decode_ok(a, run_event(a, "reader3", "{\"namespace\":\"s3://d\",\"name\":\"t\"}", ""), &r3);
     assert_string_equal(w.datasets[0].producer_version, "5f363e0e");
     assert_string_equal(r2.datasets[0].producer_version, "5f363e0e");
@@ -174,10 +182,12 @@ static void test_named_version_may_be_a_number_and_not_an_object(void **state)
     struct arena *a = *state;
     struct ol_event ev;
 
-    decode_ok(a, run_event(a, "r", "", "{\"namespace\":\"d\",\"name\":\"delta\",\"outputFacets\":{\"version\":"
-                                       "{\"datasetVersion\":17}}},{\"namespace\":\"d\",\"name\":\"x\",\"facets\":"
-                                       "{\"version\":{\"datasetVersion\":{\"v\":1}}}},{\"namespace\":\"d\",\"name\":"
-                                       "\"y\",\"facets\":{\"version\":{\"_deleted\":true}}}"),
+    decode_ok(a,
+              run_event(a, "r", "",
+                        "{\"namespace\":\"d\",\"name\":\"delta\",\"outputFacets\":{\"version\":"
+                        "{\"datasetVersion\":17}}},{\"namespace\":\"d\",\"name\":\"x\",\"facets\":"
+                        "{\"version\":{\"datasetVersion\":{\"v\":1}}}},{\"namespace\":\"d\",\"name\":"
+                        "\"y\",\"facets\":{\"version\":{\"_deleted\":true}}}"),
               &ev);
     assert_string_equal(find_ds(&ev, "d", "delta")->producer_version, "17");
     assert_null(find_ds(&ev, "d", "x")->producer_version);
@@ -187,12 +197,15 @@ static void test_named_version_may_be_a_number_and_not_an_object(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_column_lineage_keeps_only_fields_of_the_events_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dataset_event_has_no_column_edges, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_column_lineage_transformation_description_from_transformations, setup,
+        cmocka_unit_test_setup_teardown(test_column_lineage_keeps_only_fields_of_the_events_inputs, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_named_version_is_the_same_for_its_writer_and_readers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_named_version_may_be_a_number_and_not_an_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_event_has_no_column_edges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_column_lineage_transformation_description_from_transformations,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_named_version_is_the_same_for_its_writer_and_readers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_named_version_may_be_a_number_and_not_an_object, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,8 +85,8 @@ static void node_text(const struct graph *g, uint32_t id, char *out, size_t n)
 {
     static const char *const T[] = {"d", "j", "r", "f"};
 
-    snprintf(out, n, "%s:%s:%s%s%s", T[graph_type(g, id)], graph_node_namespace(g, id), graph_node_name(g, id),
-             graph_type(g, id) == GRAPH_FIELD ? ":" : "", graph_node_field(g, id));
+    snprintf(out, n, "%s:%s:%s%s%s", T[graph_type(g, id)], graph_node_namespace(g, id),
+             graph_node_name(g, id), graph_type(g, id) == GRAPH_FIELD ? ":" : "", graph_node_field(g, id));
 }
 
 static int cmp_line(const void *a, const void *b)
@@ -193,7 +193,8 @@ static struct graph *feast_graph(bool symlink_first)
         edge(g, ds(g, "file", "/data/driver_stats.parquet"), view, GRAPH_EDGE_IO, 10);
         d = ds(g, "s3://lake", "driver_stats");
         edge(g, writer, d, GRAPH_EDGE_IO, 20);
-        assert_int_equal(alias(g, "s3://lake", "driver_stats", "file", "/data/driver_stats.parquet", NULL), 1);
+        assert_int_equal(alias(g, "s3://lake", "driver_stats", "file", "/data/driver_stats.parquet", NULL),
+                         1);
     }
     return g;
 }
@@ -231,7 +232,7 @@ static void test_merged_node_forwards_edges_and_lookups(void **state)
     edge(g, big, j, GRAPH_EDGE_IO, 7); /* the same job: the two edges widen into one */
     edge(g, big, k, GRAPH_EDGE_IO, 8);
     assert_int_equal(alias(g, "ns", "small", "ns", "big", &live), 1);
-    assert_int_equal(live, big);                /* more edges: big survives ... */
+    assert_int_equal(live, big);                            /* more edges: big survives ... */
     assert_string_equal(graph_node_name(g, live), "small"); /* ... under the primary name */
     assert_int_equal(graph_resolve(g, small), big);
     assert_int_equal(find(g, "ns", "big"), big);
@@ -255,7 +256,8 @@ static void test_merge_moves_fields_and_their_column_edges(void **state)
     struct graph *g = graph_new();
     uint32_t l = ds(g, "ns", "l"), w = ds(g, "ns", "w"), src = ds(g, "ns", "src"), j = job(g, "j");
     struct err e;
-    uint32_t lf = graph_field(g, l, "f", &e), lg = graph_field(g, l, "g", &e), wf = graph_field(g, w, "f", &e);
+    uint32_t lf = graph_field(g, l, "f", &e), lg = graph_field(g, l, "g", &e),
+             wf = graph_field(g, w, "f", &e);
     uint32_t sa = graph_field(g, src, "a", &e), found;
     size_t n;
 
