@@ -107,8 +107,8 @@ int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts 
     if (found < 0)
         return -1;
     if (found == 0)
-        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.",
-                       kind == STORE_PIN_RUN ? "Run" : "Version", key);
+        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", kind == STORE_PIN_RUN ? "Run" : "Version",
+                       kind == STORE_PIN_RUN ? o->run_id : key);
     if (o->as_of == 0 || t < o->as_of)
         o->as_of = t == 0 ? 1 : t;
     return 0;
