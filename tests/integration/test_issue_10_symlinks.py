@@ -9,6 +9,8 @@ reloaded from Postgres).
 """
 
 import datetime
+import json
+import random
 import unittest
 import uuid
 
@@ -176,6 +178,70 @@ class GroupNameTest(GraphAsserts, h.HttpAsserts, unittest.TestCase):
                         self.assertEqual(got["id"], {"namespace": "s3://a", "name": "x"}, (ns, name))
                     self.assertEqual(dep.get("/api/v1/namespaces/%s/datasets" % enc("s3://b"))["totalCount"], 0)
                     self.assertEqual(dep.get("/api/v1/namespaces/%s/datasets" % enc("s3://a"))["totalCount"], 1)
+
+
+class RandomSymlinksTest(GraphAsserts, h.HttpAsserts, unittest.TestCase):
+    """Random declarations among 14 names in 3 namespaces, and readers of those names, sent in three
+    orders (one of them as one batch, so one transaction): every name resolves to the same dataset in
+    the database as in the graph, and the answers agree across orders and reloads."""
+
+    N = 14
+
+    def name(self, i):
+        return "ns%d" % (i % 3), "n%02d" % i
+
+    def events(self, rnd):
+        evs = []
+        for k in range(10):
+            a, b = self.name(rnd.randrange(self.N)), self.name(rnd.randrange(self.N))
+            out = {"namespace": a[0], "name": a[1],
+                   "facets": {"symlinks": dict(FACET, identifiers=[{"namespace": b[0], "name": b[1], "type": "T"}])}}
+            evs.append(h.make_run_event(None, "COMPLETE", at(k), "r", "w%d" % k, [], [out]))
+        for k in range(16):
+            evs.append(h.make_run_event(None, "COMPLETE", at(60 + k), "r", "read%d" % (k % 5),
+                                        [self.name(rnd.randrange(self.N))], []))
+        return evs
+
+    def answers(self, dep):
+        out = {}
+        for i in range(self.N):
+            ns, n = self.name(i)
+            r = dep.server.get("/api/v1/namespaces/%s/datasets/%s" % (enc(ns), enc(n)))
+            self.assertStatus(r, (200, 404))
+            row = r.json()["id"] if r.status == 200 else None
+            r = dep.server.get("/api/v1/lineage?nodeId=%s&depth=5" % enc(ds_id(ns, n)))
+            self.assertStatus(r, (200, 404))
+            graph = None
+            if r.status == 200:
+                ids, edges, by_id = self.check_graph(r.json())
+                for node in by_id.values():
+                    self.assertIsNotNone(node["data"], "a graph node the database does not know: %s" % node["id"])
+                self.assertIsNotNone(row, "the graph knows %s, the database does not" % ds_id(ns, n))
+                self.assertIn(ds_id(row["namespace"], row["name"]), ids, "graph and database disagree on %s" % n)
+                graph = (sorted(ids), sorted(edges))
+            out[i] = (row, graph)
+        return out
+
+    def test_any_order_any_transaction_split_and_a_reload_agree(self):
+        evs = self.events(random.Random(10))
+        first = None
+        for order in range(3):
+            with self.subTest(order=order):
+                o = list(evs)
+                random.Random(100 + order).shuffle(o)
+                dep = Deployment(self, "random_%d" % order)
+                if order == 0:
+                    r = dep.server.post("/api/v1/lineage/batch", json.dumps(o).encode())
+                    self.assertEqual((r.status, r.json()["summary"]["failed"]), (200, 0))
+                else:
+                    dep.post(*o)
+                got = self.answers(dep)
+                dep.restart()
+                self.assertEqual(self.answers(dep), got)
+                if first is None:
+                    first = got
+                self.assertEqual(got, first)
+                self.assertTrue(any(g and len(g[0]) > 2 for _, g in got.values()), "the test joins nothing")
 
 
 if __name__ == "__main__":
