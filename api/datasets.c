@@ -4,7 +4,7 @@
  *   GET    .../datasets/{dataset}               Dataset (with columnLineage)
  *   DELETE .../datasets/{dataset}               soft delete -> Dataset as it was
  *   GET    .../datasets/{dataset}/versions      {"versions":[DatasetVersion],"totalCount":N}
- *   GET    .../datasets/{dataset}/versions/{v}  DatasetVersion
+ *   GET    .../datasets/{dataset}/versions/{v}  DatasetVersion ({v}: its UUID, or the version its producer named)
  *   POST|DELETE .../datasets/{dataset}/tags/{tag}                 -> Dataset
  *   POST|DELETE .../datasets/{dataset}/fields/{field}/tags/{tag}  -> Dataset (tag upper-cased, as Marquez)
  * Invariants: the namespace is checked before the dataset, so a missing namespace answers
@@ -81,8 +81,7 @@ int api_get_dataset_version(struct req *r, struct reply *out, struct err *e)
 
     if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0)
         return -1;
-    if (uuid_from_string(version, &(struct uuid){0}) &&
-        store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
+    if (store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Dataset version", version);

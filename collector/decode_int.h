@@ -55,8 +55,8 @@ void dctx_facets(struct dctx *d, const struct json_value *facets, const char *pa
 bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path, enum ol_io io,
                     struct ol_dataset *out);
 
-/* Adds column-lineage inputs not among ev->datasets as OL_IO_REFERENCED datasets and computes each
- * dataset's version. Call after everything else is decoded. */
+/* Keeps the column-lineage edges whose input is one of the event's inputs (decode_dataset.c
+ * invariant 3) and computes each dataset's version. Call after everything else is decoded. */
 void decode_finish_datasets(struct dctx *d, struct ol_event *ev);
 
 #endif
