@@ -3,7 +3,9 @@
  * Every interval the thread reads the events whose writing transaction finished since its last look
  * (store_graph_follow: xid window below the oldest running transaction, so a late commit is never
  * skipped), decodes them again and applies them with sync_event. Re-applying this process's own
- * events is harmless (idempotent) and cheaper than tracking them.
+ * events is harmless (idempotent) and cheaper than tracking them. After each look it reports its
+ * position to the metrics registry: the log's newest seq and the newest seq below its xmin (the
+ * follower lag of /metrics and /readyz), and each applied event's namespace time.
  * Threads: one thread of its own with its own connection; it takes the graph's write lock per event. */
 #include "follower.h"
 
@@ -15,7 +17,9 @@
 
 #include "decode.h"
 #include "json.h"
+#include "metrics.h"
 #include "store_graph.h"
+#include "store_ops.h"
 #include "sync.h"
 
 #define LOG_MODULE "follower"
@@ -27,6 +31,7 @@ struct follower {
     uint64_t xmin;
     int interval_ms;
     int max_json_depth;
+    struct metrics *metrics;
     struct arena *arena;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -55,7 +60,25 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
                  v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
-    return sync_event(f->g, &ev, e);
+    if (sync_event(f->g, &ev, e) != 0)
+        return -1;
+    metrics_namespace_event(f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace,
+                            ev.event_time);
+    return 0;
+}
+
+/* One look at the log: apply what committed since the last one, then report the position. */
+static int follow_once(struct follower *f, struct store *s, struct err *e)
+{
+    int64_t newest, applied;
+    int n = store_graph_follow(s, &f->xmin, follow_event, f, e);
+
+    if (n < 0 || store_ops_log_position(s, f->xmin, &newest, &applied, e) != 0)
+        return -1;
+    metrics_follower(f->metrics, newest, applied);
+    if (n > 0)
+        log_debug("graph follower applied %d events", n);
+    return 0;
 }
 
 /* Waits interval_ms or until stop; returns true if asked to stop. */
@@ -89,21 +112,18 @@ static void *follower_main(void *arg)
             log_warn("graph follower cannot reach the database: %s", e.detail);
             continue;
         }
-        int n = store_graph_follow(s, &f->xmin, follow_event, f, &e);
-        if (n < 0) {
+        if (follow_once(f, s, &e) != 0) {
             log_warn("graph follower: %s (%s)", e.msg, e.detail);
             store_free(s);
             s = NULL;
-        } else if (n > 0) {
-            log_debug("graph follower applied %d events", n);
         }
     }
     store_free(s);
     return NULL;
 }
 
-struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin,
-                                            int interval_ms, int max_json_depth, struct err *e)
+struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin, int interval_ms,
+                                int max_json_depth, struct metrics *m, struct err *e)
 {
     struct follower *f = calloc(1, sizeof *f);
 
@@ -116,6 +136,7 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     f->xmin = xmin;
     f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
+    f->metrics = m;
     f->arena = arena_new();
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);

@@ -1,7 +1,8 @@
 /* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
- * --data-dir) -> migrations -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
+ * --data-dir) -> migrations -> metrics registry -> graph load (and namespace times for /metrics) ->
+ * follower -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
  * Invariant: a private Postgres started here is always stopped before exit, whatever failed. */
 #include <signal.h>
 #include <stdio.h>
@@ -11,9 +12,12 @@
 #include "cfg.h"
 #include "follower.h"
 #include "graph.h"
+#include "metrics.h"
 #include "pgembed.h"
+#include "routes.h"
 #include "server.h"
 #include "store.h"
+#include "store_ops.h"
 #include "sync.h"
 #include "timefmt.h"
 
@@ -40,6 +44,13 @@ struct command {
     const char *summary;
 };
 
+/* Where the private Postgres may move when run as root and user postgres cannot reach --data-dir:
+ * only when --data-dir was left at its default (pgembed.h). */
+static const char *private_root(const struct cfg *c)
+{
+    return cfg_given(c, "data-dir") ? NULL : c->private_data_root;
+}
+
 /* Resolves the database: the configured URL, or a private Postgres started in c->data_dir. */
 static int open_database(const struct cfg *c, struct pgembed **pg, const char **conninfo)
 {
@@ -51,7 +62,7 @@ static int open_database(const struct cfg *c, struct pgembed **pg, const char **
         return 0;
     }
     log_info("no --database-url given: starting a private Postgres in %s", c->data_dir);
-    if ((*pg = pgembed_start(c->data_dir, &e)) == NULL) {
+    if ((*pg = pgembed_start(c->data_dir, private_root(c), &e)) == NULL) {
         log_error("cannot start the private Postgres: %s", e.msg);
         return -1;
     }
@@ -86,8 +97,30 @@ static void stop_database(struct pgembed *pg)
         log_error("stopping the private Postgres failed: %s", e.msg);
 }
 
-/* Builds the lineage graph from the database; *xmin_out is where the follower starts. */
-static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
+static void seed_namespace(void *ctx, const char *ns, int64_t usec)
+{
+    metrics_namespace_event(ctx, ns, usec);
+}
+
+/* A registry with the route table's labels; NULL if memory runs out. */
+static struct metrics *new_metrics(const struct cfg *c)
+{
+    size_t n = routes_count();
+    struct metrics_route *labels = calloc(n, sizeof *labels);
+    struct metrics *m = NULL;
+
+    if (labels == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (struct metrics_route){routes_method_name(routes_get(i)->method), routes_get(i)->pattern};
+    m = metrics_new(labels, n, (size_t)c->metrics_producers, (size_t)c->metrics_namespaces);
+    free(labels);
+    return m;
+}
+
+/* Builds the lineage graph from the database; *xmin_out is where the follower starts. The newest
+ * event time of each namespace goes to m (best effort: /metrics shows the others as events come). */
+static struct graph *load_graph(const char *conninfo, struct metrics *m, long namespaces, uint64_t *xmin_out)
 {
     struct err e;
     struct graph *g = graph_new();
@@ -100,7 +133,10 @@ static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
         graph_free(g);
         return NULL;
     }
+    if (store_ops_namespace_times(s, namespaces, seed_namespace, m, &e) != 0)
+        log_warn("namespace event times for /metrics not read: %s (%s)", e.msg, e.detail);
     store_free(s);
+    metrics_set_graph_loaded(m, true);
     log_info("lineage graph loaded: %zu nodes, %zu edges, %zu bytes, %lld ms", graph_node_count(g),
              graph_edge_count(g), graph_memory_bytes(g), (long long)((time_now_usec() - started) / 1000));
     return g;
@@ -111,21 +147,27 @@ static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
-    struct graph *g = load_graph(conninfo, &xmin);
+    struct metrics *m = new_metrics(c);
+    struct graph *g = m != NULL ? load_graph(conninfo, m, c->metrics_namespaces, &xmin) : NULL;
     struct err e;
     int rc = 1;
 
-    if (g == NULL)
+    if (g == NULL) {
+        metrics_free(m);
         return 1;
+    }
+    if (c->read_database_url[0] != '\0')
+        log_info("Marquez API reads go to --read-database-url; lineage walks and writes to --database-url");
     if (c->follow_interval_ms > 0 &&
-        (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL)
+        (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL)
         log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, &e) == 0)
+    else if (server_run(c, conninfo, g, m, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
     follower_stop(f);
     graph_free(g);
+    metrics_free(m);
     return rc;
 }
 
@@ -171,7 +213,7 @@ static void wait_for_stop_signal(void)
 static int run_postgres(const struct cfg *c)
 {
     struct err e;
-    struct pgembed *pg = pgembed_start(c->data_dir, &e);
+    struct pgembed *pg = pgembed_start(c->data_dir, private_root(c), &e);
 
     if (pg == NULL) {
         log_error("cannot start the private Postgres: %s", e.msg);

@@ -1,7 +1,8 @@
 /* server/pgembed.c - starts and stops lineaged's private PostgreSQL 15 cluster (see pgembed.h).
  *
- * Start: resolve binaries and user -> mkdir -p + realpath the data dir -> refuse a live postmaster ->
- * initdb if no PG_VERSION -> rewrite lineaged.conf -> pg_ctl start -w (waits until ready) -> create db.
+ * Start: resolve binaries and user -> mkdir -p + realpath the data dir -> as root, if user postgres
+ * cannot reach it, move to the fallback root (when allowed) -> refuse a live postmaster -> initdb if no
+ * PG_VERSION -> rewrite lineaged.conf -> pg_ctl start -w (waits until ready) -> create db.
  * Invariants:
  *  1. Children are started with fork+execv only (no shell, no pasted command lines), stdin from
  *     /dev/null, stdout/stderr to the log, every other descriptor closed. pg_ctl itself runs postgres
@@ -18,6 +19,7 @@
 #include "pgembed.h"
 
 #include "store.h"
+#include "uuid.h"
 
 #define LOG_MODULE "pgembed"
 #include "log.h"
@@ -248,6 +250,56 @@ static int pgembed_check_reach(const struct pgembed *pg, struct err *e)
                    "set LINEAGED_DATA_DIR to a directory it can reach (e.g. under /tmp or /var/lib)");
 }
 
+/* <root>/<the data dir's path, '/' and other characters as '-', at most its last
+ * PGEMBED_FALLBACK_NAME bytes>-<first 8 hex digits of the path's name-based UUID>: one directory per
+ * checkout, recognisable, and stable across runs. */
+enum { PGEMBED_FALLBACK_NAME = 40 };
+
+static void pgembed_fallback_path(const char *root, const char *dir, char *out, size_t cap)
+{
+    char name[PGEMBED_FALLBACK_NAME + 1], id[UUID_STR_MAX];
+    size_t len = strlen(dir);
+    const char *tail = len > PGEMBED_FALLBACK_NAME ? dir + len - PGEMBED_FALLBACK_NAME : dir;
+    struct uuid u;
+    size_t n = 0;
+
+    while (*tail == '/')
+        tail++;
+    for (; *tail != '\0'; tail++) {
+        char c = *tail;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                     c == '_';
+        name[n++] = plain ? c : '-';
+    }
+    name[n] = '\0';
+    uuid_name_v3(dir, len, &u);
+    uuid_to_string(&u, id);
+    snprintf(out, cap, "%s/%s-%.8s", root, name, id);
+}
+
+/* As root, when user postgres cannot reach the data dir: with a fallback root, moves the cluster to
+ * pgembed_fallback_path (logged, with the reason), else fails saying what to do. An empty data dir
+ * made by pgembed_set_dir is removed again. Not root, or reachable: nothing changes. */
+static int pgembed_choose_dir(struct pgembed *pg, const char *fallback_root, struct err *e)
+{
+    char wanted[PATH_MAX], moved[PATH_MAX];
+
+    if (pgembed_check_reach(pg, e) == 0)
+        return 0;
+    if (fallback_root == NULL || fallback_root[0] == '\0')
+        return -1;
+    snprintf(wanted, sizeof wanted, "%s", pg->dir);
+    pgembed_fallback_path(fallback_root, wanted, moved, sizeof moved);
+    if (rmdir(wanted) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+        log_debug("left %s in place: %s", wanted, strerror(errno));
+    if (pgembed_set_dir(pg, moved, e) != 0 || pgembed_check_reach(pg, e) != 0)
+        return -1;
+    log_warn("user %s cannot reach the default data directory \"%s\" (Postgres refuses to run as root): "
+             "the private Postgres lives in \"%s\" instead; pass --data-dir to choose another place",
+             PGEMBED_RUN_AS, wanted, pg->dir);
+    return 0;
+}
+
 /* Opens path for appending (O_CLOEXEC), owned by the postgres user when we are root. */
 static int open_owned(const struct pgembed *pg, const char *path, int flags, struct err *e)
 {
@@ -390,7 +442,7 @@ static void pgembed_make_conninfo(const struct pgembed *pg, const char *db, char
     snprintf(out + n, cap - n, "' port=%s dbname=%s user=lineaged", PGEMBED_PORT, db);
 }
 
-struct pgembed *pgembed_start(const char *data_dir, struct err *e)
+struct pgembed *pgembed_start(const char *data_dir, const char *fallback_root, struct err *e)
 {
     struct pgembed *pg = calloc(1, sizeof *pg);
     char version[PATH_MAX + 32];
@@ -401,7 +453,7 @@ struct pgembed *pgembed_start(const char *data_dir, struct err *e)
         return NULL;
     }
     if (pgembed_find_bin(pg, e) != 0 || pgembed_find_user(pg, e) != 0 ||
-        pgembed_set_dir(pg, data_dir, e) != 0)
+        pgembed_set_dir(pg, data_dir, e) != 0 || pgembed_choose_dir(pg, fallback_root, e) != 0)
         goto fail;
     if (pgembed_running(pg)) {
         err_set(e, ERR_CONFLICT, NULL, "a postgres is already running in \"%.200s\"", pg->dir);
@@ -409,8 +461,6 @@ struct pgembed *pgembed_start(const char *data_dir, struct err *e)
     }
     snprintf(version, sizeof version, "%s/PG_VERSION", pg->dir);
     fresh = access(version, F_OK) != 0;
-    if (pgembed_check_reach(pg, e) != 0)
-        goto fail;
     if (fresh && pg->drop && chown(pg->dir, pg->uid, pg->gid) != 0) {
         fail_errno(e, "change owner of", pg->dir);
         goto fail;

@@ -8,7 +8,10 @@
  *     is alive instead of adopting it.
  *  2. Every child (initdb, pg_ctl, postgres) writes its output to <data_dir>/postgres.log, and every
  *     error message about a failed child names that file.
- *  3. When lineaged runs as root, the children run as the unprivileged "postgres" user.
+ *  3. When lineaged runs as root, the children run as the unprivileged "postgres" user, and the data
+ *     directory must be reachable by it: if it is not and a fallback root is given (the data dir was
+ *     left at its default), the cluster lives in <fallback root>/<path as name>-<hash of path> instead,
+ *     the same directory for the same data dir path on every run, and the log says so.
  * Server binaries come from $LINEAGED_PG_BINDIR, else LINEAGED_PG_BINDIR_DEFAULT (set by meson from
  * `pg_config --bindir`).
  * Threads: call from the main thread at start-up and shutdown; start and stop fork and wait. */
@@ -20,10 +23,11 @@
 struct pgembed;
 
 /* Makes sure a cluster exists in data_dir (mkdir -p, then initdb if it holds no PG_VERSION), starts it,
- * waits until it accepts connections and creates database "lineaged" if missing.
- * Fails (ERR_CONFLICT) if a postmaster is already running in data_dir.
+ * waits until it accepts connections and creates database "lineaged" if missing. fallback_root (NULL:
+ * none) is where the cluster moves when run as root and user postgres cannot reach data_dir
+ * (invariant 3). Fails (ERR_CONFLICT) if a postmaster is already running in the directory used.
  * Returns NULL with e set on failure (nothing is left running); the caller stops it with pgembed_stop(). */
-struct pgembed *pgembed_start(const char *data_dir, struct err *e);
+struct pgembed *pgembed_start(const char *data_dir, const char *fallback_root, struct err *e);
 
 /* libpq conninfo for the running cluster:
  * "host='<abs data dir>' port=5432 dbname=lineaged user=lineaged" (the host value quoted per libpq rules).
