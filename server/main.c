@@ -197,31 +197,32 @@ static int run_migrate(const struct cfg *c)
     return rc;
 }
 
-/* Blocks until SIGINT or SIGTERM. */
-static void wait_for_stop_signal(void)
+static void stop_signals(sigset_t *set)
 {
-    sigset_t set;
-    int sig;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    sigwait(&set, &sig);
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
 }
 
 static int run_postgres(const struct cfg *c)
 {
     struct err e;
     struct pgembed *pg = pgembed_start(c->data_dir, private_root(c), &e);
+    sigset_t set;
+    int sig;
 
     if (pg == NULL) {
         log_error("cannot start the private Postgres: %s", e.msg);
         return 1;
     }
+    /* Blocked before `ready` is printed: a stop signal sent as soon as the line is read must stop
+     * Postgres too, not kill this process and leave Postgres running. (Not earlier: Postgres would
+     * inherit the blocked mask.) */
+    stop_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
     printf("ready %s\n", pgembed_conninfo(pg));
     fflush(stdout);
-    wait_for_stop_signal();
+    sigwait(&set, &sig);
     stop_database(pg);
     return 0;
 }
