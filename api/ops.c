@@ -1,11 +1,13 @@
-/* api/ops.c - GET /metrics and GET /api/v1/alerts/silent-jobs (see ops.h).
+/* api/ops.c - GET /metrics, GET /api/v1/alerts/silent-jobs and the background silent-job count
+ * (see ops.h).
  *
  * Invariants:
  *  1. /metrics never fails: a value that cannot be read (database down, no /proc) is left out of the
  *     answer, and every other series is still there.
  *  2. Parameters are validated before any query; errors have Marquez's parameter shape
  *     {"errors":["query param factor must be ..."]}.
- * Threads: worker threads; the graph is read under its read lock, the node cache under its own. */
+ * Threads: handlers on worker threads (the graph is read under its read lock, the node cache under its
+ * own); the silent watch on its own ticker thread with its own connection. */
 #include "ops.h"
 
 #include <errno.h>
@@ -21,7 +23,9 @@
 #include "json_text.h"
 #include "metrics.h"
 #include "node_cache.h"
+#include "store.h"
 #include "store_ops.h"
+#include "ticker.h"
 
 #define LOG_MODULE "ops"
 #include "log.h"
@@ -44,24 +48,9 @@ static int64_t resident_bytes(void)
     return resident < 0 ? -1 : resident * (int64_t)sysconf(_SC_PAGESIZE);
 }
 
-static int64_t silent_count(struct req *r)
-{
-    struct store_silent_query q = {.factor = OPS_SILENT_FACTOR_DEFAULT,
-                                   .min_runs = OPS_SILENT_MIN_RUNS_DEFAULT,
-                                   .window = r->cfg->silent_jobs_window};
-    int64_t n = -1;
-    struct err e;
-
-    if (r->store != NULL && store_ops_silent_count(r->store, &q, &n, &e) != 0) {
-        log_warn("req=%s /metrics without the silent-job count: %s (%s)", r->request_id, e.msg, e.detail);
-        n = -1;
-    }
-    return n;
-}
-
 int api_get_metrics(struct req *r, struct reply *out, struct err *e)
 {
-    struct metrics_scrape s = {-1, -1, -1, -1, -1, -1, -1};
+    struct metrics_scrape s = {-1, -1, -1, -1, -1, -1};
     struct json_text t;
 
     (void)e;
@@ -79,7 +68,6 @@ int api_get_metrics(struct req *r, struct reply *out, struct err *e)
         s.node_cache_entries = (int64_t)st.entries;
     }
     s.resident_bytes = resident_bytes();
-    s.silent_jobs = silent_count(r);
     json_text_init(&t, r->arena, 16384);
     if (r->metrics != NULL)
         metrics_render(r->metrics, &s, &t);
@@ -121,4 +109,64 @@ int api_get_silent_jobs(struct req *r, struct reply *out, struct err *e)
         return -1;
     http_reply_json(out, 200, json, strlen(json));
     return 0;
+}
+
+struct ops_silent_watch {
+    char *conninfo;
+    struct store_silent_query q;
+    struct metrics *metrics;
+    struct store *store; /* the ticker thread's; NULL until connected */
+    bool failing;        /* the last count failed: warn once per outage */
+    struct ticker *ticker;
+};
+
+static void silent_watch_tick(void *arg)
+{
+    struct ops_silent_watch *w = arg;
+    int64_t n = -1;
+    struct err e;
+
+    if (w->store == NULL)
+        w->store = store_connect(w->conninfo, &e);
+    if (w->store == NULL || store_ops_silent_count(w->store, &w->q, &n, &e) != 0) {
+        if (!w->failing)
+            log_warn("silent jobs not counted for /metrics: %s (%s)", e.msg, e.detail);
+        w->failing = true;
+        store_free(w->store);
+        w->store = NULL;
+        metrics_set_silent_jobs(w->metrics, -1);
+        return;
+    }
+    w->failing = false;
+    metrics_set_silent_jobs(w->metrics, n);
+}
+
+struct ops_silent_watch *ops_silent_watch_start(const char *conninfo, int interval_s, long window,
+                                                struct metrics *m, struct err *e)
+{
+    struct ops_silent_watch *w = calloc(1, sizeof *w);
+
+    if (w == NULL || (w->conninfo = strdup(conninfo)) == NULL) {
+        free(w);
+        err_set(e, ERR_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    w->q = (struct store_silent_query){
+        .factor = OPS_SILENT_FACTOR_DEFAULT, .min_runs = OPS_SILENT_MIN_RUNS_DEFAULT, .window = window};
+    w->metrics = m;
+    if ((w->ticker = ticker_start(interval_s * 1000, silent_watch_tick, w, e)) == NULL) {
+        ops_silent_watch_stop(w);
+        return NULL;
+    }
+    return w;
+}
+
+void ops_silent_watch_stop(struct ops_silent_watch *w)
+{
+    if (w == NULL)
+        return;
+    ticker_stop(w->ticker);
+    store_free(w->store);
+    free(w->conninfo);
+    free(w);
 }

@@ -6,14 +6,12 @@
  * events is harmless (idempotent) and cheaper than tracking them. After each look it reports its
  * position to the metrics registry: the log's newest seq and the newest seq below its xmin (the
  * follower lag of /metrics and /readyz), and each applied event's namespace time.
- * Threads: one thread of its own with its own connection; it takes the graph's write lock per event. */
+ * Threads: one thread of its own (a ticker, common/ticker.h) with its own connection; it takes the
+ * graph's write lock per event. */
 #include "follower.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decode.h"
 #include "json.h"
@@ -21,6 +19,7 @@
 #include "store_graph.h"
 #include "store_ops.h"
 #include "sync.h"
+#include "ticker.h"
 
 #define LOG_MODULE "follower"
 #include "log.h"
@@ -29,14 +28,11 @@ struct follower {
     struct graph *g;
     char *conninfo;
     uint64_t xmin;
-    int interval_ms;
     int max_json_depth;
     struct metrics *metrics;
     struct arena *arena;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct store *store; /* the ticker thread's connection; NULL until connected */
+    struct ticker *ticker;
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -81,45 +77,21 @@ static int follow_once(struct follower *f, struct store *s, struct err *e)
     return 0;
 }
 
-/* Waits interval_ms or until stop; returns true if asked to stop. */
-static bool follower_wait(struct follower *f)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += f->interval_ms / 1000;
-    until.tv_nsec += (long)(f->interval_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&f->lock);
-    while (!f->stop && pthread_cond_timedwait(&f->cond, &f->lock, &until) != ETIMEDOUT)
-        ;
-    bool stop = f->stop;
-    pthread_mutex_unlock(&f->lock);
-    return stop;
-}
-
-static void *follower_main(void *arg)
+/* One tick of the follower's ticker: (re)connect if needed, then one look at the log. */
+static void follower_tick(void *arg)
 {
     struct follower *f = arg;
-    struct store *s = NULL;
     struct err e;
 
-    while (!follower_wait(f)) {
-        if (s == NULL && (s = store_connect(f->conninfo, &e)) == NULL) {
-            log_warn("graph follower cannot reach the database: %s", e.detail);
-            continue;
-        }
-        if (follow_once(f, s, &e) != 0) {
-            log_warn("graph follower: %s (%s)", e.msg, e.detail);
-            store_free(s);
-            s = NULL;
-        }
+    if (f->store == NULL && (f->store = store_connect(f->conninfo, &e)) == NULL) {
+        log_warn("graph follower cannot reach the database: %s", e.detail);
+        return;
     }
-    store_free(s);
-    return NULL;
+    if (follow_once(f, f->store, &e) != 0) {
+        log_warn("graph follower: %s (%s)", e.msg, e.detail);
+        store_free(f->store);
+        f->store = NULL;
+    }
 }
 
 struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin, int interval_ms,
@@ -134,15 +106,10 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     }
     f->g = g;
     f->xmin = xmin;
-    f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
     f->metrics = m;
     f->arena = arena_new();
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->cond, NULL);
-    if (pthread_create(&f->thread, NULL, follower_main, f) != 0) {
-        err_set(e, ERR_INTERNAL, NULL, "cannot start the graph follower thread");
-        f->thread = 0;
+    if ((f->ticker = ticker_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;
     }
@@ -153,14 +120,8 @@ void follower_stop(struct follower *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
-    f->stop = true;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
-    if (f->thread != 0)
-        pthread_join(f->thread, NULL);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->lock);
+    ticker_stop(f->ticker);
+    store_free(f->store);
     arena_free(f->arena);
     free(f->conninfo);
     free(f);

@@ -70,6 +70,8 @@ static const struct option_def OPTIONS[] = {
      1, 10000, CFG_SERVE, "/metrics: distinct namespace labels kept; later namespaces count as \"other\""},
     {"silent-jobs-window", "LINEAGED_SILENT_JOBS_WINDOW", OPT_INT, offsetof(struct cfg, silent_jobs_window), "20",
      2, 1000, CFG_SERVE, "silent jobs: newest runs per job whose gaps give the expected interval"},
+    {"silent-jobs-interval", "LINEAGED_SILENT_JOBS_INTERVAL", OPT_INT, offsetof(struct cfg, silent_jobs_interval_s),
+     "60", 0, 86400, CFG_SERVE, "seconds between the background counts of silent jobs for /metrics (0: never)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "debug, info, warn or error"},
 };

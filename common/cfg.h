@@ -38,6 +38,7 @@ struct cfg {
     int metrics_producers;     /* /metrics: producer label values kept before "other" */
     int metrics_namespaces;    /* /metrics: namespace label values kept before "other" */
     int silent_jobs_window;    /* silent jobs: newest runs per job considered */
+    int silent_jobs_interval_s; /* how often /metrics' silent-job count is refreshed; 0: never */
     char *log_level;
     unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
 };

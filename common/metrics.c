@@ -62,6 +62,7 @@ struct metrics {
     _Atomic uint64_t *db;
     _Atomic int64_t connections, queue_depth, in_flight, subscribers;
     _Atomic int64_t newest_seq, applied_seq;
+    _Atomic int64_t silent_jobs; /* -1: unknown */
     atomic_bool follower_known, graph_loaded;
 };
 
@@ -96,6 +97,7 @@ struct metrics *metrics_new(const struct metrics_route *routes, size_t n_routes,
     }
     if (n_routes > 0)
         memcpy(m->routes, routes, n_routes * sizeof *routes);
+    atomic_store(&m->silent_jobs, -1);
     return m;
 }
 
@@ -291,6 +293,11 @@ int64_t metrics_follower_lag(const struct metrics *m)
     int64_t lag = atomic_load_explicit(&m->newest_seq, memory_order_relaxed) -
                   atomic_load_explicit(&m->applied_seq, memory_order_relaxed);
     return lag < 0 ? 0 : lag;
+}
+
+void metrics_set_silent_jobs(struct metrics *m, int64_t n)
+{
+    atomic_store_explicit(&m->silent_jobs, n < 0 ? -1 : n, memory_order_relaxed);
 }
 
 /* ---- rendering ---- */
@@ -492,8 +499,10 @@ static void render_gauges(struct metrics *m, const struct metrics_scrape *s, str
               "Newest seq every earlier commit of which is in this graph.", load_gauge(&m->applied_seq));
         gauge(t, "lineaged_follower_lag_events", "newest_seq - applied_seq.", metrics_follower_lag(m));
     }
-    gauge(t, "lineaged_silent_jobs",
-          "Jobs whose next run is overdue (GET /api/v1/alerts/silent-jobs, defaults).", s->silent_jobs);
+    gauge(
+        t, "lineaged_silent_jobs",
+        "Jobs whose next run is overdue (GET /api/v1/alerts/silent-jobs with its defaults), as last counted.",
+        load_gauge(&m->silent_jobs));
 }
 
 void metrics_render(struct metrics *m, const struct metrics_scrape *s, struct json_text *t)

@@ -100,6 +100,10 @@ void metrics_follower(struct metrics *m, int64_t newest_seq, int64_t applied_seq
 /* newest_seq - applied_seq as last reported, or -1 when the follower never reported. */
 int64_t metrics_follower_lag(const struct metrics *m);
 
+/* The number of silent jobs as last counted in the background (api/ops.h); negative: unknown (the
+ * series is left out). */
+void metrics_set_silent_jobs(struct metrics *m, int64_t n);
+
 /* ---- GET /metrics ---- */
 
 /* Values the /metrics handler reads at scrape time (negative: unknown, the series is left out). */
@@ -107,7 +111,6 @@ struct metrics_scrape {
     int64_t graph_nodes, graph_edges, graph_bytes;
     int64_t node_cache_bytes, node_cache_entries;
     int64_t resident_bytes; /* the process's resident set (memory in use) */
-    int64_t silent_jobs;
 };
 
 /* Appends every series in Prometheus text exposition format (version 0.0.4) to t. */

@@ -13,6 +13,7 @@
 #include "follower.h"
 #include "graph.h"
 #include "metrics.h"
+#include "ops.h"
 #include "pgembed.h"
 #include "routes.h"
 #include "server.h"
@@ -147,12 +148,16 @@ static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
+    struct ops_silent_watch *w = NULL;
     struct metrics *m = new_metrics(c);
+    const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
     struct graph *g = m != NULL ? load_graph(conninfo, m, c->metrics_namespaces, &xmin) : NULL;
     struct err e;
     int rc = 1;
 
     if (g == NULL) {
+        if (m == NULL)
+            log_error("out of memory for the metrics registry");
         metrics_free(m);
         return 1;
     }
@@ -161,10 +166,14 @@ static int serve(const struct cfg *c, const char *conninfo)
     if (c->follow_interval_ms > 0 &&
         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL)
         log_error("%s", e.msg);
+    else if (c->silent_jobs_interval_s > 0 &&
+             (w = ops_silent_watch_start(reads, c->silent_jobs_interval_s, c->silent_jobs_window, m, &e)) == NULL)
+        log_error("%s", e.msg);
     else if (server_run(c, conninfo, g, m, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
+    ops_silent_watch_stop(w);
     follower_stop(f);
     graph_free(g);
     metrics_free(m);

@@ -21,7 +21,7 @@ static const struct route ROUTES[] = {
     /* operations (api/health.h, api/ops.h) */
     {HTTP_GET, "/healthz", health_live, NULL, ROUTE_PUBLIC, ROUTE_DB_NONE},
     {HTTP_GET, "/readyz", health_ready, NULL, ROUTE_PUBLIC, ROUTE_DB_OPTIONAL},
-    {HTTP_GET, "/metrics", api_get_metrics, NULL, ROUTE_READ, ROUTE_DB_OPTIONAL},
+    {HTTP_GET, "/metrics", api_get_metrics, NULL, ROUTE_READ, ROUTE_DB_NONE},
     {HTTP_GET, "/api/v1/alerts/silent-jobs", api_get_silent_jobs, NULL, ROUTE_READ, ROUTE_DB_READ},
     /* lineage graph (api/lineage.h) */
     {HTTP_GET, "/api/v1/lineage", api_get_lineage, NULL, ROUTE_READ, ROUTE_DB_PRIMARY},

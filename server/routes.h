@@ -17,8 +17,8 @@ enum route_scope { ROUTE_PUBLIC, ROUTE_READ, ROUTE_WRITE };
  *   ROUTE_DB_READ      the replica (--read-database-url) when one is set, else the primary: Marquez
  *                      API reads, which may be a little behind the primary
  *   ROUTE_DB_OPTIONAL  the primary if it can be reached, else NULL: the handler still answers
- *                      (/readyz saying why not, /metrics without the database's numbers)
- *   ROUTE_DB_NONE      none, r->store is NULL (/healthz) */
+ *                      (/readyz saying why not)
+ *   ROUTE_DB_NONE      none, r->store is NULL (/healthz, /metrics) */
 enum route_db { ROUTE_DB_PRIMARY = 0, ROUTE_DB_READ, ROUTE_DB_OPTIONAL, ROUTE_DB_NONE };
 
 /* Exactly one of handler and group is set. A group route's queued requests are handed to it together

@@ -23,7 +23,7 @@
 
 static const struct metrics_route ROUTES[] = {{"POST", "/api/v1/lineage"}, {"GET", "/api/v1/namespaces/{}"}};
 
-static const struct metrics_scrape NO_SCRAPE = {-1, -1, -1, -1, -1, -1, -1};
+static const struct metrics_scrape NO_SCRAPE = {-1, -1, -1, -1, -1, -1};
 
 /* The rendered text, in a (freed with a). */
 static const char *render(struct metrics *m, const struct metrics_scrape *s, struct arena *a)
@@ -206,7 +206,7 @@ static void test_gauges_follower_lag_and_unknown_values(void **state)
     assert_null(strstr(text, "lineaged_graph_nodes"));
     metrics_follower(m, 120, 100);
     metrics_set_graph_loaded(m, true);
-    s.silent_jobs = 4;
+    metrics_set_silent_jobs(m, 4);
     s.graph_nodes = 10;
     text = render(m, &s, a);
     assert_int_equal(metrics_follower_lag(m), 20);
