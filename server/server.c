@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "conn_gauge.h"
 #include "http.h"
 #include "metrics.h"
 #include "node_cache.h"
@@ -76,52 +77,14 @@ struct server {
     size_t in_flight; /* loop thread only */
     unsigned long long next_id;
     struct metrics *metrics;
-    unsigned char *conn_counted; /* loop thread only: [fd] 1 while that connection is in the gauge */
-    size_t n_conn_counted;
+    struct conn_gauge connections; /* loop thread only */
 };
 
 /* ---- metrics hooks (issue 13): what any HTTP server must report to common/metrics.h ----
  * request_done: once per reply, in send_reply (route index, status, latency, database time);
  * queue depth: +1 in enqueue, -n in pop_group; in flight: +1 in enqueue, -1 in on_done;
- * connections: +1 at a connection's first request (count_connection, from on_request), -1 when
- * libevent frees it (connection_closed). A connection closed before its first request is never
- * counted. Database time: run_group takes store_busy_usec() around the handler. */
-
-static void connection_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct server *srv = arg;
-    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-
-    if (fd >= 0 && (size_t)fd < srv->n_conn_counted && srv->conn_counted[fd]) {
-        srv->conn_counted[fd] = 0;
-        metrics_connections(srv->metrics, -1);
-    }
-}
-
-/* Counts the request's connection unless counted already (indexed by socket: a descriptor is reused
- * only after its connection closed). */
-static void count_connection(struct server *srv, struct evhttp_request *evreq)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
-    evutil_socket_t fd = evcon ? bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)) : -1;
-
-    if (fd < 0)
-        return;
-    if ((size_t)fd >= srv->n_conn_counted) {
-        size_t n = (size_t)fd * 2 + 64;
-        unsigned char *bigger = realloc(srv->conn_counted, n);
-        if (bigger == NULL)
-            return; /* not counted: the gauge stays consistent */
-        memset(bigger + srv->n_conn_counted, 0, n - srv->n_conn_counted);
-        srv->conn_counted = bigger;
-        srv->n_conn_counted = n;
-    }
-    if (srv->conn_counted[fd])
-        return;
-    srv->conn_counted[fd] = 1;
-    metrics_connections(srv->metrics, 1);
-    evhttp_connection_set_closecb(evcon, connection_closed, srv);
-}
+ * connections: conn_gauge_request from on_request (server/conn_gauge.h). Database time: run_group
+ * takes store_busy_usec() around the handler. */
 
 static void count_reply(const struct job *j)
 {
@@ -433,7 +396,7 @@ static void on_request(struct evhttp_request *evreq, void *arg)
     j->req.metrics = srv->metrics;
     j->started_usec = metrics_clock_usec();
     j->db_usec = -1;
-    count_connection(srv, evreq);
+    conn_gauge_request(&srv->connections, evreq);
     snprintf(j->req.request_id, sizeof j->req.request_id, "%llx", ++srv->next_id);
     if (read_request(srv, j, &j->err) != 0) {
         send_reply(j);
@@ -601,7 +564,7 @@ static void log_node_cache(struct node_cache *c)
 
 int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct metrics *m, struct err *e)
 {
-    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g, .metrics = m};
+    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g, .metrics = m, .connections = {.metrics = m}};
     int rc = 0;
 
     srv.node_cache = node_cache_new((size_t)c->lineage_cache_mb << 20);
@@ -632,7 +595,7 @@ int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struc
     pthread_mutex_destroy(&srv.lock);
     log_node_cache(srv.node_cache);
     node_cache_free(srv.node_cache);
-    free(srv.conn_counted);
+    conn_gauge_free(&srv.connections);
     if (rc == 0)
         log_info("stopped cleanly");
     return rc;
