@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 
-from harness import ServerTestCase, lineaged_bin, make_run_event, parse_event_time, uniq, wait_for
+from harness import Server, ServerTestCase, lineaged_bin, make_run_event, parse_event_time, uniq, wait_for
 
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.e+]+|\+Inf|NaN)$')
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
@@ -135,6 +135,20 @@ class MetricsTest(ServerTestCase):
         self.assertGreater(sample(after, "lineaged_memory_resident_bytes"), 1 << 20)
         for name in ("lineaged_http_queue_depth", "lineaged_stream_subscribers", "lineaged_silent_jobs"):
             self.assertIn((name, ()), after)
+
+    def test_namespace_times_read_from_the_model_at_start(self):
+        ns = uniq("ns")
+        for t in ("2030-01-02T03:04:05Z", "2030-01-01T00:00:00Z"):  # the newer first: the max must win
+            self.assertCreated(self.server.post_json(make_run_event(namespace=ns, event_time=t)))
+        other = Server(self.db, "--follow-interval-ms", "0").start()
+        try:
+            s = parse_metrics(other.get("/metrics").text())
+        finally:
+            other.stop()
+        self.assertEqual(sample(s, "lineaged_namespace_last_event_timestamp_seconds", namespace=ns),
+                         parse_event_time("2030-01-02T03:04:05Z").timestamp())
+        self.assertEqual(sample(s, "lineaged_ingest_events_total", producer="https://lineaged.test/itest",
+                                kind="RUN_EVENT", type="START", outcome="stored"), 0)  # counted per process
 
     def test_follower_lag_reaches_zero(self):
         self.assertCreated(self.server.post_json(make_run_event()))
