@@ -145,7 +145,15 @@ class ReadinessFollowsPostgresTest(HttpAsserts, unittest.TestCase):
         self.assertEqual(conninfo, self.conninfo)
         self.assertTrue(wait_for(lambda: self.server.get("/readyz").status == 200, READY_TIMEOUT),
                         "readyz did not recover after Postgres came back")
-        self.assertCreated(self.server.post_json(make_run_event()))
+        # A worker whose connection died with Postgres learns it on first use: that request gets 503 with
+        # Retry-After and the connection is made again, so a client retrying gets its 201.
+        ev = make_run_event()
+
+        def post():
+            r = self.server.post_json(ev)
+            self.assertStatus(r, (201, 503))
+            return r.status == 201
+        self.assertTrue(wait_for(post, READY_TIMEOUT), "ingest did not recover after Postgres came back")
         self.assertTrue(wait_for(lambda: "lineaged_silent_jobs 0" in self.server.get("/metrics").text(), 10))
         self.server.stop()
         self.server = None
