@@ -3,7 +3,9 @@
  * Every interval the thread reads the events whose writing transaction finished since its last look
  * (store_graph_follow: xid window below the oldest running transaction, so a late commit is never
  * skipped), decodes them again and applies them with sync_event. Re-applying this process's own
- * events is harmless (idempotent) and cheaper than tracking them.
+ * events is harmless (idempotent) and cheaper than tracking them. After each look it reports its
+ * position to the metrics registry: the log's newest seq and the newest seq below its xmin (the
+ * follower lag of /metrics and /readyz), and each applied event's namespace time.
  * Threads: one periodic thread of its own (common/periodic.h) with its own connection; it takes the
  * graph's write lock per event. */
 #include "follower.h"
@@ -13,8 +15,10 @@
 
 #include "decode.h"
 #include "json.h"
+#include "metrics.h"
 #include "periodic.h"
 #include "store_graph.h"
+#include "store_ops.h"
 #include "sync.h"
 
 #define LOG_MODULE "follower"
@@ -24,8 +28,8 @@ struct follower {
     struct graph *g;
     char *conninfo;
     uint64_t xmin;
-    int interval_ms;
     int max_json_depth;
+    struct metrics *metrics;
     struct arena *arena;
     struct store *store; /* the thread's connection; NULL until it connects */
     struct periodic *thread;
@@ -52,11 +56,29 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
                  v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
-    return sync_event(f->g, &ev, e);
+    if (sync_event(f->g, &ev, e) != 0)
+        return -1;
+    metrics_namespace_event(f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace,
+                            ev.event_time);
+    return 0;
 }
 
-/* One look at the log, on the follower's thread. */
-static void follow_tick(void *arg)
+/* One look at the log: apply what committed since the last one, then report the position. */
+static int follow_once(struct follower *f, struct store *s, struct err *e)
+{
+    int64_t newest, applied;
+    int n = store_graph_follow(s, &f->xmin, follow_event, f, e);
+
+    if (n < 0 || store_ops_log_position(s, f->xmin, &newest, &applied, e) != 0)
+        return -1;
+    metrics_follower(f->metrics, newest, applied);
+    if (n > 0)
+        log_debug("graph follower applied %d events", n);
+    return 0;
+}
+
+/* One tick of the follower's thread: (re)connect if needed, then one look at the log. */
+static void follower_tick(void *arg)
 {
     struct follower *f = arg;
     struct err e;
@@ -65,18 +87,15 @@ static void follow_tick(void *arg)
         log_warn("graph follower cannot reach the database: %s", e.detail);
         return;
     }
-    int n = store_graph_follow(f->store, &f->xmin, follow_event, f, &e);
-    if (n < 0) {
+    if (follow_once(f, f->store, &e) != 0) {
         log_warn("graph follower: %s (%s)", e.msg, e.detail);
         store_free(f->store);
         f->store = NULL;
-    } else if (n > 0) {
-        log_debug("graph follower applied %d events", n);
     }
 }
 
-struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin,
-                                            int interval_ms, int max_json_depth, struct err *e)
+struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin, int interval_ms,
+                                int max_json_depth, struct metrics *m, struct err *e)
 {
     struct follower *f = calloc(1, sizeof *f);
 
@@ -87,10 +106,10 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     }
     f->g = g;
     f->xmin = xmin;
-    f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
+    f->metrics = m;
     f->arena = arena_new();
-    if ((f->thread = periodic_start(interval_ms, follow_tick, f, e)) == NULL) {
+    if ((f->thread = periodic_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;
     }

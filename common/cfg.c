@@ -36,8 +36,13 @@ static const struct option_def OPTIONS[] = {
      "TCP port to listen on (0: any free port, logged at start)"},
     {"database-url", "LINEAGED_DATABASE_URL", OPT_STRING, offsetof(struct cfg, database_url), "", 0, 0,
      ALL_DB, "libpq conninfo or postgresql:// URL; empty: start a private Postgres in --data-dir"},
+    {"read-database-url", "LINEAGED_READ_DATABASE_URL", OPT_STRING, offsetof(struct cfg, read_database_url), "",
+     0, 0, CFG_SERVE, "a streaming replica for Marquez API reads (not lineage walks); empty: --database-url"},
     {"data-dir", "LINEAGED_DATA_DIR", OPT_STRING, offsetof(struct cfg, data_dir), "./var", 0, 0,
      ALL_DB | CFG_POSTGRES, "directory of the private Postgres cluster"},
+    {"private-data-root", "LINEAGED_PRIVATE_DATA_ROOT", OPT_STRING, offsetof(struct cfg, private_data_root),
+     "/var/lib/lineaged", 0, 0, ALL_DB | CFG_POSTGRES,
+     "as root, when --data-dir is not given and user postgres cannot reach it: the cluster goes here instead"},
     {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "4", 1,
      256, CFG_SERVE, "worker threads, each with one Postgres connection"},
     {"max-body-bytes", "LINEAGED_MAX_BODY_BYTES", OPT_LONG, offsetof(struct cfg, max_body_bytes),
@@ -93,11 +98,22 @@ static const struct option_def OPTIONS[] = {
      1048576, CFG_SERVE, "MiB of lineage node data kept between requests (0: read it from Postgres every time)"},
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
+    {"ready-max-lag", "LINEAGED_READY_MAX_LAG", OPT_INT, offsetof(struct cfg, ready_max_lag), "10000", 0,
+     2000000000, CFG_SERVE, "/readyz answers 503 while the graph is more events behind the log than this"},
+    {"metrics-producers", "LINEAGED_METRICS_PRODUCERS", OPT_INT, offsetof(struct cfg, metrics_producers), "50", 1,
+     10000, CFG_SERVE, "/metrics: distinct producer labels kept; later producers count as \"other\""},
+    {"metrics-namespaces", "LINEAGED_METRICS_NAMESPACES", OPT_INT, offsetof(struct cfg, metrics_namespaces), "200",
+     1, 10000, CFG_SERVE, "/metrics: distinct namespace labels kept; later namespaces count as \"other\""},
+    {"silent-jobs-window", "LINEAGED_SILENT_JOBS_WINDOW", OPT_INT, offsetof(struct cfg, silent_jobs_window), "20",
+     2, 1000, CFG_SERVE, "silent jobs: newest runs per job whose gaps give the expected interval"},
+    {"silent-jobs-interval", "LINEAGED_SILENT_JOBS_INTERVAL", OPT_INT, offsetof(struct cfg, silent_jobs_interval_s),
+     "60", 0, 86400, CFG_SERVE, "seconds between the background counts of silent jobs for /metrics (0: never)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };
+_Static_assert(OPTION_COUNT <= 64, "struct cfg's given mask has one bit per option");
 
 static int set_bool(bool *field, const struct option_def *o, const char *value, const char *source,
                     struct err *e)
@@ -161,6 +177,7 @@ static int parse_flag(struct cfg *c, enum cfg_command cmd, int argc, char **argv
     if (o == NULL)
         return err_set(e, ERR_BAD_INPUT, argv[*i], "unknown option \"%s\"; see --help", argv[*i]);
     snprintf(source, sizeof source, "--%s", o->flag);
+    c->given |= 1ULL << (o - OPTIONS);
     if (eq != NULL)
         return set_value(c, o, eq + 1, source, e);
     if (o->type == OPT_BOOL)
@@ -186,8 +203,11 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
         const char *env = getenv(o->env);
         if (set_value(c, o, o->def, "default", e) != 0)
             return -1;
-        if (env != NULL && (o->commands & cmd) && set_value(c, o, env, o->env, e) != 0)
+        if (env == NULL || !(o->commands & cmd))
+            continue;
+        if (set_value(c, o, env, o->env, e) != 0)
             return -1;
+        c->given |= 1ULL << i;
     }
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) != 0)
@@ -211,6 +231,13 @@ void cfg_print_help(FILE *out, enum cfg_command cmd)
             fprintf(out, "  --%-24s %s\n  %-26s env %s, default \"%s\"\n", o->flag, o->help, "", o->env,
                     o->def);
     }
+}
+
+bool cfg_given(const struct cfg *c, const char *flag)
+{
+    const struct option_def *o = find_option(flag, strlen(flag), ALL_DB | CFG_POSTGRES);
+
+    return o != NULL && (c->given & (1ULL << (o - OPTIONS))) != 0;
 }
 
 void cfg_free(struct cfg *c)

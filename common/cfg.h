@@ -27,7 +27,9 @@ struct cfg {
     char *host;
     int port;
     char *database_url;        /* empty: run a private Postgres in data_dir */
+    char *read_database_url;   /* empty: API reads go to database_url too */
     char *data_dir;
+    char *private_data_root;   /* as root: where data_dir moves when user postgres cannot reach it */
     int db_connections;        /* worker threads, one Postgres connection each */
     long max_body_bytes;       /* request body as received (compressed) */
     long max_decompressed_bytes;
@@ -53,13 +55,23 @@ struct cfg {
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
+    int ready_max_lag;         /* /readyz: most events the follower may be behind */
+    int metrics_producers;     /* /metrics: producer label values kept before "other" */
+    int metrics_namespaces;    /* /metrics: namespace label values kept before "other" */
+    int silent_jobs_window;    /* silent jobs: newest runs per job considered */
+    int silent_jobs_interval_s; /* how often /metrics' silent-job count is refreshed; 0: never */
     char *log_level;
+    unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
 };
 
 /* Fills c with defaults, then the environment, then argv (flags after the subcommand).
  * Returns 0, or -1 with e set (ERR_BAD_INPUT) naming the bad flag or variable.
  * Sets *help when --help was given (nothing else is validated then). */
 int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *help, struct err *e);
+
+/* True if the option named flag (without "--") was set by its flag or environment variable rather
+ * than left at its default. */
+bool cfg_given(const struct cfg *c, const char *flag);
 
 /* Writes the options of one subcommand, one line each, with env twin and default. */
 void cfg_print_help(FILE *out, enum cfg_command cmd);

@@ -20,7 +20,7 @@ struct store;
 struct cfg;
 struct graph;
 struct node_cache;
-struct server_stats;
+struct metrics;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
@@ -48,6 +48,7 @@ struct req {
     const struct cfg *cfg;
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
     struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
+    struct metrics *metrics;      /* the process's metrics registry (common/metrics.h; borrowed) */
 };
 
 struct reply {

@@ -45,10 +45,12 @@ static void *periodic_main(void *arg)
     struct periodic *p = arg;
 
     pthread_mutex_lock(&p->lock);
-    while (!wait_interval(p)) {
+    while (!p->stop) {
         pthread_mutex_unlock(&p->lock);
         p->tick(p->arg);
         pthread_mutex_lock(&p->lock);
+        if (wait_interval(p))
+            break;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;

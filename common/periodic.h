@@ -1,8 +1,9 @@
 /* common/periodic.h - a thread that runs one task every interval, until stopped (the graph follower,
- * the API key refresher).
+ * the API key refresher, the silent-jobs count for /metrics).
  *
  * Invariants:
- *  1. tick runs on the periodic thread only, never twice at once, first after one interval.
+ *  1. tick runs on the periodic thread only, never twice at once: first at once, then each time one
+ *     interval after the previous tick returned.
  *  2. periodic_stop wakes a waiting thread at once, lets a running tick finish, and joins: after it
  *     returns, tick never runs again.
  * Threads: start and stop from one owner thread; tick(arg) on the periodic thread. */

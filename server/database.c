@@ -6,6 +6,13 @@
 #define LOG_MODULE "main"
 #include "log.h"
 
+/* Where the private Postgres may move when run as root and user postgres cannot reach --data-dir:
+ * only when --data-dir was left at its default (pgembed.h, invariant 3). */
+static const char *private_root(const struct cfg *c)
+{
+    return cfg_given(c, "data-dir") ? NULL : c->private_data_root;
+}
+
 int database_open(const struct cfg *c, enum pgembed_mode mode, struct database *db)
 {
     struct err e;
@@ -17,7 +24,7 @@ int database_open(const struct cfg *c, enum pgembed_mode mode, struct database *
         return 0;
     }
     log_info("no --database-url given: using a private Postgres in %s", c->data_dir);
-    if ((db->pg = pgembed_start(c->data_dir, mode, &e)) == NULL) {
+    if ((db->pg = pgembed_start(c->data_dir, private_root(c), mode, &e)) == NULL) {
         log_error("cannot start the private Postgres: %s", e.msg);
         return -1;
     }

@@ -2,7 +2,8 @@
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
- * --insecure) -> graph -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
+ * --insecure) -> metrics registry -> graph load (and namespace times for /metrics) -> follower, key
+ * refresher, silent-jobs count -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
  * Invariants:
  *  1. A private Postgres started here is always stopped before exit, whatever failed.
  *  2. A key given as --api-keys on the command line is overwritten in argv at once (other users can
@@ -20,9 +21,13 @@
 #include "follower.h"
 #include "graph.h"
 #include "keys_cli.h"
+#include "metrics.h"
+#include "ops.h"
 #include "pgembed.h"
+#include "routes.h"
 #include "server.h"
 #include "store.h"
+#include "store_ops.h"
 #include "sync.h"
 #include "timefmt.h"
 
@@ -50,8 +55,30 @@ struct command {
     const char *summary;
 };
 
-/* Builds the lineage graph from the database; *xmin_out is where the follower starts. */
-static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
+static void seed_namespace(void *ctx, const char *ns, int64_t usec)
+{
+    metrics_namespace_event(ctx, ns, usec);
+}
+
+/* A registry with the route table's labels; NULL if memory runs out. */
+static struct metrics *new_metrics(const struct cfg *c)
+{
+    size_t n = routes_count();
+    struct metrics_route *labels = calloc(n, sizeof *labels);
+    struct metrics *m = NULL;
+
+    if (labels == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (struct metrics_route){routes_method_name(routes_get(i)->method), routes_get(i)->pattern};
+    m = metrics_new(labels, n, (size_t)c->metrics_producers, (size_t)c->metrics_namespaces);
+    free(labels);
+    return m;
+}
+
+/* Builds the lineage graph from the database; *xmin_out is where the follower starts. The newest
+ * event time of each namespace goes to m (best effort: /metrics shows the others as events come). */
+static struct graph *load_graph(const char *conninfo, struct metrics *m, long namespaces, uint64_t *xmin_out)
 {
     struct err e;
     struct graph *g = graph_new();
@@ -64,7 +91,10 @@ static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
         graph_free(g);
         return NULL;
     }
+    if (store_ops_namespace_times(s, namespaces, seed_namespace, m, &e) != 0)
+        log_warn("namespace event times for /metrics not read: %s (%s)", e.msg, e.detail);
     store_free(s);
+    metrics_set_graph_loaded(m, true);
     log_info("lineage graph loaded: %zu nodes, %zu edges, %zu bytes, %lld ms", graph_node_count(g),
              graph_edge_count(g), graph_memory_bytes(g), (long long)((time_now_usec() - started) / 1000));
     return g;
@@ -93,33 +123,46 @@ static struct auth *open_auth(const struct cfg *c, const char *conninfo)
     return a;
 }
 
-/* Loads the graph, starts the follower and key refresher, serves until a stop signal, tears it all down. */
+/* Loads the graph, starts the follower, key refresher and silent-jobs count, serves until a stop signal,
+ * tears it all down. */
 static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
     struct auth_refresh *refresh = NULL;
-    struct auth *auth = open_auth(c, conninfo);
-    struct graph *g = auth ? load_graph(conninfo, &xmin) : NULL;
+    struct ops_silent_watch *w = NULL;
+    struct metrics *m = new_metrics(c);
+    const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
+    struct auth *auth = m != NULL ? open_auth(c, conninfo) : NULL;
+    struct graph *g = auth != NULL ? load_graph(conninfo, m, c->metrics_namespaces, &xmin) : NULL;
     struct err e;
     int rc = 1;
 
     if (g == NULL) {
+        if (m == NULL)
+            log_error("out of memory for the metrics registry");
         auth_free(auth);
+        metrics_free(m);
         return 1;
     }
+    if (c->read_database_url[0] != '\0')
+        log_info("Marquez API reads go to --read-database-url; lineage walks and writes to --database-url");
     if ((refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
         (c->follow_interval_ms > 0 &&
-         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL))
+         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL) ||
+        (c->silent_jobs_interval_s > 0 &&
+         (w = ops_silent_watch_start(reads, c->silent_jobs_interval_s, c->silent_jobs_window, m, &e)) == NULL))
         log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, auth, &e) == 0)
+    else if (server_run(c, conninfo, g, auth, m, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
+    ops_silent_watch_stop(w);
     follower_stop(f);
     auth_refresh_stop(refresh);
     graph_free(g);
     auth_free(auth);
+    metrics_free(m);
     return rc;
 }
 
@@ -147,28 +190,24 @@ static int run_migrate(const struct cfg *c)
     return rc;
 }
 
-/* Blocks until SIGINT or SIGTERM. */
-static void wait_for_stop_signal(void)
+static int run_postgres(const struct cfg *c)
 {
+    struct database db;
     sigset_t set;
     int sig;
 
+    if (database_open(c, PGEMBED_OWN, &db) != 0) /* c->database_url is "": not an option of `postgres` */
+        return 1;
+    /* Blocked before `ready` is printed: a stop signal sent as soon as the line is read must stop
+     * Postgres too, not kill this process and leave Postgres running. (Not earlier: Postgres would
+     * inherit the blocked mask.) */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    sigwait(&set, &sig);
-}
-
-static int run_postgres(const struct cfg *c)
-{
-    struct database db;
-
-    if (database_open(c, PGEMBED_OWN, &db) != 0) /* c->database_url is "": not an option of `postgres` */
-        return 1;
     printf("ready %s\n", db.conninfo);
     fflush(stdout);
-    wait_for_stop_signal();
+    sigwait(&set, &sig);
     database_close(&db);
     return 0;
 }

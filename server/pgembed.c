@@ -1,7 +1,8 @@
 /* server/pgembed.c - starts and stops lineaged's private PostgreSQL 15 cluster (see pgembed.h).
  *
- * Start (PGEMBED_OWN): resolve binaries and user -> mkdir -p + realpath the data dir -> flock the data
- * dir (another live lineaged holds it: refuse) -> a postmaster still running there is an orphan of a
+ * Start (PGEMBED_OWN): resolve binaries and user -> mkdir -p + realpath the data dir -> as root, if user
+ * postgres cannot reach it, move to the fallback root (when allowed) -> flock the data dir (another
+ * live lineaged holds it: refuse) -> a postmaster still running there is an orphan of a
  * lineaged that died without stopping it: stop it (pg_ctl stop -m fast) -> initdb if no PG_VERSION ->
  * rewrite lineaged.conf -> postgres as our child, dying with us (pgembed_proc.c) -> create database.
  * PGEMBED_SHARE (keys, migrate): when another lineaged holds the dir and its postmaster is ready, use
@@ -22,6 +23,7 @@
 #include "pgembed_int.h"
 
 #include "store.h"
+#include "uuid.h"
 
 #define LOG_MODULE "pgembed"
 #include "log.h"
@@ -329,6 +331,56 @@ static void pgembed_make_conninfo(const struct pgembed *pg, const char *db, char
     snprintf(out + n, cap - n, "' port=%s dbname=%s user=lineaged", PGEMBED_PORT, db);
 }
 
+/* <root>/<the data dir's path, '/' and other characters as '-', at most its last
+ * PGEMBED_FALLBACK_NAME bytes>-<first 8 hex digits of the path's name-based UUID>: one directory per
+ * checkout, recognisable, and stable across runs. */
+enum { PGEMBED_FALLBACK_NAME = 40 };
+
+static void pgembed_fallback_path(const char *root, const char *dir, char *out, size_t cap)
+{
+    char name[PGEMBED_FALLBACK_NAME + 1], id[UUID_STR_MAX];
+    size_t len = strlen(dir);
+    const char *tail = len > PGEMBED_FALLBACK_NAME ? dir + len - PGEMBED_FALLBACK_NAME : dir;
+    struct uuid u;
+    size_t n = 0;
+
+    while (*tail == '/')
+        tail++;
+    for (; *tail != '\0'; tail++) {
+        char c = *tail;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                     c == '_';
+        name[n++] = plain ? c : '-';
+    }
+    name[n] = '\0';
+    uuid_name_v3(dir, len, &u);
+    uuid_to_string(&u, id);
+    snprintf(out, cap, "%s/%s-%.8s", root, name, id);
+}
+
+/* As root, when user postgres cannot reach the data dir: with a fallback root, moves the cluster to
+ * pgembed_fallback_path (logged, with the reason), else fails saying what to do. An empty data dir
+ * made by pgembed_set_dir is removed again. Not root, or reachable: nothing changes. */
+static int pgembed_choose_dir(struct pgembed *pg, const char *fallback_root, struct err *e)
+{
+    char wanted[PATH_MAX], moved[PATH_MAX];
+
+    if (pgembed_check_reach(pg, e) == 0)
+        return 0;
+    if (fallback_root == NULL || fallback_root[0] == '\0')
+        return -1;
+    snprintf(wanted, sizeof wanted, "%s", pg->dir);
+    pgembed_fallback_path(fallback_root, wanted, moved, sizeof moved);
+    if (rmdir(wanted) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+        log_debug("left %s in place: %s", wanted, strerror(errno));
+    if (pgembed_set_dir(pg, moved, e) != 0 || pgembed_check_reach(pg, e) != 0)
+        return -1;
+    log_warn("user %s cannot reach the default data directory \"%s\" (Postgres refuses to run as root): "
+             "the private Postgres lives in \"%s\" instead; pass --data-dir to choose another place",
+             PGEMBED_RUN_AS, wanted, pg->dir);
+    return 0;
+}
+
 /* Stops a postmaster left running in our (now locked) dir by a lineaged that died without stopping it
  * (an older lineaged, or one stopped with SIGSTOP). Ours die with us, but may still be shutting down. */
 static int pgembed_stop_orphan(struct pgembed *pg, struct err *e)
@@ -351,9 +403,7 @@ static int pgembed_boot(struct pgembed *pg, struct err *e)
     int log_fd;
 
     snprintf(version, sizeof version, "%s/PG_VERSION", pg->dir);
-    bool fresh = access(version, F_OK) != 0;
-    if (pgembed_check_reach(pg, e) != 0)
-        return -1;
+    bool fresh = access(version, F_OK) != 0; /* pgembed_choose_dir checked that we can reach it */
     if (fresh && pg->drop && chown(pg->dir, pg->uid, pg->gid) != 0)
         return fail_errno(e, "change owner of", pg->dir);
     if ((fresh && pgembed_initdb(pg, e) != 0) || pgembed_write_conf(pg, e) != 0)
@@ -394,7 +444,8 @@ static int pgembed_attach(struct pgembed *pg, enum pgembed_mode mode, struct err
     return 0;
 }
 
-struct pgembed *pgembed_start(const char *data_dir, enum pgembed_mode mode, struct err *e)
+struct pgembed *pgembed_start(const char *data_dir, const char *fallback_root, enum pgembed_mode mode,
+                              struct err *e)
 {
     struct pgembed *pg = calloc(1, sizeof *pg);
     int locked;
@@ -405,7 +456,7 @@ struct pgembed *pgembed_start(const char *data_dir, enum pgembed_mode mode, stru
     }
     pg->lock_fd = -1;
     if (pgembed_find_bin(pg, e) != 0 || pgembed_find_user(pg, e) != 0 || pgembed_set_dir(pg, data_dir, e) != 0 ||
-        (locked = pgembed_lock(pg, e)) < 0)
+        pgembed_choose_dir(pg, fallback_root, e) != 0 || (locked = pgembed_lock(pg, e)) < 0)
         goto fail;
     if (locked == 1 && pgembed_attach(pg, mode, e) != 0)
         goto fail;

@@ -10,7 +10,10 @@
  *     so a supervisor that restarts lineaged needs no manual step.
  *  2. Every child (initdb, pg_ctl, postgres) writes its output to <data_dir>/postgres.log, and every
  *     error message about a failed child names that file.
- *  3. When lineaged runs as root, the children run as the unprivileged "postgres" user.
+ *  3. When lineaged runs as root, the children run as the unprivileged "postgres" user, and the data
+ *     directory must be reachable by it: if it is not and a fallback root is given (the data dir was
+ *     left at its default), the cluster lives in <fallback root>/<path as name>-<hash of path> instead,
+ *     the same directory for the same data dir path on every run, and the log says so.
  * Server binaries come from $LINEAGED_PG_BINDIR, else LINEAGED_PG_BINDIR_DEFAULT (set by meson from
  * `pg_config --bindir`).
  * Threads: call from the main thread at start-up and shutdown; start and stop fork and wait; the main
@@ -28,10 +31,13 @@ enum pgembed_mode { PGEMBED_OWN, PGEMBED_SHARE };
 
 /* Makes sure a cluster exists in data_dir (mkdir -p, then initdb if it holds no PG_VERSION), takes the
  * directory's lock, stops an orphaned postmaster, starts ours, waits until it accepts connections and
- * creates database "lineaged" if missing. When another live lineaged holds the lock: PGEMBED_OWN fails
- * (ERR_CONFLICT); PGEMBED_SHARE attaches to its postmaster if that is ready (ERR_UNAVAILABLE if not).
- * Returns NULL with e set on failure (nothing is left running); the caller stops it with pgembed_stop(). */
-struct pgembed *pgembed_start(const char *data_dir, enum pgembed_mode mode, struct err *e);
+ * creates database "lineaged" if missing. fallback_root (NULL: none) is where the cluster moves when
+ * run as root and user postgres cannot reach data_dir (invariant 3). When another live lineaged holds
+ * the lock: PGEMBED_OWN fails (ERR_CONFLICT); PGEMBED_SHARE attaches to its postmaster if that is ready
+ * (ERR_UNAVAILABLE if not). Returns NULL with e set on failure (nothing is left running); the caller
+ * stops it with pgembed_stop(). */
+struct pgembed *pgembed_start(const char *data_dir, const char *fallback_root, enum pgembed_mode mode,
+                              struct err *e);
 
 /* libpq conninfo for the running cluster:
  * "host='<abs data dir>' port=5432 dbname=lineaged user=lineaged" (the host value quoted per libpq rules).

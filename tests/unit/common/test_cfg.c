@@ -45,6 +45,9 @@ static const char *const ENV_VARS[] = {
     "LINEAGED_KEY_SCOPE",
     "LINEAGED_KEY_ID",
     "LINEAGED_LOG_LEVEL",
+    "LINEAGED_READ_DATABASE_URL",
+    "LINEAGED_PRIVATE_DATA_ROOT",
+    "LINEAGED_READY_MAX_LAG",
 };
 
 static int clean_env(void **state)
@@ -115,6 +118,50 @@ static void test_defaults_without_flags_or_env(void **state)
     assert_int_equal(c.batch_chunk, 100);
     assert_string_equal(c.api_keys, "");
     assert_string_equal(c.log_level, "info");
+    cfg_free(&c);
+}
+
+static void test_operations_defaults(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_string_equal(c.read_database_url, "");
+    assert_string_equal(c.private_data_root, "/var/lib/lineaged");
+    assert_int_equal(c.ready_max_lag, 10000);
+    assert_int_equal(c.metrics_producers, 50);
+    assert_int_equal(c.metrics_namespaces, 200);
+    assert_int_equal(c.silent_jobs_window, 20);
+    assert_int_equal(c.silent_jobs_interval_s, 60);
+    cfg_free(&c);
+}
+
+/* cfg_given tells an option set by flag or environment from one left at its default, even when the
+ * value given equals the default (the private data dir moves only when --data-dir was left alone). */
+static void test_given_tracks_flags_and_env_not_values(void **state)
+{
+    char *argv[] = {"--data-dir", "./var", NULL};
+    char *none[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_POSTGRES, none);
+    assert_false(cfg_given(&c, "data-dir"));
+    assert_false(cfg_given(&c, "no-such-option"));
+    cfg_free(&c);
+    parse_ok(&c, CFG_POSTGRES, argv);
+    assert_true(cfg_given(&c, "data-dir"));
+    assert_false(cfg_given(&c, "private-data-root"));
+    cfg_free(&c);
+    setenv("LINEAGED_PRIVATE_DATA_ROOT", "/srv/pg", 1);
+    setenv("LINEAGED_READY_MAX_LAG", "5", 1); /* serve only: ignored for postgres, so not given */
+    parse_ok(&c, CFG_POSTGRES, none);
+    assert_true(cfg_given(&c, "private-data-root"));
+    assert_string_equal(c.private_data_root, "/srv/pg");
+    assert_false(cfg_given(&c, "ready-max-lag"));
+    assert_false(cfg_given(&c, "data-dir"));
     cfg_free(&c);
 }
 
@@ -456,6 +503,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_boolean_rejected_naming_flag_or_variable, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_keys_options_belong_to_keys_command_only, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_operations_defaults, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_given_tracks_flags_and_env_not_values, clean_env, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
