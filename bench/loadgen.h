@@ -1,5 +1,4 @@
-/* bench/loadgen.h - closed-loop HTTP load: POSTs a set of bodies (or GETs a path) over persistent
- * keep-alive connections.
+/* bench/loadgen.h - closed-loop HTTP load: POSTs a set of bodies over persistent keep-alive connections.
  *
  * Each connection has at most one request in flight and sends its next request as soon as the previous
  * one is answered (a closed loop), so the offered load is exactly the connection count.
@@ -20,14 +19,14 @@
 
 #include "fixture.h"
 
-enum { LOADGEN_ERR_TEXT = 512 };
+enum { LOADGEN_ERR_TEXT = 512, LOADGEN_STATUS_CREATED = 201 };
 
 struct loadgen;
 
 struct loadgen_phase {
     /* inputs, set by the caller */
     const char *path;
-    const struct fixture_body *bodies; /* NULL: every request is GET path, with no body */
+    const struct fixture_body *bodies; /* NULL: count GET requests of path instead of POSTs */
     size_t count;
     int expect_status;
     const char *expect_zero;   /* member that must be 0 in the answer ("failed"), or NULL */
@@ -51,13 +50,19 @@ struct loadgen *loadgen_new(const char *url, size_t nconns);
 /* Closes the connections and frees lg. loadgen_free(NULL) is a no-op. */
 void loadgen_free(struct loadgen *lg);
 
-/* Sends every body of ph as POST ph->path with Content-Type application/json (or, without bodies,
- * count GETs of ph->path) and waits for all answers; *secs is the wall time from the first send to the last answer. Returns 0 (HTTP errors are
+/* Sends every body of ph as POST ph->path with Content-Type application/json and waits for all
+ * answers; *secs is the wall time from the first send to the last answer. Returns 0 (HTTP errors are
  * counted in ph->errors), or -1 after printing why if the phase could not run. Free the results with
  * loadgen_phase_free() in either case. */
 int loadgen_run(struct loadgen *lg, struct loadgen_phase *ph, double *secs);
 
 /* Frees the per-request results of ph (not ph itself). Cannot fail. */
 void loadgen_phase_free(struct loadgen_phase *ph);
+
+/* POSTs each fixture once to path, untimed, and keeps those answered 201; 4xx rejects are named on
+ * stderr and dropped (fixture_keep). Returns 0 with *rejected set, or -1 if the server failed otherwise
+ * (5xx, no answer) or rejected all. */
+int loadgen_probe_fixtures(struct loadgen *lg, const char *path, struct fixture *fx, size_t *nfx,
+                           size_t *rejected);
 
 #endif

@@ -14,6 +14,8 @@
 
 #include <sys/socket.h>
 
+#include "metrics.h"
+
 #define LOG_MODULE "http"
 #include "log.h"
 
@@ -74,6 +76,7 @@ static struct h1_exchange *conn_new_exchange(struct h1_conn *c)
     x->req.arena = a;
     x->conn = c;
     x->minor = 1;
+    x->started_usec = metrics_clock_usec();
     snprintf(x->req.request_id, sizeof x->req.request_id, "%llx", ++c->srv->next_id);
     return x;
 }
@@ -304,6 +307,7 @@ void h1_exchange_reply(struct h1_exchange *x)
     }
     if (x->reply.status == 0)
         http_reply_error(&x->reply, a, &x->err, x->req.request_id);
+    c->srv->handler.on_reply(c->srv->handler.ctx, x);
     bool close = c->close_after || x->body_pending || c->srv->stopping;
     c->linger = c->linger || x->body_pending;
     size_t len = x->reply.body != NULL ? x->reply.body_len : 0;

@@ -39,6 +39,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -55,6 +56,7 @@ struct h1_exchange {
     struct reply reply; /* status 0: the reply is http_reply_error of err */
     struct err err;
     void *user;         /* the server's own state for this request (set in on_head) */
+    int64_t started_usec;     /* metrics_clock_usec() when its head was parsed (for latency) */
     struct h1_conn *conn;     /* private to the connection layer: */
     bool body_pending;        /* a body was announced and not read yet */
     bool accepted;            /* on_head accepted it: on_request or on_drop follows */
@@ -72,6 +74,10 @@ struct h1_handler {
     /* A request on_head accepted will not reach on_request (its body failed, timed out, or the
      * connection closed): the server releases what it set aside for it. x dies right after. */
     void (*on_drop)(void *ctx, struct h1_exchange *x);
+    /* Every reply, the layer's own errors included, just before it is written (status final). */
+    void (*on_reply)(void *ctx, const struct h1_exchange *x);
+    /* The number of open connections changed by delta (+1 accepted, -1 closed). */
+    void (*on_connections)(void *ctx, int delta);
     void *ctx;
 };
 

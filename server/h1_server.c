@@ -73,6 +73,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     s->conns = c;
     c->listed = true;
     s->n_conns++;
+    s->handler.on_connections(s->handler.ctx, 1);
     if (s->n_conns >= (size_t)s->lim.max_connections)
         log_warn_limited(&s->accept_log, "%zu connections open (--max-connections): not accepting more until one "
                                          "closes", s->n_conns);
@@ -114,6 +115,7 @@ void h1_server_forget(struct h1_server *s, struct h1_conn *c)
     c->prev = c->next = NULL;
     c->listed = false;
     s->n_conns--;
+    s->handler.on_connections(s->handler.ctx, -1);
     server_update_listener(s);
     if (s->stopping && s->n_conns == 0 && s->stopped != NULL) {
         void (*done)(void *) = s->stopped;

@@ -10,7 +10,7 @@ void lanes_classify(const struct route *route, enum lane *lane, bool *urgent)
     bool read = route->method == HTTP_GET || route->method == HTTP_HEAD;
 
     *lane = read ? LANE_READ : LANE_WRITE;
-    *urgent = read && route->scope == ROUTE_PUBLIC; /* /healthcheck: what load balancers poll */
+    *urgent = read && route->scope == AUTH_PUBLIC; /* /healthcheck, /healthz, /readyz: what probes poll */
 }
 
 bool lanes_admit(struct lanes *l, enum lane lane, bool urgent)

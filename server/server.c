@@ -13,6 +13,9 @@
  *     which happens only after its request was answered.
  *  4. Every request arena is counted in one shared budget (--max-inflight-mb) and limited on its own
  *     (--max-request-mb): the body reader, gunzip and the JSON parser stop at either (413 / 503).
+ *  5. Metrics (common/metrics.h): every reply is counted once, in on_reply (route, status, latency,
+ *     database time); queue depth +1 in on_request, -n when a worker pops; in flight +1 in on_request,
+ *     -1 in on_done; connections from the HTTP layer's on_connections.
  * Ownership: struct server lives on server_run's stack; workers are joined before it returns. */
 #include "server.h"
 
@@ -25,9 +28,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "auth.h"
 #include "h1_conn.h"
 #include "http.h"
 #include "lanes.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "reply_gzip.h"
 #include "routes.h"
@@ -42,17 +47,21 @@ enum { SERVER_LOG_BURST = 5, SERVER_LOG_INTERVAL_S = 10 };
 struct job {
     struct queued q;
     struct h1_exchange *x;
+    int64_t db_usec; /* database time of its handler (a group's, shared evenly); -1: none */
 };
 
 struct worker {
     struct server *srv;
     pthread_t thread;
     struct store *store;
+    struct store *read_store; /* --read-database-url, for ROUTE_DB_READ routes; NULL until used */
     bool reads_only; /* lanes.h: worker 0 when there are two or more */
 };
 
 struct server {
     const struct cfg *cfg;
+    struct auth *auth;
+    struct metrics *metrics;
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
@@ -75,29 +84,50 @@ struct server {
 
 /* ---- workers ----------------------------------------------------------------------------------- */
 
-/* Runs the handler of one job, or the group handler of a group, with the worker's connection. */
+/* The connection a route's handler gets (enum route_db, routes.h), connected on first use; NULL with
+ * e set when it cannot connect, NULL for ROUTE_DB_NONE. */
+static struct store *worker_store(struct worker *w, const struct route *route, struct err *e)
+{
+    const char *read_url = w->srv->cfg->read_database_url;
+
+    if (route->db == ROUTE_DB_NONE)
+        return NULL;
+    if (route->db == ROUTE_DB_READ && read_url[0] != '\0') {
+        if (w->read_store == NULL)
+            w->read_store = store_connect(read_url, e);
+        return w->read_store;
+    }
+    if (w->store == NULL)
+        w->store = store_connect(w->srv->conninfo, e);
+    return w->store;
+}
+
+/* Runs the handler of one job, or the group handler of a group, with the connection its route uses. */
 static void run_group(struct worker *w, struct job **group, size_t n)
 {
     struct route_call calls[LANES_MAX_GROUP];
     const struct route *route = group[0]->q.route;
+    struct store *store = worker_store(w, route, &group[0]->x->err);
+    bool runnable = store != NULL || route->db == ROUTE_DB_OPTIONAL || route->db == ROUTE_DB_NONE;
 
-    if (w->store == NULL)
-        w->store = store_connect(w->srv->conninfo, &group[0]->x->err);
     for (size_t i = 0; i < n; i++) {
         struct h1_exchange *x = group[i]->x;
-        if (w->store == NULL)
+        if (!runnable)
             x->err = group[0]->x->err;
-        x->req.store = w->store;
+        x->req.store = store;
         calls[i] = (struct route_call){&x->req, &x->reply, &x->err, -1};
     }
-    if (w->store != NULL) {
+    int64_t busy = store != NULL ? store_busy_usec(store) : 0;
+    if (runnable) {
         if (route->group != NULL)
             route->group(calls, n);
         else
             calls[0].rc = route->handler(calls[0].req, calls[0].reply, calls[0].err);
     }
+    int64_t db_usec = store != NULL ? (store_busy_usec(store) - busy) / (int64_t)n : -1;
     for (size_t i = 0; i < n; i++) {
         struct h1_exchange *x = group[i]->x;
+        group[i]->db_usec = db_usec;
         if (calls[i].rc != 0)
             x->reply.status = 0;
         else if (x->req.accepts_gzip)
@@ -123,6 +153,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&srv->lock);
         if (n == 0)
             return NULL;
+        metrics_queue_depth(srv->metrics, -(int)n);
         run_group(w, (struct job **)popped, n);
         pthread_mutex_lock(&srv->lock);
         for (size_t i = 0; i < n; i++) {
@@ -137,21 +168,6 @@ static void *worker_main(void *arg)
 
 /* ---- from the HTTP layer ----------------------------------------------------------------------- */
 
-/* True if the request carries "Authorization: Bearer <valid key>" or no keys are configured. */
-static bool authorized(const struct server *srv, const struct req *r)
-{
-    const char *auth = http_header(r, "Authorization");
-
-    if (srv->cfg->api_keys[0] == '\0')
-        return true;
-    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
-        return false;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
-    return cfg_api_key_valid(srv->cfg, auth);
-}
-
 /* h1 on_head: route, auth, shutdown, then a place in the request's lane (503 when it is full). */
 static int on_head(void *ctx, struct h1_exchange *x)
 {
@@ -161,13 +177,18 @@ static int on_head(void *ctx, struct h1_exchange *x)
     enum lane lane;
     const struct route *route = routes_match(r->method, r->segments, r->n_segments, &known);
 
+    r->metrics = srv->metrics;
     if (route == NULL)
         return known ? err_set(&x->err, ERR_METHOD, NULL, "HTTP 405 Method Not Allowed")
                      : err_set(&x->err, ERR_NOT_FOUND, NULL, "HTTP 404 Not Found");
-    if (route->scope == ROUTE_WRITE && !authorized(srv, r))
-        return err_set(&x->err, ERR_UNAUTHORIZED, "Authorization",
-                       "missing or invalid API key; send the header 'Authorization: Bearer <key>'");
     lanes_classify(route, &lane, &urgent);
+    struct job *j = arena_zalloc(r->arena, sizeof *j);
+    j->q = (struct queued){.route = route, .lane = lane, .urgent = urgent};
+    j->x = x;
+    j->db_usec = -1;
+    x->user = j; /* from here on, the reply is counted under its route */
+    if (auth_check(srv->auth, route->scope, http_header(r, "Authorization"), &x->err) != 0)
+        return -1;
     pthread_mutex_lock(&srv->lock);
     bool stopping = srv->stopping;
     admitted = !stopping && lanes_admit(&srv->lanes, lane, urgent);
@@ -180,10 +201,6 @@ static int on_head(void *ctx, struct h1_exchange *x)
         return err_set_retry(&x->err, NULL, "the server is busy: %d requests already wait for a worker "
                                             "(--max-queue); retry later", srv->cfg->max_queue);
     }
-    struct job *j = arena_zalloc(r->arena, sizeof *j);
-    j->q = (struct queued){.route = route, .lane = lane, .urgent = urgent};
-    j->x = x;
-    x->user = j;
     r->cfg = srv->cfg;
     r->graph = srv->graph;
     r->node_cache = srv->node_cache;
@@ -203,6 +220,7 @@ static void on_request(void *ctx, struct h1_exchange *x)
         lanes_release(&srv->lanes, j->q.lane);
     } else {
         lanes_push(&srv->lanes, &j->q);
+        metrics_queue_depth(srv->metrics, 1);
         /* Wake one worker that can take it: the reads-only one first for a read, so the others stay
          * free for writes (and no two threads wake for one request). */
         if (j->q.lane == LANE_READ && srv->idle_read > 0)
@@ -217,6 +235,7 @@ static void on_request(void *ctx, struct h1_exchange *x)
         return;
     }
     srv->in_flight++;
+    metrics_in_flight(srv->metrics, 1);
 }
 
 /* h1 on_drop: a request admitted at its head will not come (its body failed). */
@@ -228,6 +247,24 @@ static void on_drop(void *ctx, struct h1_exchange *x)
     pthread_mutex_lock(&srv->lock);
     lanes_release(&srv->lanes, j->q.lane);
     pthread_mutex_unlock(&srv->lock);
+}
+
+/* h1 on_reply: every reply is counted once, under its route when it has one. */
+static void on_reply(void *ctx, const struct h1_exchange *x)
+{
+    struct server *srv = ctx;
+    const struct job *j = x->user;
+    size_t route = j != NULL ? routes_index(j->q.route) : metrics_no_route(srv->metrics);
+
+    metrics_request_done(srv->metrics, route, x->reply.status, metrics_clock_usec() - x->started_usec,
+                         j != NULL ? j->db_usec : -1);
+}
+
+/* h1 on_connections: the open-connections gauge. */
+static void on_connections(void *ctx, int delta)
+{
+    struct server *srv = ctx;
+    metrics_connections(srv->metrics, delta);
 }
 
 /* Logs what an operator may need to see about a reply: our bugs always, outages through a rate limit. */
@@ -261,6 +298,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
                   arena_charged(list->x->req.arena) >> 10);
         h1_exchange_reply(list->x);
         srv->in_flight--;
+        metrics_in_flight(srv->metrics, -1);
         list = next;
     }
 }
@@ -351,6 +389,7 @@ static void stop_workers(struct server *srv)
     for (int i = 0; i < srv->n_workers; i++) {
         pthread_join(srv->workers[i].thread, NULL);
         store_free(srv->workers[i].store);
+        store_free(srv->workers[i].read_store);
     }
     free(srv->workers);
     /* Requests dropped by a shutdown timeout: their connections close with h1_server_free. */
@@ -383,7 +422,12 @@ static struct h1_limits http_limits(struct server *srv)
 static int setup(struct server *srv, struct err *e)
 {
     struct h1_limits lim = http_limits(srv);
-    struct h1_handler handler = {.on_head = on_head, .on_request = on_request, .on_drop = on_drop, .ctx = srv};
+    struct h1_handler handler = {.on_head = on_head,
+                                 .on_request = on_request,
+                                 .on_drop = on_drop,
+                                 .on_reply = on_reply,
+                                 .on_connections = on_connections,
+                                 .ctx = srv};
     int port = 0;
 
     if (evthread_use_pthreads() != 0)
@@ -425,9 +469,10 @@ static void free_events(struct server *srv)
             event_free(evs[i]);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
+               struct err *e)
 {
-    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g};
+    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g};
     int rc = 0;
 
     if ((size_t)c->max_request_mb > (size_t)c->max_inflight_mb)

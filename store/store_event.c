@@ -4,9 +4,10 @@
  * Invariants:
  *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
  *     then nothing else is written for it (a retried POST changes nothing).
- *  2. Shared rows are locked in one global order: every dataset and job of the whole chunk is upserted
- *     first, one sorted statement each (store_write.h); each event's own rows come after and are
- *     guarded by those locks. A deadlock that still happens is retried as a whole transaction.
+ *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in
+ *     one global order: every dataset and job of the whole chunk is upserted first, one sorted
+ *     statement each (store_write.h); each event's own rows come after and are guarded by those
+ *     locks. A deadlock that still happens is retried as a whole transaction.
  *  3. The caller acknowledges only after this returns 0 (COMMIT succeeded). */
 #include "store_int.h"
 
@@ -107,8 +108,8 @@ static int insert_event(struct store *s, struct store_event_ctx *c, struct err *
 }
 
 /* Namespaces and sources of every new event of the chunk, one statement each. */
-static int write_namespaces_and_sources(struct store *s, struct arena *a, const struct store_event_ctx *c,
-                                        size_t n, struct err *e)
+static int write_namespaces_and_sources(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                                        struct err *e)
 {
     size_t n_sources = 0;
     yajl_gen names = json_gen_new(), sources = json_gen_new();
@@ -140,26 +141,27 @@ static int write_namespaces_and_sources(struct store *s, struct arena *a, const 
     return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;
 }
 
-/* Every row of the new events c[0..n), after the chunk-level upserts: datasets, runs (one statement
- * per event, in order), then what refers to both. */
-static int write_event_rows(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
-                            struct err *e)
-{
-    if (store_write_dataset_details(s, a, c, n, e) != 0 || store_write_job_facets(s, a, c, n, e) != 0)
-        return -1;
-    for (size_t k = 0; k < n; k++)
-        if (c[k].ev->kind == OL_RUN_EVENT && store_write_run(s, &c[k], e) != 0)
-            return -1;
-    if (store_write_run_details(s, a, c, n, e) != 0 || store_write_lineage(s, a, c, n, e) != 0)
-        return -1;
-    for (size_t k = 0; k < n; k++)
-        if (c[k].ev->kind == OL_RUN_EVENT && store_write_job_version(s, &c[k], e) != 0)
-            return -1;
-    return 0;
-}
+/* The steps of the write transaction, in order, after the events rows told which events are new. Each
+ * writes the rows of every new event of the chunk (store_write.h). The order is the lock order of
+ * invariant 2 (namespaces, sources, datasets, jobs by key), then what refers to them; a step whose
+ * results a later step needs is followed by a flush of the pipeline. */
+static const struct write_step {
+    int (*fn)(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+    bool flush_after;
+} STEPS[] = {
+    {write_namespaces_and_sources, false},
+    {store_upsert_datasets, false},
+    {store_upsert_jobs, true},             /* the job ids every later step uses */
+    {store_write_dataset_details, false},  /* fields, symlinks, facets, versions */
+    {store_write_job_facets, false},
+    {store_write_runs, false},             /* per event, in event order */
+    {store_write_run_details, false},      /* state history, run facets */
+    {store_write_lineage, false},          /* run and job IO, IO facets, column lineage */
+    {store_write_job_versions, false},     /* per event, after the lineage they summarise */
+};
 
-/* In three round trips: BEGIN and the log rows (which events are new?); the chunk-level upserts in
- * lock order (the job ids); every new event's rows and COMMIT. */
+/* In three round trips: BEGIN and the events rows (which events are new?); the steps up to the job ids;
+ * the rest and COMMIT. */
 static int write_chunk(struct store *s, struct arena *a, const struct ol_event *events, size_t n,
                        enum store_outcome *outcomes, struct err *e)
 {
@@ -180,11 +182,10 @@ static int write_chunk(struct store *s, struct arena *a, const struct ol_event *
         if (c[i].seq[0])
             c[m++] = c[i];
     }
-    if (m > 0) {
-        if (write_namespaces_and_sources(s, a, c, m, e) != 0 || store_upsert_datasets(s, a, c, m, e) != 0 ||
-            store_upsert_jobs(s, a, c, m, e) != 0 || store_pipeline_flush(s, e) != 0)
+    for (size_t k = 0; m > 0 && k < sizeof STEPS / sizeof STEPS[0]; k++) {
+        if (STEPS[k].fn(s, a, c, m, e) != 0)
             return -1;
-        if (write_event_rows(s, a, c, m, e) != 0)
+        if (STEPS[k].flush_after && store_pipeline_flush(s, e) != 0)
             return -1;
     }
     if (store_command(s, "COMMIT", e) != 0)

@@ -185,7 +185,7 @@ int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *
     return store_pipeline_add(s, &UPSERT_JOBS, params, on_job_ids, ids, e);
 }
 
-int store_write_job_facets(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+int store_write_job_facets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                            struct err *e)
 {
     yajl_gen g = json_gen_new();

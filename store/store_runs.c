@@ -109,7 +109,8 @@ static const struct store_stmt UPSERT_JOB_VERSION = {
     " WHERE id = $2::bigint AND (latest_run_uuid = $1::uuid OR current_version IS NULL)",
     7};
 
-int store_write_run(struct store *s, const struct store_event_ctx *c, struct err *e)
+/* The run of one RunEvent and its parent run. */
+static int write_run(struct store *s, const struct store_event_ctx *c, struct err *e)
 {
     const struct ol_event *ev = c->ev;
     const char *state = run_state_name(ev->state);
@@ -130,7 +131,7 @@ int store_write_run(struct store *s, const struct store_event_ctx *c, struct err
     return store_exec_command(s, &UPSERT_RUN, params, e);
 }
 
-int store_write_run_details(struct store *s, struct arena *a, const struct store_event_ctx *c, size_t n,
+int store_write_run_details(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                             struct err *e)
 {
     yajl_gen states = json_gen_new(), facets = json_gen_new();
@@ -166,7 +167,8 @@ int store_write_run_details(struct store *s, struct arena *a, const struct store
     return n_facets > 0 ? store_exec_command(s, &UPSERT_FACETS, fp, e) : 0;
 }
 
-int store_write_job_version(struct store *s, const struct store_event_ctx *c, struct err *e)
+/* The job version of one RunEvent, when its state or job type calls for one. */
+static int write_job_version(struct store *s, const struct store_event_ctx *c, struct err *e)
 {
     const char *job_id = c->job_id;
     const struct ol_event *ev = c->ev;
@@ -181,4 +183,22 @@ int store_write_job_version(struct store *s, const struct store_event_ctx *c, st
     const char *params[] = {ev->run_uuid, job_id,  ev->job_namespace, ev->job_name,
                             ev->job_location, c->time, c->seq};
     return store_exec_command(s, &UPSERT_JOB_VERSION, params, e);
+}
+
+int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    (void)a;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && write_run(s, &c[k], e) != 0)
+            return -1;
+    return 0;
+}
+
+int store_write_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    (void)a;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].ev->kind == OL_RUN_EVENT && write_job_version(s, &c[k], e) != 0)
+            return -1;
+    return 0;
 }

@@ -9,7 +9,7 @@
  *  2. every accepted field name is a token (no whitespace);
  *  3. body decoding consumes every byte it is given until the body ends, never past its end, and a
  *     Content-Length body ends after exactly that many bytes.
- * Seeds: scripts/fuzz.sh makes requests from the ../shared OpenLineage fixtures. */
+ * Seeds: tests/fuzz/run.py makes requests from the ../shared fixtures (http_requests). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
