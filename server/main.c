@@ -1,4 +1,4 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `publish-model`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
@@ -12,6 +12,7 @@
 #include "follower.h"
 #include "graph.h"
 #include "pgembed.h"
+#include "publish_model.h"
 #include "server.h"
 #include "store.h"
 #include "sync.h"
@@ -29,6 +30,7 @@ static const char USAGE[] =
     "  serve      apply migrations and serve the HTTP API (default port 5000)\n"
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
+    "  publish-model FILE   publish an ML model's metadata file to a running lineaged\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -188,6 +190,8 @@ static const struct command COMMANDS[] = {
     {"serve", CFG_SERVE, run_serve, "serve the HTTP API"},
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
+    {"publish-model", CFG_PUBLISH_MODEL, publish_model_run,
+     "publish an ML model's metadata (OpenMetadata MlModel YAML plus a services: map) as an OpenLineage event"},
 };
 
 int main(int argc, char **argv)
