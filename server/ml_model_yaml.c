@@ -338,7 +338,7 @@ int yml_load(struct yml *y, const char *text, size_t len, char version[65])
     yaml_node_t *root = yml_root(y);
     if (root == NULL)
         return err_set(y->e, ERR_INVALID, "", "line 1: the file holds no YAML document");
-    if (yml_need_map(y, root, "the document") != 0 || check_single_parents(y) != 0 || check_tree(y, root, 0) != 0)
+    if (check_single_parents(y) != 0 || yml_need_map(y, root, "the document") != 0 || check_tree(y, root, 0) != 0)
         return -1;
     return hash_document(y, version);
 }
