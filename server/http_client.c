@@ -4,9 +4,10 @@
  * request's callback breaks it, and returns. The connection is kept for the next request
  * (keep-alive); libevent reconnects when the server closed it.
  * Invariants: see http_client.h. In addition:
- *  1. The loop is broken only by the request's completion callback, which libevent always calls:
- *     with a reply, or after an error (connect failure, timeout, EOF) reported through the error
- *     callback first. So a dispatch never outlives its request.
+ *  1. The loop is broken by the request's completion callback, which libevent calls with a reply or
+ *     after an error (connect failure, timeout, EOF) reported through the error callback first, or by
+ *     the exchange's deadline (timeout_s for the whole exchange), which cancels the request. So a
+ *     dispatch never outlives its request, and no request outlives the timeout.
  * Ownership: struct http_client owns base, connection and the parsed URL. Threads: one per client. */
 #include "http_client.h"
 
@@ -37,6 +38,8 @@ struct exchange {
     int status; /* 0: no reply */
     enum evhttp_request_error error;
     bool failed;
+    bool timed_out;                   /* the whole exchange outlived the client's timeout */
+    struct evhttp_request *req;       /* pending while !done; freed by libevent after on_done */
 };
 
 /* Fills c->prefix and c->host_header from url; *host (caller frees) and *port are for the connection. */
@@ -86,6 +89,12 @@ struct http_client *http_client_new(const char *url, int timeout_s, const char *
         goto fail;
     if (api_key != NULL && api_key[0] != '\0') {
         size_t n = strlen(api_key) + 8;
+        for (const char *p = api_key; *p != '\0'; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                err_set(e, ERR_BAD_INPUT, "api-key", "the API key contains a control character");
+                goto fail;
+            }
+        }
         if ((c->auth = malloc(n)) == NULL) {
             err_set(e, ERR_INTERNAL, "", "out of memory");
             goto fail;
@@ -173,8 +182,26 @@ static void on_done(struct evhttp_request *req, void *arg)
     event_base_loopbreak(x->base);
 }
 
+/* The deadline of the whole exchange: libevent's own timeout restarts with every byte read, so a
+ * server trickling its answer would otherwise hold the client forever. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct exchange *x = arg;
+
+    (void)fd;
+    (void)what;
+    if (x->done)
+        return; /* the reply won the race in the same loop turn; req is already freed */
+    x->timed_out = true;
+    evhttp_cancel_request(x->req);
+    event_base_loopbreak(x->base);
+}
+
 static int exchange_error(const struct http_client *c, const struct exchange *x, struct err *e)
 {
+    if (x->timed_out)
+        return err_set(e, ERR_UNAVAILABLE, "", "no complete answer from %s within %d s", c->host_header,
+                       c->timeout_s);
     switch (x->failed ? x->error : EVREQ_HTTP_EOF) {
     case EVREQ_HTTP_TIMEOUT:
         return err_set(e, ERR_UNAVAILABLE, "", "no answer from %s within %d s", c->host_header, c->timeout_s);
@@ -182,7 +209,8 @@ static int exchange_error(const struct http_client *c, const struct exchange *x,
     case EVREQ_HTTP_DATA_TOO_LONG:
         return err_set(e, ERR_UNAVAILABLE, "", "%s sent an invalid or oversized HTTP reply", c->host_header);
     default:
-        return err_set(e, ERR_UNAVAILABLE, "", "cannot connect to %s, or it closed the connection", c->host_header);
+        return err_set(e, ERR_UNAVAILABLE, "", "cannot connect to %s, or it closed the connection",
+                       c->host_header);
     }
 }
 
@@ -190,7 +218,8 @@ static int add_headers(const struct http_client *c, struct evhttp_request *req, 
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
-    if (evhttp_add_header(h, "Host", c->host_header) != 0 || evhttp_add_header(h, "Accept", "application/json") != 0 ||
+    if (evhttp_add_header(h, "Host", c->host_header) != 0 ||
+        evhttp_add_header(h, "Accept", "application/json") != 0 ||
         evhttp_add_header(h, "User-Agent", "lineaged") != 0)
         return -1;
     if (post && evhttp_add_header(h, "Content-Type", "application/json") != 0)
@@ -200,33 +229,59 @@ static int add_headers(const struct http_client *c, struct evhttp_request *req, 
     return 0;
 }
 
-int http_client_request(struct http_client *c, struct arena *a, const char *path, const char *body, size_t len,
-                        struct http_client_reply *out, struct err *e)
+/* A request for x with its headers and body, or NULL (out of memory). */
+static struct evhttp_request *new_request(const struct http_client *c, struct exchange *x, const char *body,
+                                          size_t len)
 {
-    struct exchange x = {.base = c->base};
-    struct evhttp_request *req = evhttp_request_new(on_done, &x);
-    char *uri = arena_printf(a, "%s%s", c->prefix, path);
+    struct evhttp_request *req = evhttp_request_new(on_done, x);
 
-    memset(out, 0, sizeof *out);
     if (req == NULL)
-        return err_set(e, ERR_INTERNAL, "", "out of memory");
+        return NULL;
     evhttp_request_set_chunked_cb(req, on_chunk);
     evhttp_request_set_error_cb(req, on_error);
     if (add_headers(c, req, body != NULL) != 0 ||
         (body != NULL && evbuffer_add(evhttp_request_get_output_buffer(req), body, len) != 0)) {
         evhttp_request_free(req);
-        return err_set(e, ERR_INTERNAL, "", "out of memory");
+        return NULL;
     }
-    /* On failure evhttp_make_request frees req itself. */
-    if (evhttp_make_request(c->conn, req, body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET, uri) != 0)
-        return err_set(e, ERR_UNAVAILABLE, "", "cannot send a request to %s", c->host_header);
-    while (!x.done)
+    return req;
+}
+
+/* Runs the loop until x is done or its deadline passed. Returns -1 if the timer cannot be set. */
+static int wait_for(struct http_client *c, struct exchange *x)
+{
+    struct timeval tv = {.tv_sec = c->timeout_s};
+    struct event *deadline = evtimer_new(c->base, on_deadline, x);
+
+    if (deadline == NULL || evtimer_add(deadline, &tv) != 0) {
+        if (deadline != NULL)
+            event_free(deadline);
+        evhttp_cancel_request(x->req);
+        return -1;
+    }
+    while (!x->done && !x->timed_out)
         if (event_base_dispatch(c->base) != 0)
-            break; /* nothing left to wait for (cannot happen while req is pending) or a libevent error */
-    int rc = 0;
-    if (!x.done || x.status == 0) {
+            break; /* nothing left to wait for (not while req is pending) or a libevent error */
+    event_free(deadline);
+    return 0;
+}
+
+int http_client_request(struct http_client *c, struct arena *a, const char *path, const char *body,
+                        size_t len, struct http_client_reply *out, struct err *e)
+{
+    struct exchange x = {.base = c->base};
+    char *uri = arena_printf(a, "%s%s", c->prefix, path);
+
+    memset(out, 0, sizeof *out);
+    if ((x.req = new_request(c, &x, body, len)) == NULL)
+        return err_set(e, ERR_INTERNAL, "", "out of memory");
+    /* On failure evhttp_make_request frees req itself. */
+    if (evhttp_make_request(c->conn, x.req, body != NULL ? EVHTTP_REQ_POST : EVHTTP_REQ_GET, uri) != 0)
+        return err_set(e, ERR_UNAVAILABLE, "", "cannot send a request to %s", c->host_header);
+    int rc = wait_for(c, &x) != 0 ? err_set(e, ERR_INTERNAL, "", "cannot set a timer") : 0;
+    if (rc == 0 && (!x.done || x.status == 0)) {
         rc = exchange_error(c, &x, e);
-    } else {
+    } else if (rc == 0) {
         out->status = x.status;
         out->body = arena_strndup(a, x.body != NULL ? x.body : "", x.len);
         out->len = x.len;

@@ -26,7 +26,7 @@ struct http_client_reply {
     int status;
     const char *body; /* NUL-terminated, in the caller's arena */
     size_t len;
-    bool truncated;   /* the server sent more than HTTP_CLIENT_MAX_BODY bytes */
+    bool truncated; /* the server sent more than HTTP_CLIENT_MAX_BODY bytes */
 };
 
 /* A client for the server at url ("http://host[:port][/prefix]"). api_key may be "" or NULL (no
@@ -39,8 +39,8 @@ void http_client_free(struct http_client *c);
 /* Sends GET (body NULL) or POST (a JSON body) to the URL's prefix + path (path already
  * percent-encoded, starting with '/') and waits for the reply. Returns 0 with *out filled whatever the
  * status, or -1 with e set (ERR_UNAVAILABLE: cannot connect, timed out, connection lost). */
-int http_client_request(struct http_client *c, struct arena *a, const char *path, const char *body, size_t len,
-                        struct http_client_reply *out, struct err *e);
+int http_client_request(struct http_client *c, struct arena *a, const char *path, const char *body,
+                        size_t len, struct http_client_reply *out, struct err *e);
 
 /* s percent-encoded as one path segment (every byte but A-Z a-z 0-9 - . _ ~), in arena a. */
 char *http_client_escape(struct arena *a, const char *s);

@@ -39,8 +39,8 @@ static const char *repo_path(struct arena *a, const char *file, const char *work
         file += 2;
     while (file[0] == '/')
         file++;
-    if (file[0] == '\0' || strcmp(file, "..") == 0 || strncmp(file, "../", 3) == 0 || strstr(file, "/../") != NULL ||
-        (strlen(file) >= 3 && strcmp(file + strlen(file) - 3, "/..") == 0))
+    if (file[0] == '\0' || strcmp(file, "..") == 0 || strncmp(file, "../", 3) == 0 ||
+        strstr(file, "/../") != NULL || (strlen(file) >= 3 && strcmp(file + strlen(file) - 3, "/..") == 0))
         return NULL;
     return arena_strdup(a, file);
 }
@@ -98,7 +98,8 @@ void ml_code_location_from_env(struct arena *a, const char *(*get)(const char *n
     const char *project = nonempty(get, "CI_PROJECT_URL");
     sha = nonempty(get, "CI_COMMIT_SHA");
     if (project != NULL && sha != NULL) {
-        web_repo(a, project, "-/blob", "-/tree", sha, repo_path(a, file, nonempty(get, "CI_PROJECT_DIR")), out);
+        web_repo(a, project, "-/blob", "-/tree", sha, repo_path(a, file, nonempty(get, "CI_PROJECT_DIR")),
+                 out);
         return;
     }
     const char *url = nonempty(get, "GIT_URL");

@@ -43,8 +43,8 @@ struct ml_column {
 struct ml_table {
     const char *ns;
     const char *name;
-    const char *fqn;   /* as first written */
-    int line;          /* the first source naming it */
+    const char *fqn;           /* as first written */
+    int line;                  /* the first source naming it */
     struct ml_column *columns; /* sorted by name */
     size_t n_columns;
 };
@@ -79,15 +79,15 @@ struct ml_owner {
 };
 
 struct ml_model {
-    const char *service;     /* serviceName (or OpenMetadata's `service`) */
-    const char *ns;          /* the model's namespace: services[service] if mapped, else service */
+    const char *service; /* serviceName (or OpenMetadata's `service`) */
+    const char *ns;      /* the model's namespace: services[service] if mapped, else service */
     const char *name;
     const char *description; /* NULL if none */
     const char *algorithm;
-    const char *target;      /* NULL if none */
-    const char *storage;     /* mlStore.storage; NULL if none */
-    const char *image;       /* mlStore.imageRepository; NULL if none */
-    const char *server;      /* serving endpoint; NULL if none */
+    const char *target;  /* NULL if none */
+    const char *storage; /* mlStore.storage; NULL if none */
+    const char *image;   /* mlStore.imageRepository; NULL if none */
+    const char *server;  /* serving endpoint; NULL if none */
     struct ml_feature *features;
     size_t n_features;
     struct ml_param *params;
@@ -104,11 +104,11 @@ struct ml_model {
 /* Where the model's code lives, from the CI environment (see ml_code_location_from_env). All NULL
  * (type NULL) when the environment names no repository. */
 struct ml_code_location {
-    const char *type;     /* "git" */
-    const char *url;      /* a browsable URL of the file, or the repository URL */
+    const char *type; /* "git" */
+    const char *url;  /* a browsable URL of the file, or the repository URL */
     const char *repo_url;
-    const char *path;     /* the file's path in the repository; NULL if unknown */
-    const char *version;  /* the commit */
+    const char *path;    /* the file's path in the repository; NULL if unknown */
+    const char *version; /* the commit */
 };
 
 /* Parses the YAML text[0..len). Returns 0 and fills *m (in arena a), or -1 with e set (ERR_INVALID):

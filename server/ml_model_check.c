@@ -63,7 +63,8 @@ static int check_feature_names(struct arena *a, const struct ml_model *m, struct
         if (strcmp(refs[i - 1].name, refs[i].name) != 0)
             continue;
         const struct ml_feature *f = &m->features[refs[i].index];
-        return err_set(e, ERR_INVALID, "mlFeatures", "line %d: mlFeatures[%zu].name: feature \"%.64s\" is already defined on line %d",
+        return err_set(e, ERR_INVALID, "mlFeatures",
+                       "line %d: mlFeatures[%zu].name: feature \"%.64s\" is already defined on line %d",
                        f->line, refs[i].index, f->name, m->features[refs[i - 1].index].line);
     }
     return 0;
@@ -71,20 +72,22 @@ static int check_feature_names(struct arena *a, const struct ml_model *m, struct
 
 /* cur names the same column as prev (its neighbour after sorting) and typed (the first of them with
  * a dataType, or NULL): fine unless prev is in the same feature or typed has another dataType. */
-static int check_column(const struct source_ref *prev, const struct source_ref *typed, const struct source_ref *cur,
-                        struct err *e)
+static int check_column(const struct source_ref *prev, const struct source_ref *typed,
+                        const struct source_ref *cur, struct err *e)
 {
     if (prev->feature == cur->feature)
-        return err_set(e, ERR_INVALID, "featureSources",
-                       "line %d: mlFeatures[%zu].featureSources[%zu]: column \"%.64s\" of \"%.100s\" is listed twice "
-                       "in this feature (also on line %d)",
-                       cur->s->line, cur->feature, cur->index, cur->s->column, cur->s->fqn, prev->s->line);
+        return err_set(
+            e, ERR_INVALID, "featureSources",
+            "line %d: mlFeatures[%zu].featureSources[%zu]: column \"%.64s\" of \"%.100s\" is listed twice "
+            "in this feature (also on line %d)",
+            cur->s->line, cur->feature, cur->index, cur->s->column, cur->s->fqn, prev->s->line);
     if (typed != NULL && cur->s->data_type != NULL && strcmp(typed->s->data_type, cur->s->data_type) != 0)
-        return err_set(e, ERR_INVALID, "featureSources",
-                       "line %d: mlFeatures[%zu].featureSources[%zu].dataType: column \"%.64s\" of \"%.100s\" is "
-                       "\"%s\" here but \"%s\" on line %d",
-                       cur->s->line, cur->feature, cur->index, cur->s->column, cur->s->fqn, cur->s->data_type,
-                       typed->s->data_type, typed->s->line);
+        return err_set(
+            e, ERR_INVALID, "featureSources",
+            "line %d: mlFeatures[%zu].featureSources[%zu].dataType: column \"%.64s\" of \"%.100s\" is "
+            "\"%s\" here but \"%s\" on line %d",
+            cur->s->line, cur->feature, cur->index, cur->s->column, cur->s->fqn, cur->s->data_type,
+            typed->s->data_type, typed->s->line);
     return 0;
 }
 
@@ -118,8 +121,8 @@ static void build_tables(struct arena *a, struct ml_model *m, const struct sourc
         size_t end = i;
         while (end < n && same_table(refs[i].s, refs[end].s))
             end++;
-        *t = (struct ml_table){.ns = refs[i].s->ns, .name = refs[i].s->table, .fqn = refs[i].s->fqn,
-                               .line = refs[i].s->line};
+        *t = (struct ml_table){
+            .ns = refs[i].s->ns, .name = refs[i].s->table, .fqn = refs[i].s->fqn, .line = refs[i].s->line};
         t->columns = arena_zalloc(a, (end - i) * sizeof *t->columns);
         for (size_t j = i; j < end; j++) {
             if (refs[j].s->line < t->line) {

@@ -25,7 +25,8 @@
 static const char PRODUCER[] = "urn:lineaged:publish-model";
 static const char SPEC[] = "https://openlineage.io/spec/";
 static const char RUN_EVENT_SCHEMA[] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
-static const char CUSTOM_DATASET_FACET[] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetFacet";
+static const char CUSTOM_DATASET_FACET[] =
+    "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetFacet";
 static const char RUN_ID_PREFIX[] = "urn:lineaged:publish-model:";
 static const char JOB_PREFIX[] = "publish_model.";
 
@@ -83,7 +84,8 @@ static void write_run(yajl_gen g, const struct ml_model *m)
     yajl_gen_map_close(g);
 }
 
-static void write_job(yajl_gen g, struct arena *a, const struct ml_model *m, const struct ml_code_location *loc)
+static void write_job(yajl_gen g, struct arena *a, const struct ml_model *m,
+                      const struct ml_code_location *loc)
 {
     json_gen_key(g, "job");
     yajl_gen_map_open(g);

@@ -16,23 +16,25 @@
 #include "ml_model_int.h"
 
 static const char *const FEATURE_TYPES[] = {"numerical", "categorical", NULL};
-static const char *const SOURCE_TYPES[] = {"integer", "number", "string", "array", "date", "timestamp",
-                                           "object", "boolean", NULL};
+static const char *const SOURCE_TYPES[] = {"integer",   "number", "string",  "array", "date",
+                                           "timestamp", "object", "boolean", NULL};
 
-static const char *const MODEL_KEYS[] = {"serviceName", "service", "name", "displayName", "description",
-                                         "algorithm", "target", "mlFeatures", "mlHyperParameters", "mlStore",
-                                         "server", "dashboard", "owner", "owners", "tags", "sourceUrl",
-                                         "services", NULL};
-static const char *const FEATURE_KEYS[] = {"name", "dataType", "description", "featureAlgorithm",
-                                           "featureSources", "tags", "fullyQualifiedName", NULL};
-static const char *const SOURCE_KEYS[] = {"name", "dataType", "description", "dataSourceFqn", "dataSource",
-                                          "fullyQualifiedName", "tags", NULL};
+static const char *const MODEL_KEYS[] = {
+    "serviceName", "service",           "name",     "displayName", "description", "algorithm", "target",
+    "mlFeatures",  "mlHyperParameters", "mlStore",  "server",      "dashboard",   "owner",     "owners",
+    "tags",        "sourceUrl",         "services", NULL};
+static const char *const FEATURE_KEYS[] = {
+    "name",           "dataType", "description",        "featureAlgorithm",
+    "featureSources", "tags",     "fullyQualifiedName", NULL};
+static const char *const SOURCE_KEYS[] = {"name",       "dataType",           "description", "dataSourceFqn",
+                                          "dataSource", "fullyQualifiedName", "tags",        NULL};
 static const char *const PARAM_KEYS[] = {"name", "value", "description", NULL};
 static const char *const STORE_KEYS[] = {"storage", "imageRepository", NULL};
-static const char *const REF_KEYS[] = {"id", "type", "name", "fullyQualifiedName", "displayName", "description",
-                                       "deleted", "inherited", "href", NULL};
-static const char *const TAG_KEYS[] = {"tagFQN", "name", "displayName", "description", "style", "source",
-                                       "labelType", "state", "href", "reason", NULL};
+static const char *const REF_KEYS[] = {"id",          "type",        "name",    "fullyQualifiedName",
+                                       "displayName", "description", "deleted", "inherited",
+                                       "href",        NULL};
+static const char *const TAG_KEYS[] = {"tagFQN",    "name",  "displayName", "description", "style", "source",
+                                       "labelType", "state", "href",        "reason",      NULL};
 
 /* Fails unless the string at key is NULL (optional, absent) or one of allowed. */
 static int check_enum(struct yml *y, yaml_node_t *map, const char *path, const char *key, const char *v,
@@ -126,9 +128,11 @@ static int parse_source(struct yml *y, yaml_node_t *map, const char *path, yaml_
         source_fqn(y, map, path, &s->fqn, &at, &fpath) != 0)
         return -1;
     if (split_fqn(y->a, s->fqn, parts, 4) != 4)
-        return yml_fail(y, at, fpath, "malformed table FQN \"%.100s\" (expected service.database.schema.table)", s->fqn);
+        return yml_fail(y, at, fpath,
+                        "malformed table FQN \"%.100s\" (expected service.database.schema.table)", s->fqn);
     if ((s->ns = service_ns(y, services, parts[0])) == NULL)
-        return yml_fail(y, at, fpath, "service \"%.64s\" is not in the services: map (service -> OpenLineage namespace)",
+        return yml_fail(y, at, fpath,
+                        "service \"%.64s\" is not in the services: map (service -> OpenLineage namespace)",
                         parts[0]);
     s->table = arena_printf(y->a, "%s.%s.%s", parts[1], parts[2], parts[3]);
     return 0;
@@ -189,13 +193,14 @@ static int parse_feature(struct yml *y, yaml_node_t *map, const char *path, yaml
         check_enum(y, map, path, "dataType", f->data_type, FEATURE_TYPES, "numerical or categorical") != 0 ||
         yml_string(y, map, path, "description", false, &f->description) != 0 ||
         yml_string(y, map, path, "featureAlgorithm", false, &f->algorithm) != 0 ||
-        parse_tags(y, map, path, &f->tags, &f->n_tags) != 0 || yml_seq(y, map, path, "featureSources", &seq) != 0)
+        parse_tags(y, map, path, &f->tags, &f->n_tags) != 0 ||
+        yml_seq(y, map, path, "featureSources", &seq) != 0)
         return -1;
     f->n_sources = seq != NULL ? yml_len(seq) : 0;
     f->sources = arena_zalloc(y->a, (f->n_sources + 1) * sizeof *f->sources);
     for (size_t i = 0; i < f->n_sources; i++)
-        if (parse_source(y, yml_item(y, seq, i), arena_printf(y->a, "%s.featureSources[%zu]", path, i), services,
-                         &f->sources[i]) != 0)
+        if (parse_source(y, yml_item(y, seq, i), arena_printf(y->a, "%s.featureSources[%zu]", path, i),
+                         services, &f->sources[i]) != 0)
             return -1;
     return 0;
 }
@@ -272,7 +277,8 @@ static int parse_params(struct yml *y, yaml_node_t *root, struct ml_model *m)
     m->n_params = seq != NULL ? yml_len(seq) : 0;
     m->params = arena_zalloc(y->a, (m->n_params + 1) * sizeof *m->params);
     for (size_t i = 0; i < m->n_params; i++)
-        if (parse_param(y, yml_item(y, seq, i), arena_printf(y->a, "mlHyperParameters[%zu]", i), &m->params[i]) != 0)
+        if (parse_param(y, yml_item(y, seq, i), arena_printf(y->a, "mlHyperParameters[%zu]", i),
+                        &m->params[i]) != 0)
             return -1;
     return 0;
 }
@@ -290,7 +296,8 @@ static int parse_owners(struct yml *y, yaml_node_t *root, struct ml_model *m)
     if (one != NULL && parse_owner(y, one, "owner", &m->owners[m->n_owners++]) != 0)
         return -1;
     for (size_t i = 0; seq != NULL && i < yml_len(seq); i++)
-        if (parse_owner(y, yml_item(y, seq, i), arena_printf(y->a, "owners[%zu]", i), &m->owners[m->n_owners++]) != 0)
+        if (parse_owner(y, yml_item(y, seq, i), arena_printf(y->a, "owners[%zu]", i),
+                        &m->owners[m->n_owners++]) != 0)
             return -1;
     return 0;
 }
@@ -300,7 +307,8 @@ static int parse_service(struct yml *y, yaml_node_t *root, yaml_node_t *services
 {
     const char *a = NULL, *b = NULL;
 
-    if (yml_string(y, root, "", "serviceName", false, &a) != 0 || yml_string(y, root, "", "service", false, &b) != 0)
+    if (yml_string(y, root, "", "serviceName", false, &a) != 0 ||
+        yml_string(y, root, "", "service", false, &b) != 0)
         return -1;
     if (a != NULL && b != NULL)
         return yml_fail(y, yml_get(y, root, "service"), "service", "give serviceName or service, not both");

@@ -77,7 +77,8 @@ yaml_node_t *yml_root(struct yml *y)
 
 static bool key_is(const yaml_node_t *k, const char *key)
 {
-    return k->data.scalar.length == strlen(key) && memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0;
+    return k->data.scalar.length == strlen(key) &&
+           memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0;
 }
 
 yaml_node_t *yml_get(struct yml *y, yaml_node_t *map, const char *key)
@@ -99,7 +100,8 @@ int yml_check_keys(struct yml *y, yaml_node_t *map, const char *path, const char
         while (allowed[j] != NULL && !key_is(k, allowed[j]))
             j++;
         if (allowed[j] == NULL)
-            return yml_fail(y, k, path, "unknown key \"%.*s\"", (int)(k->data.scalar.length > 64 ? 64 : k->data.scalar.length),
+            return yml_fail(y, k, path, "unknown key \"%.*s\"",
+                            (int)(k->data.scalar.length > 64 ? 64 : k->data.scalar.length),
                             (const char *)k->data.scalar.value);
     }
     return 0;
@@ -250,7 +252,8 @@ static int check_tree(struct yml *y, yaml_node_t *n, int depth)
         yaml_node_t *b = yaml_document_get_node(&y->doc, p[i].key);
         if (compare_keys(a, b) == 0) {
             yaml_node_t *later = yml_line(a) > yml_line(b) ? a : b;
-            return yml_fail(y, later, "", "duplicate key \"%.*s\"", (int)(b->data.scalar.length > 64 ? 64 : b->data.scalar.length),
+            return yml_fail(y, later, "", "duplicate key \"%.*s\"",
+                            (int)(b->data.scalar.length > 64 ? 64 : b->data.scalar.length),
                             (const char *)b->data.scalar.value);
         }
     }
@@ -338,7 +341,8 @@ int yml_load(struct yml *y, const char *text, size_t len, char version[65])
     yaml_node_t *root = yml_root(y);
     if (root == NULL)
         return err_set(y->e, ERR_INVALID, "", "line 1: the file holds no YAML document");
-    if (check_single_parents(y) != 0 || yml_need_map(y, root, "the document") != 0 || check_tree(y, root, 0) != 0)
+    if (check_single_parents(y) != 0 || yml_need_map(y, root, "the document") != 0 ||
+        check_tree(y, root, 0) != 0)
         return -1;
     return hash_document(y, version);
 }

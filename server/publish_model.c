@@ -56,7 +56,8 @@ static char *read_file(struct arena *a, const char *path, long max, size_t *len_
         buf = arena_alloc(a, cap + 1);
         *len_out = fread(buf, 1, cap, f);
         if (ferror(f) || *len_out == cap) {
-            err_set(e, ERR_BAD_INPUT, path, "cannot read \"%s\" (read error, or it changed while read)", path);
+            err_set(e, ERR_BAD_INPUT, path, "cannot read \"%s\" (read error, or it changed while read)",
+                    path);
             buf = NULL;
         } else {
             buf[*len_out] = '\0';
@@ -97,7 +98,8 @@ static int event_time(struct http_client *hc, struct arena *a, const struct ml_m
     if (http_client_request(hc, a, arena_printf(a, "/api/v1/jobs/runs/%s", run_id), NULL, 0, &r, e) != 0) {
         if (!dry_run)
             return -1;
-        fprintf(stderr, "%s: warning: %s; the event time is now and source tables are not checked\n", PREFIX, e->msg);
+        fprintf(stderr, "%s: warning: %s; the event time is now and source tables are not checked\n", PREFIX,
+                e->msg);
         time_format_iso8601(usec, out);
         return 1;
     }
@@ -126,13 +128,14 @@ static void check_tables(struct http_client *hc, struct arena *a, const struct m
         if (http_client_request(hc, a, path, NULL, 0, &r, &e) != 0)
             fprintf(stderr, "%s: warning: cannot check source table \"%s\": %s\n", PREFIX, t->fqn, e.msg);
         else if (r.status == 404)
-            fprintf(stderr,
-                    "%s: warning: source table \"%s\" (line %d) is unknown to the server: no dataset \"%s\" in "
-                    "namespace \"%s\"; its lineage will start at this model\n",
-                    PREFIX, t->fqn, t->line, t->name, t->ns);
+            fprintf(
+                stderr,
+                "%s: warning: source table \"%s\" (line %d) is unknown to the server: no dataset \"%s\" in "
+                "namespace \"%s\"; its lineage will start at this model\n",
+                PREFIX, t->fqn, t->line, t->name, t->ns);
         else if (r.status != 200)
-            fprintf(stderr, "%s: warning: cannot check source table \"%s\": the server answered %d\n", PREFIX, t->fqn,
-                    r.status);
+            fprintf(stderr, "%s: warning: cannot check source table \"%s\": the server answered %d\n", PREFIX,
+                    t->fqn, r.status);
     }
 }
 
@@ -143,8 +146,8 @@ static int post_event(struct http_client *hc, struct arena *a, const char *json,
     if (http_client_request(hc, a, "/api/v1/lineage", json, len, &r, e) != 0)
         return -1;
     if (r.status != 200 && r.status != 201)
-        return err_set(e, r.status == 401 ? ERR_UNAUTHORIZED : ERR_INVALID, "", "the server refused the event (%d): %s",
-                       r.status, shown_body(a, &r));
+        return err_set(e, r.status == 401 ? ERR_UNAUTHORIZED : ERR_INVALID, "",
+                       "the server refused the event (%d): %s", r.status, shown_body(a, &r));
     return 0;
 }
 
@@ -198,7 +201,7 @@ int publish_model_run(const struct cfg *c)
     } else {
         struct http_client *hc = http_client_new(c->url, c->timeout_s, c->api_key, &e);
         if (hc == NULL) {
-            fprintf(stderr, "%s: --url %s\n", PREFIX, e.msg);
+            fprintf(stderr, "%s: --%s: %s\n", PREFIX, e.where, e.msg);
             rc = 2;
         } else {
             rc = publish(c, a, hc, &m);

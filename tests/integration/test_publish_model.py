@@ -9,8 +9,11 @@ depend on where the suite runs."""
 
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 import urllib.parse
 
 import harness as h
@@ -195,6 +198,39 @@ class PublishModelTest(PublishModelBase):
         self.assertEqual(json.loads(out)["outputs"][0]["name"], "offline")
         self.assertIn("warning: cannot connect", err)
 
+    def test_a_trickling_server_is_cut_at_the_timeout(self):
+        """A server that answers one byte every 0.3 s keeps libevent's inactivity timer from firing;
+        the client's deadline for the whole exchange must still end it."""
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(4)
+        self.addCleanup(lsock.close)
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def trickle():
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                while not stop.is_set():
+                    try:
+                        conn.sendall(b"x")
+                    except OSError:
+                        return
+                    time.sleep(0.3)
+
+        threading.Thread(target=trickle, daemon=True).start()
+        path = self.write(model_text("slow", "postgres://slow:1"))
+        t0 = time.monotonic()
+        rc, out, err = self.cli(path, "--timeout", "2", url="http://127.0.0.1:%d" % lsock.getsockname()[1])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("nothing sent: no complete answer from 127.0.0.1:%d within 2 s" % lsock.getsockname()[1], err)
+        self.assertLess(time.monotonic() - t0, 30)
+
     def test_code_location_from_github_actions(self):
         path = self.write(model_text("located", "postgres://loc:1", ("CustomMLService", "loc_svc")))
         env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/models",
@@ -219,6 +255,10 @@ class PublishModelAuthTest(PublishModelBase):
         rc, out, err = self.cli(path, "--api-key", "wrong-key")
         self.assertEqual(rc, 1)
         self.assertNotIn("wrong-key", out + err)
+        rc, out, err = self.cli(path, "--api-key", "bad\r\nX-Injected: 1")
+        self.assertEqual(rc, 2)
+        self.assertIn("the API key contains a control character", err)
+        self.assertNotIn("Injected", err)
         rc, out, err = self.cli(path, env={"LINEAGED_API_KEY": "s3cret-key"})
         self.assertEqual(rc, 0, err)
         self.assertNotIn("s3cret", out + err)

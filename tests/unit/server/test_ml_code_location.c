@@ -32,9 +32,19 @@ static struct ml_code_location locate(struct arena *a, const char *const *vars, 
     return loc;
 }
 
-static const char *const GITHUB[] = {"GITHUB_SERVER_URL", "https://github.com", "GITHUB_REPOSITORY", "acme/ml",
-                                     "GITHUB_SHA", "0123abc", "GITHUB_WORKSPACE", "/home/runner/work/ml/ml",
-                                     "CI_PROJECT_URL", "https://gitlab.com/acme/ml", "CI_COMMIT_SHA", "fff", NULL};
+static const char *const GITHUB[] = {"GITHUB_SERVER_URL",
+                                     "https://github.com",
+                                     "GITHUB_REPOSITORY",
+                                     "acme/ml",
+                                     "GITHUB_SHA",
+                                     "0123abc",
+                                     "GITHUB_WORKSPACE",
+                                     "/home/runner/work/ml/ml",
+                                     "CI_PROJECT_URL",
+                                     "https://gitlab.com/acme/ml",
+                                     "CI_COMMIT_SHA",
+                                     "fff",
+                                     NULL};
 
 static void test_github_actions(void **state)
 {
@@ -61,8 +71,13 @@ static void test_gitlab_ci(void **state)
 {
     (void)state;
     struct arena *a = arena_new();
-    static const char *const vars[] = {"CI_PROJECT_URL", "https://gitlab.example.com/acme/ml/", "CI_COMMIT_SHA", "beef",
-                                       "GITHUB_SHA", "", NULL};
+    static const char *const vars[] = {"CI_PROJECT_URL",
+                                       "https://gitlab.example.com/acme/ml/",
+                                       "CI_COMMIT_SHA",
+                                       "beef",
+                                       "GITHUB_SHA",
+                                       "",
+                                       NULL};
     struct ml_code_location l = locate(a, vars, "m.yaml");
 
     assert_string_equal(l.repo_url, "https://gitlab.example.com/acme/ml.git");
@@ -91,8 +106,13 @@ static void test_no_ci_no_location(void **state)
     (void)state;
     struct arena *a = arena_new();
     static const char *const none[] = {NULL};
-    static const char *const partial[] = {"GITHUB_SERVER_URL", "https://github.com", "GITHUB_REPOSITORY", "acme/ml",
-                                          "GIT_URL", "https://x/y.git", NULL};
+    static const char *const partial[] = {"GITHUB_SERVER_URL",
+                                          "https://github.com",
+                                          "GITHUB_REPOSITORY",
+                                          "acme/ml",
+                                          "GIT_URL",
+                                          "https://x/y.git",
+                                          NULL};
 
     assert_null(locate(a, none, "m.yaml").type);
     assert_null(locate(a, partial, "m.yaml").type); /* no commit anywhere */

@@ -41,7 +41,8 @@ static struct ml_model *model(struct arena *a, const char *find, const char *rep
     return m;
 }
 
-static const struct json_value *event(struct arena *a, const struct ml_model *m, const struct ml_code_location *loc)
+static const struct json_value *event(struct arena *a, const struct ml_model *m,
+                                      const struct ml_code_location *loc)
 {
     struct err e;
     size_t len;
@@ -71,7 +72,8 @@ static const struct json_value *at(const struct json_value *v, ...)
     return v;
 }
 
-static const char *str_at(const struct json_value *v, const char *a, const char *b, const char *c, const char *d)
+static const char *str_at(const struct json_value *v, const char *a, const char *b, const char *c,
+                          const char *d)
 {
     const struct json_value *x = at(v, a, b, c, d, NULL);
     assert_non_null(x);
@@ -90,7 +92,8 @@ static void test_event_header_run_and_job(void **state)
     ml_model_run_id(m, run_id);
     assert_string_equal(json_get_string(ev, "eventType"), "COMPLETE");
     assert_string_equal(json_get_string(ev, "eventTime"), WHEN);
-    assert_string_equal(json_get_string(ev, "schemaURL"), "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent");
+    assert_string_equal(json_get_string(ev, "schemaURL"),
+                        "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent");
     assert_string_equal(str_at(ev, "run", "runId", NULL, NULL), run_id);
     assert_string_equal(str_at(ev, "job", "namespace", NULL, NULL), "CustomMLService");
     assert_string_equal(str_at(ev, "job", "name", NULL, NULL), "publish_model.Revenue Predictions");
@@ -183,10 +186,11 @@ static void test_owners_and_tags(void **state)
 {
     (void)state;
     struct arena *a = arena_new();
-    struct ml_model *m = model(a, "algorithm: XGBoost\n",
-                               "algorithm: XGBoost\nowner: {name: ml-platform, type: team}\n"
-                               "owners:\n  - jdoe\n  - {fullyQualifiedName: ana, type: user}\n"
-                               "tags: [Tier.Tier1, {tagFQN: PII.Sensitive, source: Classification}, production]\n");
+    struct ml_model *m =
+        model(a, "algorithm: XGBoost\n",
+              "algorithm: XGBoost\nowner: {name: ml-platform, type: team}\n"
+              "owners:\n  - jdoe\n  - {fullyQualifiedName: ana, type: user}\n"
+              "tags: [Tier.Tier1, {tagFQN: PII.Sensitive, source: Classification}, production]\n");
     const struct json_value *f = at(event(a, m, NULL), "outputs", "0", "facets", NULL);
     const struct json_value *owners = at(f, "ownership", "owners", NULL);
     const struct json_value *tags = at(f, "tags", "tags", NULL);
@@ -210,7 +214,8 @@ static void test_feature_tags_name_their_field(void **state)
 {
     (void)state;
     struct arena *a = arena_new();
-    struct ml_model *m = model(a, "    featureAlgorithm: PCA\n", "    featureAlgorithm: PCA\n    tags: [PII.None]\n");
+    struct ml_model *m =
+        model(a, "    featureAlgorithm: PCA\n", "    featureAlgorithm: PCA\n    tags: [PII.None]\n");
     const struct json_value *tags = at(event(a, m, NULL), "outputs", "0", "facets", "tags", "tags", NULL);
 
     assert_int_equal(tags->u.array.n, 1);
@@ -223,7 +228,8 @@ static void test_equal_input_gives_byte_equal_events(void **state)
 {
     (void)state;
     struct arena *a = arena_new();
-    struct ml_code_location loc = {"git", "https://example.com/r/blob/abc/m.yaml", "https://example.com/r.git", "m.yaml", "abc"};
+    struct ml_code_location loc = {"git", "https://example.com/r/blob/abc/m.yaml",
+                                   "https://example.com/r.git", "m.yaml", "abc"};
     size_t n1, n2;
     /* two separate parses of differently formatted text: the same model */
     char *e1 = ml_model_event(a, model(a, "", ""), WHEN, &loc, &n1);
@@ -255,9 +261,10 @@ static void test_code_location_facet(void **state)
 {
     (void)state;
     struct arena *a = arena_new();
-    struct ml_code_location loc = {"git", "https://github.com/acme/ml/blob/abc/models/m.yaml", "https://github.com/acme/ml.git",
-                                   "models/m.yaml", "abc"};
-    const struct json_value *f = at(event(a, model(a, "", ""), &loc), "job", "facets", "sourceCodeLocation", NULL);
+    struct ml_code_location loc = {"git", "https://github.com/acme/ml/blob/abc/models/m.yaml",
+                                   "https://github.com/acme/ml.git", "models/m.yaml", "abc"};
+    const struct json_value *f =
+        at(event(a, model(a, "", ""), &loc), "job", "facets", "sourceCodeLocation", NULL);
 
     assert_string_equal(json_get_string(f, "type"), "git");
     assert_string_equal(json_get_string(f, "url"), loc.url);

@@ -88,7 +88,8 @@ static void broken_variant(const char *find, const char *repl, const char *prefi
 static void assert_anchor_reused(void)
 {
     struct arena *a = arena_new();
-    char *text = variant(a, "    featureSources:\n      - name: orders", "    featureSources: &src\n      - name: orders");
+    char *text = variant(a, "    featureSources:\n      - name: orders",
+                         "    featureSources: &src\n      - name: orders");
     const char *third = "    featureSources:\n      - name: premium\n        dataType: boolean\n"
                         "        dataSourceFqn: demo_pg.postgres.public.users\n";
     char *at = strstr(text, third);
@@ -145,18 +146,21 @@ static void test_missing_required_fields(void **state)
     broken_variant("name: Revenue Predictions\n", "", "line 5: ", "missing name");
     broken_variant("algorithm: XGBoost\n", "", "line 5: ", "missing algorithm");
     broken_variant("serviceName: CustomMLService\n", "", "line 6: ", "missing serviceName");
-    broken_variant("  - name: is_premium\n    dataType", "  - dataType", "line 33: mlFeatures[2]: ", "missing name");
+    broken_variant("  - name: is_premium\n    dataType", "  - dataType",
+                   "line 33: mlFeatures[2]: ", "missing name");
     broken_variant("        dataSourceFqn: demo_pg.postgres.public.users\n", "",
                    "line 36: mlFeatures[2].featureSources[0]: ", "missing dataSourceFqn");
-    broken_variant("  - name: regularisation\n    value: 0.5", "  - value: 0.5", "line 41: mlHyperParameters[0]: ",
-                   "missing name");
+    broken_variant("  - name: regularisation\n    value: 0.5", "  - value: 0.5",
+                   "line 41: mlHyperParameters[0]: ", "missing name");
 }
 
 static void test_unknown_data_types(void **state)
 {
     (void)state;
-    broken_variant("dataType: categorical\n    featureAlgorithm: Bucketing", "dataType: categorial\n    featureAlgorithm: Bucketing",
-                   "line 17: mlFeatures[0].dataType: ", "unknown dataType \"categorial\" (expected numerical or categorical)");
+    broken_variant("dataType: categorical\n    featureAlgorithm: Bucketing",
+                   "dataType: categorial\n    featureAlgorithm: Bucketing",
+                   "line 17: mlFeatures[0].dataType: ",
+                   "unknown dataType \"categorial\" (expected numerical or categorical)");
     broken_variant("name: rating\n        dataType: integer", "name: rating\n        dataType: int",
                    "line 28: mlFeatures[1].featureSources[0].dataType: ", "unknown dataType \"int\"");
 }
@@ -164,15 +168,17 @@ static void test_unknown_data_types(void **state)
 static void test_malformed_fqn_and_unknown_service(void **state)
 {
     (void)state;
-    broken_variant("demo_pg.postgres.public.restaurants\n      - name: average",
-                   "demo_pg.postgres.restaurants\n      - name: average",
-                   "line 29: mlFeatures[1].featureSources[0].dataSourceFqn: ",
-                   "malformed table FQN \"demo_pg.postgres.restaurants\" (expected service.database.schema.table)");
+    broken_variant(
+        "demo_pg.postgres.public.restaurants\n      - name: average",
+        "demo_pg.postgres.restaurants\n      - name: average",
+        "line 29: mlFeatures[1].featureSources[0].dataSourceFqn: ",
+        "malformed table FQN \"demo_pg.postgres.restaurants\" (expected service.database.schema.table)");
     broken_variant("demo_pg.postgres.public.orders", "demo_pg.postgres.public.orders.extra",
                    "line 22: mlFeatures[0].featureSources[0].dataSourceFqn: ", "malformed table FQN");
-    broken_variant("demo_pg.postgres.public.orders", "demo_pg..public.orders", "line 22: ", "malformed table FQN");
-    broken_variant("demo_pg.postgres.public.orders", "demo_pg.\"postgres.public.orders", "line 22: ",
-                   "malformed table FQN");
+    broken_variant("demo_pg.postgres.public.orders", "demo_pg..public.orders",
+                   "line 22: ", "malformed table FQN");
+    broken_variant("demo_pg.postgres.public.orders", "demo_pg.\"postgres.public.orders",
+                   "line 22: ", "malformed table FQN");
     broken_variant("demo_pg.postgres.public.users", "other_pg.postgres.public.users",
                    "line 38: mlFeatures[2].featureSources[0].dataSourceFqn: ",
                    "service \"other_pg\" is not in the services: map");
@@ -196,20 +202,27 @@ static void test_cross_feature_checks(void **state)
     (void)state;
     broken_variant("  - name: is_premium", "  - name: restaurant_dimension", "line 33: mlFeatures[2].name: ",
                    "feature \"restaurant_dimension\" is already defined on line 23");
-    broken_variant("      - name: average_price", "      - name: rating", "line 30: mlFeatures[1].featureSources[1]: ",
-                   "column \"rating\" of \"demo_pg.postgres.public.restaurants\" is listed twice in this feature (also on line 27)");
-    broken_variant("      - name: premium\n        dataType: boolean\n        dataSourceFqn: demo_pg.postgres.public.users",
-                   "      - name: rating\n        dataType: boolean\n        dataSourceFqn: demo_pg.postgres.public.restaurants",
+    broken_variant("      - name: average_price", "      - name: rating",
+                   "line 30: mlFeatures[1].featureSources[1]: ",
+                   "column \"rating\" of \"demo_pg.postgres.public.restaurants\" is listed twice in this "
+                   "feature (also on line 27)");
+    broken_variant("      - name: premium\n        dataType: boolean\n        dataSourceFqn: "
+                   "demo_pg.postgres.public.users",
+                   "      - name: rating\n        dataType: boolean\n        dataSourceFqn: "
+                   "demo_pg.postgres.public.restaurants",
                    "line 36: mlFeatures[2].featureSources[0].dataType: ",
-                   "column \"rating\" of \"demo_pg.postgres.public.restaurants\" is \"boolean\" here but \"integer\" on line 27");
+                   "column \"rating\" of \"demo_pg.postgres.public.restaurants\" is \"boolean\" here but "
+                   "\"integer\" on line 27");
 }
 
 static void test_unknown_keys_and_wrong_shapes(void **state)
 {
     (void)state;
     broken_variant("algorithm: XGBoost", "algoritm: XGBoost", "line 12: ", "unknown key \"algoritm\"");
-    broken_variant("    featureAlgorithm: PCA", "    featureAlgo: PCA", "line 25: mlFeatures[1]: ", "unknown key \"featureAlgo\"");
-    broken_variant("mlFeatures:\n", "mlFeatures: all of them\ndashboard:\n", "line 15: mlFeatures: ", "must be a list");
+    broken_variant("    featureAlgorithm: PCA", "    featureAlgo: PCA",
+                   "line 25: mlFeatures[1]: ", "unknown key \"featureAlgo\"");
+    broken_variant("mlFeatures:\n", "mlFeatures: all of them\ndashboard:\n",
+                   "line 15: mlFeatures: ", "must be a list");
     broken_variant("target: expected_time", "target: [a, b]", "line 13: target: ", "must be a single value");
     broken_variant("mlStore:\n", "mlStore: s3://x\nsourceUrl:\n", "line 45: mlStore: ", "must be a mapping");
 }
@@ -218,10 +231,11 @@ static void test_yaml_level_problems(void **state)
 {
     (void)state;
     broken_variant("    value: 0.5\n", "    value: [0.5\n", "line 43: ", "did not find expected ',' or ']'");
-    broken_variant("target: expected_time\n", "target: expected_time\ntarget: other\n", "line 14: ",
-                   "duplicate key \"target\"");
+    broken_variant("target: expected_time\n", "target: expected_time\ntarget: other\n",
+                   "line 14: ", "duplicate key \"target\"");
     assert_anchor_reused();
-    broken_variant("  imageRepository: https://docker.hub.com/image\n", "  imageRepository: https://docker.hub.com/image\n---\nname: x\n",
+    broken_variant("  imageRepository: https://docker.hub.com/image\n",
+                   "  imageRepository: https://docker.hub.com/image\n---\nname: x\n",
                    "line 49: ", "a second YAML document");
     assert_broken("", "line 1: ", "holds no YAML document");
     assert_broken("# only a comment\n", "line 1: ", "holds no YAML document");
@@ -287,8 +301,9 @@ static void test_version_ignores_formatting_comments_and_order(void **state)
         {"    value: 0.5\n", "    value: '0.5'\n"},
         {"mlStore:\n  storage: s3://path-to-pickle\n  imageRepository: https://docker.hub.com/image\n",
          "mlStore: {imageRepository: \"https://docker.hub.com/image\", storage: s3://path-to-pickle}\n"},
-        {"serviceName: CustomMLService\n", "services:\n    demo_pg: postgres://postgresql:5432\nserviceName: CustomMLService\n"
-                                            "mlStore:\n    storage: s3://path-to-pickle\n    imageRepository: https://docker.hub.com/image\n"},
+        {"serviceName: CustomMLService\n",
+         "services:\n    demo_pg: postgres://postgresql:5432\nserviceName: CustomMLService\n"
+         "mlStore:\n    storage: s3://path-to-pickle\n    imageRepository: https://docker.hub.com/image\n"},
         {"target: expected_time\n", "target: expected_time\ndashboard: ~\nserver:\n"},
         {"  - name: regularisation\n    value: 0.5\n    description: Adding some room for error\n",
          "  - description: Adding some room for error\n    name: regularisation\n    value: 0.5\n"},
