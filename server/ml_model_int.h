@@ -52,6 +52,18 @@ yaml_node_t *yml_item(struct yml *y, yaml_node_t *seq, size_t i);
 yaml_node_t *yml_pair(struct yml *y, yaml_node_t *map, size_t i, bool value_of);
 size_t yml_len(const yaml_node_t *n);
 
+/* A mapping's entry; key is a scalar (invariant 1). */
+struct yml_pair {
+    yaml_node_t *key;
+    yaml_node_t *value;
+};
+
+/* The pairs of map sorted by key bytes, in y's arena. O(n log n). */
+struct yml_pair *yml_sorted(struct yml *y, yaml_node_t *map);
+
+/* The value of key in pairs[0..n) from yml_sorted, or NULL if absent or null. O(log n). */
+yaml_node_t *yml_find(const struct yml_pair *pairs, size_t n, const char *key);
+
 /* Sets y->e to ERR_INVALID "line N: path: <message>" (n's line) and returns -1. */
 int yml_fail(struct yml *y, const yaml_node_t *n, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -78,10 +78,16 @@ static int split_fqn(struct arena *a, const char *fqn, const char **parts, int m
     }
 }
 
+/* The `services:` map, sorted for lookups (a file may name many services and many sources). */
+struct services {
+    struct yml_pair *pairs;
+    size_t n;
+};
+
 /* The namespace of service name in the `services:` map, or NULL. */
-static const char *service_ns(struct yml *y, yaml_node_t *services, const char *service)
+static const char *service_ns(struct yml *y, const struct services *services, const char *service)
 {
-    yaml_node_t *v = services != NULL ? yml_get(y, services, service) : NULL;
+    yaml_node_t *v = yml_find(services->pairs, services->n, service);
     if (v == NULL || v->type != YAML_SCALAR_NODE)
         return NULL;
     return arena_strndup(y->a, (const char *)v->data.scalar.value, v->data.scalar.length);
@@ -111,7 +117,7 @@ static int source_fqn(struct yml *y, yaml_node_t *map, const char *path, const c
     return 0;
 }
 
-static int parse_source(struct yml *y, yaml_node_t *map, const char *path, yaml_node_t *services,
+static int parse_source(struct yml *y, yaml_node_t *map, const char *path, const struct services *services,
                         struct ml_source *s)
 {
     const char *parts[5];
@@ -181,7 +187,7 @@ static int parse_tags(struct yml *y, yaml_node_t *map, const char *path, struct 
     return 0;
 }
 
-static int parse_feature(struct yml *y, yaml_node_t *map, const char *path, yaml_node_t *services,
+static int parse_feature(struct yml *y, yaml_node_t *map, const char *path, const struct services *services,
                          struct ml_feature *f)
 {
     yaml_node_t *seq;
@@ -233,27 +239,33 @@ static int parse_owner(struct yml *y, yaml_node_t *n, const char *path, struct m
     return 0;
 }
 
-/* The services: map: every key a service, every value a non-empty namespace. NULL when absent. */
-static int parse_services(struct yml *y, yaml_node_t *root, yaml_node_t **out)
+/* The services: map: every key a service, every value a non-empty namespace. Empty when absent. */
+static int parse_services(struct yml *y, yaml_node_t *root, struct services *out)
 {
     yaml_node_t *s = yml_get(y, root, "services");
 
-    *out = s;
+    out->pairs = NULL;
+    out->n = 0;
     if (s == NULL)
         return 0;
     if (yml_need_map(y, s, "services") != 0)
         return -1;
-    for (size_t i = 0; i < yml_len(s); i++) {
-        yaml_node_t *k = yml_pair(y, s, i, false);
-        const char *name = arena_strndup(y->a, (const char *)k->data.scalar.value, k->data.scalar.length);
-        const char *ns;
-        if (yml_string(y, s, "services", name, true, &ns) != 0)
-            return -1;
+    out->pairs = yml_sorted(y, s);
+    out->n = yml_len(s);
+    for (size_t i = 0; i < out->n; i++) {
+        yaml_node_t *k = out->pairs[i].key, *v = out->pairs[i].value;
+        const char *where = arena_printf(y->a, "services.%.*s",
+                                         (int)(k->data.scalar.length > 64 ? 64 : k->data.scalar.length),
+                                         (const char *)k->data.scalar.value);
+        if (yml_is_null(v) || v->type != YAML_SCALAR_NODE || v->data.scalar.length == 0)
+            return yml_fail(y, yml_is_null(v) ? k : v, where,
+                            "must be an OpenLineage namespace (a single value)");
     }
     return 0;
 }
 
-static int parse_features(struct yml *y, yaml_node_t *root, yaml_node_t *services, struct ml_model *m)
+static int parse_features(struct yml *y, yaml_node_t *root, const struct services *services,
+                          struct ml_model *m)
 {
     yaml_node_t *seq;
 
@@ -303,7 +315,8 @@ static int parse_owners(struct yml *y, yaml_node_t *root, struct ml_model *m)
 }
 
 /* serviceName (the demo's spelling) or service (OpenMetadata's CreateMlModel), not both. */
-static int parse_service(struct yml *y, yaml_node_t *root, yaml_node_t *services, struct ml_model *m)
+static int parse_service(struct yml *y, yaml_node_t *root, const struct services *services,
+                         struct ml_model *m)
 {
     const char *a = NULL, *b = NULL;
 
@@ -336,15 +349,15 @@ static int parse_store(struct yml *y, yaml_node_t *root, struct ml_model *m)
 
 static int parse_model(struct yml *y, yaml_node_t *root, struct ml_model *m)
 {
-    yaml_node_t *services;
+    struct services services;
 
     if (yml_check_keys(y, root, "", MODEL_KEYS) != 0 || parse_services(y, root, &services) != 0 ||
-        yml_string(y, root, "", "name", true, &m->name) != 0 || parse_service(y, root, services, m) != 0 ||
+        yml_string(y, root, "", "name", true, &m->name) != 0 || parse_service(y, root, &services, m) != 0 ||
         yml_string(y, root, "", "description", false, &m->description) != 0 ||
         yml_string(y, root, "", "algorithm", true, &m->algorithm) != 0 ||
         yml_string(y, root, "", "target", false, &m->target) != 0 ||
         yml_string(y, root, "", "server", false, &m->server) != 0 || parse_store(y, root, m) != 0 ||
-        parse_features(y, root, services, m) != 0 || parse_params(y, root, m) != 0 ||
+        parse_features(y, root, &services, m) != 0 || parse_params(y, root, m) != 0 ||
         parse_owners(y, root, m) != 0 || parse_tags(y, root, "", &m->tags, &m->n_tags) != 0)
         return -1;
     return 0;

@@ -204,27 +204,49 @@ static int compare_keys(const yaml_node_t *a, const yaml_node_t *b)
     int c = memcmp(a->data.scalar.value, b->data.scalar.value, n);
     if (c != 0)
         return c;
-    return a->data.scalar.length < b->data.scalar.length ? -1 : a->data.scalar.length > b->data.scalar.length;
+    return (a->data.scalar.length > b->data.scalar.length) - (a->data.scalar.length < b->data.scalar.length);
 }
 
-/* The pairs of map sorted by key bytes (insertion sort: mappings here are small). */
-static yaml_node_pair_t *sorted_pairs(struct yml *y, yaml_node_t *map)
+static int compare_pairs(const void *pa, const void *pb)
+{
+    const struct yml_pair *a = pa, *b = pb;
+    int c = compare_keys(a->key, b->key);
+    /* equal keys (duplicates, refused by check_tree) in file order, so the report names the later */
+    return c != 0 ? c
+                  : (a->key->start_mark.index > b->key->start_mark.index) -
+                        (a->key->start_mark.index < b->key->start_mark.index);
+}
+
+struct yml_pair *yml_sorted(struct yml *y, yaml_node_t *map)
 {
     size_t n = yml_len(map);
-    yaml_node_pair_t *p = arena_alloc(y->a, (n ? n : 1) * sizeof *p);
+    struct yml_pair *p = arena_alloc(y->a, (n ? n : 1) * sizeof *p);
 
-    memcpy(p, map->data.mapping.pairs.start, n * sizeof *p);
-    for (size_t i = 1; i < n; i++) {
-        yaml_node_pair_t x = p[i];
-        const yaml_node_t *kx = yaml_document_get_node(&y->doc, x.key);
-        size_t j = i;
-        while (j > 0 && compare_keys(yaml_document_get_node(&y->doc, p[j - 1].key), kx) > 0) {
-            p[j] = p[j - 1];
-            j--;
-        }
-        p[j] = x;
-    }
+    for (size_t i = 0; i < n; i++)
+        p[i] = (struct yml_pair){yml_pair(y, map, i, false), yml_pair(y, map, i, true)};
+    qsort(p, n, sizeof *p, compare_pairs);
     return p;
+}
+
+yaml_node_t *yml_find(const struct yml_pair *pairs, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n, klen = strlen(key);
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const yaml_node_t *k = pairs[mid].key;
+        size_t m = k->data.scalar.length < klen ? k->data.scalar.length : klen;
+        int c = memcmp(k->data.scalar.value, key, m);
+        if (c == 0)
+            c = (k->data.scalar.length > klen) - (k->data.scalar.length < klen);
+        if (c == 0)
+            return yml_is_null(pairs[mid].value) ? NULL : pairs[mid].value;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 /* Checks depth, scalar keys and unique keys of the subtree at n. */
@@ -246,13 +268,11 @@ static int check_tree(struct yml *y, yaml_node_t *n, int depth)
     }
     if (n->type != YAML_MAPPING_NODE)
         return 0;
-    yaml_node_pair_t *p = sorted_pairs(y, n);
+    struct yml_pair *p = yml_sorted(y, n);
     for (size_t i = 1; i < yml_len(n); i++) {
-        yaml_node_t *a = yaml_document_get_node(&y->doc, p[i - 1].key);
-        yaml_node_t *b = yaml_document_get_node(&y->doc, p[i].key);
-        if (compare_keys(a, b) == 0) {
-            yaml_node_t *later = yml_line(a) > yml_line(b) ? a : b;
-            return yml_fail(y, later, "", "duplicate key \"%.*s\"",
+        yaml_node_t *b = p[i].key;
+        if (compare_keys(p[i - 1].key, b) == 0) {
+            return yml_fail(y, b, "", "duplicate key \"%.*s\"",
                             (int)(b->data.scalar.length > 64 ? 64 : b->data.scalar.length),
                             (const char *)b->data.scalar.value);
         }
@@ -274,11 +294,11 @@ static int write_normalised(struct yml *y, yajl_gen g, yaml_node_t *n)
             rc = write_normalised(y, g, yml_item(y, n, i));
         return rc == 0 && yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
     }
-    yaml_node_pair_t *p = sorted_pairs(y, n);
+    struct yml_pair *p = yml_sorted(y, n);
     int rc = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -1;
     for (size_t i = 0; i < yml_len(n) && rc == 0; i++) {
-        yaml_node_t *k = yaml_document_get_node(&y->doc, p[i].key);
-        yaml_node_t *v = yaml_document_get_node(&y->doc, p[i].value);
+        yaml_node_t *k = p[i].key;
+        yaml_node_t *v = p[i].value;
         if (yml_is_null(v))
             continue;
         rc = yajl_gen_string(g, k->data.scalar.value, k->data.scalar.length) == yajl_gen_status_ok ? 0 : -1;

@@ -51,7 +51,8 @@ static char *variant(struct arena *a, const char *find, const char *repl)
 /* Writes text to a temporary file, parses the file's contents back, removes the file. */
 static int parse_via_file(struct arena *a, const char *text, struct ml_model *m, struct err *e)
 {
-    char path[] = "/tmp/lineaged-ml-model-XXXXXX";
+    const char *dir = getenv("TMPDIR") != NULL && getenv("TMPDIR")[0] != '\0' ? getenv("TMPDIR") : "/tmp";
+    char *path = arena_printf(a, "%s/lineaged-ml-model-XXXXXX", dir);
     int fd = mkstemp(path);
     size_t len;
 
@@ -227,6 +228,48 @@ static void test_unknown_keys_and_wrong_shapes(void **state)
     broken_variant("mlStore:\n", "mlStore: s3://x\nsourceUrl:\n", "line 45: mlStore: ", "must be a mapping");
 }
 
+static void test_services_map_values(void **state)
+{
+    (void)state;
+    broken_variant("  demo_pg: postgres://postgresql:5432",
+                   "  demo_pg:", "line 51: services.demo_pg: ", "must be an OpenLineage namespace");
+    broken_variant("  demo_pg: postgres://postgresql:5432", "  demo_pg: [a, b]",
+                   "line 51: services.demo_pg: ", "must be an OpenLineage namespace");
+}
+
+/* Thousands of services: each source finds its own (the map is searched, not scanned). */
+static void test_many_services_are_looked_up(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new();
+    struct ml_model m;
+    struct err e;
+    enum { N = 5000 };
+    char *map = arena_alloc(a, N * 32 + 16);
+    size_t n = (size_t)sprintf(map, "services:\n");
+
+    for (int i = N - 1; i >= 0; i--)
+        n += (size_t)sprintf(map + n, "  svc%04d: ns%d\n", i, i);
+    char *text = variant(a, "services:\n", map);
+    for (int i = 0; i < 3; i++) {
+        const char *from[] = {"demo_pg.postgres.public.orders",
+                              "demo_pg.postgres.public.restaurants\n      - name: average",
+                              "demo_pg.postgres.public.users"};
+        const char *to[] = {"svc0000.postgres.public.orders",
+                            "svc4999.postgres.public.restaurants\n      - name: average",
+                            "svc2500.postgres.public.users"};
+        char *at = strstr(text, from[i]);
+        assert_non_null(at);
+        text = arena_printf(a, "%.*s%s%s", (int)(at - text), text, to[i], at + strlen(from[i]));
+    }
+    assert_int_equal(parse_via_file(a, text, &m, &e), 0);
+    assert_string_equal(m.features[0].sources[0].ns, "ns0");
+    assert_string_equal(m.features[1].sources[0].ns, "ns4999");
+    assert_string_equal(m.features[1].sources[1].ns, "postgres://postgresql:5432");
+    assert_string_equal(m.features[2].sources[0].ns, "ns2500");
+    arena_free(a);
+}
+
 static void test_yaml_level_problems(void **state)
 {
     (void)state;
@@ -354,6 +397,8 @@ int main(void)
         cmocka_unit_test(test_quoted_fqn_parts_may_hold_dots),
         cmocka_unit_test(test_cross_feature_checks),
         cmocka_unit_test(test_unknown_keys_and_wrong_shapes),
+        cmocka_unit_test(test_services_map_values),
+        cmocka_unit_test(test_many_services_are_looked_up),
         cmocka_unit_test(test_yaml_level_problems),
         cmocka_unit_test(test_aliases_are_refused_not_expanded),
         cmocka_unit_test(test_deep_nesting_is_refused),
