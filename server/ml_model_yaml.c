@@ -5,7 +5,8 @@
  *  1. The normalised form is canonical JSON: mappings with keys sorted by bytes and null members
  *     dropped, sequences in order, every other scalar a JSON string of its value (so `0.5`, '0.5' and
  *     "0.5" are equal, and comments, quoting, flow or block style and indentation never matter).
- *  2. Nothing recurses deeper than YML_MAX_DEPTH + 1: the depth check runs before the hash walk.
+ *  2. Nothing recurses deeper than YML_MAX_DEPTH + 1, and libyaml never sees deeper nesting than that:
+ *     a first pass over the parser's events (check_depth) stops there, before the document is loaded.
  * Ownership: the libyaml parser lives and dies in yml_load; the document in struct yml (yml_free).
  * Threads: no shared state. */
 #include "ml_model_int.h"
@@ -327,6 +328,41 @@ static int hash_document(struct yml *y, char version[65])
     return 0;
 }
 
+/* A first pass over the parser's events that stops at the first collection nested deeper than
+ * YML_MAX_DEPTH. libyaml's scanner does work proportional to the flow nesting depth for every token,
+ * so a deeply nested file (a megabyte of "[") would take minutes in yaml_parser_load; here it ends
+ * after YML_MAX_DEPTH levels. Syntax errors are reported as the load would report them. */
+static int check_depth(struct yml *y, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, rc = 0;
+
+    if (!yaml_parser_initialize(&p))
+        return err_set(y->e, ERR_INTERNAL, "", "cannot start the YAML parser");
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    for (;;) {
+        if (!yaml_parser_parse(&p, &ev)) {
+            rc = parser_error(y, &p, text, len);
+            break;
+        }
+        yaml_event_type_t type = ev.type;
+        int line = (int)ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (type == YAML_STREAM_END_EVENT)
+            break;
+        if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT)
+            depth--;
+        if ((type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) &&
+            ++depth > YML_MAX_DEPTH) {
+            rc = err_set(y->e, ERR_INVALID, "", "line %d: nested deeper than %d levels", line, YML_MAX_DEPTH);
+            break;
+        }
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 /* Loads the one document of text; a second document is an error. */
 static int load_document(struct yml *y, const char *text, size_t len)
 {
@@ -356,7 +392,7 @@ static int load_document(struct yml *y, const char *text, size_t len)
 
 int yml_load(struct yml *y, const char *text, size_t len, char version[65])
 {
-    if (load_document(y, text, len) != 0)
+    if (check_depth(y, text, len) != 0 || load_document(y, text, len) != 0)
         return -1;
     yaml_node_t *root = yml_root(y);
     if (root == NULL)
