@@ -11,8 +11,11 @@
  * point in time, and the server orders facets and run states by event time: a changed file could
  * land "before" its predecessor and lose to its stale facets. So the first publication uses the
  * current time, and later ones reuse that run's endedAt from GET /api/v1/jobs/runs/{runId}
- * (microseconds, as sent). Two first publications racing each other send two events for one run;
- * both carry the same content and the later time wins, which is harmless.
+ * (microseconds, as sent) as long as this version is still the model's current one (its `version`
+ * facet, GET .../datasets/{model}). A file reverted to an earlier published version gets the current
+ * time instead: the same run again, with a later event, so its facets become the model's current
+ * ones again (reusing the old time would leave the newer version current). Two first publications
+ * racing each other send two events for one run with the same content; the later time wins.
  * Invariants:
  *  1. The API key is never printed (not in errors, not with --dry-run: it is not part of the event).
  *  2. Warnings (unknown source tables, an unreachable server with --dry-run) go to stderr and do not
@@ -84,35 +87,75 @@ static const char *shown_body(struct arena *a, const struct http_client_reply *r
     return s;
 }
 
-/* The event time: the existing run's endedAt when this version was published before, else now.
- * With dry_run an unreachable server is a warning; otherwise an error. */
-static int event_time(struct http_client *hc, struct arena *a, const struct ml_model *m, bool dry_run,
-                      char out[TIME_ISO_MAX], bool *reused, struct err *e)
+/* What the server knows of this model version. */
+struct published {
+    bool run_ended; /* this version's run exists and has ended ... */
+    int64_t ended;  /* ... at this time */
+    bool current;   /* the model's current version facet is this version */
+};
+
+/* GET path: 0 with the parsed JSON in *v (NULL for 404, or a body too large to keep), or -1 with e
+ * set when the server cannot be asked or answers anything else. */
+static int get_json(struct http_client *hc, struct arena *a, const char *path, struct json_value **v,
+                    struct err *e)
+{
+    struct http_client_reply r;
+    struct err pe;
+
+    *v = NULL;
+    if (http_client_request(hc, a, path, NULL, 0, &r, e) != 0)
+        return -1;
+    if (r.status == 404)
+        return 0;
+    if (r.status != 200)
+        return err_set(e, ERR_UNAVAILABLE, "", "GET %s answered %d: %s", path, r.status, shown_body(a, &r));
+    if (!r.truncated)
+        *v = json_parse(a, r.body, r.len, PUBLISH_JSON_DEPTH, &pe);
+    return 0;
+}
+
+/* Asks the server for this version's run (GET /api/v1/jobs/runs/{id}) and the model's current
+ * version (GET .../datasets/{model}). Returns 0, or -1 with e set. */
+static int ask_server(struct http_client *hc, struct arena *a, const struct ml_model *m,
+                      struct published *out, struct err *e)
 {
     char run_id[37];
-    struct http_client_reply r;
-    int64_t usec = time_now_usec();
+    struct json_value *run, *model;
+    struct err pe;
 
-    *reused = false;
+    memset(out, 0, sizeof *out);
     ml_model_run_id(m, run_id);
-    if (http_client_request(hc, a, arena_printf(a, "/api/v1/jobs/runs/%s", run_id), NULL, 0, &r, e) != 0) {
+    if (get_json(hc, a, arena_printf(a, "/api/v1/jobs/runs/%s", run_id), &run, e) != 0 ||
+        get_json(hc, a,
+                 arena_printf(a, "/api/v1/namespaces/%s/datasets/%s", http_client_escape(a, m->ns),
+                              http_client_escape(a, m->name)),
+                 &model, e) != 0)
+        return -1;
+    const char *ended = run != NULL ? json_get_string(run, "endedAt") : NULL;
+    out->run_ended = ended != NULL && time_parse_iso8601(ended, &out->ended, &pe) == 0;
+    const struct json_value *facets = model != NULL ? json_get(model, "facets") : NULL;
+    const char *current = json_get_string(json_get(facets, "version"), "datasetVersion");
+    out->current = current != NULL && strcmp(current, m->version) == 0;
+    return 0;
+}
+
+/* The event time (see the top of the file): the run's own time again when this version was published
+ * and is still the model's current one, so the event is the very same; now otherwise (a new version,
+ * or an earlier one made current again). Returns 0, 1 when the server could not be asked and dry_run
+ * allows going on (a warning is printed), or -1 with e set. */
+static int event_time(struct http_client *hc, struct arena *a, const struct ml_model *m, bool dry_run,
+                      char out[TIME_ISO_MAX], struct published *p, struct err *e)
+{
+    if (ask_server(hc, a, m, p, e) != 0) {
         if (!dry_run)
             return -1;
         fprintf(stderr, "%s: warning: %s; the event time is now and source tables are not checked\n", PREFIX,
                 e->msg);
-        time_format_iso8601(usec, out);
+        memset(p, 0, sizeof *p);
+        time_format_iso8601(time_now_usec(), out);
         return 1;
     }
-    if (r.status == 200) {
-        struct err pe;
-        struct json_value *v = r.truncated ? NULL : json_parse(a, r.body, r.len, PUBLISH_JSON_DEPTH, &pe);
-        const char *ended = v != NULL ? json_get_string(v, "endedAt") : NULL;
-        *reused = ended != NULL && time_parse_iso8601(ended, &usec, &pe) == 0;
-    } else if (r.status != 404) {
-        return err_set(e, ERR_UNAVAILABLE, "", "GET /api/v1/jobs/runs/%s answered %d: %s", run_id, r.status,
-                       shown_body(a, &r));
-    }
-    time_format_iso8601(usec, out);
+    time_format_iso8601(p->run_ended && p->current ? p->ended : time_now_usec(), out);
     return 0;
 }
 
@@ -156,11 +199,11 @@ static int publish(const struct cfg *c, struct arena *a, struct http_client *hc,
 {
     struct ml_code_location loc;
     char when[TIME_ISO_MAX], run_id[37];
-    bool reused = false;
+    struct published p;
     struct err e;
     size_t len;
 
-    int looked = event_time(hc, a, m, c->dry_run, when, &reused, &e);
+    int looked = event_time(hc, a, m, c->dry_run, when, &p, &e);
     if (looked < 0) {
         fprintf(stderr, "%s: nothing sent: %s\n", PREFIX, e.msg);
         return 1;
@@ -180,7 +223,10 @@ static int publish(const struct cfg *c, struct arena *a, struct http_client *hc,
     }
     ml_model_run_id(m, run_id);
     printf("published model \"%s\" version %s (run %s%s) to %s\n", m->name, m->version, run_id,
-           reused ? ", already published: unchanged" : "", c->url);
+           !p.run_ended ? ""
+           : p.current  ? ", already published: unchanged"
+                        : ", published before: current again",
+           c->url);
     return 0;
 }
 

@@ -132,11 +132,23 @@ class PublishModelTest(PublishModelBase):
         r = self.server.get("/api/v1/namespaces/fraud_svc/datasets/fraud/versions")
         self.assertStatus(r, 200)
         self.assertEqual(r.json()["totalCount"], 2)
-        # the first version again: a known run, nothing new
+        current = lambda: self.server.get("/api/v1/namespaces/fraud_svc/datasets/fraud").json()[
+            "facets"]["version"]["datasetVersion"]
+        self.assertEqual(current(), v[1])
+        # the file reverted to the first version: the same run again, now, so it is current again
+        rc, out, err = self.cli(path)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("(run %s, published before: current again)" % evs[0]["run"]["runId"], out)
+        evs = [e["body"] for e in self.events_of("fraud_svc")]
+        self.assertEqual(len(evs), 3)
+        self.assertEqual(evs[2]["run"]["runId"], evs[0]["run"]["runId"])
+        self.assertGreater(h.parse_event_time(evs[2]["eventTime"]), h.parse_event_time(evs[1]["eventTime"]))
+        self.assertEqual(current(), v[0])
+        # and once more: unchanged, nothing new
         rc, out, err = self.cli(path)
         self.assertEqual(rc, 0, err)
         self.assertIn("already published: unchanged", out)
-        self.assertEqual(len(self.events_of("fraud_svc")), 2)
+        self.assertEqual(len(self.events_of("fraud_svc")), 3)
 
     def test_model_and_feature_lineage_as_the_server_serves_them(self):
         ns = "postgres://rev-db:5432"
