@@ -1,9 +1,9 @@
 /* server/publish_model.c - `lineaged publish-model FILE [--dry-run] [--url] [--api-key]`.
  *
  * Steps: read FILE (at most --max-file-bytes) -> ml_model_parse (nothing is sent if it fails) -> the
- * code location from CI variables -> ask the server (GET) whether this version's run exists and
- * which source tables it knows -> ml_model_event -> print it (--dry-run) or POST it to
- * /api/v1/lineage.
+ * code location from CI variables -> ask the server (GET) whether this version's run exists, whether
+ * it is the model's current version, and which source tables it knows -> ml_model_event -> print
+ * it (--dry-run) or POST it to /api/v1/lineage.
  *
  * Why the event time is looked up and reused: the run id is derived from the file's normalised hash,
  * so the same file is always the same run; publishing it again must send the very same event (the
