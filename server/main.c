@@ -1,4 +1,4 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `publish-model`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "ops.h"
 #include "pgembed.h"
+#include "publish_model.h"
 #include "routes.h"
 #include "server.h"
 #include "store.h"
@@ -44,6 +45,7 @@ static const char USAGE[] =
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
     "  keys       create, list and revoke API keys (lineaged keys --help)\n"
+    "  publish-model FILE   publish an ML model's metadata file to a running lineaged\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -216,6 +218,8 @@ static const struct command COMMANDS[] = {
     {"serve", CFG_SERVE, run_serve, "serve the HTTP API"},
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
+    {"publish-model", CFG_PUBLISH_MODEL, publish_model_run,
+     "publish an ML model's metadata (OpenMetadata MlModel YAML plus a services: map) as an OpenLineage event"},
 };
 
 /* Overwrites the values of --api-keys in argv (invariant 2). */
