@@ -24,7 +24,7 @@ struct option_def {
     const char *help;
 };
 
-#define ALL_DB (CFG_SERVE | CFG_MIGRATE)
+#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_REPLAY)
 
 static const struct option_def OPTIONS[] = {
     {"host", "LINEAGED_HOST", OPT_STRING, offsetof(struct cfg, host), "127.0.0.1", 0, 0, CFG_SERVE,
@@ -34,7 +34,7 @@ static const struct option_def OPTIONS[] = {
     {"database-url", "LINEAGED_DATABASE_URL", OPT_STRING, offsetof(struct cfg, database_url), "", 0, 0,
      ALL_DB, "libpq conninfo or postgresql:// URL; empty: start a private Postgres in --data-dir"},
     {"data-dir", "LINEAGED_DATA_DIR", OPT_STRING, offsetof(struct cfg, data_dir), "./var", 0, 0,
-     CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "directory of the private Postgres cluster"},
+     ALL_DB | CFG_POSTGRES, "directory of the private Postgres cluster"},
     {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "4", 1,
      256, CFG_SERVE, "worker threads, each with one Postgres connection"},
     {"max-body-bytes", "LINEAGED_MAX_BODY_BYTES", OPT_LONG, offsetof(struct cfg, max_body_bytes),
@@ -45,9 +45,9 @@ static const struct option_def OPTIONS[] = {
     {"max-gzip-ratio", "LINEAGED_MAX_GZIP_RATIO", OPT_INT, offsetof(struct cfg, max_gzip_ratio), "200", 2,
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
-     JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
+     JSON_MAX_DEPTH, CFG_SERVE | CFG_REPLAY, "deepest JSON nesting accepted (413)"},
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
-     CFG_SERVE, "events written per transaction when a request carries an array"},
+     CFG_SERVE | CFG_REPLAY, "events written per transaction when a request carries an array (replay: always)"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
      "comma-separated keys; if set, writes need 'Authorization: Bearer <key>'"},
     {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
@@ -57,8 +57,14 @@ static const struct option_def OPTIONS[] = {
      1048576, CFG_SERVE, "MiB of lineage node data kept between requests (0: read it from Postgres every time)"},
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
+    {"retention-days", "LINEAGED_RETENTION_DAYS", OPT_INT, offsetof(struct cfg, retention_days), "0", 0, 36500,
+     CFG_SERVE, "drop event log partitions whose events are all older than this many days (0: keep all)"},
+    {"event-partition-days", "LINEAGED_EVENT_PARTITION_DAYS", OPT_INT, offsetof(struct cfg, event_partition_days),
+     "7", 1, 366, CFG_SERVE, "days of ingestion time per new event log partition (retention's granularity)"},
+    {"maintenance-interval", "LINEAGED_MAINTENANCE_INTERVAL", OPT_INT, offsetof(struct cfg, maintenance_interval_s),
+     "3600", 1, 86400, CFG_SERVE, "seconds between event log upkeep passes (partitions ahead, retention)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
-     CFG_SERVE | CFG_MIGRATE | CFG_POSTGRES, "debug, info, warn or error"},
+     ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };

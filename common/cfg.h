@@ -15,7 +15,7 @@
 #include "err.h"
 
 /* Which subcommands an option applies to (bit mask). */
-enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4 };
+enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_REPLAY = 8 };
 
 struct cfg {
     char *host;
@@ -32,6 +32,9 @@ struct cfg {
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
+    int retention_days;        /* event log partitions older than this are dropped; 0: keep everything */
+    int event_partition_days;  /* width of each new event log partition */
+    int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
     char *log_level;
 };
 

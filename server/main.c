@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "follower.h"
 #include "graph.h"
+#include "maintain.h"
 #include "pgembed.h"
 #include "server.h"
 #include "store.h"
@@ -111,13 +112,16 @@ static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
+    struct maintain *m = NULL;
     struct graph *g = load_graph(conninfo, &xmin);
     struct err e;
     int rc = 1;
 
     if (g == NULL)
         return 1;
-    if (c->follow_interval_ms > 0 &&
+    if ((m = maintain_start(c, conninfo, &e)) == NULL)
+        log_error("%s", e.msg);
+    else if (c->follow_interval_ms > 0 &&
         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL)
         log_error("%s", e.msg);
     else if (server_run(c, conninfo, g, &e) == 0)
@@ -125,6 +129,7 @@ static int serve(const struct cfg *c, const char *conninfo)
     else
         log_error("%s", e.msg);
     follower_stop(f);
+    maintain_stop(m);
     graph_free(g);
     return rc;
 }

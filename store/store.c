@@ -20,6 +20,19 @@ static void on_notice(void *arg, const char *message)
     log_debug("postgres: %s", message);
 }
 
+/* Session settings of every connection, applied again after a reconnect. JIT off: the planner's cost
+ * of a query over the partitioned event log grows with the partition count and crosses
+ * jit_above_cost, and compiling per partition then dominates (the stats query: 2.5 ms -> 2 s with 55
+ * partitions); lineaged's statements are short and gain nothing from JIT. */
+static int session_setup(struct store *s, struct err *e)
+{
+    PGresult *res = PQexec(s->conn, "SET jit = off");
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : store_fail(s, res, "setting up the session", e);
+
+    PQclear(res);
+    return rc;
+}
+
 struct store *store_connect(const char *conninfo, struct err *e)
 {
     struct store *s = calloc(1, sizeof *s);
@@ -37,6 +50,10 @@ struct store *store_connect(const char *conninfo, struct err *e)
         return NULL;
     }
     PQsetNoticeProcessor(s->conn, on_notice, NULL);
+    if (session_setup(s, e) != 0) {
+        store_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -102,7 +119,7 @@ static int ensure_connected(struct store *s, struct err *e)
         return -1;
     }
     log_info("reconnected to the database");
-    return 0;
+    return session_setup(s, e);
 }
 
 /* True for SQLSTATEs that mean the server or the connection is going away or overloaded for now:

@@ -2,8 +2,9 @@
  * row first (idempotency), then the model rows, in a fixed table order.
  *
  * Invariants:
- *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
- *     then nothing else is written for it (a retried POST changes nothing).
+ *  1. The event's hash row is inserted first; ON CONFLICT (hash) means the event was already stored,
+ *     and then nothing else is written for it (a retried POST changes nothing). The events row is
+ *     written by the same statement, only for a new hash.
  *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in
  *     one global order: every dataset and job of the whole chunk is upserted first, one sorted
  *     statement each (store_write.h); each event's own rows come after and are guarded by those
@@ -23,11 +24,17 @@
 
 enum { STORE_WRITE_ATTEMPTS = 4 };
 
+/* The hash row is the idempotency key (event_hashes, migrations/0008); the events row (partitioned by
+ * received_at, so it cannot hold a unique hash) is written only when the hash row was. */
 static const struct store_stmt INSERT_EVENT = {
     "event_insert",
-    "INSERT INTO events (hash, kind, event_type, event_time, producer, schema_url, run_uuid, job_namespace,"
-    " job_name, body) VALUES (decode($1, 'hex'), $2, $3, $4::timestamptz, $5, $6, $7::uuid, $8, $9, $10::jsonb)"
-    " ON CONFLICT (hash) DO NOTHING RETURNING seq",
+    "WITH h AS (INSERT INTO event_hashes (hash, seq, received_at)"
+    "  VALUES (decode($1, 'hex'), nextval('events_seq_seq'), now())"
+    "  ON CONFLICT (hash) DO NOTHING RETURNING hash, seq, received_at),"
+    " ev AS (INSERT INTO events (seq, hash, kind, event_type, event_time, producer, schema_url, run_uuid,"
+    "  job_namespace, job_name, received_at, body)"
+    "  SELECT h.seq, h.hash, $2, $3, $4::timestamptz, $5, $6, $7::uuid, $8, $9, h.received_at, $10::jsonb FROM h)"
+    " SELECT seq FROM h",
     10};
 
 static const struct store_stmt UPSERT_NAMESPACES = {
