@@ -47,7 +47,7 @@ static const struct option_def OPTIONS[] = {
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
      JSON_MAX_DEPTH, CFG_SERVE | CFG_REPLAY, "deepest JSON nesting accepted (413)"},
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
-     CFG_SERVE | CFG_REPLAY, "events written per transaction when a request carries an array (replay: always)"},
+     CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
      "comma-separated keys; if set, writes need 'Authorization: Bearer <key>'"},
     {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
@@ -63,6 +63,8 @@ static const struct option_def OPTIONS[] = {
      "7", 1, 366, CFG_SERVE, "days of ingestion time per new event log partition (retention's granularity)"},
     {"maintenance-interval", "LINEAGED_MAINTENANCE_INTERVAL", OPT_INT, offsetof(struct cfg, maintenance_interval_s),
      "3600", 1, 86400, CFG_SERVE, "seconds between event log upkeep passes (partitions ahead, retention)"},
+    {"replay-chunk", "LINEAGED_REPLAY_CHUNK", OPT_INT, offsetof(struct cfg, replay_chunk), "0", 0, 10000, CFG_REPLAY,
+     "events per transaction when replaying (0: as the log's transactions grouped them; 1: each event alone)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
 };

@@ -35,6 +35,7 @@ struct cfg {
     int retention_days;        /* event log partitions older than this are dropped; 0: keep everything */
     int event_partition_days;  /* width of each new event log partition */
     int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
+    int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
     char *log_level;
 };
 

@@ -1,4 +1,4 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `replay`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
@@ -13,6 +13,7 @@
 #include "graph.h"
 #include "maintain.h"
 #include "pgembed.h"
+#include "replay.h"
 #include "server.h"
 #include "store.h"
 #include "sync.h"
@@ -30,6 +31,8 @@ static const char USAGE[] =
     "  serve      apply migrations and serve the HTTP API (default port 5000)\n"
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
+    "  replay     rebuild the model from the event log in a scratch schema and compare it with the live one\n"
+    "             (exit 0: equal, 1: different, 2: could not run)\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -189,10 +192,28 @@ static int run_postgres(const struct cfg *c)
     return 0;
 }
 
+/* Exit codes: 0 equal, 1 different (the report says where), 2 could not run. */
+static int run_replay(const struct cfg *c)
+{
+    struct pgembed *pg;
+    const char *conninfo;
+    struct err e;
+
+    if (open_database(c, &pg, &conninfo) != 0)
+        return 2;
+    int rc = replay_run(conninfo, c->replay_chunk, c->max_json_depth, stdout, &e);
+    if (rc < 0)
+        log_error("replay failed: %s (%s)", e.msg, e.detail);
+    fflush(stdout);
+    stop_database(pg);
+    return rc < 0 ? 2 : rc;
+}
+
 static const struct command COMMANDS[] = {
     {"serve", CFG_SERVE, run_serve, "serve the HTTP API"},
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
+    {"replay", CFG_REPLAY, run_replay, "rebuild the model from the event log and compare it with the live one"},
 };
 
 int main(int argc, char **argv)
