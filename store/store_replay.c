@@ -196,11 +196,14 @@ void store_replay_snapshot_abort(struct store *live)
     store_command(live, "ROLLBACK", &ignored);
 }
 
-/* Up to STORE_REPLAY_SAMPLES rows of `minus` as JSON, in a stable order. */
+/* Up to STORE_REPLAY_SAMPLES rows of `minus` as JSON cut to STORE_REPLAY_SAMPLE_CHARS, in a stable
+ * order. */
 static int read_samples(struct store *s, struct arena *a, const char *minus, const char **out, struct err *e)
 {
-    const char *sql = arena_printf(a, "SELECT row_to_json(x)::text FROM (%s) x ORDER BY 1 LIMIT %d", minus,
-                                   STORE_REPLAY_SAMPLES);
+    const char *sql = arena_printf(a,
+                                   "SELECT CASE WHEN length(j) > %d THEN left(j, %d) || '...' ELSE j END FROM"
+                                   " (SELECT row_to_json(x)::text AS j FROM (%s) x) y ORDER BY 1 LIMIT %d",
+                                   STORE_REPLAY_SAMPLE_CHARS, STORE_REPLAY_SAMPLE_CHARS, minus, STORE_REPLAY_SAMPLES);
     PGresult *res = PQexec(s->conn, sql);
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -26,7 +26,7 @@
 #include "err.h"
 #include "store.h"
 
-enum { STORE_REPLAY_SAMPLES = 3 };
+enum { STORE_REPLAY_SAMPLES = 3, STORE_REPLAY_SAMPLE_CHARS = 600 };
 
 /* One event of the log, as stored. */
 struct store_logged_event {
