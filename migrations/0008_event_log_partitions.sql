@@ -24,6 +24,14 @@
 --    tables, never row deletes, and nothing else (the model tables do not refer to events). Each
 --    drop is recorded in event_log_dropped, so `lineaged replay` can tell that the log is no longer
 --    the whole history.
+--  * Reads by event time (the event list, the stats) cannot be pruned by the partition key alone:
+--    an event's time and its arrival are independent (late events, skewed clocks). So the upkeep
+--    records the event times each closed partition holds (event_partition_times: partitions whose
+--    upper bound is a day old, when nothing writes into them any more), and event_log_floor(t) gives
+--    the lowest received_at an event with event_time >= t can have; readers add
+--    "received_at >= (SELECT event_log_floor(t))" and Postgres skips the other partitions at run time.
+--    Partitions newer than the recorded ones are always read, and a partition missing from the record
+--    can only be newer, so the floor never hides an event.
 --  * Lock order, the same as readers and writers take (parent, then partition): creation takes SHARE
 --    UPDATE EXCLUSIVE on events (inserts and reads go on) and ACCESS EXCLUSIVE on events_default
 --    while it moves rows out and attaches; dropping takes ACCESS EXCLUSIVE on events for the drop
@@ -42,6 +50,27 @@ CREATE TABLE event_log_dropped (
     upper_bound    timestamptz NOT NULL,
     dropped_at     timestamptz NOT NULL DEFAULT now()
 );
+
+CREATE TABLE event_partition_times (
+    partition_name text        PRIMARY KEY,
+    lower_bound    timestamptz,          -- NULL: no lower bound (events_legacy)
+    upper_bound    timestamptz NOT NULL,
+    min_event_time timestamptz,          -- both NULL: the partition is empty
+    max_event_time timestamptz
+);
+
+-- The lowest received_at an event with event_time >= p_after can have: the lower bound of the oldest
+-- recorded partition holding such an event, else the end of the recorded partitions (newer ones are
+-- always read); -infinity when nothing is recorded.
+CREATE FUNCTION event_log_floor(p_after timestamptz) RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN NOT EXISTS (SELECT 1 FROM event_partition_times) THEN '-infinity'::timestamptz
+        WHEN EXISTS (SELECT 1 FROM event_partition_times t WHERE t.lower_bound IS NULL
+                     AND t.max_event_time >= p_after) THEN '-infinity'::timestamptz
+        ELSE least((SELECT min(t.lower_bound) FROM event_partition_times t WHERE t.max_event_time >= p_after),
+                   (SELECT max(t.upper_bound) FROM event_partition_times t))
+    END
+$$;
 
 LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE events RENAME TO events_legacy;
@@ -121,6 +150,28 @@ BEGIN
 END
 $$;
 
+-- Records the event times of every partition closed for a day (upper bound a day old) and not yet
+-- recorded, oldest first, so that the record has no holes below its newest entry. The caller holds
+-- the maintenance lock.
+CREATE FUNCTION event_partitions_note_times(p_schema text)
+RETURNS void LANGUAGE plpgsql SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD' AS $$
+DECLARE
+    v_part record;
+    v_min timestamptz;
+    v_max timestamptz;
+BEGIN
+    FOR v_part IN SELECT p.* FROM event_partitions() p
+                  WHERE p.upper_bound <= now() - interval '1 day'
+                    AND NOT EXISTS (SELECT 1 FROM event_partition_times t WHERE t.partition_name = p.partition_name)
+                  ORDER BY p.upper_bound LOOP
+        EXECUTE format('SELECT min(event_time), max(event_time) FROM %I.%I', p_schema, v_part.partition_name)
+            INTO v_min, v_max;
+        INSERT INTO event_partition_times VALUES (v_part.partition_name, v_part.lower_bound, v_part.upper_bound,
+                                                  v_min, v_max);
+    END LOOP;
+END
+$$;
+
 -- Makes sure partitions cover received_at up to the start of today (UTC) + p_ahead_days, each
 -- p_width_days wide, contiguous from the highest existing upper bound; a gap before today (nothing
 -- ran for a while) becomes one partition ending today. Returns one row per partition created (and
@@ -157,6 +208,7 @@ BEGIN
         RETURN NEXT;
         v_lo := v_hi;
     END LOOP;
+    PERFORM event_partitions_note_times(v_schema);
 END
 $$;
 
@@ -182,6 +234,7 @@ BEGIN
             v_locked := true;
         END IF;
         EXECUTE format('DROP TABLE %I.%I', v_schema, v_part.partition_name);
+        DELETE FROM event_partition_times t WHERE t.partition_name = v_part.partition_name;
         INSERT INTO event_log_dropped (partition_name, lower_bound, upper_bound)
         VALUES (v_part.partition_name, v_part.lower_bound, v_part.upper_bound);
         dropped := v_part.partition_name;

@@ -84,6 +84,7 @@ static const char *const NOT_DERIVED[] = {
     "events",             /* the log itself: replay's input */
     "event_hashes",       /* the log's idempotency keys */
     "event_log_dropped",  /* the log's retention record */
+    "event_partition_times", /* the event times each closed partition of the log holds */
     "schema_migrations",  /* the schema's version */
     "tags",               /* tags are API edits (PUT /tags, POST .../tags), not in the log */
     "dataset_tags",
