@@ -40,6 +40,7 @@ test-release: deps $(RELEASE_BUILD)/build.ninja
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
 	python3 bench/run_graph.py --build $(BUILD)
+	python3 bench/run_event_log.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)

@@ -41,7 +41,7 @@ GENERATE = """
 INSERT INTO events (seq, hash, kind, event_type, event_time, producer, run_uuid, job_namespace, job_name,
                     received_at, body)
 SELECT g, decode(md5(g::text), 'hex'), 'RUN_EVENT', et, t - CASE WHEN g %% 100 = 0 THEN interval '90 days'
-       ELSE ((g * 7919) %% 600) * interval '1 second' END, 'https://bench.lineaged/producer', ru, 'bench',
+       ELSE ((g::bigint * 7919) %% 600) * interval '1 second' END, 'https://bench.lineaged/producer', ru, 'bench',
        'job_' || (g %% 2000), t,
        jsonb_build_object('eventType', et, 'eventTime', t, 'producer', 'https://bench.lineaged/producer',
            'schemaURL', 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
