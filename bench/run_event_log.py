@@ -23,14 +23,13 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import private_pg  # noqa: E402
 from private_pg import StepError  # noqa: E402
+from run_ingest import wait_healthy  # noqa: E402  (GET /healthcheck until 200)
 
-HEALTH_TIMEOUT_S = 60
 WEEKS = 53
 RUNS_WITH_ROWS = 50   # runs given a runs row, so that their facets route answers
 WARMUP = 30           # requests per route and server before measuring: a server has 4 connections, each
@@ -106,19 +105,6 @@ def get(url):
         if resp.status != 200:
             raise StepError(f"GET {url}: HTTP {resp.status}")
     return (time.perf_counter() - t0) * 1000.0
-
-
-def wait_healthy(proc, url):
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise StepError(f"lineaged serve exited ({proc.returncode}) before it was healthy")
-        try:
-            get(url + "/healthcheck")
-            return
-        except (urllib.error.URLError, OSError, StepError):
-            time.sleep(0.1)
-    raise StepError("GET /healthcheck did not answer 200 in time")
 
 
 def routes(run_uuid):

@@ -170,12 +170,15 @@ static int report(FILE *out, const struct store_replay_log_info *info, const str
         fprintf(out, "note: %lld events of the log do not decode with this version and were not replayed\n",
                 c->undecodable);
     if (info->dropped_parts > 0)
-        fprintf(out, "note: retention dropped %lld partitions of the log (events received before %s); the live "
+        fprintf(out,
+                "note: retention dropped %lld partitions of the log (events received before %s); the live "
                 "model keeps what they derived, so rows from them are only live\n",
                 info->dropped_parts, info->dropped_until ? info->dropped_until : "?");
     if (info->unknown_tables != NULL)
-        fprintf(out, "not compared: %s (tables unknown to replay: list each in store/store_replay_tables.c as "
-                "compared or not derived from events)\n", info->unknown_tables);
+        fprintf(out,
+                "not compared: %s (tables unknown to replay: list each in store/store_replay_tables.c as "
+                "compared or not derived from events)\n",
+                info->unknown_tables);
     if (differ == 0 && info->unknown_tables == NULL) {
         fprintf(out, "result: equal: the live model is what the log derives (%zu tables compared)\n", n);
         return REPLAY_EQUAL;
@@ -186,8 +189,8 @@ static int report(FILE *out, const struct store_replay_log_info *info, const str
 }
 
 /* Everything between making the scratch schema and dropping it. */
-static int replay_in(struct store *live, struct store *scratch, const char *schema, int chunk, int max_json_depth,
-                     FILE *out, struct err *e)
+static int replay_in(struct store *live, struct store *scratch, const char *schema, int chunk,
+                     int max_json_depth, FILE *out, struct err *e)
 {
     struct arena *a = arena_new();
     struct store_replay_log_info info = {0};
@@ -205,9 +208,11 @@ static int replay_in(struct store *live, struct store *scratch, const char *sche
     }
     if (store_replay_snapshot_end(live, e) != 0 || store_replay_compare(scratch, a, &tables, &n, e) != 0)
         goto out;
-    fprintf(out, "replay: %lld events of the log (seq %lld to %lld) written again into schema %s in %.1f s "
-            "(%lld found duplicate)\n", counts.written + counts.duplicates, (long long)counts.first_seq,
-            (long long)counts.last_seq, schema, (double)(time_now_usec() - started) / 1e6, counts.duplicates);
+    fprintf(out,
+            "replay: %lld events of the log (seq %lld to %lld) written again into schema %s in %.1f s "
+            "(%lld found duplicate)\n",
+            counts.written + counts.duplicates, (long long)counts.first_seq, (long long)counts.last_seq,
+            schema, (double)(time_now_usec() - started) / 1e6, counts.duplicates);
     rc = report(out, &info, &counts, tables, n);
 out:
     arena_free(a);
@@ -219,7 +224,8 @@ int replay_run(const char *conninfo, int chunk, int max_json_depth, FILE *out, s
     char schema[64];
     struct err ignored;
 
-    snprintf(schema, sizeof schema, "lineaged_replay_%d_%lld", (int)getpid(), (long long)(time_now_usec() / 1000000));
+    snprintf(schema, sizeof schema, "lineaged_replay_%d_%lld", (int)getpid(),
+             (long long)(time_now_usec() / 1000000));
     struct store *live = store_connect(conninfo, e);
     if (live == NULL)
         return -1;

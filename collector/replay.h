@@ -17,9 +17,10 @@
 enum replay_result { REPLAY_EQUAL = 0, REPLAY_DIFFERENT = 1 };
 
 /* Replays the log of the database at conninfo, writing chunk events per transaction (0: as the log's
- * transactions grouped them) and parsing with max_json_depth, and prints a report to out (a table per model table, samples of differing rows, and
- * a last line starting "result: "). Returns REPLAY_EQUAL or REPLAY_DIFFERENT, or -1 with e set when
- * the replay could not run (nothing is left behind: the scratch schema is dropped). */
+ * transactions grouped them) and parsing with max_json_depth, and prints a report to out (a table per model
+ * table, samples of differing rows, and a last line starting "result: "). Returns REPLAY_EQUAL or
+ * REPLAY_DIFFERENT, or -1 with e set when the replay could not run (nothing is left behind: the scratch
+ * schema is dropped). */
 int replay_run(const char *conninfo, int chunk, int max_json_depth, FILE *out, struct err *e);
 
 #endif

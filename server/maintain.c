@@ -44,8 +44,8 @@ static void maintain_pass(struct maintain *m)
         log_warn("event log upkeep cannot reach the database: %s", e.detail);
         return;
     }
-    if (store_log_maintain(m->store, m->cfg->event_partition_days, MAINTAIN_AHEAD_DAYS, m->cfg->retention_days,
-                           &pass, &e) != 0) {
+    if (store_log_maintain(m->store, m->cfg->event_partition_days, MAINTAIN_AHEAD_DAYS,
+                           m->cfg->retention_days, &pass, &e) != 0) {
         log_warn("event log upkeep failed, retried in %d s: %s (%s)", m->cfg->maintenance_interval_s, e.msg,
                  e.detail);
         store_free(m->store);

@@ -18,8 +18,8 @@
 
 static const struct store_stmt CREATE = {
     "log_partitions_create", "SELECT created, moved_rows FROM event_partitions_create($1::int, $2::int)", 2};
-static const struct store_stmt DROP = {"log_partitions_drop", "SELECT dropped FROM event_partitions_drop($1::int)",
-                                       1};
+static const struct store_stmt DROP = {"log_partitions_drop",
+                                       "SELECT dropped FROM event_partitions_drop($1::int)", 1};
 static const struct store_stmt DEFAULT_ROWS = {"log_default_rows", "SELECT count(*) FROM events_default", 0};
 
 static int create_partitions(struct store *s, int width_days, int ahead_days, struct store_log_pass *out,
@@ -61,8 +61,8 @@ static int drop_partitions(struct store *s, int keep_days, struct store_log_pass
     return 0;
 }
 
-int store_log_maintain(struct store *s, int width_days, int ahead_days, int keep_days, struct store_log_pass *out,
-                       struct err *e)
+int store_log_maintain(struct store *s, int width_days, int ahead_days, int keep_days,
+                       struct store_log_pass *out, struct err *e)
 {
     *out = (struct store_log_pass){0};
     if (create_partitions(s, width_days, ahead_days, out, e) != 0)

@@ -26,7 +26,7 @@ struct store_log_pass {
  * created or dropped is logged. Another collector doing the same at the same moment makes this a
  * no-op. Returns 0 with *out filled, or -1 with e set (the database unreachable, or a lock not granted
  * within the timeout: nothing of the failed step is done). */
-int store_log_maintain(struct store *s, int width_days, int ahead_days, int keep_days, struct store_log_pass *out,
-                       struct err *e);
+int store_log_maintain(struct store *s, int width_days, int ahead_days, int keep_days,
+                       struct store_log_pass *out, struct err *e);
 
 #endif

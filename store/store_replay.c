@@ -21,9 +21,10 @@
 static const char CURSOR_SQL[] =
     "DECLARE replay_log NO SCROLL CURSOR FOR"
     " SELECT k.seq, encode(e.hash, 'hex'), e.body::text, k.first_seq"
-    " FROM (SELECT seq, received_at, min(seq) OVER (PARTITION BY xid) AS first_seq FROM events ORDER BY 3, 1) k"
-    " CROSS JOIN LATERAL (SELECT hash, body FROM events e WHERE e.seq = k.seq AND e.received_at = k.received_at"
-    "  OFFSET 0) e"
+    " FROM (SELECT seq, received_at, min(seq) OVER (PARTITION BY xid) AS first_seq FROM events"
+    "  ORDER BY 3, 1) k"
+    " CROSS JOIN LATERAL (SELECT hash, body FROM events e"
+    "  WHERE e.seq = k.seq AND e.received_at = k.received_at OFFSET 0) e"
     " ORDER BY k.first_seq, k.seq";
 
 /* $1: every table name replay knows (compared or not derived), as a text[] literal. */
@@ -95,7 +96,8 @@ static const char *value_or_null(struct arena *a, const PGresult *res, int row, 
     return PQgetisnull(res, row, col) ? NULL : arena_strdup(a, PQgetvalue(res, row, col));
 }
 
-static int read_log_info(struct store *live, struct arena *a, struct store_replay_log_info *info, struct err *e)
+static int read_log_info(struct store *live, struct arena *a, struct store_replay_log_info *info,
+                         struct err *e)
 {
     const char *params[] = {known_tables(a)};
     PGresult *res = store_exec(live, &LOG_INFO, params, e);
@@ -110,8 +112,8 @@ static int read_log_info(struct store *live, struct arena *a, struct store_repla
     return 0;
 }
 
-int store_replay_snapshot(struct store *live, struct arena *a, const char *schema, struct store_replay_log_info *info,
-                          struct err *e)
+int store_replay_snapshot(struct store *live, struct arena *a, const char *schema,
+                          struct store_replay_log_info *info, struct err *e)
 {
     struct err ignored;
     size_t n;
@@ -123,7 +125,8 @@ int store_replay_snapshot(struct store *live, struct arena *a, const char *schem
     if (read_log_info(live, a, info, e) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
-        if (store_command(live, arena_printf(a, "CREATE TABLE %s.live_%s AS %s", q, t[i].table, t[i].sql), e) != 0)
+        if (store_command(live, arena_printf(a, "CREATE TABLE %s.live_%s AS %s", q, t[i].table, t[i].sql),
+                          e) != 0)
             goto fail;
     if (store_command(live, CURSOR_SQL, e) == 0)
         return 0;
@@ -155,8 +158,8 @@ static int hash_from_hex(const char *hex, unsigned char out[32])
     return 0;
 }
 
-int store_replay_fetch(struct store *live, struct arena *a, struct store_logged_event *out, size_t max, size_t *n,
-                       struct err *e)
+int store_replay_fetch(struct store *live, struct arena *a, struct store_logged_event *out, size_t max,
+                       size_t *n, struct err *e)
 {
     char sql[64];
 
@@ -200,10 +203,11 @@ void store_replay_snapshot_abort(struct store *live)
  * order. */
 static int read_samples(struct store *s, struct arena *a, const char *minus, const char **out, struct err *e)
 {
-    const char *sql = arena_printf(a,
-                                   "SELECT CASE WHEN length(j) > %d THEN left(j, %d) || '...' ELSE j END FROM"
-                                   " (SELECT row_to_json(x)::text AS j FROM (%s) x) y ORDER BY 1 LIMIT %d",
-                                   STORE_REPLAY_SAMPLE_CHARS, STORE_REPLAY_SAMPLE_CHARS, minus, STORE_REPLAY_SAMPLES);
+    const char *sql =
+        arena_printf(a,
+                     "SELECT CASE WHEN length(j) > %d THEN left(j, %d) || '...' ELSE j END FROM"
+                     " (SELECT row_to_json(x)::text AS j FROM (%s) x) y ORDER BY 1 LIMIT %d",
+                     STORE_REPLAY_SAMPLE_CHARS, STORE_REPLAY_SAMPLE_CHARS, minus, STORE_REPLAY_SAMPLES);
     PGresult *res = PQexec(s->conn, sql);
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -220,10 +224,10 @@ static int read_samples(struct store *s, struct arena *a, const char *minus, con
 /* Counts rows and differences of one table pair (live_<t>, replay_<t>), with samples of each side. */
 static int compare_one(struct store *s, struct arena *a, struct store_replay_table *t, struct err *e)
 {
-    const char *only_live = arena_printf(a, "SELECT * FROM live_%s EXCEPT ALL SELECT * FROM replay_%s", t->name,
-                                         t->name);
-    const char *only_replay = arena_printf(a, "SELECT * FROM replay_%s EXCEPT ALL SELECT * FROM live_%s", t->name,
-                                           t->name);
+    const char *only_live =
+        arena_printf(a, "SELECT * FROM live_%s EXCEPT ALL SELECT * FROM replay_%s", t->name, t->name);
+    const char *only_replay =
+        arena_printf(a, "SELECT * FROM replay_%s EXCEPT ALL SELECT * FROM live_%s", t->name, t->name);
     const char *sql = arena_printf(a,
                                    "SELECT (SELECT count(*) FROM live_%s), (SELECT count(*) FROM replay_%s),"
                                    " (SELECT count(*) FROM (%s) x), (SELECT count(*) FROM (%s) y)",
@@ -247,15 +251,16 @@ static int compare_one(struct store *s, struct arena *a, struct store_replay_tab
     return 0;
 }
 
-int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables, size_t *n,
-                         struct err *e)
+int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables,
+                         size_t *n, struct err *e)
 {
     const struct store_replay_projection *p = store_replay_tables(n);
     struct store_replay_table *t = arena_zalloc(a, *n * sizeof *t);
 
     for (size_t i = 0; i < *n; i++) {
         t[i].name = p[i].table;
-        if (store_command(scratch, arena_printf(a, "CREATE TABLE replay_%s AS %s", p[i].table, p[i].sql), e) != 0 ||
+        if (store_command(scratch, arena_printf(a, "CREATE TABLE replay_%s AS %s", p[i].table, p[i].sql),
+                          e) != 0 ||
             compare_one(scratch, a, &t[i], e) != 0)
             return -1;
     }

@@ -39,9 +39,9 @@ struct store_logged_event {
 
 /* What the snapshot found besides the events. */
 struct store_replay_log_info {
-    long long events;          /* rows in the log */
-    long long dropped_parts;   /* partitions retention dropped (event_log_dropped) */
-    const char *dropped_until; /* newest upper bound of those, or NULL */
+    long long events;           /* rows in the log */
+    long long dropped_parts;    /* partitions retention dropped (event_log_dropped) */
+    const char *dropped_until;  /* newest upper bound of those, or NULL */
     const char *unknown_tables; /* comma-separated live tables neither compared nor excluded, or NULL */
 };
 
@@ -49,8 +49,8 @@ struct store_replay_log_info {
 struct store_replay_table {
     const char *name;
     long long live_rows, replay_rows;
-    long long only_live, only_replay; /* rows (with multiplicity) on one side only */
-    const char *samples_live[STORE_REPLAY_SAMPLES];   /* JSON of rows only live has, NULL-padded */
+    long long only_live, only_replay;               /* rows (with multiplicity) on one side only */
+    const char *samples_live[STORE_REPLAY_SAMPLES]; /* JSON of rows only live has, NULL-padded */
     const char *samples_replay[STORE_REPLAY_SAMPLES];
 };
 
@@ -68,12 +68,12 @@ int store_replay_scratch_drop(struct store *s, const char *schema, struct err *e
  * cursor over the log: the events of each writing transaction together, in seq order, transactions
  * in the order of their first seq. Strings of *info are in a. 0 or -1 with e set (then the
  * transaction is rolled back). */
-int store_replay_snapshot(struct store *live, struct arena *a, const char *schema, struct store_replay_log_info *info,
-                          struct err *e);
+int store_replay_snapshot(struct store *live, struct arena *a, const char *schema,
+                          struct store_replay_log_info *info, struct err *e);
 
 /* The next at most max events of the cursor into out[] (bodies in a); *n = 0 at the end. 0 or -1. */
-int store_replay_fetch(struct store *live, struct arena *a, struct store_logged_event *out, size_t max, size_t *n,
-                       struct err *e);
+int store_replay_fetch(struct store *live, struct arena *a, struct store_logged_event *out, size_t max,
+                       size_t *n, struct err *e);
 
 /* Closes the cursor and ends the snapshot's transaction. 0 or -1 with e set. */
 int store_replay_snapshot_end(struct store *live, struct err *e);
@@ -84,7 +84,7 @@ void store_replay_snapshot_abort(struct store *live);
 
 /* On the scratch connection: projects the rebuilt model into replay_<table> and compares each table
  * with live_<table>. *tables gets one entry per compared table (in a), *n their count. 0 or -1. */
-int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables, size_t *n,
-                         struct err *e);
+int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables,
+                         size_t *n, struct err *e);
 
 #endif

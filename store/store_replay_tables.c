@@ -39,18 +39,22 @@ static const struct store_replay_projection TABLES[] = {
      "SELECT j.namespace, j.name, j.simple_name, p.namespace AS parent_namespace, p.name AS parent_name, j.type,"
      " j.description, j.location, j.current_version, j.latest_run_uuid, j.latest_run_time,"
      " t.namespace AS symlink_namespace, t.name AS symlink_name, j.created_at, j.updated_at, " EVENT_COL
-     " FROM jobs j LEFT JOIN jobs p ON p.id = j.parent_job_id LEFT JOIN jobs t ON t.id = j.symlink_target_id" EVENT_JOIN("j")},
+     " FROM jobs j LEFT JOIN jobs p ON p.id = j.parent_job_id LEFT JOIN jobs t ON t.id = j.symlink_target_id"
+     EVENT_JOIN("j")},
     {"job_versions",
-     "SELECT v.version, j.namespace AS job_namespace, j.name AS job_name, v.location, v.latest_run_uuid, v.inputs,"
-     " v.outputs, v.created_at, v.updated_at, " EVENT_COL " FROM job_versions v JOIN jobs j ON j.id = v.job_id" EVENT_JOIN("v")},
+     "SELECT v.version, j.namespace AS job_namespace, j.name AS job_name, v.location, v.latest_run_uuid,"
+     " v.inputs, v.outputs, v.created_at, v.updated_at, " EVENT_COL
+     " FROM job_versions v JOIN jobs j ON j.id = v.job_id" EVENT_JOIN("v")},
     {"runs",
      "SELECT r.uuid, j.namespace AS job_namespace, j.name AS job_name, r.parent_run_uuid, r.state, r.state_time,"
      " r.nominal_start_time, r.nominal_end_time, r.started_at, r.ended_at, r.job_version, r.created_at,"
      " r.updated_at, " EVENT_COL " FROM runs r JOIN jobs j ON j.id = r.job_id" EVENT_JOIN("r")},
-    {"run_states", "SELECT s.run_uuid, s.event_type, s.state, s.transitioned_at, " EVENT_COL " FROM run_states s" EVENT_JOIN("s")},
+    {"run_states",
+     "SELECT s.run_uuid, s.event_type, s.state, s.transitioned_at, " EVENT_COL " FROM run_states s" EVENT_JOIN("s")},
     {"run_io",
-     "SELECT io.run_uuid, d.namespace AS dataset_namespace, d.name AS dataset_name, io.io_type, io.dataset_version,"
-     " io.first_seen, io.last_seen, " EVENT_COL " FROM run_io io JOIN datasets d ON d.id = io.dataset_id" EVENT_JOIN("io")},
+     "SELECT io.run_uuid, d.namespace AS dataset_namespace, d.name AS dataset_name, io.io_type,"
+     " io.dataset_version, io.first_seen, io.last_seen, " EVENT_COL
+     " FROM run_io io JOIN datasets d ON d.id = io.dataset_id" EVENT_JOIN("io")},
     {"job_io",
      "SELECT j.namespace AS job_namespace, j.name AS job_name, d.namespace AS dataset_namespace,"
      " d.name AS dataset_name, io.io_type, io.first_seen, io.last_seen, io.last_run_uuid, " EVENT_COL
@@ -61,7 +65,8 @@ static const struct store_replay_projection TABLES[] = {
      " c.transformations, c.first_seen, c.last_seen, c.last_run_uuid, " EVENT_COL
      " FROM column_lineage c JOIN datasets o ON o.id = c.output_dataset_id"
      " JOIN datasets i ON i.id = c.input_dataset_id" EVENT_JOIN("c")},
-    {"run_facets", "SELECT f.run_uuid, f.name, f.facet, f.event_time, " EVENT_COL " FROM run_facets f" EVENT_JOIN("f")},
+    {"run_facets",
+     "SELECT f.run_uuid, f.name, f.facet, f.event_time, " EVENT_COL " FROM run_facets f" EVENT_JOIN("f")},
     {"job_facets",
      "SELECT j.namespace AS job_namespace, j.name AS job_name, f.name, f.facet, f.event_time, " EVENT_COL
      " FROM job_facets f JOIN jobs j ON j.id = f.job_id" EVENT_JOIN("f")},

@@ -147,6 +147,15 @@ class ReplayTest(h.ServerTestCase):
 
 class ReplayUsageTest(unittest.TestCase):
 
+    def test_empty_log_is_equal(self):
+        db = h.fresh_database("replay_empty")
+        rc, out, err = h.lineaged_command("migrate", "--database-url", db)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = h.lineaged_command("replay", "--database-url", db)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("replay: 0 events of the log", out)
+        self.assertEqual(set(parse_report(out).values()), {(0, 0, 0, 0)}, out)
+
     def test_unreachable_database_is_exit_2(self):
         rc, out, err = h.lineaged_command("replay", "--database-url", "host=/nonexistent dbname=x")
         self.assertEqual(rc, 2, out + err)
