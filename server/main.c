@@ -1,7 +1,8 @@
 /* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `replay`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
- * --data-dir) -> migrations -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
+ * --data-dir) -> migrations -> graph load -> event log upkeep (maintain.c) and follower -> HTTP server
+ * until SIGINT/SIGTERM -> stop the private Postgres.
  * Invariant: a private Postgres started here is always stopped before exit, whatever failed. */
 #include <signal.h>
 #include <stdio.h>
