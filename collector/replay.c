@@ -28,7 +28,7 @@
 
 struct replay_counts {
     long long written, duplicates, undecodable;
-    int64_t first_seq, last_seq;
+    int64_t min_seq, max_seq; /* of the events read (0: none) */
 };
 
 /* Decodes one logged event into ev. Returns 0, or 1 when this version cannot read it (logged). */
@@ -97,9 +97,10 @@ static int replay_one(struct store *scratch, struct group *g, const struct store
     if (starts_new && group_write(scratch, g, counts, e) != 0)
         return -1;
     g->transaction = l->transaction;
-    if (counts->first_seq == 0)
-        counts->first_seq = l->seq;
-    counts->last_seq = l->seq;
+    if (counts->min_seq == 0 || l->seq < counts->min_seq)
+        counts->min_seq = l->seq;
+    if (l->seq > counts->max_seq)
+        counts->max_seq = l->seq;
     if (group_reserve(g, e) != 0)
         return -1;
     if (decode_logged(g->a, l, max_json_depth, &g->events[g->n]) != 0)
@@ -211,7 +212,7 @@ static int replay_in(struct store *live, struct store *scratch, const char *sche
     fprintf(out,
             "replay: %lld events of the log (seq %lld to %lld) written again into schema %s in %.1f s "
             "(%lld found duplicate)\n",
-            counts.written + counts.duplicates, (long long)counts.first_seq, (long long)counts.last_seq,
+            counts.written + counts.duplicates, (long long)counts.min_seq, (long long)counts.max_seq,
             schema, (double)(time_now_usec() - started) / 1e6, counts.duplicates);
     rc = report(out, &info, &counts, tables, n);
 out:
