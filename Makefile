@@ -3,8 +3,10 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test test-asan test-release bench clean
+.PHONY: all deps build run test test-asan test-release fuzz bench clean
 
 all: build
 
@@ -37,10 +39,14 @@ test-release: deps $(RELEASE_BUILD)/build.ninja
 	ninja -C $(RELEASE_BUILD)
 	python3 tests/run.py --build $(RELEASE_BUILD)
 
+# libFuzzer targets (clang, ASan+UBSan), each run FUZZ_SECONDS; see tests/fuzz/run.py.
+fuzz: deps
+	python3 tests/fuzz/run.py --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
+
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
 	python3 bench/run_graph.py --build $(BUILD)
 	python3 bench/run_event_log.py --build $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

@@ -49,6 +49,10 @@ int api_dataset_id(struct req *r, size_t ns_i, size_t name_i, const char **id, s
  * NULL: the handler returns 0 at once. Otherwise *id is set, or -1 with e set to Marquez's 404. */
 int api_job_id(struct req *r, struct reply *out, size_t ns_i, size_t name_i, const char **id, struct err *e);
 
+/* The tag name in path segment i, if it fits --max-name-bytes (tags are index keys, as event names
+ * are); else NULL with e set (ERR_INVALID, where "tag": "tag is N bytes long; the limit is M ..."). */
+const char *api_tag_name(const struct req *r, size_t i, struct err *e);
+
 /* The JSON body of a PUT as an object, or NULL for an empty body. -1 with e set (400) when the body
  * is not a JSON object. */
 int api_body_object(struct req *r, const struct json_value **obj, struct err *e);

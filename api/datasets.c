@@ -4,7 +4,7 @@
  *   GET    .../datasets/{dataset}               Dataset (with columnLineage)
  *   DELETE .../datasets/{dataset}               soft delete -> Dataset as it was
  *   GET    .../datasets/{dataset}/versions      {"versions":[DatasetVersion],"totalCount":N}
- *   GET    .../datasets/{dataset}/versions/{v}  DatasetVersion
+ *   GET    .../datasets/{dataset}/versions/{v}  DatasetVersion ({v}: its UUID, or the version its producer named)
  *   POST|DELETE .../datasets/{dataset}/tags/{tag}                 -> Dataset
  *   POST|DELETE .../datasets/{dataset}/fields/{field}/tags/{tag}  -> Dataset (tag upper-cased, as Marquez)
  * Invariants: the namespace is checked before the dataset, so a missing namespace answers
@@ -81,8 +81,7 @@ int api_get_dataset_version(struct req *r, struct reply *out, struct err *e)
 
     if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0)
         return -1;
-    if (uuid_from_string(version, &(struct uuid){0}) &&
-        store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
+    if (store_read_dataset_version(r->store, r->arena, id, version, &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Dataset version", version);
@@ -91,11 +90,11 @@ int api_get_dataset_version(struct req *r, struct reply *out, struct err *e)
 
 static int dataset_tag(struct req *r, struct reply *out, bool add, struct err *e)
 {
-    const char *id;
+    const char *id, *tag = api_tag_name(r, SEG_TAG, e);
     bool found;
 
-    if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0 ||
-        store_edit_dataset_tag(r->store, id, NULL, api_seg(r, SEG_TAG), add, &found, e) != 0)
+    if (tag == NULL || api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0 ||
+        store_edit_dataset_tag(r->store, id, NULL, tag, add, &found, e) != 0)
         return -1;
     return reply_dataset(r, out, id, false, e);
 }
@@ -122,12 +121,11 @@ static const char *upper(struct arena *a, const char *s)
 static int field_tag(struct req *r, struct reply *out, bool add, struct err *e)
 {
     const char *field = api_seg(r, SEG_FIELD);
-    const char *id;
+    const char *id, *tag = api_tag_name(r, SEG_FIELD_TAG, e);
     bool found;
 
-    if (api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0 ||
-        store_edit_dataset_tag(r->store, id, field, upper(r->arena, api_seg(r, SEG_FIELD_TAG)), add, &found,
-                               e) != 0)
+    if (tag == NULL || api_dataset_id(r, SEG_NS, SEG_DATASET, &id, e) != 0 ||
+        store_edit_dataset_tag(r->store, id, field, upper(r->arena, tag), add, &found, e) != 0)
         return -1;
     if (!found)
         return err_set(e, ERR_NOT_FOUND, NULL, "Field '%s' not found for dataset '%s'.", field,

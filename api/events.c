@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "utf8.h"
 
 static const char DEFAULT_BEFORE[] = "2030-01-01T00:00:00+00:00";
 static const char DEFAULT_AFTER[] = "1970-01-01T00:00:00+00:00";
@@ -32,8 +33,8 @@ static int time_param(const struct req *r, const char *name, const char *def, co
     if (v == NULL || *v == '\0')
         v = def;
     if (time_parse_iso8601(v, &usec, e) != 0)
-        return err_set(e, ERR_BAD_INPUT, name, "query param %s must be an ISO-8601 date-time, not \"%.64s\"",
-                       name, v);
+        return err_set(e, ERR_BAD_INPUT, name, "query param %s must be an ISO-8601 date-time, not \"%.*s\"",
+                       name, utf8_prefix(v, 64), v);
     time_format_iso8601(usec, text);
     *out = arena_strdup(r->arena, text);
     return 0;

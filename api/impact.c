@@ -41,7 +41,7 @@ static const char *type_name(enum graph_node_type t)
 }
 
 /* Walks under the read lock; copies rows out. */
-static int impact_walk(struct req *r, const struct node_id *start, const struct lineage_opts *o,
+static int impact_walk(struct req *r, struct node_id *start, const struct lineage_opts *o,
                        struct impact_row **rows_out, size_t *n_out, bool *truncated, struct err *e)
 {
     struct graph *g = r->graph;
@@ -58,7 +58,7 @@ static int impact_walk(struct req *r, const struct node_id *start, const struct 
     int rc = -1;
 
     graph_lock_read(g);
-    if (lineage_find_node(g, start, &q.start, e) != 0 || lineage_walk(g, r->arena, o, &q, &res, e) != 0)
+    if (lineage_find_node(g, r->arena, start, &q.start, NULL, e) != 0 || lineage_walk(g, r->arena, o, &q, &res, e) != 0)
         goto out;
     struct impact_row *rows = arena_zalloc(r->arena, (res.n + 1) * sizeof *rows);
     struct by_node *index = arena_alloc(r->arena, (res.n + 1) * sizeof *index);
@@ -249,7 +249,7 @@ int api_get_impact(struct req *r, struct reply *out, struct err *e)
     if (format != NULL && *format && strcasecmp(format, "json") != 0 && strcasecmp(format, "csv") != 0)
         return err_set(e, ERR_BAD_PARAM, "format", "must be json or csv");
     if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0 ||
-        lineage_pin(r, &start, &o, e) != 0)
+        lineage_resolve(r, &start, e) != 0 || lineage_pin(r, &start, &o, e) != 0)
         return -1;
     if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 ||
         filter_dataset_types(r, &o, rows, n, e) != 0)

@@ -155,13 +155,13 @@ int api_get_job_runs(struct req *r, struct reply *out, struct err *e)
 
 static int job_tag(struct req *r, struct reply *out, bool add, struct err *e)
 {
-    const char *id;
+    const char *id, *tag = api_tag_name(r, SEG_TAG, e);
 
-    if (api_job_id(r, out, SEG_NS, SEG_JOB, &id, e) != 0)
+    if (tag == NULL || api_job_id(r, out, SEG_NS, SEG_JOB, &id, e) != 0)
         return -1;
     if (id == NULL)
         return 0;
-    if (store_edit_job_tag(r->store, id, api_seg(r, SEG_TAG), add, e) != 0)
+    if (store_edit_job_tag(r->store, id, tag, add, e) != 0)
         return -1;
     return reply_job(r, out, id, e);
 }

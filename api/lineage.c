@@ -20,6 +20,7 @@
 #include "json_text.h"
 #include "lineage_int.h"
 #include "store_nodes.h"
+#include "utf8.h"
 
 struct lnode {
     uint32_t node, stamp;
@@ -159,7 +160,7 @@ static uint32_t marquez_start_job(const struct graph *g, uint32_t dataset, uint3
 }
 
 /* Walks the graph under its read lock and copies out everything the answer needs. */
-static int walk(struct req *r, const struct node_id *start, const struct lineage_opts *o, struct lgraph *lg,
+static int walk(struct req *r, struct node_id *start, const struct lineage_opts *o, struct lgraph *lg,
                 uint32_t *start_node, struct err *e)
 {
     struct graph *g = r->graph;
@@ -176,7 +177,7 @@ static int walk(struct req *r, const struct node_id *start, const struct lineage
     int rc = -1;
 
     graph_lock_read(g);
-    if (lineage_find_node(g, start, &q.start, e) != 0)
+    if (lineage_find_node(g, r->arena, start, &q.start, NULL, e) != 0)
         goto out;
     *start_node = q.start;
     if (start->kind == NODE_DATASET && o->directed) {
@@ -355,8 +356,10 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
     if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0)
         return -1;
     if (start.kind != NODE_DATASET && start.kind != NODE_JOB)
-        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.200s' must be of type dataset or job!", node_id);
-    if (lineage_pin(r, &start, &o, e) != 0 || walk(r, &start, &o, &lg, &start_node, e) != 0 ||
+        return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.*s' must be of type dataset or job!",
+                       utf8_prefix(node_id, 200), node_id);
+    if (lineage_resolve(r, &start, e) != 0 || lineage_pin(r, &start, &o, e) != 0 ||
+        walk(r, &start, &o, &lg, &start_node, e) != 0 ||
         filter_dataset_types(r, &o, &lg, start_node, e) != 0 || fetch_data(r, &lg, e) != 0)
         return -1;
     render(r, out, &lg);

@@ -42,8 +42,18 @@ int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts 
 /* True if a dataset with the datasetType `type` (NULL if unknown) passes the types= filter. */
 bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type);
 
-/* The graph node named by a parsed node id; call with the read lock held. -1 with e set (404). */
-int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t *node, struct err *e);
+/* The graph node named by *id; call with the read lock held. Each split of the id (nodeid_splits) is
+ * tried in turn and the first that names a node wins: *id becomes that split. A run id is looked up
+ * the way ingest stores it (uuid_for_run_id: a non-UUID id is its name-based UUID). Returns 0, or -1
+ * with e set (404) when no split names a node; then, for a field whose dataset exists without that
+ * field node (fields are nodes only once they have column lineage), *dataset (may be NULL) gets the
+ * dataset's node and *id its split, else GRAPH_NO_NODE. */
+int lineage_find_node(const struct graph *g, struct arena *a, struct node_id *id, uint32_t *node, uint32_t *dataset,
+                      struct err *e);
+
+/* lineage_find_node under the graph's read lock, to settle *id's split before the database is asked
+ * about it (versions, runs). 0, or -1 with e set (404). */
+int lineage_resolve(struct req *r, struct node_id *id, struct err *e);
 
 /* Runs q, except that a directed walk both ways (o->directed, GRAPH_BOTH) is the union of an upstream
  * and a downstream walk, not an undirected walk (which would also reach siblings: other readers of

@@ -5,7 +5,9 @@
  * types: comma-separated node types (DATASET, JOB) or dataset types from the datasetType facet
  *        (MODEL, VIEW, TABLE...), case-insensitive; a dataset type implies datasets of that type only
  * maxNodes: stop after this many nodes, and say "truncated": true
- * runId, or a node id ending in #<version>: as of that run's or version's time */
+ * runId, or a node id ending in #<version>: as of that run's or version's time (a run id that is not a
+ *        UUID means what it meant at ingest: its name-based UUID; a dataset version may be the
+ *        datasetVersion its producer named) */
 #include "lineage_int.h"
 
 #include <ctype.h>
@@ -84,27 +86,29 @@ int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts 
 {
     enum store_pin_kind kind;
     const char *key;
+    char run[UUID_STR_MAX];
     struct uuid u;
     uint32_t t = 0;
 
     if (o->run_id != NULL && *o->run_id != '\0') {
         kind = STORE_PIN_RUN;
-        key = o->run_id;
+        uuid_for_run_id(o->run_id, &u); /* the producer's run id, stored as ingest stores it */
+        uuid_to_string(&u, run);
+        key = run;
     } else if (start->version != NULL) {
         kind = start->kind == NODE_JOB ? STORE_PIN_JOB_VERSION : STORE_PIN_DATASET_VERSION;
         key = start->version;
+        if (kind == STORE_PIN_JOB_VERSION && !uuid_from_string(key, &u)) /* a dataset's may be named */
+            return err_set(e, ERR_BAD_PARAM, "nodeId", "must name a UUID (version)");
     } else {
         return 0;
     }
-    if (!uuid_from_string(key, &u))
-        return err_set(e, ERR_BAD_PARAM, kind == STORE_PIN_RUN ? "runId" : "nodeId",
-                       "must name a UUID (run id or version)");
     int found = store_pin_time(r->store, kind, start->namespace, start->name, key, &t, e);
     if (found < 0)
         return -1;
     if (found == 0)
-        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.",
-                       kind == STORE_PIN_RUN ? "Run" : "Version", key);
+        return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", kind == STORE_PIN_RUN ? "Run" : "Version",
+                       kind == STORE_PIN_RUN ? o->run_id : key);
     if (o->as_of == 0 || t < o->as_of)
         o->as_of = t == 0 ? 1 : t;
     return 0;
@@ -132,33 +136,68 @@ int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *
     return 0;
 }
 
-int lineage_find_node(const struct graph *g, const struct node_id *id, uint32_t *node, struct err *e)
+/* The node of one split of a node id, or false; *dataset gets a field's dataset node when found. */
+static bool find_split(const struct graph *g, const struct node_id *id, uint32_t *node, uint32_t *dataset)
 {
-    bool found = false;
-    uint32_t ds;
+    char run[UUID_STR_MAX];
+    struct uuid u;
 
     switch (id->kind) {
     case NODE_DATASET:
-        found = graph_find(g, GRAPH_DATASET, id->namespace, id->name, node);
-        break;
+        return graph_find(g, GRAPH_DATASET, id->namespace, id->name, node);
     case NODE_JOB:
-        found = graph_find(g, GRAPH_JOB, id->namespace, id->name, node);
-        break;
+        return graph_find(g, GRAPH_JOB, id->namespace, id->name, node);
     case NODE_RUN:
-        found = graph_find(g, GRAPH_RUN, "", id->name, node);
-        break;
+        uuid_for_run_id(id->name, &u); /* as ingest stores it */
+        uuid_to_string(&u, run);
+        return graph_find(g, GRAPH_RUN, "", run, node);
     case NODE_FIELD:
-        found = graph_find(g, GRAPH_DATASET, id->namespace, id->name, &ds) &&
-                graph_find_field(g, ds, id->field, node);
-        break;
+        return graph_find(g, GRAPH_DATASET, id->namespace, id->name, dataset) &&
+               graph_find_field(g, *dataset, id->field, node);
     }
-    if (!found)
-        return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no %s \"%s\" in namespace \"%s\"",
-                       id->kind == NODE_JOB   ? "job"
-                       : id->kind == NODE_RUN ? "run"
-                                              : "dataset",
-                       id->name, id->namespace ? id->namespace : "");
-    return 0;
+    return false;
+}
+
+int lineage_find_node(const struct graph *g, struct arena *a, struct node_id *id, uint32_t *node, uint32_t *dataset,
+                      struct err *e)
+{
+    struct node_id splits[NODEID_MAX_SPLITS];
+    size_t n = nodeid_splits(a, id, splits, NODEID_MAX_SPLITS), with_dataset = n;
+    uint32_t ds = GRAPH_NO_NODE, first_ds = GRAPH_NO_NODE;
+
+    for (size_t i = 0; i < n; i++) {
+        ds = GRAPH_NO_NODE;
+        if (find_split(g, &splits[i], node, &ds)) {
+            *id = splits[i];
+            return 0;
+        }
+        if (ds != GRAPH_NO_NODE && with_dataset == n) {
+            with_dataset = i;
+            first_ds = ds;
+        }
+    }
+    if (dataset != NULL)
+        *dataset = first_ds;
+    if (with_dataset < n) {
+        *id = splits[with_dataset];
+        return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no field \"%s\" in dataset \"%s\" of namespace \"%s\"",
+                       id->field, id->name, id->namespace);
+    }
+    return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no %s \"%s\" in namespace \"%s\"",
+                   id->kind == NODE_JOB   ? "job"
+                   : id->kind == NODE_RUN ? "run"
+                                          : "dataset",
+                   id->name, id->namespace ? id->namespace : "");
+}
+
+int lineage_resolve(struct req *r, struct node_id *id, struct err *e)
+{
+    uint32_t node;
+
+    graph_lock_read(r->graph);
+    int rc = lineage_find_node(r->graph, r->arena, id, &node, NULL, e);
+    graph_unlock(r->graph);
+    return rc;
 }
 
 const char *lineage_node_id(struct arena *a, const struct graph *g, uint32_t node)

@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 enum { NAMESPACE_NAME_MAX = 1024 };
 
 static bool namespace_name_ok(const char *s)
@@ -76,10 +78,10 @@ int api_put_namespace(struct req *r, struct reply *out, struct err *e)
     if (!namespace_name_ok(name))
         return err_set(
             e, ERR_BAD_INPUT, NULL,
-            "namespace '%.32s' must contain only letters (a-z, A-Z), numbers (0-9), underscores (_), "
+            "namespace '%.*s' must contain only letters (a-z, A-Z), numbers (0-9), underscores (_), "
             "at (@), plus (+), dashes (-), colons (:), equals (=), semicolons (;), slashes (/) or "
             "dots (.) with a maximum length of %d characters.",
-            name, NAMESPACE_NAME_MAX);
+            utf8_prefix(name, 32), name, NAMESPACE_NAME_MAX);
     if (api_body_object(r, &body, e) != 0)
         return -1;
     if (body == NULL)
@@ -143,11 +145,13 @@ int api_put_tag(struct req *r, struct reply *out, struct err *e)
     const struct json_value *body;
     const char *description = NULL, *json;
 
-    if (api_body_object(r, &body, e) != 0)
+    const char *tag = api_tag_name(r, 3, e);
+
+    if (tag == NULL || api_body_object(r, &body, e) != 0)
         return -1;
     if (body != NULL && optional_string(body, "description", &description, e) != 0)
         return -1;
-    if (store_edit_tag_put(r->store, r->arena, api_seg(r, 3), description, &json, e) != 0)
+    if (store_edit_tag_put(r->store, r->arena, tag, description, &json, e) != 0)
         return -1;
     return api_reply(out, json);
 }

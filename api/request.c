@@ -12,11 +12,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfg.h"
+
 enum { API_BODY_MAX_DEPTH = 32 };
 
 const char *api_seg(const struct req *r, size_t i)
 {
     return i < r->n_segments ? r->segments[i] : "";
+}
+
+const char *api_tag_name(const struct req *r, size_t i, struct err *e)
+{
+    const char *tag = api_seg(r, i);
+    size_t len = strlen(tag);
+
+    if (len > (size_t)r->cfg->max_name_bytes) {
+        err_set(e, ERR_INVALID, "tag", "is %zu bytes long; the limit is %d bytes (--max-name-bytes)", len,
+                r->cfg->max_name_bytes);
+        return NULL;
+    }
+    return tag;
 }
 
 int api_page(const struct req *r, long def_limit, long *limit, long *offset, struct err *e)

@@ -2,7 +2,8 @@
  * dataset versions a run read, recursively (Marquez's LineageService.upstream).
  *
  * Answered in SQL rather than from the graph: the graph's run edges are cumulative (every run that
- * ever wrote a dataset), while this question is about the one version each run actually read. */
+ * ever wrote a dataset), while this question is about the one version each run actually read.
+ * runId is the producer's run id: a UUID, or any other id, taken as ingest takes it (uuid_for_run_id). */
 #include "lineage.h"
 
 #include <string.h>
@@ -22,15 +23,14 @@ int api_get_run_lineage_upstream(struct req *r, struct reply *out, struct err *e
 
     if (run_id == NULL || *run_id == '\0')
         return err_set(e, ERR_BAD_PARAM, "runId", "must not be null");
-    if (!uuid_from_string(run_id, &u))
-        return err_set(e, ERR_BAD_PARAM, "runId", "must be a UUID");
     if (http_param_int(r, "depth", RUNLINEAGE_DEFAULT_DEPTH, 0, RUNLINEAGE_MAX_DEPTH, &depth, e) != 0)
         return -1;
+    uuid_for_run_id(run_id, &u); /* the producer's run id, as ingest stored it */
     uuid_to_string(&u, canonical);
     if (store_run_upstream(r->store, r->arena, canonical, depth, &json, e) != 0)
         return -1;
     if (json == NULL)
-        return err_set(e, ERR_NOT_FOUND, NULL, "Run '%s' not found.", canonical);
+        return err_set(e, ERR_NOT_FOUND, NULL, "Run '%s' not found.", run_id);
     http_reply_json(out, 200, json, strlen(json));
     return 0;
 }

@@ -2,9 +2,22 @@
  *
  *   GET /api/v1/jobs/runs/{id}                     Run | 404 "Run '<id>' not found."
  *   GET /api/v1/jobs/runs/{id}/facets?type=run|job {"runId":..,"facets":{..}}
- * Invariants: a run id that is not a UUID is simply not found (Marquez cannot parse it either). */
+ * Invariants: a run id means what it meant at ingest: a UUID itself (any case), any other id (MLflow's
+ * 32 hex digits, Airflow's strings) its name-based UUID (uuid_for_run_id), so the producer's own id
+ * finds the run. */
 #include "api_int.h"
 #include "uuid.h"
+
+/* The UUID run id is stored under, in the arena. */
+static const char *run_uuid(struct req *r, const char *id)
+{
+    struct uuid u;
+    char *out = arena_alloc(r->arena, UUID_STR_MAX);
+
+    uuid_for_run_id(id, &u);
+    uuid_to_string(&u, out);
+    return out;
+}
 
 enum { SEG_RUN = 4 };
 
@@ -17,7 +30,7 @@ int api_get_run(struct req *r, struct reply *out, struct err *e)
     const char *id = api_seg(r, SEG_RUN);
     const char *json = NULL;
 
-    if (uuid_from_string(id, &(struct uuid){0}) && store_read_run(r->store, r->arena, id, &json, e) != 0)
+    if (store_read_run(r->store, r->arena, run_uuid(r, id), &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Run", id);
@@ -37,8 +50,7 @@ int api_get_run_facets(struct req *r, struct reply *out, struct err *e)
         return err_set(e, ERR_BAD_PARAM, "type", "must not be null");
     /* DATASET is accepted and has no facets, as in Marquez. */
     static const enum store_facets_kind KINDS[] = {STORE_FACETS_RUN, STORE_FACETS_JOB, STORE_FACETS_DATASET};
-    if (uuid_from_string(id, &(struct uuid){0}) &&
-        store_read_run_facets(r->store, r->arena, id, KINDS[type], &json, e) != 0)
+    if (store_read_run_facets(r->store, r->arena, run_uuid(r, id), KINDS[type], &json, e) != 0)
         return -1;
     if (json == NULL)
         return api_not_found(e, "Run", id);

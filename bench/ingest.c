@@ -237,58 +237,6 @@ out:
 
 /* ---- phases ----------------------------------------------------------------------------------- */
 
-/* POSTs each fixture once, untimed, and keeps those answered 201; 4xx rejects are named on stderr by
- * loadgen and dropped. Returns -1 if the server failed otherwise (5xx, no answer) or rejected all. */
-static int probe_fixtures(struct loadgen *lg, struct fixture *fx, size_t *nfx, size_t *rejected)
-{
-    size_t n = *nfx;
-    struct fixture_body *b = fixture_bodies_single(fx, n, n);
-    const char **labels = util_xcalloc(n, sizeof *labels);
-    bool *keep = util_xcalloc(n, sizeof *keep);
-    for (size_t i = 0; i < n; i++)
-        labels[i] = fx[i].name;
-    struct loadgen_phase ph = {.path = INGEST_PATH_SINGLE,
-                               .bodies = b,
-                               .count = n,
-                               .expect_status = INGEST_STATUS_CREATED,
-                               .labels = labels};
-    double secs;
-    int rc = loadgen_run(lg, &ph, &secs);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        keep[i] = ph.status[i] == INGEST_STATUS_CREATED;
-        if (!keep[i] && (ph.status[i] < 400 || ph.status[i] >= 500)) {
-            util_msg("probe: the server failed on fixture \"%s\"", fx[i].name);
-            rc = -1;
-        }
-    }
-    if (rc == 0) {
-        fixture_keep(fx, nfx, keep);
-        *rejected = n - *nfx;
-    }
-    if (rc == 0 && *nfx == 0) {
-        util_msg("the server rejected every fixture");
-        rc = -1;
-    }
-    loadgen_phase_free(&ph);
-    free(keep);
-    free(labels);
-    fixture_bodies_free(b, n);
-    return rc;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n > 0 values, in milliseconds; v must be sorted. */
-static double percentile_ms(const uint64_t *v, size_t n, unsigned pct)
-{
-    size_t rank = (n * pct + 99) / 100;
-    return (double)v[rank == 0 ? 0 : rank - 1] / 1e6;
-}
-
 /* Appends printf-style text to out (cap bytes, *pos used so far), truncating at the end. */
 static void report_append(char *out, size_t cap, size_t *pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -335,9 +283,9 @@ static int run_single(const struct ingest_opts *o, struct loadgen *lg, const str
         .path = INGEST_PATH_SINGLE, .bodies = b, .count = o->events, .expect_status = INGEST_STATUS_CREATED};
     if (rc == 0 && (rc = loadgen_run(lg, &ph, &secs)) == 0) {
         r->single_eps = (double)o->events / secs;
-        qsort(ph.latency_ns, ph.count, sizeof *ph.latency_ns, cmp_u64);
-        r->p50_ms = percentile_ms(ph.latency_ns, ph.count, 50);
-        r->p99_ms = percentile_ms(ph.latency_ns, ph.count, 99);
+        util_sort_u64(ph.latency_ns, ph.count);
+        r->p50_ms = util_percentile_ms(ph.latency_ns, ph.count, 50);
+        r->p99_ms = util_percentile_ms(ph.latency_ns, ph.count, 99);
         if (ph.errors > 0)
             report_errors("single", &ph, r->single_report, sizeof r->single_report);
         r->errors += ph.errors;
@@ -395,7 +343,7 @@ int main(int argc, char **argv)
     if (opts_parse(argc, argv, &o) != 0)
         return INGEST_EXIT_USAGE;
     if (fixture_load_dir(o.fixtures, &fx, &nfx) != 0 || (lg = loadgen_new(o.url, o.connections)) == NULL ||
-        probe_fixtures(lg, fx, &nfx, &r.rejected) != 0)
+        loadgen_probe_fixtures(lg, INGEST_PATH_SINGLE, fx, &nfx, &r.rejected) != 0)
         goto out;
     r.fixtures = nfx;
     if (run_single(&o, lg, fx, nfx, &r) != 0 || run_batch(&o, lg, fx, nfx, &r) != 0)

@@ -189,10 +189,11 @@ static void slot_send(struct slot *s)
     }
     evhttp_request_set_error_cb(req, slot_on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    bool get = ph->bodies == NULL;
     if (evhttp_add_header(h, "Host", ph->lg->host_header) != 0 ||
-        evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
-        evbuffer_add_reference(evhttp_request_get_output_buffer(req), ph->bodies[i].data, ph->bodies[i].len,
-                               NULL, NULL) != 0) {
+        (!get && (evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
+                  evbuffer_add_reference(evhttp_request_get_output_buffer(req), ph->bodies[i].data,
+                                         ph->bodies[i].len, NULL, NULL) != 0))) {
         evhttp_request_free(req);
         phase_abort(ph, "cannot build an HTTP request");
         return;
@@ -200,7 +201,7 @@ static void slot_send(struct slot *s)
     s->index = i;
     s->sent_ns = util_now_ns();
     /* On failure libevent has already freed req or keeps it on no queue; the phase ends either way. */
-    if (evhttp_make_request(s->evcon, req, EVHTTP_REQ_POST, ph->path) != 0) {
+    if (evhttp_make_request(s->evcon, req, get ? EVHTTP_REQ_GET : EVHTTP_REQ_POST, ph->path) != 0) {
         phase_abort(ph, "evhttp_make_request failed");
         return;
     }
@@ -305,4 +306,41 @@ void loadgen_free(struct loadgen *lg)
     if (lg->base != NULL)
         event_base_free(lg->base);
     free(lg);
+}
+
+int loadgen_probe_fixtures(struct loadgen *lg, const char *path, struct fixture *fx, size_t *nfx, size_t *rejected)
+{
+    size_t n = *nfx;
+    struct fixture_body *b = fixture_bodies_single(fx, n, n);
+    const char **labels = util_xcalloc(n, sizeof *labels);
+    bool *keep = util_xcalloc(n, sizeof *keep);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = fx[i].name;
+    struct loadgen_phase ph = {.path = path,
+                               .bodies = b,
+                               .count = n,
+                               .expect_status = LOADGEN_STATUS_CREATED,
+                               .labels = labels};
+    double secs;
+    int rc = loadgen_run(lg, &ph, &secs);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        keep[i] = ph.status[i] == LOADGEN_STATUS_CREATED;
+        if (!keep[i] && (ph.status[i] < 400 || ph.status[i] >= 500)) {
+            util_msg("probe: the server failed on fixture \"%s\"", fx[i].name);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        fixture_keep(fx, nfx, keep);
+        *rejected = n - *nfx;
+    }
+    if (rc == 0 && *nfx == 0) {
+        util_msg("the server rejected every fixture");
+        rc = -1;
+    }
+    loadgen_phase_free(&ph);
+    free(keep);
+    free(labels);
+    fixture_bodies_free(b, n);
+    return rc;
 }

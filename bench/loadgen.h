@@ -19,14 +19,14 @@
 
 #include "fixture.h"
 
-enum { LOADGEN_ERR_TEXT = 512 };
+enum { LOADGEN_ERR_TEXT = 512, LOADGEN_STATUS_CREATED = 201 };
 
 struct loadgen;
 
 struct loadgen_phase {
     /* inputs, set by the caller */
     const char *path;
-    const struct fixture_body *bodies;
+    const struct fixture_body *bodies; /* NULL: count GET requests of path instead of POSTs */
     size_t count;
     int expect_status;
     const char *expect_zero;   /* member that must be 0 in the answer ("failed"), or NULL */
@@ -58,5 +58,11 @@ int loadgen_run(struct loadgen *lg, struct loadgen_phase *ph, double *secs);
 
 /* Frees the per-request results of ph (not ph itself). Cannot fail. */
 void loadgen_phase_free(struct loadgen_phase *ph);
+
+/* POSTs each fixture once to path, untimed, and keeps those answered 201; 4xx rejects are named on
+ * stderr and dropped (fixture_keep). Returns 0 with *rejected set, or -1 if the server failed otherwise
+ * (5xx, no answer) or rejected all. */
+int loadgen_probe_fixtures(struct loadgen *lg, const char *path, struct fixture *fx, size_t *nfx,
+                           size_t *rejected);
 
 #endif

@@ -51,3 +51,20 @@ uint64_t util_now_ns(void)
     }
     return (uint64_t)ts.tv_sec * UTIL_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void util_sort_u64(uint64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u64);
+}
+
+double util_percentile_ms(const uint64_t *v, size_t n, unsigned pct)
+{
+    size_t rank = (n * pct + 99) / 100;
+    return (double)v[rank == 0 ? 0 : rank - 1] / 1e6;
+}

@@ -23,4 +23,10 @@ void *util_xcalloc(size_t n, size_t size);
 /* Monotonic time in nanoseconds. Aborts if the clock cannot be read. */
 uint64_t util_now_ns(void);
 
+/* Sorts v ascending. */
+void util_sort_u64(uint64_t *v, size_t n);
+
+/* Nearest-rank percentile of n > 0 values in milliseconds (nanoseconds in); v must be sorted. */
+double util_percentile_ms(const uint64_t *v, size_t n, unsigned pct);
+
 #endif

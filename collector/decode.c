@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "decode_int.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "uuid.h"
 
 void dctx_violate(struct dctx *d, const char *path, const char *fmt, ...)
@@ -44,6 +44,38 @@ void dctx_violate(struct dctx *d, const char *path, const char *fmt, ...)
 const char *dctx_path(struct dctx *d, const char *path, const char *key)
 {
     return path[0] ? arena_printf(d->a, "%s.%s", path, key) : key;
+}
+
+enum { DCTX_KEY_SHOWN = 40 };
+
+const char *dctx_key_path(struct dctx *d, const char *path, const char *key)
+{
+    size_t len = strlen(key);
+
+    if (len <= DCTX_KEY_SHOWN)
+        return dctx_path(d, path, key);
+    size_t cut = utf8_cut(key, DCTX_KEY_SHOWN - 3);
+    return arena_printf(d->a, "%s%s%.*s...", path, path[0] ? "." : "", (int)cut, key);
+}
+
+bool dctx_fits(struct dctx *d, const char *path, const char *s, enum dctx_limit which)
+{
+    size_t limit = which == DCTX_NAME ? d->lim.max_name_bytes : d->lim.max_key_bytes;
+    size_t len = strlen(s);
+
+    if (limit == 0 || len <= limit)
+        return true;
+    dctx_violate(d, path, "is %zu bytes long; the limit is %zu bytes (%s)", len, limit,
+                 which == DCTX_NAME ? "--max-name-bytes" : "--max-key-bytes");
+    return false;
+}
+
+const char *dctx_required_limited(struct dctx *d, const struct json_value *obj, const char *key,
+                                  const char *path, enum dctx_limit which)
+{
+    const char *s = dctx_required_string(d, obj, key, path);
+
+    return s != NULL && dctx_fits(d, dctx_path(d, path, key), s, which) ? s : NULL;
 }
 
 const char *dctx_optional_string(struct dctx *d, const struct json_value *obj, const char *key,
@@ -110,6 +142,9 @@ void dctx_facets(struct dctx *d, const struct json_value *facets, const char *pa
         const struct json_value *f = facets->u.object.values[i];
         if (f->type == JSON_NULL || shadowed(facets, i))
             continue;
+        if (!dctx_fits(d, dctx_key_path(d, path, facets->u.object.keys[i]), facets->u.object.keys[i],
+                       DCTX_KEY))
+            continue;
         struct ol_facet *o = &(*out)[(*n)++];
         o->name = facets->u.object.keys[i];
         if (allow_deleted && json_is_true(json_get(f, "_deleted")))
@@ -173,8 +208,8 @@ static void decode_run_facets(struct dctx *d, const struct json_value *run, stru
         const struct json_value *prun = json_get(parent, "run");
         const struct json_value *pjob = json_get(parent, "job");
         const char *run_id = dctx_required_string(d, prun, "runId", dctx_path(d, p, "run"));
-        const char *ns = dctx_required_string(d, pjob, "namespace", dctx_path(d, p, "job"));
-        const char *name = dctx_required_string(d, pjob, "name", dctx_path(d, p, "job"));
+        const char *ns = dctx_required_limited(d, pjob, "namespace", dctx_path(d, p, "job"), DCTX_NAME);
+        const char *name = dctx_required_limited(d, pjob, "name", dctx_path(d, p, "job"), DCTX_NAME);
         if (run_id && ns && name) {
             ev->has_parent = true;
             ev->parent_job_namespace = ns;
@@ -210,6 +245,12 @@ static void name_job(struct dctx *d, struct ol_event *ev, const char *name)
         return;
     }
     ev->job_name = arena_printf(d->a, "%s.%s", ev->parent_job_name, name);
+    size_t limit = d->lim.max_name_bytes, len = strlen(ev->job_name);
+    if (limit > 0 && len > limit)
+        dctx_violate(d, "job.name",
+                     "with its parent job's name makes a job name of %zu bytes; the limit is %zu "
+                     "bytes (--max-name-bytes)",
+                     len, limit);
 }
 
 static void decode_job(struct dctx *d, const struct json_value *job, struct ol_event *ev)
@@ -224,8 +265,8 @@ static void decode_job(struct dctx *d, const struct json_value *job, struct ol_e
         dctx_violate(d, "job", "must be an object");
         return;
     }
-    ev->job_namespace = dctx_required_string(d, job, "namespace", "job");
-    const char *name = dctx_required_string(d, job, "name", "job");
+    ev->job_namespace = dctx_required_limited(d, job, "namespace", "job", DCTX_NAME);
+    const char *name = dctx_required_limited(d, job, "name", "job", DCTX_NAME);
     if (name != NULL && ev->job_namespace != NULL)
         name_job(d, ev, name);
     dctx_facets(d, json_get(job, "facets"), "job.facets", true, &ev->job_facets, &ev->n_job_facets);
@@ -312,13 +353,15 @@ static void decode_common(struct dctx *d, const struct json_value *v, struct ol_
         ev->schema_url = dctx_required_string(d, v, "schemaURL", "");
 }
 
-int decode_event(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
-                 struct decode_violations *out)
+int decode_event(struct arena *a, const struct json_value *v, const char *prefix,
+                 const struct decode_limits *lim, struct ol_event *ev, struct decode_violations *out)
 {
     struct dctx d = {.a = a, .prefix = prefix, .out = out};
     const struct json_value *run = json_get(v, "run"), *job = json_get(v, "job"), *ds = json_get(v, "dataset");
 
     memset(ev, 0, sizeof *ev);
+    if (lim != NULL)
+        d.lim = *lim;
     if (v->type != JSON_OBJECT) {
         dctx_violate(&d, "", "event must be a JSON object");
         return -1;

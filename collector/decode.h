@@ -22,9 +22,17 @@ struct decode_violations {
     size_t cap;
 };
 
+/* Length limits in UTF-8 bytes; 0 means none. Names and keys end up in Postgres index entries,
+ * which have a size limit (see CFG_NAME_BYTES_CEILING in common/cfg.h). */
+struct decode_limits {
+    size_t max_name_bytes; /* namespaces; dataset, job (parent.child), source and symlink names */
+    size_t max_key_bytes;  /* facet names; schema field and column-lineage field names */
+};
+
 /* Decodes v into ev. Returns 0 if valid, -1 if violations were appended to out (prefixed with
- * `prefix`, e.g. "[3]", when not NULL). */
-int decode_event(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
-                 struct decode_violations *out);
+ * `prefix`, e.g. "[3]", when not NULL). lim NULL: no length limits (the follower re-reading events
+ * that another collector, maybe with other limits, already stored). */
+int decode_event(struct arena *a, const struct json_value *v, const char *prefix,
+                 const struct decode_limits *lim, struct ol_event *ev, struct decode_violations *out);
 
 #endif

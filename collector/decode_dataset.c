@@ -7,7 +7,20 @@
  *     "namespace:source:name:physicalName:<fields>:<lifecycleState or ''>[:runId]", where <fields>
  *     joins each distinct (name, TYPE, description) in sorted order with ':' (null parts skipped).
  *     The run id makes every run's appearance a new version; DatasetEvents have none. Whether an
- *     input's version is used at all is the store's decision (only when the dataset has none). */
+ *     input's version is used at all is the store's decision (only when the dataset has none).
+ *     Unless the producer names the version (datasetVersion of the input or output facet `version`,
+ *     else of the dataset facet `version`: a Delta/Iceberg snapshot, a DVC md5): then it is that data,
+ *     whoever writes or reads it, and its UUID is UUIDv3 of "namespace:name:<datasetVersion>", the
+ *     same for the run that wrote it and for every run that read it, in any order.
+ *  3. Column lineage is kept as Marquez keeps it (OpenLineageDao.upsertColumnLineage): on outputs only,
+ *     from fields of datasets among the same event's inputs. When the event sends that input's (or
+ *     the output's) schema, the field must be in it; without one, the field is taken as sent (a check
+ *     against schemas stored earlier would make the answer depend on arrival order). A field of a
+ *     dataset that is not an input is dropped: a column-lineage reference never creates a dataset.
+ *     The columnLineage facet itself is stored whole either way.
+ *  4. transformationDescription/Type (deprecated) are read from the output column; when it has none,
+ *     from the input field's first `transformations` entry: its description (unless empty), its
+ *     subtype (or else its type). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +43,7 @@ static void decode_schema(struct dctx *d, const struct json_value *schema, const
     for (size_t i = 0; i < fields->u.array.n; i++) {
         const struct json_value *f = fields->u.array.items[i];
         const char *fp = arena_printf(d->a, "%s.fields[%zu]", path, i);
-        const char *name = dctx_required_string(d, f, "name", fp);
+        const char *name = dctx_required_limited(d, f, "name", fp, DCTX_KEY);
         if (name == NULL)
             continue;
         struct ol_field *o = &out->fields[out->n_fields++];
@@ -51,8 +64,8 @@ static void decode_symlinks(struct dctx *d, const struct json_value *sym, const 
     for (size_t i = 0; i < ids->u.array.n; i++) {
         const char *ip = arena_printf(d->a, "%s.identifiers[%zu]", path, i);
         const struct json_value *id = ids->u.array.items[i];
-        const char *ns = dctx_required_string(d, id, "namespace", ip);
-        const char *name = dctx_required_string(d, id, "name", ip);
+        const char *ns = dctx_required_limited(d, id, "namespace", ip, DCTX_NAME);
+        const char *name = dctx_required_limited(d, id, "name", ip, DCTX_NAME);
         if (ns == NULL || name == NULL)
             continue;
         struct ol_symlink *o = &out->symlinks[out->n_symlinks++];
@@ -66,9 +79,9 @@ static void decode_symlinks(struct dctx *d, const struct json_value *sym, const 
 static void add_column_input(struct dctx *d, const struct json_value *in, const char *path,
                              const char *output_field, const struct json_value *legacy, struct ol_dataset *out)
 {
-    const char *ns = dctx_required_string(d, in, "namespace", path);
-    const char *name = dctx_required_string(d, in, "name", path);
-    const char *field = dctx_required_string(d, in, "field", path);
+    const char *ns = dctx_required_limited(d, in, "namespace", path, DCTX_NAME);
+    const char *name = dctx_required_limited(d, in, "name", path, DCTX_NAME);
+    const char *field = dctx_required_limited(d, in, "field", path, DCTX_KEY);
     const struct json_value *tr = json_get(in, "transformations");
 
     if (ns == NULL || name == NULL || field == NULL)
@@ -81,6 +94,14 @@ static void add_column_input(struct dctx *d, const struct json_value *in, const 
     c->transformation_description = json_get_string(legacy, "transformationDescription");
     c->transformation_type = json_get_string(legacy, "transformationType");
     c->transformations = tr != NULL && tr->type == JSON_ARRAY ? tr : NULL;
+    if (c->transformations != NULL && c->transformations->u.array.n > 0) { /* invariant 4 */
+        const struct json_value *first = c->transformations->u.array.items[0];
+        const char *sub = json_get_string(first, "subtype"), *desc = json_get_string(first, "description");
+        if (c->transformation_description == NULL && desc != NULL && *desc != '\0')
+            c->transformation_description = desc;
+        if (c->transformation_type == NULL)
+            c->transformation_type = sub != NULL ? sub : json_get_string(first, "type");
+    }
 }
 
 static size_t count_column_inputs(const struct json_value *fields, const struct json_value *dataset)
@@ -106,14 +127,37 @@ static void decode_column_lineage(struct dctx *d, const struct json_value *cl, c
     for (size_t i = 0; fields != NULL && fields->type == JSON_OBJECT && i < fields->u.object.n; i++) {
         const struct json_value *spec = fields->u.object.values[i];
         const struct json_value *ins = json_get(spec, "inputFields");
-        const char *fp = arena_printf(d->a, "%s.fields.%s.inputFields", path, fields->u.object.keys[i]);
+        const char *key = fields->u.object.keys[i];
+        const char *kp = dctx_key_path(d, dctx_path(d, path, "fields"), key);
+        if (!dctx_fits(d, kp, key, DCTX_KEY))
+            continue;
         for (size_t k = 0; ins != NULL && ins->type == JSON_ARRAY && k < ins->u.array.n; k++)
-            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s[%zu]", fp, k),
-                             fields->u.object.keys[i], spec, out);
+            add_column_input(d, ins->u.array.items[k], arena_printf(d->a, "%s.inputFields[%zu]", kp, k), key,
+                             spec, out);
     }
     for (size_t k = 0; dataset != NULL && dataset->type == JSON_ARRAY && k < dataset->u.array.n; k++)
         add_column_input(d, dataset->u.array.items[k], arena_printf(d->a, "%s.dataset[%zu]", path, k), NULL,
                          NULL, out);
+}
+
+/* datasetVersion of facet `version` in object `facets` as text (a string or a number), or NULL. */
+static const char *version_of(const struct json_value *facets)
+{
+    const struct json_value *v = json_get(json_get(facets, "version"), "datasetVersion");
+
+    if (v == NULL || (v->type != JSON_STRING && v->type != JSON_NUMBER) || v->u.str.len == 0 ||
+        strlen(v->u.str.text) != v->u.str.len)
+        return NULL;
+    return v->u.str.text;
+}
+
+/* The version the producer named for this appearance (invariant 2), or NULL. */
+static const char *producer_version(const struct json_value *v, enum ol_io io)
+{
+    const char *named = io == OL_IO_INPUT    ? version_of(json_get(v, "inputFacets"))
+                        : io == OL_IO_OUTPUT ? version_of(json_get(v, "outputFacets"))
+                                             : NULL;
+    return named != NULL ? named : version_of(json_get(v, "facets"));
 }
 
 static void decode_model_facets(struct dctx *d, const struct json_value *facets, const char *path,
@@ -123,6 +167,8 @@ static void decode_model_facets(struct dctx *d, const struct json_value *facets,
     const char *name = json_get_string(src, "name");
 
     out->source_name = name && *name ? name : "default";
+    if (name != NULL)
+        dctx_fits(d, dctx_path(d, dctx_path(d, path, "dataSource"), "name"), name, DCTX_NAME);
     out->source_uri = json_get_string(src, "uri") ? json_get_string(src, "uri") : "";
     out->description = json_get_string(json_get(facets, "documentation"), "description");
     out->lifecycle_state = json_get_string(json_get(facets, "lifecycleStateChange"), "lifecycleStateChange");
@@ -142,8 +188,8 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
         dctx_violate(d, path, v == NULL || v->type == JSON_NULL ? "must not be null" : "must be an object");
         return false;
     }
-    out->namespace = dctx_required_string(d, v, "namespace", path);
-    out->name = dctx_required_string(d, v, "name", path);
+    out->namespace = dctx_required_limited(d, v, "namespace", path, DCTX_NAME);
+    out->name = dctx_required_limited(d, v, "name", path, DCTX_NAME);
     const struct json_value *facets = json_get(v, "facets");
     const char *fpath = dctx_path(d, path, "facets");
     dctx_facets(d, facets, fpath, true, &out->facets, &out->n_facets);
@@ -151,6 +197,7 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
         decode_model_facets(d, facets, fpath, out);
     else
         decode_model_facets(d, NULL, fpath, out);
+    out->producer_version = producer_version(v, io);
     if (io == OL_IO_INPUT)
         dctx_facets(d, json_get(v, "inputFacets"), dctx_path(d, path, "inputFacets"), false, &out->io_facets,
                     &out->n_io_facets);
@@ -160,12 +207,43 @@ bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path
     return d->errors == before;
 }
 
-static bool find_dataset(const struct ol_event *ev, const char *ns, const char *name)
+/* The event's input named (ns, name), or NULL. */
+static const struct ol_dataset *find_input(const struct ol_event *ev, const char *ns, const char *name)
 {
-    for (size_t i = 0; i < ev->n_datasets; i++)
-        if (strcmp(ev->datasets[i].namespace, ns) == 0 && strcmp(ev->datasets[i].name, name) == 0)
+    for (size_t i = 0; i < ev->n_datasets; i++) {
+        const struct ol_dataset *ds = &ev->datasets[i];
+        if (ds->io == OL_IO_INPUT && strcmp(ds->namespace, ns) == 0 && strcmp(ds->name, name) == 0)
+            return ds;
+    }
+    return NULL;
+}
+
+/* Whether the event sends no schema for ds, or one that has `field`. */
+static bool field_allowed(const struct ol_dataset *ds, const char *field)
+{
+    if (!ds->has_schema)
+        return true;
+    for (size_t k = 0; k < ds->n_fields; k++)
+        if (strcmp(ds->fields[k].name, field) == 0)
             return true;
     return false;
+}
+
+/* Drops the column edges of ds that invariant 3 does not keep. */
+static void keep_input_columns(const struct ol_event *ev, struct ol_dataset *ds)
+{
+    size_t m = 0;
+
+    for (size_t k = 0; k < ds->n_columns; k++) {
+        const struct ol_column_edge *c = &ds->columns[k];
+        const struct ol_dataset *in = ds->io == OL_IO_OUTPUT ? find_input(ev, c->input_namespace, c->input_name)
+                                                             : NULL;
+        if (in == NULL || !field_allowed(in, c->input_field) ||
+            (c->output_field != NULL && !field_allowed(ds, c->output_field)))
+            continue;
+        ds->columns[m++] = *c;
+    }
+    ds->n_columns = m;
 }
 
 /* Null-safe comparison, nulls first (Apache Commons' Triple order). */
@@ -233,6 +311,12 @@ static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol
     struct uuid u;
     char *s = NULL;
 
+    if (ds->producer_version != NULL) {
+        s = arena_printf(d->a, "%s:%s:%s", ds->namespace, ds->name, ds->producer_version);
+        uuid_name_v3(s, strlen(s), &u);
+        uuid_to_string(&u, ds->version);
+        return;
+    }
     s = join_part(d, s, ds->namespace);
     s = join_part(d, s, ds->source_name);
     s = join_part(d, s, ds->name);
@@ -246,28 +330,8 @@ static void dataset_version(struct dctx *d, const struct ol_event *ev, struct ol
 
 void decode_finish_datasets(struct dctx *d, struct ol_event *ev)
 {
-    size_t extra = 0, n = ev->n_datasets;
-
-    for (size_t i = 0; i < n; i++)
-        extra += ev->datasets[i].n_columns;
-    if (extra > 0) {
-        struct ol_dataset *all = arena_zalloc(d->a, (n + extra) * sizeof *all);
-        memcpy(all, ev->datasets, n * sizeof *all);
-        ev->datasets = all;
-        for (size_t i = 0; i < n; i++) {
-            for (size_t k = 0; k < ev->datasets[i].n_columns; k++) {
-                const struct ol_column_edge *c = &ev->datasets[i].columns[k];
-                if (find_dataset(ev, c->input_namespace, c->input_name))
-                    continue;
-                struct ol_dataset *r = &ev->datasets[ev->n_datasets++];
-                r->io = OL_IO_REFERENCED;
-                r->namespace = c->input_namespace;
-                r->name = c->input_name;
-                r->source_name = "default";
-                r->source_uri = "";
-            }
-        }
-    }
-    for (size_t i = 0; i < ev->n_datasets; i++)
+    for (size_t i = 0; i < ev->n_datasets; i++) {
+        keep_input_columns(ev, &ev->datasets[i]);
         dataset_version(d, ev, &ev->datasets[i]);
+    }
 }

@@ -3,19 +3,22 @@
  * Every interval the thread reads the events whose writing transaction finished since its last look
  * (store_graph_follow: xid window below the oldest running transaction, so a late commit is never
  * skipped), decodes them again and applies them with sync_event. Re-applying this process's own
- * events is harmless (idempotent) and cheaper than tracking them.
- * Threads: one thread of its own with its own connection; it takes the graph's write lock per event. */
+ * events is harmless (idempotent) and cheaper than tracking them. After each look it reports its
+ * position to the metrics registry: the log's newest seq and the newest seq below its xmin (the
+ * follower lag of /metrics and /readyz), and each applied event's namespace time.
+ * Threads: one periodic thread of its own (common/periodic.h) with its own connection; it takes the
+ * graph's write lock per event. */
 #include "follower.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "decode.h"
 #include "json.h"
+#include "metrics.h"
+#include "periodic.h"
 #include "store_graph.h"
+#include "store_ops.h"
 #include "sync.h"
 
 #define LOG_MODULE "follower"
@@ -25,13 +28,11 @@ struct follower {
     struct graph *g;
     char *conninfo;
     uint64_t xmin;
-    int interval_ms;
     int max_json_depth;
+    struct metrics *metrics;
     struct arena *arena;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct store *store; /* the thread's connection; NULL until it connects */
+    struct periodic *thread;
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -50,60 +51,51 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
                  "follower", (long long)seq, perr.msg);
         return 0;
     }
-    if (decode_event(f->arena, root, NULL, &ev, &v) != 0) {
+    if (decode_event(f->arena, root, NULL, NULL, &ev, &v) != 0) {
         log_warn("event seq=%lld in the log does not decode (%s%s); skipped by the graph follower", (long long)seq,
                  v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
-    return sync_event(f->g, &ev, e);
+    if (sync_event(f->g, &ev, e) != 0)
+        return -1;
+    metrics_namespace_event(f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace,
+                            ev.event_time);
+    return 0;
 }
 
-/* Waits interval_ms or until stop; returns true if asked to stop. */
-static bool follower_wait(struct follower *f)
+/* One look at the log: apply what committed since the last one, then report the position. */
+static int follow_once(struct follower *f, struct store *s, struct err *e)
 {
-    struct timespec until;
+    int64_t newest, applied;
+    int n = store_graph_follow(s, &f->xmin, follow_event, f, e);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += f->interval_ms / 1000;
-    until.tv_nsec += (long)(f->interval_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&f->lock);
-    while (!f->stop && pthread_cond_timedwait(&f->cond, &f->lock, &until) != ETIMEDOUT)
-        ;
-    bool stop = f->stop;
-    pthread_mutex_unlock(&f->lock);
-    return stop;
+    if (n < 0 || store_ops_log_position(s, f->xmin, &newest, &applied, e) != 0)
+        return -1;
+    metrics_follower(f->metrics, newest, applied);
+    if (n > 0)
+        log_debug("graph follower applied %d events", n);
+    return 0;
 }
 
-static void *follower_main(void *arg)
+/* One tick of the follower's thread: (re)connect if needed, then one look at the log. */
+static void follower_tick(void *arg)
 {
     struct follower *f = arg;
-    struct store *s = NULL;
     struct err e;
 
-    while (!follower_wait(f)) {
-        if (s == NULL && (s = store_connect(f->conninfo, &e)) == NULL) {
-            log_warn("graph follower cannot reach the database: %s", e.detail);
-            continue;
-        }
-        int n = store_graph_follow(s, &f->xmin, follow_event, f, &e);
-        if (n < 0) {
-            log_warn("graph follower: %s (%s)", e.msg, e.detail);
-            store_free(s);
-            s = NULL;
-        } else if (n > 0) {
-            log_debug("graph follower applied %d events", n);
-        }
+    if (f->store == NULL && (f->store = store_connect(f->conninfo, &e)) == NULL) {
+        log_warn("graph follower cannot reach the database: %s", e.detail);
+        return;
     }
-    store_free(s);
-    return NULL;
+    if (follow_once(f, f->store, &e) != 0) {
+        log_warn("graph follower: %s (%s)", e.msg, e.detail);
+        store_free(f->store);
+        f->store = NULL;
+    }
 }
 
-struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin,
-                                            int interval_ms, int max_json_depth, struct err *e)
+struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin, int interval_ms,
+                                int max_json_depth, struct metrics *m, struct err *e)
 {
     struct follower *f = calloc(1, sizeof *f);
 
@@ -114,14 +106,10 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     }
     f->g = g;
     f->xmin = xmin;
-    f->interval_ms = interval_ms;
     f->max_json_depth = max_json_depth;
+    f->metrics = m;
     f->arena = arena_new();
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->cond, NULL);
-    if (pthread_create(&f->thread, NULL, follower_main, f) != 0) {
-        err_set(e, ERR_INTERNAL, NULL, "cannot start the graph follower thread");
-        f->thread = 0;
+    if ((f->thread = periodic_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;
     }
@@ -132,14 +120,8 @@ void follower_stop(struct follower *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
-    f->stop = true;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
-    if (f->thread != 0)
-        pthread_join(f->thread, NULL);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->lock);
+    periodic_stop(f->thread);
+    store_free(f->store);
     arena_free(f->arena);
     free(f->conninfo);
     free(f);

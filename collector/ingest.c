@@ -2,7 +2,7 @@
  *
  * Every request goes through the same steps, in this order:
  *   body_decode         Content-Type, Content-Encoding, size limits     collector/body.c
- *   json_parse          JSON into an arena tree under a depth limit     common/json.c
+ *   json_parse          JSON tree under a depth limit, strict UTF-8     common/json_parse.c
  *   decode_event        JSON -> struct ol_event, every violation listed collector/decode.c
  *   ol_event_hash       the event's identity (idempotency key)          common/event.c
  *   store_write_events  one transaction per chunk, then COMMIT          store/store_event.c
@@ -13,7 +13,10 @@
  *  2. Arrays are written in chunks of --batch-chunk events, one transaction each.
  *  3. Duplicates (same canonical event already in the log) count as success: clients retry POSTs.
  *  4. In a group, each request's answer is its own: a shared write that fails is retried request by
- *     request, and an error of one request never lands in another's reply. */
+ *     request, and an error of one request never lands in another's reply.
+ *  5. Every event a request carried is counted once in r->metrics, with its final outcome (stored,
+ *     duplicate, invalid, rejected with its invalid neighbours, failed); a group written together
+ *     that fails is counted by the request-by-request retry only. */
 #include "ingest.h"
 
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "cfg.h"
 #include "decode.h"
 #include "json.h"
+#include "metrics.h"
 #include "store.h"
 #include "sync.h"
 
@@ -37,6 +41,38 @@ static struct json_value *parse_body(struct req *r, struct err *e)
     if (body == NULL)
         return NULL;
     return json_parse(r->arena, body, len, r->cfg->max_json_depth, e);
+}
+
+/* The namespace an event belongs to for /metrics: its job's, or a DatasetEvent's dataset's. */
+static const char *event_namespace(const struct ol_event *ev)
+{
+    return ev->kind == OL_DATASET_EVENT && ev->n_datasets > 0 ? ev->datasets[0].namespace : ev->job_namespace;
+}
+
+/* Counts events[0..n): those before `done` committed (stored or duplicate), the rest failed. */
+static void count_written(struct metrics *m, const struct ol_event *events, const enum store_outcome *outcomes,
+                          size_t n, size_t done)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ol_event *ev = &events[i];
+        enum metrics_outcome o = i >= done                       ? METRICS_FAILED
+                                 : outcomes[i] == STORE_WRITTEN ? METRICS_STORED
+                                                                : METRICS_DUPLICATE;
+        metrics_ingest_event(m, ev->producer, ol_kind_name(ev->kind), ev->event_type, o);
+        if (i < done)
+            metrics_namespace_event(m, event_namespace(ev), ev->event_time);
+    }
+}
+
+/* Counts an event that failed validation, labelled by what its JSON says. */
+static void count_invalid(struct metrics *m, const struct json_value *v)
+{
+    const char *kind = json_get(v, "run") != NULL       ? "RUN_EVENT"
+                       : json_get(v, "job") != NULL     ? "JOB_EVENT"
+                       : json_get(v, "dataset") != NULL ? "DATASET_EVENT"
+                                                        : "unknown";
+
+    metrics_ingest_event(m, json_get_string(v, "producer"), kind, json_get_string(v, "eventType"), METRICS_INVALID);
 }
 
 /* Brings the graph up to date with events that just committed (duplicates are already in it). */
@@ -70,10 +106,12 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
 
 /* decode_event and ol_event_hash for one event. Returns 0 when valid, 1 when violations were added to v,
  * -1 with e set when the event could not be given its identity. */
-static int decode_one(struct arena *a, const struct json_value *v, const char *prefix, struct ol_event *ev,
+static int decode_one(struct req *r, const struct json_value *v, const char *prefix, struct ol_event *ev,
                       struct decode_violations *out, struct err *e)
 {
-    if (decode_event(a, v, prefix, ev, out) != 0)
+    const struct decode_limits lim = {(size_t)r->cfg->max_name_bytes, (size_t)r->cfg->max_key_bytes};
+
+    if (decode_event(r->arena, v, prefix, &lim, ev, out) != 0)
         return 1;
     return ol_event_hash(ev, e);
 }
@@ -96,12 +134,21 @@ static int prepare_request(struct req *r, struct reply *out, struct ol_event **e
     if (n == 0)
         return err_set(e, ERR_INVALID, "", "request body is an empty array; send at least one event");
     struct ol_event *events = arena_alloc(r->arena, n * sizeof *events);
+    bool *invalid = arena_zalloc(r->arena, n * sizeof *invalid);
     for (size_t i = 0; i < n; i++) {
         const struct json_value *item = array ? root->u.array.items[i] : root;
-        if (decode_one(r->arena, item, array ? arena_printf(r->arena, "[%zu]", i) : NULL, &events[i], &v, e) < 0)
+        int rc = decode_one(r, item, array ? arena_printf(r->arena, "[%zu]", i) : NULL, &events[i], &v, e);
+        if (rc < 0)
             return -1;
+        invalid[i] = rc > 0;
     }
     if (v.n > 0) {
+        for (size_t i = 0; i < n; i++)
+            if (invalid[i])
+                count_invalid(r->metrics, array ? root->u.array.items[i] : root);
+            else
+                metrics_ingest_event(r->metrics, events[i].producer, ol_kind_name(events[i].kind),
+                                     events[i].event_type, METRICS_REJECTED);
         http_reply_validation(out, r->arena, v.msgs, v.n);
         return 0;
     }
@@ -115,8 +162,10 @@ static int write_request(struct req *r, struct reply *out, const struct ol_event
 {
     enum store_outcome *outcomes = arena_alloc(r->arena, (n + 1) * sizeof *outcomes);
     size_t failed_at = 0;
+    int rc = write_chunks(r, events, n, outcomes, &failed_at, e);
 
-    if (write_chunks(r, events, n, outcomes, &failed_at, e) != 0)
+    count_written(r->metrics, events, outcomes, n, rc == 0 ? n : failed_at);
+    if (rc != 0)
         return -1;
     out->status = 201;
     return 0;
@@ -146,6 +195,8 @@ void ingest_post_lineage(struct route_call *calls, size_t n)
         for (size_t j = 0; ready[i] && j < counts[i]; j++)
             all[k++] = events[i][j];
     bool shared_ok = write_chunks(r0, all, total, outcomes, &failed_at, &group_err) == 0;
+    if (shared_ok || n == 1)
+        count_written(r0->metrics, all, outcomes, total, shared_ok ? total : failed_at);
     if (!shared_ok && n > 1)
         log_warn("a group of %zu requests failed together (%s); writing them one by one", n, group_err.msg);
     for (size_t i = 0; i < n; i++) {
@@ -192,11 +243,14 @@ static void store_valid(struct req *r, struct ol_event *events, struct batch_ite
         done = m;
     else
         done = failed_at;
+    count_written(r->metrics, valid, outcomes, done, done);
     for (size_t k = 0; k < done; k++)
         items[index[k]].result = BATCH_STORED;
     for (size_t k = done; k < m; k++) {
         struct batch_item *it = &items[index[k]];
-        if (store_write_events(r->store, r->arena, &valid[k], 1, &outcomes[k], &e) == 0) {
+        bool ok = store_write_events(r->store, r->arena, &valid[k], 1, &outcomes[k], &e) == 0;
+        count_written(r->metrics, &valid[k], &outcomes[k], 1, ok ? 1 : 0);
+        if (ok) {
             apply_to_graph(r, &valid[k], &outcomes[k], 1);
             it->result = BATCH_STORED;
             continue;
@@ -287,10 +341,11 @@ int ingest_post_batch(struct req *r, struct reply *out, struct err *e)
     struct batch_item *items = arena_zalloc(r->arena, (n + 1) * sizeof *items);
     for (size_t i = 0; i < n; i++) {
         struct decode_violations v = {0};
-        int rc = decode_one(r->arena, root->u.array.items[i], NULL, &events[i], &v, e);
+        int rc = decode_one(r, root->u.array.items[i], NULL, &events[i], &v, e);
         if (rc < 0)
             return -1;
         if (rc > 0) {
+            count_invalid(r->metrics, root->u.array.items[i]);
             items[i].result = BATCH_INVALID;
             items[i].status = 422;
             items[i].reason = summarise(r->arena, &v);

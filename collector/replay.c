@@ -39,7 +39,7 @@ static int decode_logged(struct arena *a, const struct store_logged_event *l, in
     struct err perr;
     struct json_value *root = json_parse(a, l->body, l->body_len, max_json_depth, &perr);
 
-    if (root == NULL || decode_event(a, root, NULL, ev, &v) != 0) {
+    if (root == NULL || decode_event(a, root, NULL, NULL, ev, &v) != 0) { /* no limits: it was stored once */
         log_warn("event seq=%lld in the log does not decode (%s); not replayed", (long long)l->seq,
                  root == NULL ? perr.msg : (v.n > 0 ? v.msgs[0] : "no reason given"));
         return 1;

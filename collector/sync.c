@@ -4,10 +4,13 @@
  * Edges an event makes (t = eventTime in seconds, R = the run node, J = the job node):
  *   input D:  D -IO-> J, D -RUN_IO-> R        output D:  J -IO-> D, R -RUN_IO-> D
  *   R -RUN_OF-> J;  child job -PARENT-> parent job;  child run -PARENT-> parent run
- *   column lineage: input field -COLUMN-> output field (or -> output dataset for dataset-level)
- *   symlinks: each identifier becomes another name of D.
+ *   column lineage: input field -COLUMN-> output field (or -> output dataset for dataset-level); the
+ *     decoder kept only edges whose input is one of the event's inputs (decode_dataset.c)
+ *   symlinks: each identifier becomes another name of D; when it already names another node, the two
+ *     are merged (graph_alias), as the store merges their rows (store/store_aliases.c).
  * Every job and dataset an event names is touched (graph_touch), so copies of their data made before
- * this commit (api/node_cache.c) stop counting as current.
+ * this commit (api/node_cache.c) stop counting as current; a merge also touches the jobs next to the
+ * merged node, whose inputs and outputs now show its new name.
  * Invariants: see sync.h. Db ids map to node ids through growable arrays owned by the load. */
 #include "sync.h"
 
@@ -27,6 +30,18 @@ static uint32_t dataset_node(struct graph *g, const struct ol_dataset *ds, struc
     return graph_intern(g, GRAPH_DATASET, ds->namespace, ds->name, e);
 }
 
+/* Touches every job reading or writing dataset node d (their node data lists d's name). */
+static void touch_jobs_of(struct graph *g, uint32_t d)
+{
+    for (int in = 0; in < 2; in++) {
+        size_t n;
+        const struct graph_edge *l = in ? graph_in_edges(g, d, &n) : graph_out_edges(g, d, &n);
+        for (size_t k = 0; k < n; k++)
+            if (l[k].kind == GRAPH_EDGE_IO)
+                graph_touch(g, l[k].other);
+    }
+}
+
 static int apply_dataset(struct graph *g, const struct ol_dataset *ds, uint32_t job, uint32_t run, uint32_t t,
                          struct err *e)
 {
@@ -34,10 +49,14 @@ static int apply_dataset(struct graph *g, const struct ol_dataset *ds, uint32_t 
 
     if (d == GRAPH_NO_NODE)
         return -1;
-    graph_touch(g, d);
-    for (size_t k = 0; k < ds->n_symlinks; k++)
-        if (graph_alias(g, d, ds->symlinks[k].namespace, ds->symlinks[k].name, e) != 0)
+    for (size_t k = 0; k < ds->n_symlinks; k++) {
+        int rc = graph_alias(g, ds->namespace, ds->name, ds->symlinks[k].namespace, ds->symlinks[k].name, &d, e);
+        if (rc < 0)
             return -1;
+        if (rc > 0)
+            touch_jobs_of(g, d);
+    }
+    graph_touch(g, d);
     if (ds->io != OL_IO_INPUT && ds->io != OL_IO_OUTPUT)
         return 0;
     bool in = ds->io == OL_IO_INPUT;
@@ -166,11 +185,11 @@ static int load_dataset(void *ctx, int64_t id, const char *ns, const char *name,
     return n == GRAPH_NO_NODE ? -1 : id_map_set(&l->datasets, id, n, e);
 }
 
-static int load_symlink(void *ctx, int64_t dataset_id, const char *ns, const char *name, struct err *e)
+static int load_symlink(void *ctx, const char *owner_ns, const char *owner_name, const char *ns, const char *name,
+                        struct err *e)
 {
     struct load_ctx *l = ctx;
-    uint32_t d = id_map_get(&l->datasets, dataset_id);
-    return d == GRAPH_NO_NODE ? 0 : graph_alias(l->g, d, ns, name, e);
+    return graph_alias(l->g, owner_ns, owner_name, ns, name, NULL, e) < 0 ? -1 : 0;
 }
 
 static int load_job(void *ctx, int64_t id, const char *ns, const char *name, int64_t parent, struct err *e)

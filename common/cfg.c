@@ -2,16 +2,19 @@
  *
  * Invariants:
  *  1. OPTIONS is the only list of settings: parsing, env lookup and --help all read it.
- *  2. Integer options are range-checked; an out-of-range value is an error, never clamped. */
+ *  2. Integer options are range-checked; an out-of-range value is an error, never clamped.
+ *  3. A boolean option given as a bare flag (--insecure) is true and takes no value; with a value
+ *     (--insecure=false, LINEAGED_INSECURE=1) only true/false/1/0 are accepted. */
 #include "cfg.h"
 
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STRING, OPT_INT, OPT_LONG };
+enum opt_type { OPT_STRING, OPT_INT, OPT_LONG, OPT_BOOL };
 
 struct option_def {
     const char *flag; /* without the leading -- */
@@ -24,7 +27,7 @@ struct option_def {
     const char *help;
 };
 
-#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_REPLAY)
+#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_KEYS | CFG_REPLAY)
 
 static const struct option_def OPTIONS[] = {
     {"host", "LINEAGED_HOST", OPT_STRING, offsetof(struct cfg, host), "127.0.0.1", 0, 0, CFG_SERVE,
@@ -33,8 +36,13 @@ static const struct option_def OPTIONS[] = {
      "TCP port to listen on (0: any free port, logged at start)"},
     {"database-url", "LINEAGED_DATABASE_URL", OPT_STRING, offsetof(struct cfg, database_url), "", 0, 0,
      ALL_DB, "libpq conninfo or postgresql:// URL; empty: start a private Postgres in --data-dir"},
+    {"read-database-url", "LINEAGED_READ_DATABASE_URL", OPT_STRING, offsetof(struct cfg, read_database_url), "",
+     0, 0, CFG_SERVE, "a streaming replica for Marquez API reads (not lineage walks); empty: --database-url"},
     {"data-dir", "LINEAGED_DATA_DIR", OPT_STRING, offsetof(struct cfg, data_dir), "./var", 0, 0,
      ALL_DB | CFG_POSTGRES, "directory of the private Postgres cluster"},
+    {"private-data-root", "LINEAGED_PRIVATE_DATA_ROOT", OPT_STRING, offsetof(struct cfg, private_data_root),
+     "/var/lib/lineaged", 0, 0, ALL_DB | CFG_POSTGRES,
+     "as root, when --data-dir is not given and user postgres cannot reach it: the cluster goes here instead"},
     {"db-connections", "LINEAGED_DB_CONNECTIONS", OPT_INT, offsetof(struct cfg, db_connections), "4", 1,
      256, CFG_SERVE, "worker threads, each with one Postgres connection"},
     {"max-body-bytes", "LINEAGED_MAX_BODY_BYTES", OPT_LONG, offsetof(struct cfg, max_body_bytes),
@@ -46,10 +54,43 @@ static const struct option_def OPTIONS[] = {
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
      JSON_MAX_DEPTH, CFG_SERVE | CFG_REPLAY, "deepest JSON nesting accepted (413)"},
+    {"max-name-bytes", "LINEAGED_MAX_NAME_BYTES", OPT_INT, offsetof(struct cfg, max_name_bytes), "1024", 1,
+     CFG_NAME_BYTES_CEILING, CFG_SERVE,
+     "longest namespace, dataset, job (parent.child in full), source or symlink name in an event, in UTF-8 "
+     "bytes (422)"},
+    {"max-key-bytes", "LINEAGED_MAX_KEY_BYTES", OPT_INT, offsetof(struct cfg, max_key_bytes), "1024", 1,
+     CFG_NAME_BYTES_CEILING, CFG_SERVE,
+     "longest facet name, schema field or column-lineage field name in an event, in UTF-8 bytes (422)"},
     {"batch-chunk", "LINEAGED_BATCH_CHUNK", OPT_INT, offsetof(struct cfg, batch_chunk), "100", 1, 10000,
      CFG_SERVE, "events written per transaction when a request carries an array"},
     {"api-keys", "LINEAGED_API_KEYS", OPT_STRING, offsetof(struct cfg, api_keys), "", 0, 0, CFG_SERVE,
-     "comma-separated keys; if set, writes need 'Authorization: Bearer <key>'"},
+     "comma-separated bootstrap keys, scope admin (spaces trimmed); prefer the env or --api-keys-file"},
+    {"api-keys-file", "LINEAGED_API_KEYS_FILE", OPT_STRING, offsetof(struct cfg, api_keys_file), "", 0, 0,
+     CFG_SERVE, "file of bootstrap keys (scope admin), one per line or comma-separated"},
+    {"open-reads", "LINEAGED_OPEN_READS", OPT_BOOL, offsetof(struct cfg, open_reads), "false", 0, 0, CFG_SERVE,
+     "with auth on, let read (GET) routes through without credentials (Marquez web UI)"},
+    {"insecure", "LINEAGED_INSECURE", OPT_BOOL, offsetof(struct cfg, insecure), "false", 0, 0, CFG_SERVE,
+     "allow listening on a non-loopback address with no auth configured"},
+    {"jwks-file", "LINEAGED_JWKS_FILE", OPT_STRING, offsetof(struct cfg, jwks_file), "", 0, 0, CFG_SERVE,
+     "JWKS (JSON) of the RS256/ES256 keys that sign accepted bearer JWTs; empty: no JWTs"},
+    {"jwt-issuer", "LINEAGED_JWT_ISSUER", OPT_STRING, offsetof(struct cfg, jwt_issuer), "", 0, 0, CFG_SERVE,
+     "required 'iss' of JWTs (needed with --jwks-file)"},
+    {"jwt-audience", "LINEAGED_JWT_AUDIENCE", OPT_STRING, offsetof(struct cfg, jwt_audience), "", 0, 0,
+     CFG_SERVE, "required 'aud' (or one of them) of JWTs (needed with --jwks-file)"},
+    {"jwt-scope-claim", "LINEAGED_JWT_SCOPE_CLAIM", OPT_STRING, offsetof(struct cfg, jwt_scope_claim), "scope",
+     0, 0, CFG_SERVE, "claim holding the scopes: a space-separated string or an array of strings"},
+    {"jwt-scope-prefix", "LINEAGED_JWT_SCOPE_PREFIX", OPT_STRING, offsetof(struct cfg, jwt_scope_prefix), "",
+     0, 0, CFG_SERVE, "prefix of our scopes in that claim ('lineaged:' for lineaged:write); others ignored"},
+    {"jwt-clock-skew", "LINEAGED_JWT_CLOCK_SKEW", OPT_INT, offsetof(struct cfg, jwt_clock_skew_s), "60", 0,
+     3600, CFG_SERVE, "seconds of clock difference tolerated for JWT exp and nbf"},
+    {"keys-refresh-ms", "LINEAGED_KEYS_REFRESH_MS", OPT_INT, offsetof(struct cfg, keys_refresh_ms), "1000", 100,
+     3600000, CFG_SERVE, "how often API keys are re-read from the database (a revoked key stops working then)"},
+    {"name", "LINEAGED_KEY_NAME", OPT_STRING, offsetof(struct cfg, key_name), "", 0, 0, CFG_KEYS,
+     "keys create/revoke: the key's name (who uses it)"},
+    {"scope", "LINEAGED_KEY_SCOPE", OPT_STRING, offsetof(struct cfg, key_scope), "", 0, 0, CFG_KEYS,
+     "keys create: read, write (ingest, and read) or admin (everything)"},
+    {"id", "LINEAGED_KEY_ID", OPT_LONG, offsetof(struct cfg, key_id), "0", 0, LONG_MAX, CFG_KEYS,
+     "keys revoke: the key's id (from keys list) instead of --name"},
     {"follow-interval-ms", "LINEAGED_FOLLOW_INTERVAL_MS", OPT_INT, offsetof(struct cfg, follow_interval_ms), "1000",
      0, 3600000, CFG_SERVE,
      "how often to pick up events other collectors wrote to the same database (0: never)"},
@@ -57,6 +98,16 @@ static const struct option_def OPTIONS[] = {
      1048576, CFG_SERVE, "MiB of lineage node data kept between requests (0: read it from Postgres every time)"},
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
+    {"ready-max-lag", "LINEAGED_READY_MAX_LAG", OPT_INT, offsetof(struct cfg, ready_max_lag), "10000", 0,
+     2000000000, CFG_SERVE, "/readyz answers 503 while the graph is more events behind the log than this"},
+    {"metrics-producers", "LINEAGED_METRICS_PRODUCERS", OPT_INT, offsetof(struct cfg, metrics_producers), "50", 1,
+     10000, CFG_SERVE, "/metrics: distinct producer labels kept; later producers count as \"other\""},
+    {"metrics-namespaces", "LINEAGED_METRICS_NAMESPACES", OPT_INT, offsetof(struct cfg, metrics_namespaces), "200",
+     1, 10000, CFG_SERVE, "/metrics: distinct namespace labels kept; later namespaces count as \"other\""},
+    {"silent-jobs-window", "LINEAGED_SILENT_JOBS_WINDOW", OPT_INT, offsetof(struct cfg, silent_jobs_window), "20",
+     2, 1000, CFG_SERVE, "silent jobs: newest runs per job whose gaps give the expected interval"},
+    {"silent-jobs-interval", "LINEAGED_SILENT_JOBS_INTERVAL", OPT_INT, offsetof(struct cfg, silent_jobs_interval_s),
+     "60", 0, 86400, CFG_SERVE, "seconds between the background counts of silent jobs for /metrics (0: never)"},
     {"retention-days", "LINEAGED_RETENTION_DAYS", OPT_INT, offsetof(struct cfg, retention_days), "0", 0, 36500,
      CFG_SERVE, "drop event log partitions whose events are all older than this many days (0: keep all)"},
     {"event-partition-days", "LINEAGED_EVENT_PARTITION_DAYS", OPT_INT, offsetof(struct cfg, event_partition_days),
@@ -70,6 +121,19 @@ static const struct option_def OPTIONS[] = {
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };
+_Static_assert(OPTION_COUNT <= 64, "struct cfg's given mask has one bit per option");
+
+static int set_bool(bool *field, const struct option_def *o, const char *value, const char *source,
+                    struct err *e)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+        *field = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+        *field = false;
+    else
+        return err_set(e, ERR_BAD_INPUT, o->flag, "%s \"%s\" must be true, false, 1 or 0", source, value);
+    return 0;
+}
 
 static int set_value(struct cfg *c, const struct option_def *o, const char *value, const char *source,
                      struct err *e)
@@ -84,6 +148,8 @@ static int set_value(struct cfg *c, const struct option_def *o, const char *valu
         *(char **)field = copy;
         return 0;
     }
+    if (o->type == OPT_BOOL)
+        return set_bool((bool *)field, o, value, source, e);
     char *end = NULL;
     errno = 0;
     long v = strtol(value, &end, 10);
@@ -119,8 +185,11 @@ static int parse_flag(struct cfg *c, enum cfg_command cmd, int argc, char **argv
     if (o == NULL)
         return err_set(e, ERR_BAD_INPUT, argv[*i], "unknown option \"%s\"; see --help", argv[*i]);
     snprintf(source, sizeof source, "--%s", o->flag);
+    c->given |= 1ULL << (o - OPTIONS);
     if (eq != NULL)
         return set_value(c, o, eq + 1, source, e);
+    if (o->type == OPT_BOOL)
+        return set_value(c, o, "true", source, e); /* a bare boolean flag takes no value */
     if (*i + 1 >= argc)
         return err_set(e, ERR_BAD_INPUT, argv[*i], "option \"%s\" needs a value", argv[*i]);
     *i += 1;
@@ -142,8 +211,11 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
         const char *env = getenv(o->env);
         if (set_value(c, o, o->def, "default", e) != 0)
             return -1;
-        if (env != NULL && (o->commands & cmd) && set_value(c, o, env, o->env, e) != 0)
+        if (env == NULL || !(o->commands & cmd))
+            continue;
+        if (set_value(c, o, env, o->env, e) != 0)
             return -1;
+        c->given |= 1ULL << i;
     }
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) != 0)
@@ -160,28 +232,20 @@ void cfg_print_help(FILE *out, enum cfg_command cmd)
         const struct option_def *o = &OPTIONS[i];
         if (!(o->commands & cmd))
             continue;
-        fprintf(out, "  --%-24s %s\n  %-26s env %s, default \"%s\"\n", o->flag, o->help, "", o->env, o->def);
+        if (o->type == OPT_BOOL)
+            fprintf(out, "  --%-24s %s\n  %-26s env %s=true|false, default %s\n", o->flag, o->help, "", o->env,
+                    o->def);
+        else
+            fprintf(out, "  --%-24s %s\n  %-26s env %s, default \"%s\"\n", o->flag, o->help, "", o->env,
+                    o->def);
     }
 }
 
-bool cfg_api_key_valid(const struct cfg *c, const char *key)
+bool cfg_given(const struct cfg *c, const char *flag)
 {
-    const char *p = c->api_keys;
-    size_t klen = strlen(key);
-    bool ok = false;
+    const struct option_def *o = find_option(flag, strlen(flag), ALL_DB | CFG_POSTGRES);
 
-    while (p != NULL && *p != '\0') {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == klen && n > 0) {
-            unsigned char diff = 0;
-            for (size_t i = 0; i < n; i++)
-                diff |= (unsigned char)(p[i] ^ key[i]);
-            ok |= diff == 0;
-        }
-        p = comma ? comma + 1 : NULL;
-    }
-    return ok;
+    return o != NULL && (c->given & (1ULL << (o - OPTIONS))) != 0;
 }
 
 void cfg_free(struct cfg *c)

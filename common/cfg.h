@@ -14,29 +14,58 @@
 
 #include "err.h"
 
+/* The highest --max-name-bytes and --max-key-bytes accepted. A Postgres btree entry holds at most
+ * 2704 bytes (8 KiB pages), and some indexes hold two of these values plus ids and headers
+ * (datasets (namespace, name), column_lineage (output_field, input_field)): 2 x 1300 + 64 fits, so no
+ * accepted event can fail on an index row limit. */
+enum { CFG_NAME_BYTES_CEILING = 1300 };
+
 /* Which subcommands an option applies to (bit mask). */
-enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_REPLAY = 8 };
+enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_REPLAY = 16 };
 
 struct cfg {
     char *host;
     int port;
     char *database_url;        /* empty: run a private Postgres in data_dir */
+    char *read_database_url;   /* empty: API reads go to database_url too */
     char *data_dir;
+    char *private_data_root;   /* as root: where data_dir moves when user postgres cannot reach it */
     int db_connections;        /* worker threads, one Postgres connection each */
     long max_body_bytes;       /* request body as received (compressed) */
     long max_decompressed_bytes;
     int max_gzip_ratio;        /* decompressed/compressed bytes above this: a gzip bomb */
     int max_json_depth;
+    int max_name_bytes;        /* namespaces, dataset/job/source/symlink names in events (422 above) */
+    int max_key_bytes;         /* facet names, schema and column-lineage field names in events (422 above) */
     int batch_chunk;           /* events per transaction for arrays */
-    char *api_keys;            /* comma-separated Bearer keys; empty: no auth */
+    char *api_keys;            /* comma-separated bootstrap keys (scope admin); empty: none */
+    char *api_keys_file;       /* file of more bootstrap keys; empty: none */
+    bool open_reads;           /* with auth on, read routes need no credentials */
+    bool insecure;             /* allow a non-loopback listener without auth */
+    char *jwks_file;           /* keys of accepted JWTs; empty: JWTs are not accepted */
+    char *jwt_issuer;
+    char *jwt_audience;
+    char *jwt_scope_claim;
+    char *jwt_scope_prefix;
+    int jwt_clock_skew_s;
+    int keys_refresh_ms;       /* how often the server re-reads API keys from the database */
+    char *key_name;            /* keys create/revoke */
+    char *key_scope;           /* keys create */
+    long key_id;               /* keys revoke; 0: by name */
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
+    int ready_max_lag;         /* /readyz: most events the follower may be behind */
+    int metrics_producers;     /* /metrics: producer label values kept before "other" */
+    int metrics_namespaces;    /* /metrics: namespace label values kept before "other" */
+    int silent_jobs_window;    /* silent jobs: newest runs per job considered */
+    int silent_jobs_interval_s; /* how often /metrics' silent-job count is refreshed; 0: never */
     int retention_days;        /* event log partitions older than this are dropped; 0: keep everything */
     int event_partition_days;  /* width of each new event log partition */
     int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
     int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
     char *log_level;
+    unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
 };
 
 /* Fills c with defaults, then the environment, then argv (flags after the subcommand).
@@ -44,11 +73,12 @@ struct cfg {
  * Sets *help when --help was given (nothing else is validated then). */
 int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *help, struct err *e);
 
+/* True if the option named flag (without "--") was set by its flag or environment variable rather
+ * than left at its default. */
+bool cfg_given(const struct cfg *c, const char *flag);
+
 /* Writes the options of one subcommand, one line each, with env twin and default. */
 void cfg_print_help(FILE *out, enum cfg_command cmd);
-
-/* True if key is one of the comma-separated api_keys (constant-time per key). */
-bool cfg_api_key_valid(const struct cfg *c, const char *key);
 
 /* Frees the strings. cfg_free on a zeroed struct is a no-op. */
 void cfg_free(struct cfg *c);

@@ -24,7 +24,8 @@ enum err_kind {
     ERR_CONFLICT,     /* 409 */
     ERR_TOO_LARGE,    /* 413 */
     ERR_UNSUPPORTED,  /* unsupported media type or encoding: 415 */
-    ERR_UNAUTHORIZED, /* 401 */
+    ERR_UNAUTHORIZED, /* no or invalid credentials: 401 */
+    ERR_FORBIDDEN,    /* valid credentials whose scope does not cover the route: 403 */
     ERR_GONE,         /* a route that no longer exists (Marquez's deprecated writes): 410 */
     ERR_UNAVAILABLE,  /* database down, shutting down, out of memory for now: 503 */
     ERR_INTERNAL      /* 500 */

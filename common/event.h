@@ -7,7 +7,7 @@
  *  1. Every pointer is into the request arena; the struct dies with the request.
  *  2. Required strings (producer, job names, dataset names) are non-NULL and non-empty.
  *  3. datasets[] holds inputs, then outputs (RunEvent, JobEvent), or the one dataset (DatasetEvent);
- *     column-lineage inputs that are not among them are added as OL_IO_REFERENCED.
+ *     column-lineage edges exist only on outputs and come from fields of those inputs.
  *  4. Facet names within one list are unique (the last occurrence in the JSON wins). */
 #ifndef LINEAGED_EVENT_H
 #define LINEAGED_EVENT_H
@@ -18,7 +18,7 @@
 
 enum ol_kind { OL_RUN_EVENT, OL_DATASET_EVENT, OL_JOB_EVENT };
 
-enum ol_io { OL_IO_INPUT, OL_IO_OUTPUT, OL_IO_STATIC, OL_IO_REFERENCED };
+enum ol_io { OL_IO_INPUT, OL_IO_OUTPUT, OL_IO_STATIC };
 
 /* Marquez run states (RUNNING covers START, RUNNING, OTHER and a missing eventType). */
 enum run_state { RUN_STATE_RUNNING, RUN_STATE_COMPLETED, RUN_STATE_FAILED, RUN_STATE_ABORTED };
@@ -73,7 +73,8 @@ struct ol_dataset {
     size_t n_io_facets;
     struct ol_column_edge *columns;
     size_t n_columns;
-    char version[37]; /* Marquez dataset version UUID for this appearance ("" if none) */
+    const char *producer_version; /* the version the producer named (version facet), or NULL */
+    char version[37]; /* dataset version UUID for this appearance ("" if none) */
 };
 
 struct ol_event {

@@ -1,6 +1,10 @@
 /* common/http.c - request parsing helpers (path segments, query, params) and the one error-body builder.
  *
- * Invariants: see http.h. Nothing here knows about sockets or libevent. */
+ * Invariants: see http.h. Nothing here knows about sockets or libevent.
+ *  1. Path segments and parameters are strict UTF-8 once decoded, or the request is a 400 that shows
+ *     the raw text with non-ASCII bytes as %XX.
+ *  2. Error bodies are valid UTF-8 whatever the message holds: utf8_repair replaces stray bytes
+ *     (a quoted header value, say) with U+FFFD before yajl_gen, which does not check. */
 #include "http.h"
 
 #include <errno.h>
@@ -9,6 +13,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "utf8.h"
 
 static int hex_value(char c)
 {
@@ -21,29 +26,85 @@ static int hex_value(char c)
     return -1;
 }
 
-char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space)
+/* Why a piece of a URL could not be decoded. */
+enum decode_problem { DECODE_OK, DECODE_MALFORMED, DECODE_NUL, DECODE_UTF8 };
+
+/* Decodes %XX escapes of s[0..len) into *out (arena); on a problem returns it, *out unset, and for
+ * DECODE_UTF8 the UTF-8 problem in *up. */
+static enum decode_problem decode_part(struct arena *a, const char *s, size_t len, bool plus_is_space,
+                                       char **out, enum utf8_problem *up)
 {
-    char *out = arena_alloc(a, len + 1);
+    char *d = arena_alloc(a, len + 1);
     size_t n = 0;
 
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= len)
-                return NULL;
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return NULL;
-            out[n++] = (char)(hi * 16 + lo);
+            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return DECODE_MALFORMED;
+            if (hi == 0 && lo == 0)
+                return DECODE_NUL;
+            d[n++] = (char)(hi * 16 + lo);
             i += 2;
         } else if (s[i] == '+' && plus_is_space) {
-            out[n++] = ' ';
+            d[n++] = ' ';
         } else {
-            out[n++] = s[i];
+            d[n++] = s[i];
         }
     }
-    out[n] = '\0';
+    d[n] = '\0';
+    if ((*up = utf8_check(d, n, NULL)) != UTF8_OK)
+        return DECODE_UTF8;
+    *out = d;
+    return DECODE_OK;
+}
+
+char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space)
+{
+    char *out = NULL;
+    enum utf8_problem up;
+
+    return decode_part(a, s, len, plus_is_space, &out, &up) == DECODE_OK ? out : NULL;
+}
+
+/* Raw URL text s[0..len) for an error message: printable ASCII as is, every other byte as %XX, at most
+ * HTTP_SHOWN_MAX bytes of input then "...". Always ASCII, so always valid in a JSON reply. */
+enum { HTTP_SHOWN_MAX = 64 };
+
+static const char *shown(struct arena *a, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t m = len > HTTP_SHOWN_MAX ? HTTP_SHOWN_MAX : len;
+    char *out = arena_alloc(a, m * 3 + 4), *p = out;
+
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F) {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    memcpy(p, m < len ? "..." : "", m < len ? 4 : 1);
     return out;
+}
+
+/* The 400 for a piece of the URL that did not decode; what names it ("path segment", ...). */
+static int decode_error(struct err *e, struct arena *a, const char *where, const char *what, const char *raw,
+                        size_t len, enum decode_problem p, enum utf8_problem up)
+{
+    const char *s = shown(a, raw, len);
+
+    if (p == DECODE_NUL)
+        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" contains a NUL byte (%%00), which is not allowed",
+                       what, s);
+    if (p == DECODE_UTF8)
+        return err_set(e, ERR_BAD_INPUT, where, "%s \"%s\" is not valid UTF-8 once percent-decoded: %s", what,
+                       s, utf8_problem_text(up));
+    return err_set(e, ERR_BAD_INPUT, where, "malformed percent-encoding in %s \"%s\"", what, s);
 }
 
 int http_split_path(struct arena *a, const char *raw_path, const char ***segments, size_t *n, struct err *e)
@@ -51,16 +112,17 @@ int http_split_path(struct arena *a, const char *raw_path, const char ***segment
     size_t count = 0, cap = 8;
     const char **segs = arena_alloc(a, cap * sizeof *segs);
     const char *p = raw_path;
+    enum utf8_problem up = UTF8_OK;
 
     while (*p == '/')
         p++;
     while (*p != '\0') {
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        char *seg = http_percent_decode(a, p, len, false);
-        if (seg == NULL)
-            return err_set(e, ERR_BAD_INPUT, "path", "malformed percent-encoding in path segment \"%.*s\"",
-                           (int)(len > 64 ? 64 : len), p);
+        char *seg = NULL;
+        enum decode_problem dp = decode_part(a, p, len, false, &seg, &up);
+        if (dp != DECODE_OK)
+            return decode_error(e, a, "path", "path segment", p, len, dp, up);
         if (count == cap) {
             const char **bigger = arena_alloc(a, cap * 2 * sizeof *bigger);
             memcpy(bigger, segs, cap * sizeof *segs);
@@ -74,6 +136,26 @@ int http_split_path(struct arena *a, const char *raw_path, const char ***segment
     }
     *segments = segs;
     *n = count;
+    return 0;
+}
+
+/* Decodes one "name=value" pair of a query string into *out; -1 with e set. */
+static int decode_pair(struct arena *a, const char *p, size_t len, struct http_param *out, struct err *e)
+{
+    const char *eq = memchr(p, '=', len);
+    size_t klen = eq ? (size_t)(eq - p) : len;
+    char *name = NULL, *value = "";
+    enum utf8_problem up = UTF8_OK;
+    enum decode_problem dp = decode_part(a, p, klen, true, &name, &up);
+
+    if (dp != DECODE_OK)
+        return decode_error(e, a, "query", "query parameter name", p, klen, dp, up);
+    if (eq != NULL && (dp = decode_part(a, eq + 1, len - klen - 1, true, &value, &up)) != DECODE_OK)
+        return decode_error(e, a, "query",
+                            arena_printf(a, "query parameter %s: value", shown(a, name, strlen(name))),
+                            eq + 1, len - klen - 1, dp, up);
+    out->name = name;
+    out->value = value;
     return 0;
 }
 
@@ -94,15 +176,8 @@ int http_parse_query(struct arena *a, const char *query, struct http_param **par
     for (const char *p = query; *p != '\0';) {
         const char *amp = strchr(p, '&');
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        size_t klen = eq ? (size_t)(eq - p) : len;
-        if (len > 0) {
-            ps[count].name = http_percent_decode(a, p, klen, true);
-            ps[count].value = eq ? http_percent_decode(a, eq + 1, len - klen - 1, true) : "";
-            if (ps[count].name == NULL || ps[count].value == NULL)
-                return err_set(e, ERR_BAD_INPUT, "query", "malformed percent-encoding in query string");
-            count++;
-        }
+        if (len > 0 && decode_pair(a, p, len, &ps[count++], e) != 0)
+            return -1;
         p += len + (amp ? 1 : 0);
     }
     *params = ps;
@@ -174,7 +249,7 @@ static void reply_errors(struct reply *out, struct arena *a, int status, const c
     json_gen_key(g, "errors");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < n; i++)
-        json_gen_str(g, msgs[i]);
+        json_gen_str(g, utf8_repair(a, msgs[i], strlen(msgs[i]), NULL));
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     char *body = json_gen_finish(g, a, &len);
@@ -209,7 +284,7 @@ void http_reply_error(struct reply *out, struct arena *a, const struct err *e, c
     json_gen_key(g, "code");
     json_gen_int(g, status);
     json_gen_key(g, "message");
-    json_gen_str(g, msg);
+    json_gen_str(g, utf8_repair(a, msg, strlen(msg), NULL));
     yajl_gen_map_close(g);
     char *body = json_gen_finish(g, a, &len);
     http_reply_json(out, status, body, len);

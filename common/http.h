@@ -20,7 +20,7 @@ struct store;
 struct cfg;
 struct graph;
 struct node_cache;
-struct server_stats;
+struct metrics;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
@@ -48,6 +48,7 @@ struct req {
     const struct cfg *cfg;
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
     struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
+    struct metrics *metrics;      /* the process's metrics registry (common/metrics.h; borrowed) */
 };
 
 struct reply {
@@ -86,18 +87,21 @@ int http_param_int(const struct req *r, const char *name, long def, long min, lo
                    struct err *e);
 
 /* Decodes %XX escapes of s[0..len) into arena memory ('+' stays '+'; pass plus_is_space for query
- * strings). Returns NULL if an escape is malformed or decodes to a NUL byte. */
+ * strings). Returns NULL if an escape is malformed or decodes to a NUL byte, or if the result is not
+ * strict UTF-8 (common/utf8.h): every decoded path segment and parameter is valid text. */
 char *http_percent_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
 
 /* Splits the raw path on '/' first, then decodes each segment (so %2F stays inside one segment).
- * Returns 0, or -1 with e set for a malformed escape. */
+ * Returns 0, or -1 with e set (ERR_BAD_INPUT, where "path") for a malformed escape, %00, or a segment
+ * that is not valid UTF-8 once decoded; the message shows the raw segment with non-ASCII as %XX. */
 int http_split_path(struct arena *a, const char *raw_path, const char ***segments, size_t *n, struct err *e);
 
 /* Boolean parameter, case-insensitive true/false (Marquez accepts withDownstream=True); missing or
  * empty gives def; anything else is -1 with e set (ERR_BAD_PARAM). */
 int http_param_bool(const struct req *r, const char *name, bool def, bool *out, struct err *e);
 
-/* Parses a raw query string ("a=1&b=x%20y") into decoded params. -1 with e set on bad escapes. */
+/* Parses a raw query string ("a=1&b=x%20y") into decoded params. -1 with e set (ERR_BAD_INPUT,
+ * where "query") for a malformed escape, %00, or a name or value that is not valid UTF-8 once decoded. */
 int http_parse_query(struct arena *a, const char *query, struct http_param **params, size_t *n,
                      struct err *e);
 

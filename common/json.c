@@ -1,251 +1,14 @@
-/* common/json.c - arena JSON tree built from yajl's streaming parser, and canonical output.
+/* common/json.c - lookups in parsed JSON trees, and output through yajl_gen (canonical or as parsed).
  *
  * Invariants:
- *  1. The parser keeps an explicit frame stack (no recursion); depth never exceeds max_depth.
- *  2. Containers grow by doubling inside the arena; the old copy is abandoned (bounded 2x waste).
- *  3. Only json_write_canonical recurses, and only over trees this parser built (depth-bounded).
- * Ownership: every allocation is in the caller's arena except the yajl handle and the frame stack,
- * which json_parse frees before returning. */
+ *  1. Only json_write_canonical/json_write recurse, and only over trees json_parse built, whose depth
+ *     is bounded (common/json_parse.c).
+ * Ownership: output goes to the caller's arena; the yajl_gen handles are freed here. */
 #include "json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <yajl/yajl_parse.h>
-
-enum { JSON_INITIAL_CAP = 4 };
-
-struct frame {
-    struct json_value *container;
-    size_t cap;
-    const char *pending_key; /* objects: the key read, waiting for its value */
-    size_t pending_key_len;
-};
-
-struct parse_state {
-    struct arena *a;
-    struct frame *stack;
-    int depth;
-    int max_depth;
-    bool too_deep;
-    struct json_value *root;
-};
-
-static void grow_array(struct parse_state *ps, struct frame *f)
-{
-    struct json_value *c = f->container;
-    size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
-    struct json_value **items = arena_alloc(ps->a, cap * sizeof *items);
-
-    if (c->u.array.n)
-        memcpy(items, c->u.array.items, c->u.array.n * sizeof *items);
-    c->u.array.items = items;
-    f->cap = cap;
-}
-
-static void grow_object(struct parse_state *ps, struct frame *f)
-{
-    struct json_value *c = f->container;
-    size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
-    const char **keys = arena_alloc(ps->a, cap * sizeof *keys);
-    size_t *lens = arena_alloc(ps->a, cap * sizeof *lens);
-    struct json_value **values = arena_alloc(ps->a, cap * sizeof *values);
-    size_t n = c->u.object.n;
-
-    if (n) {
-        memcpy(keys, c->u.object.keys, n * sizeof *keys);
-        memcpy(lens, c->u.object.key_lens, n * sizeof *lens);
-        memcpy(values, c->u.object.values, n * sizeof *values);
-    }
-    c->u.object.keys = keys;
-    c->u.object.key_lens = lens;
-    c->u.object.values = values;
-    f->cap = cap;
-}
-
-/* Attaches v to the innermost open container, or makes it the root. */
-static void attach(struct parse_state *ps, struct json_value *v)
-{
-    if (ps->depth == 0) {
-        ps->root = v;
-        return;
-    }
-    struct frame *f = &ps->stack[ps->depth - 1];
-    struct json_value *c = f->container;
-    if (c->type == JSON_ARRAY) {
-        if (c->u.array.n == f->cap)
-            grow_array(ps, f);
-        c->u.array.items[c->u.array.n++] = v;
-    } else {
-        if (c->u.object.n == f->cap)
-            grow_object(ps, f);
-        c->u.object.keys[c->u.object.n] = f->pending_key;
-        c->u.object.key_lens[c->u.object.n] = f->pending_key_len;
-        c->u.object.values[c->u.object.n++] = v;
-    }
-}
-
-static struct json_value *new_value(struct parse_state *ps, enum json_type t)
-{
-    struct json_value *v = arena_zalloc(ps->a, sizeof *v);
-    v->type = t;
-    return v;
-}
-
-static int on_null(void *ctx)
-{
-    struct parse_state *ps = ctx;
-    attach(ps, new_value(ps, JSON_NULL));
-    return 1;
-}
-
-static int on_boolean(void *ctx, int b)
-{
-    struct parse_state *ps = ctx;
-    struct json_value *v = new_value(ps, JSON_BOOL);
-    v->u.boolean = b != 0;
-    attach(ps, v);
-    return 1;
-}
-
-static struct json_value *new_text(struct parse_state *ps, enum json_type t, const char *s, size_t len)
-{
-    struct json_value *v = new_value(ps, t);
-    char *copy = arena_alloc(ps->a, len + 1);
-    memcpy(copy, s, len);
-    copy[len] = '\0';
-    v->u.str.text = copy;
-    v->u.str.len = len;
-    return v;
-}
-
-static int on_number(void *ctx, const char *s, size_t len)
-{
-    struct parse_state *ps = ctx;
-    attach(ps, new_text(ps, JSON_NUMBER, s, len));
-    return 1;
-}
-
-static int on_string(void *ctx, const unsigned char *s, size_t len)
-{
-    struct parse_state *ps = ctx;
-    attach(ps, new_text(ps, JSON_STRING, (const char *)s, len));
-    return 1;
-}
-
-static int open_container(struct parse_state *ps, enum json_type t)
-{
-    if (ps->depth >= ps->max_depth) {
-        ps->too_deep = true;
-        return 0;
-    }
-    struct json_value *v = new_value(ps, t);
-    attach(ps, v);
-    struct frame *f = &ps->stack[ps->depth++];
-    f->container = v;
-    f->cap = 0;
-    f->pending_key = NULL;
-    f->pending_key_len = 0;
-    return 1;
-}
-
-static int on_start_map(void *ctx)
-{
-    return open_container(ctx, JSON_OBJECT);
-}
-
-static int on_start_array(void *ctx)
-{
-    return open_container(ctx, JSON_ARRAY);
-}
-
-static int on_map_key(void *ctx, const unsigned char *key, size_t len)
-{
-    struct parse_state *ps = ctx;
-    struct frame *f = &ps->stack[ps->depth - 1];
-    char *copy = arena_alloc(ps->a, len + 1);
-
-    memcpy(copy, key, len);
-    copy[len] = '\0';
-    f->pending_key = copy;
-    f->pending_key_len = len;
-    return 1;
-}
-
-static int on_end_container(void *ctx)
-{
-    struct parse_state *ps = ctx;
-    ps->depth--;
-    return 1;
-}
-
-static const yajl_callbacks parse_callbacks = {
-    .yajl_null = on_null,
-    .yajl_boolean = on_boolean,
-    .yajl_number = on_number,
-    .yajl_string = on_string,
-    .yajl_start_map = on_start_map,
-    .yajl_map_key = on_map_key,
-    .yajl_end_map = on_end_container,
-    .yajl_start_array = on_start_array,
-    .yajl_end_array = on_end_container,
-};
-
-/* Turns yajl's multi-line message into one line: "lexical error: invalid char in json text". */
-static void first_line(char *dst, size_t cap, const unsigned char *src)
-{
-    size_t n = 0;
-    while (src != NULL && src[n] != '\0' && src[n] != '\n' && n + 1 < cap) {
-        dst[n] = (char)src[n];
-        n++;
-    }
-    while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '.'))
-        n--;
-    dst[n] = '\0';
-}
-
-struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e)
-{
-    struct parse_state ps = {.a = a, .max_depth = max_depth < JSON_MAX_DEPTH ? max_depth : JSON_MAX_DEPTH};
-    yajl_handle h = NULL;
-    struct json_value *result = NULL;
-
-    if (len == 0) {
-        err_set(e, ERR_BAD_INPUT, NULL, "request body is empty; expected a JSON document");
-        return NULL;
-    }
-    ps.stack = calloc((size_t)ps.max_depth + 1, sizeof *ps.stack);
-    h = yajl_alloc(&parse_callbacks, NULL, &ps);
-    if (ps.stack == NULL || h == NULL) {
-        err_set(e, ERR_INTERNAL, NULL, "out of memory parsing JSON");
-        goto out;
-    }
-    size_t offset = len; /* input that parsed but ended too early fails at its end */
-    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
-    if (st != yajl_status_ok)
-        offset = yajl_get_bytes_consumed(h);
-    else
-        st = yajl_complete_parse(h);
-    if (ps.too_deep) {
-        err_set(e, ERR_TOO_LARGE, NULL, "JSON nesting is deeper than the limit of %d levels", ps.max_depth);
-        goto out;
-    }
-    if (st != yajl_status_ok || ps.root == NULL) {
-        unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)buf, len);
-        char line[160];
-        first_line(line, sizeof line, msg);
-        yajl_free_error(h, msg);
-        err_set(e, ERR_BAD_INPUT, NULL, "malformed JSON at byte offset %zu of %zu: %s", offset, len, line);
-        goto out;
-    }
-    result = ps.root;
-out:
-    if (h != NULL)
-        yajl_free(h);
-    free(ps.stack);
-    return result;
-}
 
 const struct json_value *json_get(const struct json_value *v, const char *key)
 {
@@ -259,14 +22,14 @@ const struct json_value *json_get(const struct json_value *v, const char *key)
     return NULL;
 }
 
-const char *json_string(const struct json_value *v)
+const char *json_as_string(const struct json_value *v)
 {
     return v != NULL && v->type == JSON_STRING ? v->u.str.text : NULL;
 }
 
 const char *json_get_string(const struct json_value *v, const char *key)
 {
-    return json_string(json_get(v, key));
+    return json_as_string(json_get(v, key));
 }
 
 bool json_is_true(const struct json_value *v)

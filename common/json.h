@@ -4,8 +4,8 @@
  *  1. A parsed tree lives entirely in the caller's arena; there is nothing to free separately.
  *  2. Parsing never recurses and never exceeds max_depth nesting; deeper input is an error,
  *     so every recursive walk over a parsed tree (json_write_canonical) is bounded by max_depth.
- *  3. Strings are valid UTF-8 (yajl validates) and NUL-terminated; `len` holds their byte length,
- *     so embedded \u0000 survives.
+ *  3. Strings and keys are strict UTF-8 (common/utf8.h) without NUL bytes, and NUL-terminated;
+ *     `len` holds their byte length. json_parse refuses anything else (common/json_parse.c).
  *  4. Object members keep their input order; json_write_canonical sorts them by key bytes.
  * Threads: no shared state. */
 #ifndef LINEAGED_JSON_H
@@ -49,15 +49,18 @@ struct json_value {
 
 /* Parses exactly one JSON document from buf[0..len); max_depth above JSON_MAX_DEPTH counts as it.
  * Returns the root (in arena a) or NULL with e set:
- * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, ERR_TOO_LARGE when nesting
- * exceeds max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
+ * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, and with the JSON path in
+ * e->where for a string or key that is not strict UTF-8 or holds a lone surrogate escape;
+ * ERR_INVALID (path in e->where) for \u0000 in a string or key; ERR_TOO_LARGE when nesting exceeds
+ * max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
 struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e);
 
 /* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */
 const struct json_value *json_get(const struct json_value *v, const char *key);
 
-/* The string value of v, or NULL if v is missing or not a string. */
-const char *json_string(const struct json_value *v);
+/* The string value of v, or NULL if v is missing or not a string. (Not "json_string": jansson, which
+ * libjwt loads, exports that name, and an executable's symbol would replace it inside libjwt.) */
+const char *json_as_string(const struct json_value *v);
 
 /* The string member `key` of object v, or NULL. */
 const char *json_get_string(const struct json_value *v, const char *key);

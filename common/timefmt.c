@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "utf8.h"
+
 enum {
     TIME_MSG_VALUE_MAX = 64,  /* bytes of the rejected value quoted in the error */
     TIME_FRAC_MAX_DIGITS = 9, /* nanoseconds */
@@ -145,8 +147,10 @@ static bool read_offset(const char *p, int64_t *off_usec)
 
 static int reject(const char *s, struct err *e)
 {
-    return err_set(e, ERR_INVALID, NULL, "\"%.*s\" is not an ISO-8601 date-time", TIME_MSG_VALUE_MAX,
-                   s ? s : "");
+    if (s == NULL)
+        s = "";
+    return err_set(e, ERR_INVALID, NULL, "\"%.*s\" is not an ISO-8601 date-time",
+                   utf8_prefix(s, TIME_MSG_VALUE_MAX), s);
 }
 
 int time_parse_iso8601(const char *s, int64_t *usec_out, struct err *e)

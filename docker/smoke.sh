@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# docker/smoke.sh - builds the lineaged image with podman and checks that it works: it serves against a
-# Postgres (a throwaway cluster of the host's Postgres 15 on a free TCP port), takes an OpenLineage event
-# and answers it back, passes its own HEALTHCHECK, stops cleanly on SIGTERM and starts again on the same
-# database; and docker/docker-compose.yml is checked against the image (docker/check_compose.py).
+# docker/smoke.sh - builds the lineaged image with podman and checks that it works: against a Postgres
+# (a throwaway cluster of the host's Postgres 15 on a free TCP port) it refuses to listen on 0.0.0.0
+# without auth, makes an API key with `lineaged keys create`, serves with it (health routes open,
+# ingest needing the key), takes an OpenLineage event and answers it back, passes its own HEALTHCHECK
+# (/readyz), stops cleanly on SIGTERM and starts again on the same database; and
+# docker/docker-compose.yml is checked against the image (docker/check_compose.py).
 #
 # Run from anywhere, as root (CI) or as a user who can run podman. Ends with "N passed, N failed"; exit 1
 # if anything failed. As root it installs what it needs (podman, runc, debootstrap, python3-yaml, curl)
@@ -36,6 +38,7 @@ container=lineaged-smoke-$$
 tmp=$(mktemp -d /tmp/lineaged-smoke-XXXXXX)
 chmod 755 "$tmp"
 pg_bin=""
+key=""
 
 ok() { echo "ok    $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL  $1"; failed=$((failed + 1)); }
@@ -126,11 +129,44 @@ start_postgres() {
         as_postgres "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U lineaged lineaged
 }
 
+db_url() {
+    echo "postgresql://lineaged@127.0.0.1:$pg_port/lineaged"
+}
+
+# Without keys or --insecure the image must refuse its own default, 0.0.0.0 (and say why).
+refuses_without_auth() {
+    local rc
+    timeout 120 "${PODMAN[@]}" run --rm --network host "${LIMITS[@]}" --no-healthcheck \
+        -e "LINEAGED_DATABASE_URL=$(db_url)" -e "LINEAGED_PORT=$(free_port)" "$IMAGE"
+    rc=$?
+    echo "exit code $rc"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+}
+
+make_key() {
+    "${PODMAN[@]}" run --rm --network host "${LIMITS[@]}" --no-healthcheck -e "LINEAGED_DATABASE_URL=$(db_url)" \
+        "$IMAGE" keys create --name smoke --scope write >"$tmp/key" &&
+        grep -Eq '^lk_[0-9a-f]{64}$' "$tmp/key" && key=$(cat "$tmp/key") && echo "a key of ${#key} characters"
+}
+
 run_container() {
     app_port=$(free_port)
     "${PODMAN[@]}" run -d --name "$container" --network host "${LIMITS[@]}" --health-interval disable \
-        -e "LINEAGED_DATABASE_URL=postgresql://lineaged@127.0.0.1:$pg_port/lineaged" \
-        -e "LINEAGED_PORT=$app_port" "$IMAGE"
+        -e "LINEAGED_DATABASE_URL=$(db_url)" -e "LINEAGED_PORT=$app_port" "$IMAGE"
+}
+
+# GET with the key; fails on any status but 200.
+get() {
+    curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$app_port$1"
+}
+
+health_routes_open() {
+    local path code
+    for path in /healthz /readyz; do
+        code=$(curl -sS -o "$tmp/health.out" -w '%{http_code}' "http://127.0.0.1:$app_port$path")
+        echo "GET $path: $code $(cat "$tmp/health.out")"
+        [ "$code" = 200 ] || return 1
+    done
 }
 
 # Waits until GET /healthcheck answers 200 (the container logs are shown if it never does).
@@ -146,18 +182,20 @@ wait_healthy() {
 }
 
 post_fixture() {
-    local code
-    code=$(curl -sS -o "$tmp/post.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+    local anonymous code
+    anonymous=$(curl -sS -o "$tmp/post.out" -w '%{http_code}' -H 'Content-Type: application/json' \
         --data-binary "@$FIXTURE" "http://127.0.0.1:$app_port/api/v1/lineage")
-    echo "POST /api/v1/lineage: $code $(cat "$tmp/post.out")"
-    [ "$code" = 201 ]
+    echo "POST /api/v1/lineage without a key: $anonymous $(cat "$tmp/post.out")"
+    code=$(curl -sS -o "$tmp/post.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $key" --data-binary "@$FIXTURE" "http://127.0.0.1:$app_port/api/v1/lineage")
+    echo "POST /api/v1/lineage with the key: $code $(cat "$tmp/post.out")"
+    [ "$anonymous" = 401 ] && [ "$code" = 201 ]
 }
 
 # The fixture read back: its run COMPLETED, its job, its output dataset.
 read_back() {
-    curl -fsS "http://127.0.0.1:$app_port/api/v1/jobs/runs/$RUN" >"$tmp/run.json" &&
-        curl -fsS "http://127.0.0.1:$app_port/api/v1/namespaces/$JOB" >"$tmp/job.json" &&
-        curl -fsS "http://127.0.0.1:$app_port/api/v1/namespaces/$DATASET" >"$tmp/dataset.json" &&
+    get "/api/v1/jobs/runs/$RUN" >"$tmp/run.json" && get "/api/v1/namespaces/$JOB" >"$tmp/job.json" &&
+        get "/api/v1/namespaces/$DATASET" >"$tmp/dataset.json" &&
         python3 - "$tmp" <<'EOF'
 import json, sys
 run, job, ds = (json.load(open("%s/%s.json" % (sys.argv[1], n))) for n in ("run", "job", "dataset"))
@@ -169,8 +207,7 @@ EOF
 }
 
 read_lineage() {
-    curl -fsS "http://127.0.0.1:$app_port/api/v1/lineage?nodeId=job:my-scheduler-namespace:myjob.mytask" \
-        >"$tmp/lineage.json" &&
+    get "/api/v1/lineage?nodeId=job:my-scheduler-namespace:myjob.mytask" >"$tmp/lineage.json" &&
         python3 -c 'import json, sys; ids = {n["id"] for n in json.load(open(sys.argv[1]))["graph"]}; print(sorted(ids));
 assert "dataset:my-datasource-namespace:instance.schema.table" in ids' "$tmp/lineage.json"
 }
@@ -199,13 +236,17 @@ step "image builds (docker/Dockerfile, base $BASE_IMAGE)" build.log build_image 
 step "docker-compose.yml checks out against the image" compose.log check_compose
 cat "$tmp/compose.log"
 step "throwaway Postgres 15 on 127.0.0.1" postgres.log start_postgres || finish
+step "serve refuses 0.0.0.0 with no auth configured" open.log refuses_without_auth
+grep -i "insecure" "$tmp/open.log" | tail -n 1 | sed 's/^/      | /'
+step "lineaged keys create makes a write key" key.log make_key || finish
 step "container starts" run.log run_container || finish
 step "GET /healthcheck answers 200" health.log wait_healthy || finish
+step "GET /healthz and /readyz answer 200 without a key" open-health.log health_routes_open
 step "runs as a non-root user" uid.log runs_as_non_root
-step "POST $(basename "$FIXTURE") answers 201" post.log post_fixture
+step "POST $(basename "$FIXTURE") answers 401 without the key, 201 with it" post.log post_fixture
 step "the run, its job and its output read back" job.log read_back
 step "the lineage graph links the job to its output" lineage.log read_lineage
-step "the image's HEALTHCHECK passes" healthcheck.log "${PODMAN[@]}" healthcheck run "$container"
+step "the image's HEALTHCHECK (/readyz) passes" healthcheck.log "${PODMAN[@]}" healthcheck run "$container"
 step "SIGTERM stops it with exit code 0" stop.log stops_cleanly
 step "starts again on the same database" restart.log "${PODMAN[@]}" start "$container" &&
     step "GET /healthcheck answers 200 after the restart" health2.log wait_healthy &&

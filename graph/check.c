@@ -23,28 +23,75 @@ static bool str_ok(const struct graph *g, uint32_t off)
     return off < g->str_len;
 }
 
-/* Every node's key resolves to it, fields hang off a dataset, aliases resolve to a dataset. */
+static bool merged(const struct graph *g, size_t id)
+{
+    return (g->types[id] & GRAPH_NODE_MERGED) != 0;
+}
+
+/* A merged node has no edges and forwards, through nodes of its own type, to a live node. */
+static int check_merged(const struct graph *g, size_t id, struct err *e)
+{
+    size_t to = id, steps = 0;
+
+    if (g->adj[GRAPH_OUT][id].len != 0 || g->adj[GRAPH_IN][id].len != 0)
+        return fail(e, "merged node with edges", id);
+    while (merged(g, to)) {
+        to = g->adj[GRAPH_OUT][to].off;
+        if (to >= g->node_count || graph_ntype(g, (uint32_t)to) != graph_ntype(g, (uint32_t)id) ||
+            ++steps >= g->node_count)
+            return fail(e, "merged node forwards nowhere, to another type, or in a cycle", id);
+    }
+    return 0;
+}
+
+/* Byte order of (namespace, name), as merge.c compares primary names. */
+static int name_cmp(const struct graph *g, size_t x, size_t y)
+{
+    int c = strcmp(g->str + g->names[x].a, g->str + g->names[y].a);
+    return c != 0 ? c : strcmp(g->str + g->names[x].b, g->str + g->names[y].b);
+}
+
+/* Type, flags and names of one node; a live field hangs off a live dataset by its FIELD_OF edge; a
+ * primary name merged away is not smaller than its live node's (graph.h invariant 4). */
+static int check_node(const struct graph *g, size_t id, struct err *e)
+{
+    struct graph_names nm = g->names[id];
+    unsigned type = graph_ntype(g, (uint32_t)id), flags = g->types[id] & ~(unsigned)GRAPH_TYPE_MASK;
+
+    if (type > GRAPH_FIELD || !str_ok(g, nm.b) || (type != GRAPH_FIELD && !str_ok(g, nm.a)) ||
+        (flags & ~(unsigned)(GRAPH_NODE_PRIMARY | GRAPH_NODE_MERGED)) != 0 ||
+        ((flags & GRAPH_NODE_PRIMARY) && type != GRAPH_DATASET))
+        return fail(e, "bad type, flags or string offset", id);
+    if (type == GRAPH_FIELD &&
+        (nm.a >= id || graph_ntype(g, nm.a) != GRAPH_DATASET ||
+         (!merged(g, id) && (merged(g, nm.a) || graph_list_find(g, GRAPH_OUT, (uint32_t)id, nm.a,
+                                                                GRAPH_EDGE_FIELD_OF) == GRAPH_EMPTY))))
+        return fail(e, "field without its dataset or FIELD_OF edge", id);
+    if (g->nodetab.slots[graph_key_slot(g, type, nm.a, g->str + nm.b)] != id)
+        return fail(e, "node key does not resolve to the node", id);
+    if (merged(g, id) && check_merged(g, id, e) < 0)
+        return -1;
+    if ((flags & GRAPH_NODE_PRIMARY) && merged(g, id)) {
+        uint32_t live = graph_live(g, (uint32_t)id);
+        if (!(g->types[live] & GRAPH_NODE_PRIMARY) || name_cmp(g, live, id) > 0)
+            return fail(e, "a group's node does not carry its smallest primary name", id);
+    }
+    return 0;
+}
+
+/* Every node's key resolves to it, aliases resolve to a live dataset (through merged nodes). */
 static int check_names(const struct graph *g, struct err *e)
 {
     if (g->str_len == 0 || g->str[0] != '\0' || g->str[g->str_len - 1] != '\0')
         return fail(e, "string pool does not start with \"\" or end with NUL", 0);
     if (g->nodetab.count != g->node_count + g->alias_count)
         return fail(e, "node table count differs from nodes + aliases", g->nodetab.count);
-    for (size_t id = 0; id < g->node_count; id++) {
-        struct graph_names nm = g->names[id];
-        unsigned type = g->types[id];
-        if (type > GRAPH_FIELD || !str_ok(g, nm.b) || (type != GRAPH_FIELD && !str_ok(g, nm.a)))
-            return fail(e, "bad type or string offset", id);
-        if (type == GRAPH_FIELD &&
-            (nm.a >= id || g->types[nm.a] != GRAPH_DATASET ||
-             graph_list_find(g, GRAPH_OUT, (uint32_t)id, nm.a, GRAPH_EDGE_FIELD_OF) == GRAPH_EMPTY))
-            return fail(e, "field without its dataset or FIELD_OF edge", id);
-        if (g->nodetab.slots[graph_key_slot(g, type, nm.a, g->str + nm.b)] != id)
-            return fail(e, "node key does not resolve to the node", id);
-    }
+    for (size_t id = 0; id < g->node_count; id++)
+        if (check_node(g, id, e) < 0)
+            return -1;
     for (size_t i = 0; i < g->alias_count; i++) {
         const struct graph_alias_entry *al = &g->aliases[i];
-        if (al->node >= g->node_count || g->types[al->node] != GRAPH_DATASET || !str_ok(g, al->ns_off) ||
+        if (al->node >= g->node_count || graph_ntype(g, al->node) != GRAPH_DATASET || !str_ok(g, al->ns_off) ||
             !str_ok(g, al->name_off))
             return fail(e, "alias of a missing or non-dataset node", i);
         if (g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off)] !=
@@ -82,6 +129,8 @@ static int check_pool(const struct graph *g, int dir, struct err *e)
         abort(); /* out of memory, as everywhere in graph/ */
     for (size_t id = 0; id < g->node_count; id++) {
         const struct graph_adj *a = &g->adj[dir][id];
+        if (a->len == 0)
+            continue; /* owns nothing; a merged node's out offset is its forward */
         if (!own(owned, p->used, a->off, graph_list_cap(a->len))) {
             fail(e, "edge list overlaps another or leaves the pool", id);
             goto out;
@@ -139,9 +188,9 @@ static int check_edge(const struct graph *g, int dir, uint32_t id, uint32_t i, s
     uint32_t pos;
     const struct graph_edge *y;
 
-    if (x->other >= g->node_count || x->kind > GRAPH_EDGE_FIELD_OF || x->first_seen > x->last_seen ||
-        (x->run != GRAPH_NO_NODE && x->run >= g->node_count))
-        return fail(e, "edge with a bad node, kind, run or times", id);
+    if (x->other >= g->node_count || merged(g, x->other) || x->kind > GRAPH_EDGE_FIELD_OF ||
+        x->first_seen > x->last_seen || (x->run != GRAPH_NO_NODE && x->run >= g->node_count))
+        return fail(e, "edge with a bad or merged node, kind, run or times", id);
     if (graph_list_find(g, dir, id, x->other, x->kind) != i)
         return fail(e, "duplicate edge or stale list index", id);
     if (dir == GRAPH_IN)

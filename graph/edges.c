@@ -5,7 +5,10 @@
  * class and puts the old block on the free list of its class, where the next list growing into that
  * class picks it up; when free blocks pass 1/8 of the pool, the pool is compacted. Duplicate edges
  * are found in the cheaper of the two lists: a scan of at most GRAPH_INDEX_MIN edges, or one probe
- * of a long list's hash index, so adding edges to hubs is never quadratic.
+ * of a long list's hash index, so adding edges to hubs is never quadratic. Removing an edge (merges
+ * only, merge.c) moves the list's last edge into its place, deletes its index slot by backward shift
+ * and gives the list's surplus tail back to the free lists, so the invariants hold as if the list
+ * had only ever been that long.
  *
  * Invariants: graph.h 2-3 and graph_int.h 1-3; graph_check() verifies them.
  * Ownership: the graph owns the pools and indexes. Out of memory aborts (see graph.c).
@@ -247,6 +250,8 @@ const struct graph_edge *graph_find_edge(const struct graph *g, uint32_t from, u
 
     if (from >= g->node_count || to >= g->node_count)
         return NULL;
+    from = graph_live(g, from);
+    to = graph_live(g, to);
     uint32_t pos = find_cheaper(g, from, to, kind, &dir);
     return pos == GRAPH_EMPTY ? NULL : graph_list(g, dir, dir == GRAPH_OUT ? from : to, &len) + pos;
 }
@@ -281,6 +286,105 @@ static void pool_maybe_compact(struct graph *g, int dir)
 
     if (p->free_slots > GRAPH_COMPACT_MIN && p->free_slots > p->used >> GRAPH_COMPACT_SHIFT)
         pool_compact(g, dir);
+}
+
+/* ---- removing edges (merges) ---- */
+
+/* Whether home slot k is cyclically within (i, j]: the entry at j may stay where it is. */
+static bool probe_keeps(uint32_t i, uint32_t j, uint32_t k)
+{
+    return i <= j ? (i < k && k <= j) : (i < k || k <= j);
+}
+
+static uint32_t pos_home(const struct graph_index *ix, const struct graph_edge *list, uint32_t pos)
+{
+    return pair_hash(list[pos].other, list[pos].kind) & ix->mask;
+}
+
+/* Deletes position pos from ix (backward shift: later entries of its probe chain move up). */
+static void index_delete(struct graph_index *ix, const struct graph_edge *list, uint32_t pos)
+{
+    uint32_t i = pos_home(ix, list, pos), j;
+
+    while (ix->slots[i] != pos)
+        i = (i + 1) & ix->mask;
+    for (j = (i + 1) & ix->mask; ix->slots[j] != GRAPH_EMPTY; j = (j + 1) & ix->mask) {
+        if (probe_keeps(i, j, pos_home(ix, list, ix->slots[j])))
+            continue;
+        ix->slots[i] = ix->slots[j];
+        i = j;
+    }
+    ix->slots[i] = GRAPH_EMPTY;
+}
+
+/* The slot of ix holding position pos holds position to instead. */
+static void index_relabel(struct graph_index *ix, const struct graph_edge *list, uint32_t pos, uint32_t to)
+{
+    uint32_t i = pos_home(ix, list, pos);
+
+    while (ix->slots[i] != pos)
+        i = (i + 1) & ix->mask;
+    ix->slots[i] = to;
+}
+
+/* Frees node's list index and deletes its map entry (backward shift, as index_delete). */
+static void index_drop(struct graph *g, int dir, uint32_t node)
+{
+    struct graph_index_map *m = &g->big[dir];
+    uint32_t i = (uint32_t)graph_mix64(node) & m->mask, j;
+
+    while (m->t[i].node != node)
+        i = (i + 1) & m->mask;
+    free(m->t[i].slots);
+    for (j = (i + 1) & m->mask; m->t[j].node != GRAPH_EMPTY; j = (j + 1) & m->mask) {
+        if (probe_keeps(i, j, (uint32_t)graph_mix64(m->t[j].node) & m->mask))
+            continue;
+        m->t[i] = m->t[j];
+        i = j;
+    }
+    m->t[i] = (struct graph_index){GRAPH_EMPTY, 0, NULL};
+    m->count--;
+}
+
+void graph_list_remove(struct graph *g, int dir, uint32_t node, uint32_t pos)
+{
+    struct graph_adj *a = &g->adj[dir][node];
+    struct graph_edge *list = g->pool[dir].e + a->off;
+    uint32_t last = a->len - 1;
+    size_t cap = graph_list_cap(a->len), new_cap;
+
+    assert(pos < a->len);
+    if (a->len > GRAPH_INDEX_MIN) {
+        struct graph_index *ix = graph_index_get(g, dir, node);
+        index_delete(ix, list, pos);
+        if (pos != last)
+            index_relabel(ix, list, last, pos);
+    }
+    list[pos] = list[last];
+    if (--a->len == GRAPH_INDEX_MIN)
+        index_drop(g, dir, node);
+    new_cap = graph_list_cap(a->len);
+    if (new_cap < cap) {
+        /* class capacities differ by a class capacity (1, 1, 1, 2, 2, 4, 4, ...): the tail is a block */
+        assert(graph_class_cap(class_of(cap - new_cap)) == cap - new_cap);
+        pool_release(g, dir, a->off + (uint32_t)new_cap, class_of(cap - new_cap));
+    }
+    if (a->len == 0)
+        a->off = 0;
+    pool_maybe_compact(g, dir);
+}
+
+void graph_list_clear(struct graph *g, int dir, uint32_t node)
+{
+    struct graph_adj *a = &g->adj[dir][node];
+
+    if (a->len == 0)
+        return;
+    if (a->len > GRAPH_INDEX_MIN)
+        index_drop(g, dir, node);
+    pool_release(g, dir, a->off, class_of(a->len));
+    *a = (struct graph_adj){0, 0};
+    pool_maybe_compact(g, dir);
 }
 
 static int edge_insert(struct graph *g, uint32_t from, uint32_t to, unsigned kind, uint32_t first_seen,
@@ -321,6 +425,8 @@ int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_
     if (first_seen > last_seen)
         return err_set(e, ERR_INVALID, "first_seen", "first seen %" PRIu32 " is after last seen %" PRIu32,
                        first_seen, last_seen);
+    from = graph_live(g, from); /* a merged node stands for its survivor (graph.h invariant 1) */
+    to = graph_live(g, to);
     pos = find_cheaper(g, from, to, kind, &dir);
     here = dir == GRAPH_OUT ? from : to;
     there = dir == GRAPH_OUT ? to : from;

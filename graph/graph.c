@@ -1,10 +1,15 @@
-/* graph/graph.c - nodes, interned names, aliases, locking and accessors of the in-memory lineage graph.
+/* graph/graph.c - nodes, interned names, symlinked names, locking and accessors of the in-memory
+ * lineage graph.
  *
- * The storage layout is described in graph_int.h; edge lists are kept by edges.c. Names are interned
- * in open-addressing tables of 32-bit slots: strtab holds the one copy of each namespace and field
- * name, nodetab maps (type, namespace offset or dataset id, name) to a node id or an alias.
+ * The storage layout is described in graph_int.h; edge lists are kept by edges.c, merges by merge.c.
+ * Names are interned in open-addressing tables of 32-bit slots: strtab holds the one copy of each
+ * namespace and field name, nodetab maps (type, namespace offset or dataset id, name) to a node id or
+ * an alias. A symlink to a name that is new only adds an alias entry; one to a name that already
+ * stands for another node merges the two groups (graph_alias), and a name that declares a symlink
+ * while it is an alias entry becomes a (merged) node of its own, so that it can carry the primary
+ * flag and, when it is the group's smallest primary name, trade names with the live node.
  *
- * Invariants: graph.h 1 and graph_int.h 4-5; graph_check() verifies all of them.
+ * Invariants: graph.h 1 and 4, graph_int.h 4-6; graph_check() verifies all of them.
  * Ownership: the graph owns every array; strings passed in are copied. Out of memory aborts
  * (arena_alloc's contract; graph/ prints nothing).
  * Threads: nothing here locks except graph_lock_*, which callers use as graph.h says. */
@@ -114,7 +119,7 @@ static void table_maybe_grow(const struct graph *g, struct graph_table *t, slot_
 /* ---- strings ---- */
 
 /* Appends s to the pool; its offset in *off. -1 with e set past 4 GiB of strings. */
-static int str_add(struct graph *g, const char *s, uint32_t *off, struct err *e)
+int graph_str_add(struct graph *g, const char *s, uint32_t *off, struct err *e)
 {
     size_t n = strlen(s) + 1;
 
@@ -143,7 +148,7 @@ static uint32_t strtab_probe(const struct graph *g, const char *s)
 }
 
 /* The offset of the one stored copy of s (a namespace or field name), added if missing. */
-static int strtab_intern(struct graph *g, const char *s, uint32_t *off, struct err *e)
+int graph_strtab_intern(struct graph *g, const char *s, uint32_t *off, struct err *e)
 {
     uint32_t i = strtab_probe(g, s);
 
@@ -151,7 +156,7 @@ static int strtab_intern(struct graph *g, const char *s, uint32_t *off, struct e
         *off = g->strtab.slots[i];
         return 0;
     }
-    if (str_add(g, s, off, e) < 0)
+    if (graph_str_add(g, s, off, e) < 0)
         return -1;
     g->strtab.slots[i] = *off;
     g->strtab.count++;
@@ -175,7 +180,7 @@ static uint64_t nodetab_hash(const struct graph *g, uint32_t v)
         const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
         return key_hash(GRAPH_DATASET, al->ns_off, g->str + al->name_off);
     }
-    return key_hash(g->types[v], g->names[v].a, g->str + g->names[v].b);
+    return key_hash(graph_ntype(g, v), g->names[v].a, g->str + g->names[v].b);
 }
 
 static bool slot_matches(const struct graph *g, uint32_t v, unsigned type, uint32_t a, const char *name)
@@ -184,7 +189,7 @@ static bool slot_matches(const struct graph *g, uint32_t v, unsigned type, uint3
         const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
         return type == GRAPH_DATASET && al->ns_off == a && strcmp(g->str + al->name_off, name) == 0;
     }
-    return g->types[v] == type && g->names[v].a == a && strcmp(g->str + g->names[v].b, name) == 0;
+    return graph_ntype(g, v) == type && g->names[v].a == a && strcmp(g->str + g->names[v].b, name) == 0;
 }
 
 uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name)
@@ -197,12 +202,13 @@ uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const 
     return i;
 }
 
-static uint32_t slot_node(const struct graph *g, uint32_t v)
+/* The live node a nodetab slot value stands for. */
+uint32_t graph_slot_node(const struct graph *g, uint32_t v)
 {
-    return (v & GRAPH_ALIAS_BIT) ? g->aliases[v & ~GRAPH_ALIAS_BIT].node : v;
+    return graph_live(g, (v & GRAPH_ALIAS_BIT) ? g->aliases[v & ~GRAPH_ALIAS_BIT].node : v);
 }
 
-static uint32_t node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
+uint32_t graph_node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
 {
     uint32_t id = (uint32_t)g->node_count;
 
@@ -226,24 +232,29 @@ static uint32_t node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
 
 /* The node for key (type, a, name), created if missing. A new node's b is field_off if that is not
  * GRAPH_EMPTY, else a fresh copy of name. */
-static uint32_t intern_key(struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t field_off,
+uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t field_off,
                            struct err *e)
 {
     uint32_t i = graph_key_slot(g, type, a, name), b = field_off, id;
 
     if (g->nodetab.slots[i] != GRAPH_EMPTY)
-        return slot_node(g, g->nodetab.slots[i]);
+        return graph_slot_node(g, g->nodetab.slots[i]);
     if (g->node_count >= GRAPH_MAX_NODES) {
         err_set(e, ERR_TOO_LARGE, NULL, "the graph is full (%u nodes)", (unsigned)GRAPH_MAX_NODES);
         return GRAPH_NO_NODE;
     }
-    if (b == GRAPH_EMPTY && str_add(g, name, &b, e) < 0)
+    if (b == GRAPH_EMPTY && graph_str_add(g, name, &b, e) < 0)
         return GRAPH_NO_NODE;
-    id = node_add(g, type, a, b);
+    id = graph_node_add(g, type, a, b);
     g->nodetab.slots[i] = id;
     g->nodetab.count++;
-    table_maybe_grow(g, &g->nodetab, nodetab_hash);
+    graph_nodetab_grow(g);
     return id;
+}
+
+void graph_nodetab_grow(struct graph *g)
+{
+    table_maybe_grow(g, &g->nodetab, nodetab_hash);
 }
 
 /* ---- life cycle and locking ---- */
@@ -276,7 +287,7 @@ struct graph *graph_new(void)
     }
     g->strtab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
     g->nodetab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
-    if (str_add(g, "", &off, &e) < 0) /* offset 0: the empty string; cannot fail on an empty pool */
+    if (graph_str_add(g, "", &off, &e) < 0) /* offset 0: the empty string; cannot fail on an empty pool */
         abort();
     return g;
 }
@@ -341,14 +352,14 @@ uint32_t graph_intern(struct graph *g, enum graph_node_type type, const char *ns
         err_set(e, ERR_BAD_INPUT, ns == NULL ? "namespace" : "name", "missing name");
         return GRAPH_NO_NODE;
     }
-    if (strtab_intern(g, ns, &ns_off, e) < 0)
+    if (graph_strtab_intern(g, ns, &ns_off, e) < 0)
         return GRAPH_NO_NODE;
-    return intern_key(g, type, ns_off, name, GRAPH_EMPTY, e);
+    return graph_intern_key(g, type, ns_off, name, GRAPH_EMPTY, e);
 }
 
 static bool is_dataset(const struct graph *g, uint32_t id)
 {
-    return id < g->node_count && g->types[id] == GRAPH_DATASET;
+    return id < g->node_count && graph_ntype(g, id) == GRAPH_DATASET;
 }
 
 uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struct err *e)
@@ -360,6 +371,7 @@ uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struc
         err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);
         return GRAPH_NO_NODE;
     }
+    dataset = graph_live(g, dataset);
     if (field == NULL) {
         err_set(e, ERR_BAD_INPUT, "field", "missing field name");
         return GRAPH_NO_NODE;
@@ -368,9 +380,9 @@ uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struc
         err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many edges");
         return GRAPH_NO_NODE; /* checked first, so a new field always gets its FIELD_OF edge */
     }
-    if (strtab_intern(g, field, &off, e) < 0)
+    if (graph_strtab_intern(g, field, &off, e) < 0)
         return GRAPH_NO_NODE;
-    id = intern_key(g, GRAPH_FIELD, dataset, field, off, e);
+    id = graph_intern_key(g, GRAPH_FIELD, dataset, field, off, e);
     if (id != GRAPH_NO_NODE && g->node_count > before &&
         graph_add_edge(g, id, dataset, GRAPH_EDGE_FIELD_OF, 0, 0, GRAPH_NO_NODE, e) < 0)
         abort(); /* cannot happen: both ids are valid and there is room (checked above) */
@@ -386,7 +398,7 @@ bool graph_find(const struct graph *g, enum graph_node_type type, const char *ns
     i = graph_key_slot(g, type, ns_off, name);
     if (g->nodetab.slots[i] == GRAPH_EMPTY)
         return false;
-    *id = slot_node(g, g->nodetab.slots[i]);
+    *id = graph_slot_node(g, g->nodetab.slots[i]);
     return true;
 }
 
@@ -396,36 +408,11 @@ bool graph_find_field(const struct graph *g, uint32_t dataset, const char *field
 
     if (!is_dataset(g, dataset) || field == NULL || !strtab_find(g, field, &off))
         return false;
-    i = graph_key_slot(g, GRAPH_FIELD, dataset, field);
+    i = graph_key_slot(g, GRAPH_FIELD, graph_live(g, dataset), field);
     if (g->nodetab.slots[i] == GRAPH_EMPTY)
         return false;
-    *id = g->nodetab.slots[i];
+    *id = graph_slot_node(g, g->nodetab.slots[i]);
     return true;
-}
-
-int graph_alias(struct graph *g, uint32_t dataset, const char *ns, const char *name, struct err *e)
-{
-    uint32_t ns_off, name_off = 0, i; /* set by str_add on success; gcc -O3 cannot see it */
-
-    if (!is_dataset(g, dataset))
-        return err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);
-    if (ns == NULL || name == NULL)
-        return err_set(e, ERR_BAD_INPUT, ns == NULL ? "namespace" : "name", "missing name");
-    if (strtab_intern(g, ns, &ns_off, e) < 0)
-        return -1;
-    i = graph_key_slot(g, GRAPH_DATASET, ns_off, name);
-    if (g->nodetab.slots[i] != GRAPH_EMPTY)
-        return 0; /* already a node or an alias: names are never moved */
-    if (g->alias_count >= GRAPH_ALIAS_BIT - 1)
-        return err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many aliases");
-    if (str_add(g, name, &name_off, e) < 0)
-        return -1;
-    g->aliases = graph_reserve(g->aliases, &g->alias_cap, g->alias_count + 1, sizeof *g->aliases);
-    g->aliases[g->alias_count] = (struct graph_alias_entry){ns_off, name_off, dataset};
-    g->nodetab.slots[i] = GRAPH_ALIAS_BIT | (uint32_t)g->alias_count++;
-    g->nodetab.count++;
-    table_maybe_grow(g, &g->nodetab, nodetab_hash);
-    return 0;
 }
 
 /* ---- accessors ---- */
@@ -460,7 +447,13 @@ size_t graph_memory_bytes(const struct graph *g)
 void graph_touch(struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    g->stamps[id]++;
+    g->stamps[graph_live(g, id)]++;
+}
+
+uint32_t graph_resolve(const struct graph *g, uint32_t id)
+{
+    assert(id < g->node_count);
+    return graph_live(g, id);
 }
 
 uint32_t graph_node_stamp(const struct graph *g, uint32_t id)
@@ -472,13 +465,13 @@ uint32_t graph_node_stamp(const struct graph *g, uint32_t id)
 enum graph_node_type graph_type(const struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    return (enum graph_node_type)g->types[id];
+    return (enum graph_node_type)graph_ntype(g, id);
 }
 
 const char *graph_node_namespace(const struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    if (g->types[id] == GRAPH_FIELD)
+    if (graph_ntype(g, id) == GRAPH_FIELD)
         id = g->names[id].a;
     return g->str + g->names[id].a;
 }
@@ -486,7 +479,7 @@ const char *graph_node_namespace(const struct graph *g, uint32_t id)
 const char *graph_node_name(const struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    if (g->types[id] == GRAPH_FIELD)
+    if (graph_ntype(g, id) == GRAPH_FIELD)
         id = g->names[id].a;
     return g->str + g->names[id].b;
 }
@@ -494,11 +487,11 @@ const char *graph_node_name(const struct graph *g, uint32_t id)
 const char *graph_node_field(const struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    return g->types[id] == GRAPH_FIELD ? g->str + g->names[id].b : g->str;
+    return graph_ntype(g, id) == GRAPH_FIELD ? g->str + g->names[id].b : g->str;
 }
 
 uint32_t graph_node_dataset(const struct graph *g, uint32_t id)
 {
     assert(id < g->node_count);
-    return g->types[id] == GRAPH_FIELD ? g->names[id].a : id;
+    return graph_ntype(g, id) == GRAPH_FIELD ? g->names[id].a : id;
 }

@@ -2,7 +2,11 @@
  *
  * Nodes are datasets, jobs, runs and dataset fields, interned by name: (type, namespace, name) for
  * datasets and jobs, the run UUID for runs, (dataset node, field name) for fields. A dataset symlink
- * (facets.symlinks.identifiers) makes a second name resolve to the same node.
+ * (facets.symlinks.identifiers) makes a second name resolve to the same node, whenever it arrives:
+ * names joined by symlinks form one group, served by one live node (graph_alias merges nodes).
+ * A group's node is shown under the smallest (namespace, name), in byte order, among the group's
+ * names that declared a symlink ("primary" names), so the result does not depend on arrival order;
+ * the store picks the same name for its row (store/store_aliases.c).
  * Edges point the way data flows (dataset -> job for an input, job -> dataset for an output,
  * input field -> output field, dataset -> run -> dataset for a run's IO) or up a hierarchy
  * (child job -> parent job, child run -> parent run, run -> its job, field -> its dataset).
@@ -10,7 +14,12 @@
  * that asserted it, so walks can be cumulative (every edge ever seen) or as of a time.
  *
  * Invariants:
- *  1. Node ids are dense: 0 .. graph_node_count()-1, never reused; a node is never removed.
+ *  1. Node ids are dense: 0 .. graph_node_count()-1, never reused; a node is never removed. A node
+ *     merged into another keeps its id and name, has no edges, and stands for the live node it was
+ *     merged into (graph_resolve); lookups and graph_add_edge resolve ids, walks never meet it.
+ *  4. The live node of a group of symlinked names carries the smallest primary name of the group
+ *     (when it has one); a field of a merged dataset is merged into the survivor's field of the
+ *     same name.
  *  2. Every edge is stored twice, in its source's out-list and its target's in-list, with the same
  *     kind and times; (source, target, kind) is unique: adding it again widens first/last seen.
  *  3. Memory per edge (both directions, amortised, with adjacency slack) stays under 64 bytes.
@@ -75,14 +84,24 @@ uint32_t graph_intern(struct graph *g, enum graph_node_type type, const char *ns
  * dataset node or a limit is reached. */
 uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struct err *e);
 
-/* Looks a node up without creating it (symlink aliases resolve to their dataset). */
+/* Looks a node up without creating it (symlink aliases and merged nodes resolve to the live node). */
 bool graph_find(const struct graph *g, enum graph_node_type type, const char *ns, const char *name,
                 uint32_t *id);
 bool graph_find_field(const struct graph *g, uint32_t dataset, const char *field, uint32_t *id);
 
-/* Makes (ns, name) another name of dataset node `dataset`. If that name already is a separate
- * node, the name keeps pointing at it (nodes are never merged after the fact); returns 0. */
-int graph_alias(struct graph *g, uint32_t dataset, const char *ns, const char *name, struct err *e);
+/* Records that dataset (owner_ns, owner_name) declared the symlink (ns, name): from now on both names
+ * stand for one live node. The owner name is interned if new. When (ns, name) already belongs to
+ * another node (its own name, or an alias), the two nodes are merged: every edge and field moves to
+ * one of them (the one with more edges), and the survivor takes the group's smallest primary name
+ * (invariant 4), whichever arrived first. A symlink to the owner's own name changes nothing.
+ * *into (may be NULL) gets the live node of the owner's group afterwards. Returns 1 when nodes were
+ * merged or the live node's name changed (the caller touches it and its neighbours: their data
+ * shows the old names), 0 when not, -1 with e set for a bad argument or a full graph. */
+int graph_alias(struct graph *g, const char *owner_ns, const char *owner_name, const char *ns, const char *name,
+                uint32_t *into, struct err *e);
+
+/* The live node that id stands for: id itself unless it was merged (invariant 1). */
+uint32_t graph_resolve(const struct graph *g, uint32_t id);
 
 /* Adds the edge from -> to of `kind`, or widens its first/last seen if present (run is updated when
  * last_seen grows). Returns 0, or -1 with e set for an unknown node id (from, to, or run unless
@@ -158,7 +177,8 @@ struct graph_result {
 int graph_walk(const struct graph *g, struct arena *a, const struct graph_query *q, struct graph_result *out,
                struct err *e);
 
-/* Checks every invariant (edges mirrored, no duplicate edges, aliases resolve, counts); for tests.
+/* Checks every invariant (edges mirrored, no duplicate edges, aliases and merged nodes resolve to live
+ * nodes, the primary-name rule, counts); for tests.
  * Returns 0, or -1 with e describing the first violation. */
 int graph_check(const struct graph *g, struct err *e);
 

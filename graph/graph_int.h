@@ -1,11 +1,14 @@
 /* graph/graph_int.h - the graph's storage, shared by the files of graph/ only, never included outside.
  *
  * Layout (arrays indexed by node id; arrays grow by 1/2, by 1/8 once over 1 MiB):
- *   types[id]          enum graph_node_type, one byte
+ *   types[id]          enum graph_node_type in the low four bits, plus GRAPH_NODE_PRIMARY (a dataset
+ *                      name that declared a symlink) and GRAPH_NODE_MERGED (merged into another node)
  *   stamps[id]         how many times graph_touch marked the node changed (wraps)
  *   names[id]          {a, b}: datasets/jobs/runs: a = namespace offset, b = name offset into `str`;
  *                      fields: a = dataset node id, b = field-name offset
- *   adj[dir][id]       {off, len}: the node's edges are pool[dir].e[off .. off+len); dir 0 = out, 1 = in
+ *   adj[dir][id]       {off, len}: the node's edges are pool[dir].e[off .. off+len); dir 0 = out, 1 = in.
+ *                      A merged node has no edges, and adj[GRAPH_OUT][id].off holds the node it was
+ *                      merged into (graph_live follows these forwards to the live node)
  *   pool[dir].e        one contiguous edge array per direction; a list's capacity is not stored but
  *                      is graph_list_cap(len), a size class (1, 2, 3, 4, 6, 8, 12, 16, 24, ...)
  *
@@ -20,6 +23,10 @@
  *  4. `str` starts with "" at offset 0. Namespaces and field names are stored once (strtab); node and
  *     alias names are appended as they come.
  *  5. nodetab maps each key to a node id, or to GRAPH_ALIAS_BIT | alias index; at most 3/4 full.
+ *     Merged nodes keep their key (it resolves to them, and graph_live forwards), so a name never
+ *     leaves the table; an alias entry may name a merged node.
+ *  6. A merged node has the type of its target, empty lists and no list index; forwards end at a live
+ *     node after fewer than node_count steps. No edge touches a merged node.
  * Threads: see graph.h; nothing here locks. */
 #ifndef LINEAGED_GRAPH_INT_H
 #define LINEAGED_GRAPH_INT_H
@@ -33,6 +40,12 @@ enum {
     GRAPH_IN = 1,
     GRAPH_CLASSES = 64,           /* size classes of edge lists; class 63 holds more than 2^31 */
     GRAPH_INDEX_MIN = 32,         /* lists longer than this get a hash index */
+};
+
+enum {
+    GRAPH_TYPE_MASK = 0x0f,    /* types[id] & GRAPH_TYPE_MASK: enum graph_node_type */
+    GRAPH_NODE_PRIMARY = 0x10, /* this dataset name declared a symlink to another name */
+    GRAPH_NODE_MERGED = 0x20,  /* merged: adj[GRAPH_OUT][id].off is where to */
 };
 
 static const uint32_t GRAPH_EMPTY = UINT32_MAX;   /* empty hash slot, end of a free list */
@@ -106,7 +119,21 @@ static inline const struct graph_edge *graph_list(const struct graph *g, int dir
     return g->pool[dir].e + a->off;
 }
 
-/* Shared inside graph/: allocation and hashing (graph.c), edge lists (edges.c). */
+static inline unsigned graph_ntype(const struct graph *g, uint32_t id)
+{
+    return g->types[id] & GRAPH_TYPE_MASK;
+}
+
+/* The live node id stands for: id itself, or where its merges forwarded it (invariant 6). */
+static inline uint32_t graph_live(const struct graph *g, uint32_t id)
+{
+    while (g->types[id] & GRAPH_NODE_MERGED)
+        id = g->adj[GRAPH_OUT][id].off;
+    return id;
+}
+
+/* Shared inside graph/: allocation, hashing and names (graph.c), edge lists (edges.c), merges
+ * (merge.c). */
 
 /* realloc that aborts when memory runs out (graph/ prints nothing). */
 void *graph_xrealloc(void *p, size_t n);
@@ -125,6 +152,25 @@ bool graph_pool_has_room(const struct graph *g, int dir, uint32_t node);
 /* The nodetab slot holding key (type, a, name), or the empty slot where it would go (graph.c). */
 uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name);
 
+/* Names (graph.c). graph_str_add appends s to the string pool (*off: its offset); graph_strtab_intern
+ * returns the one stored copy of a namespace or field name. Both -1 with e set past 4 GiB of names. */
+int graph_str_add(struct graph *g, const char *s, uint32_t *off, struct err *e);
+int graph_strtab_intern(struct graph *g, const char *s, uint32_t *off, struct err *e);
+
+/* The live node a nodetab slot value (node id or GRAPH_ALIAS_BIT | alias index) stands for. */
+uint32_t graph_slot_node(const struct graph *g, uint32_t v);
+
+/* A new node (no edges, stamp 0) with names {a, b}; the caller puts its key in nodetab. */
+uint32_t graph_node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b);
+
+/* The live node for key (type, a, name), created if missing (b = field_off, or a copy of name when
+ * field_off is GRAPH_EMPTY). GRAPH_NO_NODE with e set when the graph is full. */
+uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t field_off,
+                          struct err *e);
+
+/* Grows nodetab once it is more than 3/4 full (after a slot was filled). */
+void graph_nodetab_grow(struct graph *g);
+
 /* Capacity of size class k: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... */
 size_t graph_class_cap(unsigned k);
 
@@ -136,5 +182,22 @@ struct graph_index *graph_index_get(const struct graph *g, int dir, uint32_t nod
 
 /* Position of (other, kind) in node's list of direction dir, or GRAPH_EMPTY. */
 uint32_t graph_list_find(const struct graph *g, int dir, uint32_t node, uint32_t other, unsigned kind);
+
+/* Removes the edge at position pos of node's list in direction dir (the last edge takes its place),
+ * only that copy: the caller removes the mirror and fixes edge_count. The list's capacity shrinks
+ * to its new size class (the freed tail goes on a free list) and its index follows (invariants 1, 3). */
+void graph_list_remove(struct graph *g, int dir, uint32_t node, uint32_t pos);
+
+/* Empties node's list in direction dir, releasing its block and index (copies only, as above). */
+void graph_list_clear(struct graph *g, int dir, uint32_t node);
+
+/* Marks `from` merged into `to` (both of one type; from's lists must be empty). */
+void graph_set_merged(struct graph *g, uint32_t from, uint32_t to);
+
+/* Moves every field and edge of dataset node `loser` to dataset node `survivor` (both live, distinct)
+ * and marks loser and its fields merged (merge.c). Edges that would join survivor to itself are
+ * dropped; duplicates widen into one. -1 with e set when the graph is full (then the merge is partial
+ * but every invariant holds). */
+int graph_merge_into(struct graph *g, uint32_t loser, uint32_t survivor, struct err *e);
 
 #endif

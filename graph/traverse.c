@@ -73,7 +73,7 @@ static bool expand(struct walk *w, int dir, size_t i)
         if (w->seen[v >> 6] & (1ull << (v & 63)))
             continue;
         w->seen[v >> 6] |= 1ull << (v & 63);
-        if (w->filtered ? (types >> w->g->types[v]) & 1u : true) {
+        if (w->filtered ? (types >> graph_ntype(w->g, v)) & 1u : true) {
             if (w->reported == w->limit) {
                 w->truncated = true;
                 return false;
@@ -140,7 +140,7 @@ static void finish_filtered(struct walk *w, struct graph_result *out)
     for (size_t i = 0; i < w->n; i++) {
         struct graph_hit h = w->queue[i];
         uint32_t via = i == 0 ? GRAPH_NO_NODE : rep[h.via];
-        if (i == 0 || ((w->q->node_types >> w->g->types[h.node]) & 1u)) {
+        if (i == 0 || ((w->q->node_types >> graph_ntype(w->g, h.node)) & 1u)) {
             hits[n++] = (struct graph_hit){h.node, h.depth, via};
             rep[i] = h.node;
         } else {

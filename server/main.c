@@ -1,22 +1,36 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `replay`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `replay`, `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
- * --data-dir) -> migrations -> graph load -> event log upkeep (maintain.c) and follower -> HTTP server
- * until SIGINT/SIGTERM -> stop the private Postgres.
- * Invariant: a private Postgres started here is always stopped before exit, whatever failed. */
+ * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
+ * --insecure) -> metrics registry -> graph load (and namespace times for /metrics) -> event log upkeep
+ * (maintain.c), follower, key refresher, silent-jobs count -> HTTP server until SIGINT/SIGTERM -> stop
+ * the private Postgres.
+ * Invariants:
+ *  1. A private Postgres started here is always stopped before exit, whatever failed.
+ *  2. A key given as --api-keys on the command line is overwritten in argv at once (other users can
+ *     read /proc/PID/cmdline), and a warning says so; the environment and --api-keys-file are not
+ *     visible to them. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
+#include "auth_refresh.h"
 #include "cfg.h"
+#include "database.h"
 #include "follower.h"
 #include "graph.h"
+#include "keys_cli.h"
 #include "maintain.h"
+#include "metrics.h"
+#include "ops.h"
 #include "pgembed.h"
 #include "replay.h"
+#include "routes.h"
 #include "server.h"
 #include "store.h"
+#include "store_ops.h"
 #include "sync.h"
 #include "timefmt.h"
 
@@ -32,6 +46,7 @@ static const char USAGE[] =
     "  serve      apply migrations and serve the HTTP API (default port 5000)\n"
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
+    "  keys       create, list and revoke API keys (lineaged keys --help)\n"
     "  replay     rebuild the model from the event log in a scratch schema and compare it with the live one\n"
     "             (exit 0: equal, 1: different, 2: could not run)\n"
     "\n"
@@ -45,54 +60,30 @@ struct command {
     const char *summary;
 };
 
-/* Resolves the database: the configured URL, or a private Postgres started in c->data_dir. */
-static int open_database(const struct cfg *c, struct pgembed **pg, const char **conninfo)
+static void seed_namespace(void *ctx, const char *ns, int64_t usec)
 {
-    struct err e;
-
-    *pg = NULL;
-    if (c->database_url[0] != '\0') {
-        *conninfo = c->database_url;
-        return 0;
-    }
-    log_info("no --database-url given: starting a private Postgres in %s", c->data_dir);
-    if ((*pg = pgembed_start(c->data_dir, &e)) == NULL) {
-        log_error("cannot start the private Postgres: %s", e.msg);
-        return -1;
-    }
-    *conninfo = pgembed_conninfo(*pg);
-    return 0;
+    metrics_namespace_event(ctx, ns, usec);
 }
 
-static int migrate_database(const char *conninfo)
+/* A registry with the route table's labels; NULL if memory runs out. */
+static struct metrics *new_metrics(const struct cfg *c)
 {
-    struct err e;
-    struct store *s = store_connect(conninfo, &e);
+    size_t n = routes_count();
+    struct metrics_route *labels = calloc(n, sizeof *labels);
+    struct metrics *m = NULL;
 
-    if (s == NULL) {
-        log_error("%s: %s", e.msg, e.detail);
-        return -1;
-    }
-    int applied = store_migrate(s, &e);
-    store_free(s);
-    if (applied < 0) {
-        log_error("migration failed: %s (%s)", e.msg, e.detail);
-        return -1;
-    }
-    log_info("database schema is up to date (%d migrations applied now)", applied);
-    return 0;
+    if (labels == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (struct metrics_route){routes_method_name(routes_get(i)->method), routes_get(i)->pattern};
+    m = metrics_new(labels, n, (size_t)c->metrics_producers, (size_t)c->metrics_namespaces);
+    free(labels);
+    return m;
 }
 
-static void stop_database(struct pgembed *pg)
-{
-    struct err e;
-
-    if (pg != NULL && pgembed_stop(pg, &e) != 0)
-        log_error("stopping the private Postgres failed: %s", e.msg);
-}
-
-/* Builds the lineage graph from the database; *xmin_out is where the follower starts. */
-static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
+/* Builds the lineage graph from the database; *xmin_out is where the follower starts. The newest
+ * event time of each namespace goes to m (best effort: /metrics shows the others as events come). */
+static struct graph *load_graph(const char *conninfo, struct metrics *m, long namespaces, uint64_t *xmin_out)
 {
     struct err e;
     struct graph *g = graph_new();
@@ -105,108 +96,143 @@ static struct graph *load_graph(const char *conninfo, uint64_t *xmin_out)
         graph_free(g);
         return NULL;
     }
+    if (store_ops_namespace_times(s, namespaces, seed_namespace, m, &e) != 0)
+        log_warn("namespace event times for /metrics not read: %s (%s)", e.msg, e.detail);
     store_free(s);
+    metrics_set_graph_loaded(m, true);
     log_info("lineage graph loaded: %zu nodes, %zu edges, %zu bytes, %lld ms", graph_node_count(g),
              graph_edge_count(g), graph_memory_bytes(g), (long long)((time_now_usec() - started) / 1000));
     return g;
 }
 
-/* Loads the graph, starts the follower, serves until a stop signal, then tears it all down. */
+/* The auth state with the database's keys loaded; refuses an open non-loopback listener. NULL if it
+ * cannot (logged). */
+static struct auth *open_auth(const struct cfg *c, const char *conninfo)
+{
+    struct err e;
+    struct auth *a = auth_new(c, &e);
+    struct store *s = a ? store_connect(conninfo, &e) : NULL;
+    char line[256];
+
+    if (s == NULL || auth_refresh_load(a, s, &e) != 0 || auth_check_listen(a, c->host, c->insecure, &e) != 0) {
+        log_error("%s%s%s", e.msg, e.detail[0] ? ": " : "", e.detail);
+        store_free(s);
+        auth_free(a);
+        return NULL;
+    }
+    store_free(s);
+    auth_describe(a, line, sizeof line);
+    log_info("%s", line);
+    if (!auth_enabled(a) && c->insecure)
+        log_warn("--insecure: every route is open to anyone who can reach %s", c->host);
+    return a;
+}
+
+/* Loads the graph, starts the follower, key refresher and silent-jobs count, serves until a stop signal,
+ * tears it all down. */
 static int serve(const struct cfg *c, const char *conninfo)
 {
     uint64_t xmin = 0;
     struct follower *f = NULL;
-    struct maintain *m = NULL;
-    struct graph *g = load_graph(conninfo, &xmin);
+    struct auth_refresh *refresh = NULL;
+    struct ops_silent_watch *w = NULL;
+    struct maintain *upkeep = NULL;
+    struct metrics *m = new_metrics(c);
+    const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
+    struct auth *auth = m != NULL ? open_auth(c, conninfo) : NULL;
+    struct graph *g = auth != NULL ? load_graph(conninfo, m, c->metrics_namespaces, &xmin) : NULL;
     struct err e;
     int rc = 1;
 
-    if (g == NULL)
+    if (g == NULL) {
+        if (m == NULL)
+            log_error("out of memory for the metrics registry");
+        auth_free(auth);
+        metrics_free(m);
         return 1;
-    if ((m = maintain_start(c, conninfo, &e)) == NULL)
+    }
+    if (c->read_database_url[0] != '\0')
+        log_info("Marquez API reads go to --read-database-url; lineage walks and writes to --database-url");
+    if ((upkeep = maintain_start(c, conninfo, &e)) == NULL ||
+        (refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
+        (c->follow_interval_ms > 0 &&
+         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL) ||
+        (c->silent_jobs_interval_s > 0 &&
+         (w = ops_silent_watch_start(reads, c->silent_jobs_interval_s, c->silent_jobs_window, m, &e)) == NULL))
         log_error("%s", e.msg);
-    else if (c->follow_interval_ms > 0 &&
-        (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, &e)) == NULL)
-        log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, &e) == 0)
+    else if (server_run(c, conninfo, g, auth, m, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
+    ops_silent_watch_stop(w);
     follower_stop(f);
-    maintain_stop(m);
+    auth_refresh_stop(refresh);
+    maintain_stop(upkeep);
     graph_free(g);
+    auth_free(auth);
+    metrics_free(m);
     return rc;
 }
 
 static int run_serve(const struct cfg *c)
 {
-    struct pgembed *pg;
-    const char *conninfo;
+    struct database db;
     int rc = 1;
 
-    if (open_database(c, &pg, &conninfo) != 0)
+    if (database_open(c, PGEMBED_OWN, &db) != 0)
         return 1;
-    if (migrate_database(conninfo) == 0)
-        rc = serve(c, conninfo);
-    stop_database(pg);
+    if (database_migrate(&db) == 0)
+        rc = serve(c, db.conninfo);
+    database_close(&db);
     return rc;
 }
 
 static int run_migrate(const struct cfg *c)
 {
-    struct pgembed *pg;
-    const char *conninfo;
+    struct database db;
 
-    if (open_database(c, &pg, &conninfo) != 0)
+    if (database_open(c, PGEMBED_SHARE, &db) != 0)
         return 1;
-    int rc = migrate_database(conninfo) == 0 ? 0 : 1;
-    stop_database(pg);
+    int rc = database_migrate(&db) == 0 ? 0 : 1;
+    database_close(&db);
     return rc;
-}
-
-/* Blocks until SIGINT or SIGTERM. */
-static void wait_for_stop_signal(void)
-{
-    sigset_t set;
-    int sig;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    sigwait(&set, &sig);
 }
 
 static int run_postgres(const struct cfg *c)
 {
-    struct err e;
-    struct pgembed *pg = pgembed_start(c->data_dir, &e);
+    struct database db;
+    sigset_t set;
+    int sig;
 
-    if (pg == NULL) {
-        log_error("cannot start the private Postgres: %s", e.msg);
+    if (database_open(c, PGEMBED_OWN, &db) != 0) /* c->database_url is "": not an option of `postgres` */
         return 1;
-    }
-    printf("ready %s\n", pgembed_conninfo(pg));
+    /* Blocked before `ready` is printed: a stop signal sent as soon as the line is read must stop
+     * Postgres too, not kill this process and leave Postgres running. (Not earlier: Postgres would
+     * inherit the blocked mask.) */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("ready %s\n", db.conninfo);
     fflush(stdout);
-    wait_for_stop_signal();
-    stop_database(pg);
+    sigwait(&set, &sig);
+    database_close(&db);
     return 0;
 }
 
 /* Exit codes: 0 equal, 1 different (the report says where), 2 could not run. */
 static int run_replay(const struct cfg *c)
 {
-    struct pgembed *pg;
-    const char *conninfo;
+    struct database db;
     struct err e;
 
-    if (open_database(c, &pg, &conninfo) != 0)
+    if (database_open(c, PGEMBED_SHARE, &db) != 0)
         return 2;
-    int rc = replay_run(conninfo, c->replay_chunk, c->max_json_depth, stdout, &e);
+    int rc = replay_run(db.conninfo, c->replay_chunk, c->max_json_depth, stdout, &e);
     if (rc < 0)
         log_error("replay failed: %s (%s)", e.msg, e.detail);
     fflush(stdout);
-    stop_database(pg);
+    database_close(&db);
     return rc < 0 ? 2 : rc;
 }
 
@@ -216,6 +242,28 @@ static const struct command COMMANDS[] = {
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
     {"replay", CFG_REPLAY, run_replay, "rebuild the model from the event log and compare it with the live one"},
 };
+
+/* Overwrites the values of --api-keys in argv (invariant 2). */
+static void hide_keys_in_argv(int argc, char **argv)
+{
+    static const char FLAG[] = "--api-keys";
+    bool hidden = false;
+
+    for (int i = 0; i < argc; i++) {
+        char *value = NULL;
+        if (strncmp(argv[i], FLAG, sizeof FLAG - 1) == 0 && argv[i][sizeof FLAG - 1] == '=')
+            value = argv[i] + sizeof FLAG;
+        else if (strcmp(argv[i], FLAG) == 0 && i + 1 < argc)
+            value = argv[++i];
+        if (value != NULL && *value != '\0') {
+            memset(value, 'x', strlen(value));
+            hidden = true;
+        }
+    }
+    if (hidden)
+        log_warn("--api-keys on the command line was readable by other users until now: use LINEAGED_API_KEYS or "
+                 "--api-keys-file");
+}
 
 int main(int argc, char **argv)
 {
@@ -229,6 +277,8 @@ int main(int argc, char **argv)
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "keys") == 0)
+        return keys_cli_main(argc - 2, argv + 2);
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         const struct command *cmd = &COMMANDS[i];
         if (strcmp(argv[1], cmd->name) != 0)
@@ -250,6 +300,7 @@ int main(int argc, char **argv)
             return 2;
         }
         log_set_level(level);
+        hide_keys_in_argv(argc, argv);
         int rc = cmd->run(&c);
         cfg_free(&c);
         return rc;

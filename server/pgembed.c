@@ -1,23 +1,29 @@
 /* server/pgembed.c - starts and stops lineaged's private PostgreSQL 15 cluster (see pgembed.h).
  *
- * Start: resolve binaries and user -> mkdir -p + realpath the data dir -> refuse a live postmaster ->
- * initdb if no PG_VERSION -> rewrite lineaged.conf -> pg_ctl start -w (waits until ready) -> create db.
+ * Start (PGEMBED_OWN): resolve binaries and user -> mkdir -p + realpath the data dir -> as root, if user
+ * postgres cannot reach it, move to the fallback root (when allowed) -> flock the data dir (another
+ * live lineaged holds it: refuse) -> a postmaster still running there is an orphan of a
+ * lineaged that died without stopping it: stop it (pg_ctl stop -m fast) -> initdb if no PG_VERSION ->
+ * rewrite lineaged.conf -> postgres as our child, dying with us (pgembed_proc.c) -> create database.
+ * PGEMBED_SHARE (keys, migrate): when another lineaged holds the dir and its postmaster is ready, use
+ * that one (attached: never stopped here); otherwise as PGEMBED_OWN.
  * Invariants:
- *  1. Children are started with fork+execv only (no shell, no pasted command lines), stdin from
- *     /dev/null, stdout/stderr to the log, every other descriptor closed. pg_ctl itself runs postgres
- *     through /bin/sh, so server settings never go through `pg_ctl -o`: they live in
- *     <dir>/lineaged.conf, rewritten before every start (so a moved directory still works) and
- *     included once from postgresql.conf right after initdb.
+ *  1. Server settings never go through the command line: they live in <dir>/lineaged.conf, rewritten
+ *     before every start (so a moved directory still works) and included once from postgresql.conf
+ *     right after initdb.
  *  2. initdb needs an empty directory, so its output goes to an anonymous memfd first (together with an
  *     older postgres.log left by a failed attempt) and is copied into <dir>/postgres.log afterwards.
- *  3. As root, the data dir, the log and lineaged.conf belong to "postgres", and the child drops to it
- *     (setgroups, setgid, setuid) before exec; the only code between fork and exec is async-signal-safe.
- *  4. pgembed_start() either returns a running cluster or leaves none running that it started.
+ *  3. As root, the data dir, the log and lineaged.conf belong to "postgres", and children run as it.
+ *  4. pgembed_start() either returns a running (or attached) cluster or leaves none running that it
+ *     started, and holds the dir's lock exactly while it owns the cluster.
+ *  5. The lock is an flock on the data directory itself (O_CLOEXEC, closed in every child): the kernel
+ *     drops it when lineaged dies, however it dies, and a postmaster never inherits it.
  * Ownership: struct pgembed is heap-allocated by pgembed_start() and freed by pgembed_stop().
  * Threads: main thread only; children are reaped with waitpid (SIGCHLD must not be SIG_IGN). */
-#include "pgembed.h"
+#include "pgembed_int.h"
 
 #include "store.h"
+#include "uuid.h"
 
 #define LOG_MODULE "pgembed"
 #include "log.h"
@@ -32,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,24 +54,13 @@ static const char PGEMBED_SOCKET_NAME[] = "/.s.PGSQL.5432";
 static const char PGEMBED_RUN_AS[] = "postgres";
 /* pg_ctl pastes -D into a double-quoted sh string; libpq splits host at commas. */
 static const char PGEMBED_BAD_CHARS[] = "\"$`\\,";
-static const char PGEMBED_TIMEOUT_S[] = "60"; /* pg_ctl -t for start and stop */
+static const char PGEMBED_CTL_TIMEOUT_S[] = "60"; /* pg_ctl -t, as PGEMBED_TIMEOUT_S */
 static const char PGEMBED_SETTINGS[] =
     "max_connections = 100\nshared_buffers = 128MB\nfsync = on\nsynchronous_commit = on\n"
     "log_min_messages = warning\nlisten_addresses = ''\nport = 5432\n";
 static const char PGEMBED_INCLUDE[] = "\n# added by lineaged: settings rewritten on every start\n"
                                       "include 'lineaged.conf'\n";
 
-enum { PGEMBED_CHILD_FAIL = 127 };
-
-struct pgembed {
-    char dir[PATH_MAX]; /* absolute, realpath'd data directory (also the socket directory) */
-    char log_path[PATH_MAX + 32];
-    char bin[PATH_MAX]; /* server bin dir */
-    char conninfo[PATH_MAX * 2 + 64];
-    bool drop; /* run children as PGEMBED_RUN_AS (we are root) */
-    uid_t uid;
-    gid_t gid;
-};
 
 static int fail_errno(struct err *e, const char *what, const char *path)
 {
@@ -149,103 +145,48 @@ static int pgembed_set_dir(struct pgembed *pg, const char *data_dir, struct err 
     return 0;
 }
 
-/* True if <dir>/postmaster.pid names a live postgres process. A stale file is left to postgres. */
-static bool pgembed_running(const struct pgembed *pg)
+/* True if <dir>/postmaster.pid names a live postgres process working in this directory (a postmaster
+ * chdirs to its data dir). A stale file, or a pid reused by another program or cluster, is not. */
+static bool pgembed_running(const struct pgembed *pg, long *pid_out)
 {
-    char path[PATH_MAX + 32], comm[64] = "";
-    long pid = 0;
+    char path[64], comm[64] = "", cwd[PATH_MAX];
+    bool ready;
+    long pid = pgembed_pid_file(pg, &ready);
     FILE *f;
 
-    snprintf(path, sizeof path, "%s/postmaster.pid", pg->dir);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return false;
-    if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-    fclose(f);
+    *pid_out = pid;
     if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
         return false;
     snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-    f = fopen(path, "r");
-    if (f == NULL)
+    if ((f = fopen(path, "r")) == NULL)
         return true; /* alive, cannot tell what it is: be safe */
     if (fgets(comm, sizeof comm, f) == NULL)
         comm[0] = '\0';
     fclose(f);
-    return strncmp(comm, "postgres", strlen("postgres")) == 0; /* else the pid was reused */
+    if (strncmp(comm, "postgres", strlen("postgres")) != 0)
+        return false; /* the pid was reused */
+    snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
+    ssize_t n = readlink(path, cwd, sizeof cwd - 1);
+    if (n < 0)
+        return true; /* not ours to inspect: assume it is this cluster's */
+    cwd[n] = '\0';
+    return strcmp(cwd, pg->dir) == 0;
 }
 
-/* In a forked child: drop to the postgres user if needed. Async-signal-safe. */
-static int child_become(const struct pgembed *pg)
+/* Takes the data dir's lock (invariant 5). 0; 1 if another process holds it; -1 with e set. */
+static int pgembed_lock(struct pgembed *pg, struct err *e)
 {
-    if (!pg->drop)
+    pg->lock_fd = open(pg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pg->lock_fd < 0)
+        return fail_errno(e, "open", pg->dir);
+    if (flock(pg->lock_fd, LOCK_EX | LOCK_NB) == 0)
         return 0;
-    if (setgroups(1, &pg->gid) != 0 || setgid(pg->gid) != 0 || setuid(pg->uid) != 0)
-        return -1;
-    return 0;
-}
-
-/* In a forked child: a last line to the log, then exit. Best effort: a failed write changes nothing. */
-static void child_die(const char *what, const char *name)
-{
-    if (write(2, what, strlen(what)) >= 0 && write(2, name, strlen(name)) >= 0 && write(2, "\n", 1) >= 0)
-        _exit(PGEMBED_CHILD_FAIL);
-    _exit(PGEMBED_CHILD_FAIL);
-}
-
-/* Runs bin/argv[0] with argv, output to out_fd, and waits. Returns its exit code, or -1 with e set. */
-static int pgembed_run(const struct pgembed *pg, const char *const *argv, int out_fd, struct err *e)
-{
-    char path[PATH_MAX + 64];
-    int status;
-    pid_t pid;
-
-    snprintf(path, sizeof path, "%s/%s", pg->bin, argv[0]);
-    pid = fork();
-    if (pid < 0)
-        return fail_errno(e, "fork for", argv[0]);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        /* A session of its own: a Ctrl-C in lineaged's terminal reaches lineaged, which then stops
-         * Postgres in order, instead of killing the server underneath it. */
-        if (setsid() < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-            _exit(PGEMBED_CHILD_FAIL);
-        if (close_range(3, ~0U, 0) != 0) /* ENOSYS before Linux 5.9: our CLOEXEC fds still close */
-            child_die("lineaged: cannot close inherited descriptors for ", argv[0]);
-        if (child_become(pg) != 0 || chdir("/") != 0)
-            child_die("lineaged: cannot switch to user postgres for ", argv[0]);
-        execv(path, (char *const *)argv); /* execv does not modify argv; its prototype predates const */
-        child_die("lineaged: cannot execute ", path);
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return fail_errno(e, "wait for", argv[0]);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* As root: can the postgres user enter the data dir's parent (so every ancestor is searchable)? */
-static int pgembed_check_reach(const struct pgembed *pg, struct err *e)
-{
-    char parent[PATH_MAX];
-    int status;
-    pid_t pid;
-
-    if (!pg->drop)
-        return 0;
-    snprintf(parent, sizeof parent, "%s", pg->dir);
-    *(strrchr(parent, '/') == parent ? parent + 1 : strrchr(parent, '/')) = '\0'; /* realpath: has a / */
-    pid = fork();
-    if (pid < 0)
-        return fail_errno(e, "fork to check", pg->dir);
-    if (pid == 0)
-        _exit(child_become(pg) == 0 && access(parent, X_OK) == 0 ? 0 : 1);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return fail_errno(e, "check", pg->dir);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    return err_set(e, ERR_INVALID, NULL, "user %s cannot reach \"%.120s\": %s", PGEMBED_RUN_AS, pg->dir,
-                   "set LINEAGED_DATA_DIR to a directory it can reach (e.g. under /tmp or /var/lib)");
+    int busy = errno == EWOULDBLOCK;
+    if (!busy)
+        fail_errno(e, "lock", pg->dir);
+    close(pg->lock_fd);
+    pg->lock_fd = -1;
+    return busy ? 1 : -1;
 }
 
 /* Opens path for appending (O_CLOEXEC), owned by the postgres user when we are root. */
@@ -356,10 +297,10 @@ static int pgembed_write_conf(const struct pgembed *pg, struct err *e)
     return 0;
 }
 
-/* pg_ctl start|stop, output appended to the log. start ignores -m, stop ignores -l. */
+/* pg_ctl <action>, output appended to the log (used to stop an orphaned postmaster). */
 static int pgembed_ctl(const struct pgembed *pg, const char *action, struct err *e)
 {
-    const char *argv[] = {"pg_ctl",     action, "-w",   "-t", PGEMBED_TIMEOUT_S, "-D", pg->dir, "-l",
+    const char *argv[] = {"pg_ctl",     action, "-w",   "-t", PGEMBED_CTL_TIMEOUT_S, "-D", pg->dir, "-l",
                           pg->log_path, "-m",   "fast", NULL};
     int fd = open_owned(pg, pg->log_path, O_APPEND, e), code;
 
@@ -390,48 +331,144 @@ static void pgembed_make_conninfo(const struct pgembed *pg, const char *db, char
     snprintf(out + n, cap - n, "' port=%s dbname=%s user=lineaged", PGEMBED_PORT, db);
 }
 
-struct pgembed *pgembed_start(const char *data_dir, struct err *e)
+/* <root>/<the data dir's path, '/' and other characters as '-', at most its last
+ * PGEMBED_FALLBACK_NAME bytes>-<first 8 hex digits of the path's name-based UUID>: one directory per
+ * checkout, recognisable, and stable across runs. */
+enum { PGEMBED_FALLBACK_NAME = 40 };
+
+static void pgembed_fallback_path(const char *root, const char *dir, char *out, size_t cap)
+{
+    char name[PGEMBED_FALLBACK_NAME + 1], id[UUID_STR_MAX];
+    size_t len = strlen(dir);
+    const char *tail = len > PGEMBED_FALLBACK_NAME ? dir + len - PGEMBED_FALLBACK_NAME : dir;
+    struct uuid u;
+    size_t n = 0;
+
+    while (*tail == '/')
+        tail++;
+    for (; *tail != '\0'; tail++) {
+        char c = *tail;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                     c == '_';
+        name[n++] = plain ? c : '-';
+    }
+    name[n] = '\0';
+    uuid_name_v3(dir, len, &u);
+    uuid_to_string(&u, id);
+    snprintf(out, cap, "%s/%s-%.8s", root, name, id);
+}
+
+/* As root, when user postgres cannot reach the data dir: with a fallback root, moves the cluster to
+ * pgembed_fallback_path (logged, with the reason), else fails saying what to do. An empty data dir
+ * made by pgembed_set_dir is removed again. Not root, or reachable: nothing changes. */
+static int pgembed_choose_dir(struct pgembed *pg, const char *fallback_root, struct err *e)
+{
+    char wanted[PATH_MAX], moved[PATH_MAX];
+
+    if (pgembed_check_reach(pg, e) == 0)
+        return 0;
+    if (fallback_root == NULL || fallback_root[0] == '\0')
+        return -1;
+    snprintf(wanted, sizeof wanted, "%s", pg->dir);
+    pgembed_fallback_path(fallback_root, wanted, moved, sizeof moved);
+    if (rmdir(wanted) != 0 && errno != ENOTEMPTY && errno != EEXIST)
+        log_debug("left %s in place: %s", wanted, strerror(errno));
+    if (pgembed_set_dir(pg, moved, e) != 0 || pgembed_check_reach(pg, e) != 0)
+        return -1;
+    log_warn("user %s cannot reach the default data directory \"%s\" (Postgres refuses to run as root): "
+             "the private Postgres lives in \"%s\" instead; pass --data-dir to choose another place",
+             PGEMBED_RUN_AS, wanted, pg->dir);
+    return 0;
+}
+
+/* Stops a postmaster left running in our (now locked) dir by a lineaged that died without stopping it
+ * (an older lineaged, or one stopped with SIGSTOP). Ours die with us, but may still be shutting down. */
+static int pgembed_stop_orphan(struct pgembed *pg, struct err *e)
+{
+    long pid;
+
+    if (!pgembed_running(pg, &pid))
+        return 0;
+    log_warn("a postgres (pid %ld) left by an earlier lineaged runs in %s: stopping it", pid, pg->dir);
+    if (pgembed_ctl(pg, "stop", e) != 0 && pgembed_running(pg, &pid))
+        return -1;
+    log_info("stopped the earlier postgres (pid %ld)", pid);
+    return 0;
+}
+
+/* initdb when needed, settings, our postmaster, database "lineaged". */
+static int pgembed_boot(struct pgembed *pg, struct err *e)
+{
+    char version[PATH_MAX + 32], admin[sizeof pg->conninfo];
+    int log_fd;
+
+    snprintf(version, sizeof version, "%s/PG_VERSION", pg->dir);
+    bool fresh = access(version, F_OK) != 0; /* pgembed_choose_dir checked that we can reach it */
+    if (fresh && pg->drop && chown(pg->dir, pg->uid, pg->gid) != 0)
+        return fail_errno(e, "change owner of", pg->dir);
+    if ((fresh && pgembed_initdb(pg, e) != 0) || pgembed_write_conf(pg, e) != 0)
+        return -1;
+    if ((log_fd = open_owned(pg, pg->log_path, O_APPEND, e)) < 0)
+        return -1;
+    int rc = pgembed_spawn(pg, log_fd, e);
+    close(log_fd);
+    if (rc != 0)
+        return -1;
+    pgembed_make_conninfo(pg, "postgres", admin, sizeof admin);
+    if (store_create_database(admin, "lineaged", e) != 0) {
+        struct err ignored;
+        log_error("cannot create database lineaged, see \"%s\"", pg->log_path);
+        if (pgembed_halt(pg, &ignored) != 0)
+            log_warn("cannot stop postgres after a failed start: %s", ignored.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Another lineaged owns the dir: use its postmaster if it is ready (mode PGEMBED_SHARE only). */
+static int pgembed_attach(struct pgembed *pg, enum pgembed_mode mode, struct err *e)
+{
+    bool ready;
+    long pid = pgembed_pid_file(pg, &ready);
+
+    if (mode == PGEMBED_OWN)
+        return err_set(e, ERR_CONFLICT, NULL,
+                       "another lineaged process uses the data directory \"%.200s\": stop it first, or give this "
+                       "one its database with --database-url",
+                       pg->dir);
+    if (pid <= 0 || !ready || !pgembed_running(pg, &pid))
+        return err_set(e, ERR_UNAVAILABLE, NULL,
+                       "another lineaged process is starting or stopping the postgres in \"%.200s\"; retry",
+                       pg->dir);
+    log_info("using the postgres (pid %ld) of the lineaged that runs in %s", pid, pg->dir);
+    return 0;
+}
+
+struct pgembed *pgembed_start(const char *data_dir, const char *fallback_root, enum pgembed_mode mode,
+                              struct err *e)
 {
     struct pgembed *pg = calloc(1, sizeof *pg);
-    char version[PATH_MAX + 32];
-    bool fresh;
+    int locked;
 
     if (pg == NULL) {
         err_set(e, ERR_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    if (pgembed_find_bin(pg, e) != 0 || pgembed_find_user(pg, e) != 0 ||
-        pgembed_set_dir(pg, data_dir, e) != 0)
+    pg->lock_fd = -1;
+    if (pgembed_find_bin(pg, e) != 0 || pgembed_find_user(pg, e) != 0 || pgembed_set_dir(pg, data_dir, e) != 0 ||
+        pgembed_choose_dir(pg, fallback_root, e) != 0 || (locked = pgembed_lock(pg, e)) < 0)
         goto fail;
-    if (pgembed_running(pg)) {
-        err_set(e, ERR_CONFLICT, NULL, "a postgres is already running in \"%.200s\"", pg->dir);
+    if (locked == 1 && pgembed_attach(pg, mode, e) != 0)
         goto fail;
-    }
-    snprintf(version, sizeof version, "%s/PG_VERSION", pg->dir);
-    fresh = access(version, F_OK) != 0;
-    if (pgembed_check_reach(pg, e) != 0)
+    if (locked == 0 && (pgembed_stop_orphan(pg, e) != 0 || pgembed_boot(pg, e) != 0))
         goto fail;
-    if (fresh && pg->drop && chown(pg->dir, pg->uid, pg->gid) != 0) {
-        fail_errno(e, "change owner of", pg->dir);
-        goto fail;
-    }
-    if (fresh && pgembed_initdb(pg, e) != 0)
-        goto fail;
-    if (pgembed_write_conf(pg, e) != 0 || pgembed_ctl(pg, "start", e) != 0)
-        goto fail;
-    char admin[sizeof pg->conninfo];
-    pgembed_make_conninfo(pg, "postgres", admin, sizeof admin);
-    if (store_create_database(admin, "lineaged", e) != 0) {
-        struct err ignored;
-        log_error("cannot create database lineaged, see \"%s\"", pg->log_path);
-        if (pgembed_ctl(pg, "stop", &ignored) != 0)
-            log_warn("cannot stop postgres after a failed start: %s", ignored.msg);
-        goto fail;
-    }
     pgembed_make_conninfo(pg, "lineaged", pg->conninfo, sizeof pg->conninfo);
-    log_info("postgres started dir=%s log=%s", pg->dir, pg->log_path);
+    if (pg->postmaster > 0)
+        log_info("postgres started pid=%ld dir=%s log=%s", (long)pg->postmaster, pg->dir, pg->log_path);
     return pg;
 fail:
+    if (pg->lock_fd >= 0)
+        close(pg->lock_fd);
     free(pg);
     return NULL;
 }
@@ -443,13 +480,17 @@ const char *pgembed_conninfo(const struct pgembed *pg)
 
 int pgembed_stop(struct pgembed *pg, struct err *e)
 {
-    int rc;
+    int rc = 0;
 
     if (pg == NULL)
         return 0;
-    rc = pgembed_ctl(pg, "stop", e);
-    if (rc == 0)
-        log_info("postgres stopped dir=%s", pg->dir);
+    if (pg->postmaster > 0) {
+        rc = pgembed_halt(pg, e);
+        if (rc == 0)
+            log_info("postgres stopped dir=%s", pg->dir);
+    }
+    if (pg->lock_fd >= 0)
+        close(pg->lock_fd);
     free(pg);
     return rc;
 }

@@ -28,7 +28,10 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "auth.h"
+#include "conn_gauge.h"
 #include "http.h"
+#include "metrics.h"
 #include "node_cache.h"
 #include "reply_gzip.h"
 #include "routes.h"
@@ -46,16 +49,20 @@ struct job {
     struct req req;
     struct reply reply;
     struct err err;
+    int64_t started_usec; /* metrics_clock_usec() when the request was read */
+    int64_t db_usec;      /* database time of its handler (a group's, shared evenly); -1: none */
 };
 
 struct worker {
     struct server *srv;
     pthread_t thread;
     struct store *store;
+    struct store *read_store; /* --read-database-url, for ROUTE_DB_READ routes; NULL until used */
 };
 
 struct server {
     const struct cfg *cfg;
+    struct auth *auth;
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
@@ -71,7 +78,25 @@ struct server {
     bool abandon;  /* guarded by lock: workers exit at once, leaving queued requests unstarted */
     size_t in_flight; /* loop thread only */
     unsigned long long next_id;
+    struct metrics *metrics;
+    struct conn_gauge connections; /* loop thread only */
 };
+
+/* ---- metrics hooks (issue 13): what any HTTP server must report to common/metrics.h ----
+ * request_done: once per reply, in send_reply (route index, status, latency, database time);
+ * queue depth: +1 in enqueue, -n in pop_group; in flight: +1 in enqueue, -1 in on_done;
+ * connections: conn_gauge_request from on_request (server/conn_gauge.h). Database time: run_group
+ * takes store_busy_usec() around the handler. */
+
+static void count_reply(const struct job *j)
+{
+    size_t route = j->route != NULL ? routes_index(j->route) : metrics_no_route(j->req.metrics);
+
+    metrics_request_done(j->req.metrics, route, j->reply.status, metrics_clock_usec() - j->started_usec,
+                         j->db_usec);
+}
+
+/* ---- end of metrics hooks ---- */
 
 static const char *reason_phrase(int status)
 {
@@ -82,6 +107,7 @@ static const char *reason_phrase(int status)
     case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -132,6 +158,7 @@ static void send_reply(struct job *j)
     evhttp_add_header(headers, "Vary", "Accept-Encoding");
     evhttp_add_header(headers, "X-Request-Id", j->req.request_id);
     log_debug("req=%s %s -> %d", j->req.request_id, j->req.path, j->reply.status);
+    count_reply(j);
     evhttp_send_reply(j->evreq, j->reply.status, reason_phrase(j->reply.status), buf);
     if (buf != NULL)
         evbuffer_free(buf);
@@ -165,29 +192,52 @@ static size_t pop_group(struct server *srv, struct job **group)
     } while (batchable && j != NULL && j->route == group[0]->route && n < SERVER_MAX_GROUP);
     if (srv->queue_head == NULL)
         srv->queue_tail = NULL;
+    metrics_queue_depth(srv->metrics, -(int)n);
     return n;
 }
 
-/* Runs the handler of one job, or the group handler of a group, with the worker's connection. */
+/* The connection a route's handler gets (enum route_db, routes.h), connected on first use; NULL with
+ * e set when it cannot connect, NULL for ROUTE_DB_NONE. */
+static struct store *worker_store(struct worker *w, const struct route *route, struct err *e)
+{
+    const char *read_url = w->srv->cfg->read_database_url;
+
+    if (route->db == ROUTE_DB_NONE)
+        return NULL;
+    if (route->db == ROUTE_DB_READ && read_url[0] != '\0') {
+        if (w->read_store == NULL)
+            w->read_store = store_connect(read_url, e);
+        return w->read_store;
+    }
+    if (w->store == NULL)
+        w->store = store_connect(w->srv->conninfo, e);
+    return w->store;
+}
+
+/* Runs the handler of one job, or the group handler of a group, with the connection its route uses. */
 static void run_group(struct worker *w, struct job **group, size_t n)
 {
     struct route_call calls[SERVER_MAX_GROUP];
+    const struct route *route = group[0]->route;
+    struct store *store = worker_store(w, route, &group[0]->err);
+    bool runnable = store != NULL || route->db == ROUTE_DB_OPTIONAL || route->db == ROUTE_DB_NONE;
 
-    if (w->store == NULL)
-        w->store = store_connect(w->srv->conninfo, &group[0]->err);
     for (size_t i = 0; i < n; i++) {
-        if (w->store == NULL)
+        if (!runnable)
             group[i]->err = group[0]->err;
-        group[i]->req.store = w->store;
+        group[i]->req.store = store;
         calls[i] = (struct route_call){&group[i]->req, &group[i]->reply, &group[i]->err, -1};
     }
-    if (w->store != NULL) {
-        if (group[0]->route->group != NULL)
-            group[0]->route->group(calls, n);
+    int64_t busy = store != NULL ? store_busy_usec(store) : 0;
+    if (runnable) {
+        if (route->group != NULL)
+            route->group(calls, n);
         else
-            calls[0].rc = group[0]->route->handler(calls[0].req, calls[0].reply, calls[0].err);
+            calls[0].rc = route->handler(calls[0].req, calls[0].reply, calls[0].err);
     }
+    int64_t db_usec = store != NULL ? (store_busy_usec(store) - busy) / (int64_t)n : -1;
     for (size_t i = 0; i < n; i++) {
+        group[i]->db_usec = db_usec;
         if (calls[i].rc != 0)
             group[i]->reply.status = 0;
         else if (group[i]->req.accepts_gzip)
@@ -234,6 +284,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         struct job *next = list->next;
         send_reply(list);
         srv->in_flight--;
+        metrics_in_flight(srv->metrics, -1);
         list = next;
     }
     if (srv->stopping && srv->in_flight == 0)
@@ -288,24 +339,11 @@ static int read_request(struct server *srv, struct job *j, struct err *e)
     return 0;
 }
 
-/* True if the request carries "Authorization: Bearer <valid key>" or no keys are configured. */
-static bool authorized(struct server *srv, struct evhttp_request *evreq)
-{
-    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(evreq), "Authorization");
-
-    if (srv->cfg->api_keys[0] == '\0')
-        return true;
-    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
-        return false;
-    auth += 7;
-    while (*auth == ' ')
-        auth++;
-    return cfg_api_key_valid(srv->cfg, auth);
-}
-
 static void enqueue(struct server *srv, struct job *j)
 {
     srv->in_flight++;
+    metrics_in_flight(srv->metrics, 1);
+    metrics_queue_depth(srv->metrics, 1);
     pthread_mutex_lock(&srv->lock);
     j->next = NULL;
     if (srv->queue_tail != NULL)
@@ -343,6 +381,10 @@ static void on_request(struct evhttp_request *evreq, void *arg)
 
     j->evreq = evreq;
     j->req.arena = a;
+    j->req.metrics = srv->metrics;
+    j->started_usec = metrics_clock_usec();
+    j->db_usec = -1;
+    conn_gauge_request(&srv->connections, evreq);
     snprintf(j->req.request_id, sizeof j->req.request_id, "%llx", ++srv->next_id);
     if (read_request(srv, j, &j->err) != 0) {
         send_reply(j);
@@ -356,9 +398,9 @@ static void on_request(struct evhttp_request *evreq, void *arg)
             reply_now(j, ERR_NOT_FOUND, NULL, "HTTP 404 Not Found");
         return;
     }
-    if (j->route->scope == ROUTE_WRITE && !authorized(srv, evreq)) {
-        reply_now(j, ERR_UNAUTHORIZED, "Authorization",
-                  "missing or invalid API key; send the header 'Authorization: Bearer <key>'");
+    if (auth_check(srv->auth, j->route->scope,
+                   evhttp_find_header(evhttp_request_get_input_headers(evreq), "Authorization"), &j->err) != 0) {
+        send_reply(j);
         return;
     }
     if (srv->stopping) {
@@ -441,6 +483,7 @@ static void stop_workers(struct server *srv)
     for (int i = 0; i < srv->n_workers; i++) {
         pthread_join(srv->workers[i].thread, NULL);
         store_free(srv->workers[i].store);
+        store_free(srv->workers[i].read_store);
     }
     free(srv->workers);
     /* Requests dropped by a shutdown timeout: their connections close with evhttp_free. */
@@ -507,9 +550,11 @@ static void log_node_cache(struct node_cache *c)
              (unsigned long long)st.evictions);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
+               struct err *e)
 {
-    struct server srv = {.cfg = c, .conninfo = conninfo, .graph = g};
+    struct server srv = {
+        .cfg = c, .auth = auth, .conninfo = conninfo, .graph = g, .metrics = m, .connections = {.metrics = m}};
     int rc = 0;
 
     srv.node_cache = node_cache_new((size_t)c->lineage_cache_mb << 20);
@@ -540,6 +585,7 @@ int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struc
     pthread_mutex_destroy(&srv.lock);
     log_node_cache(srv.node_cache);
     node_cache_free(srv.node_cache);
+    conn_gauge_free(&srv.connections);
     if (rc == 0)
         log_info("stopped cleanly");
     return rc;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
 #define LOG_MODULE "store"
 #include "log.h"
 
@@ -137,12 +139,25 @@ void store_free(struct store *s)
     free(s);
 }
 
+int64_t store_busy_usec(const struct store *s)
+{
+    return s->busy_usec;
+}
+
+/* Adds the time since `since` (metrics_clock_usec) to the connection's busy time. */
+static void busy_since(struct store *s, int64_t since)
+{
+    s->busy_usec += metrics_clock_usec() - since;
+}
+
 /* Reconnects if the connection was lost. Returns 0 when usable. */
 static int ensure_connected(struct store *s, struct err *e)
 {
     if (PQstatus(s->conn) == CONNECTION_OK)
         return 0;
+    int64_t started = metrics_clock_usec();
     PQreset(s->conn);
+    busy_since(s, started);
     s->n_prepared = 0;
     if (PQstatus(s->conn) != CONNECTION_OK) {
         err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(s->conn), "the database is unavailable; retry later");
@@ -220,9 +235,13 @@ PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *c
 {
     if (ensure_connected(s, e) != 0)
         return NULL;
-    if (!is_prepared(s, st) && prepare(s, st, e) != 0)
+    int64_t started = metrics_clock_usec();
+    if (!is_prepared(s, st) && prepare(s, st, e) != 0) {
+        busy_since(s, started);
         return NULL;
+    }
     PGresult *res = PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
+    busy_since(s, started);
     ExecStatusType status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         store_fail(s, res, st->name, e);
@@ -255,7 +274,9 @@ int store_command(struct store *s, const char *sql, struct err *e)
     }
     if (ensure_connected(s, e) != 0)
         return -1;
+    int64_t started = metrics_clock_usec();
     PGresult *res = PQexec(s->conn, sql);
+    busy_since(s, started);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         store_fail(s, res, sql, e);
         PQclear(res);
@@ -353,6 +374,7 @@ int store_pipeline_flush(struct store *s, struct err *e)
 
     if (s->n_pending == 0)
         return 0;
+    int64_t started = metrics_clock_usec();
     if (PQpipelineSync(s->conn) != 1)
         rc = store_fail(s, NULL, "pipeline sync", e);
     for (size_t i = 0; i < s->n_pending && PQstatus(s->conn) == CONNECTION_OK; i++)
@@ -362,6 +384,7 @@ int store_pipeline_flush(struct store *s, struct err *e)
     if (rc == 0 && PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
         rc = store_fail(s, sync, "pipeline sync", e);
     PQclear(sync);
+    busy_since(s, started);
     return rc;
 }
 

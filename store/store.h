@@ -39,6 +39,11 @@ void store_free(struct store *s);
  * Returns the number applied (>= 0), or -1 with e set. */
 int store_migrate(struct store *s, struct err *e);
 
+/* Microseconds this connection has spent waiting for the server since it was made: statements,
+ * pipeline flushes, reconnects. Callers take the difference around a piece of work (database time
+ * per request, for /metrics). Cannot fail. */
+int64_t store_busy_usec(const struct store *s);
+
 /* SELECT 1: 0 if the database answers, -1 with e set otherwise (reconnects first if needed). */
 int store_ping(struct store *s, struct err *e);
 

@@ -8,7 +8,11 @@
  *     eventTime; an older event arriving late only fills what is missing.
  *  3. A version becomes the dataset's current version when an output completes (or a streaming job
  *     or DatasetEvent writes it) and it is not older than the current one; an input only gets a
- *     version when the dataset has none yet. */
+ *     version when the dataset has none yet, or when it names the version it read (a named version:
+ *     decode_dataset.c invariant 2), whose row the writer and the readers share.
+ *  4. Symlinks are stored right after the datasets, and the groups they join are settled
+ *     (dataset_aliases_settle) before anything else is written; every later statement resolves
+ *     names through dataset_names, so what a symlinked name carries lands on its group's row. */
 #include <string.h>
 
 #include "store_write.h"
@@ -47,13 +51,15 @@ static const struct store_stmt UPSERT_FIELDS = {
     " SELECT DISTINCT ON (d.id, x.field) d.id, x.field, x.type, x.description, x.ordinal, x.time"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, field text, type text,"
     "  description text, ordinal int, time timestamptz)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " ORDER BY d.id, x.field, x.time DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET type = EXCLUDED.type, description = EXCLUDED.description,"
     "  ordinal = EXCLUDED.ordinal, updated_at = EXCLUDED.updated_at"
     " WHERE f.updated_at <= EXCLUDED.updated_at",
     1};
 
+/* Declarations are kept by the row of the name that made them (not its group's), and a symlink to the
+ * dataset's own name is none (migrations/0005_dataset_aliases.sql). */
 static const struct store_stmt INSERT_SYMLINKS = {
     "dataset_symlinks_insert",
     "INSERT INTO dataset_symlinks (dataset_id, namespace, name, type, created_at, seq)"
@@ -62,9 +68,14 @@ static const struct store_stmt INSERT_SYMLINKS = {
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, sym_namespace text, sym_name text,"
     "  type text, time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " WHERE x.sym_namespace <> x.namespace OR x.sym_name <> x.name"
     " ORDER BY d.id, x.sym_namespace, x.sym_name, x.time"
     " ON CONFLICT DO NOTHING",
     1};
+
+/* Joins the groups the chunk's names and symlinks put together (the names: $1 of UPSERT_DATASETS). */
+static const struct store_stmt SETTLE_ALIASES = {
+    "datasets_settle_aliases", "SELECT dataset_aliases_settle($1::jsonb)", 1};
 
 /* The latest event time wins per key; within one event that names a dataset twice, the later mention
  * (ordinality), so that the same log always gives the same facet. */
@@ -74,33 +85,49 @@ static const struct store_stmt UPSERT_FACETS = {
     " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, x.time, x.seq"
     " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (namespace text, name text, facet text, value jsonb,"
     "  time timestamptz, seq bigint)) WITH ORDINALITY AS x(namespace, name, facet, value, time, seq, i)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC, x.i DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",
     1};
 
+/* A named version row met again takes its earliest writer (by event time, then run id) over any
+ * reader, and otherwise keeps its earliest appearance; unnamed versions keep their first row. */
+#define NEW_WRITER                                                                                         \
+    "(EXCLUDED.run_uuid IS NOT NULL AND (v.run_uuid IS NULL"                                               \
+    " OR (EXCLUDED.created_at, EXCLUDED.run_uuid) < (v.created_at, v.run_uuid)))"
+
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
-    "INSERT INTO dataset_versions (version, dataset_id, run_uuid, fields, lifecycle_state, created_at, seq)"
-    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.time, x.seq"
+    "INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, producer_version,"
+    " created_at, seq)"
+    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.producer, x.time, x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, run_uuid uuid,"
-    "  fields jsonb, lifecycle text, input boolean, current boolean, time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
-    " WHERE NOT x.input OR d.current_version IS NULL"
-    " ORDER BY x.version, x.time"
-    " ON CONFLICT (version) DO NOTHING",
+    "  fields jsonb, lifecycle text, producer text, input boolean, current boolean, time timestamptz, seq bigint)"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
+    " WHERE NOT x.input OR x.producer IS NOT NULL OR d.current_version IS NULL"
+    " ORDER BY x.version, x.run_uuid IS NULL, x.time, x.run_uuid"
+    " ON CONFLICT (version) DO UPDATE SET"
+    "  run_uuid = CASE WHEN " NEW_WRITER " THEN EXCLUDED.run_uuid ELSE v.run_uuid END,"
+    "  fields = CASE WHEN " NEW_WRITER " OR (v.run_uuid IS NULL AND v.fields = '[]') THEN EXCLUDED.fields"
+    "   ELSE v.fields END,"
+    "  lifecycle_state = CASE WHEN " NEW_WRITER " THEN EXCLUDED.lifecycle_state ELSE v.lifecycle_state END,"
+    "  created_at = CASE WHEN " NEW_WRITER " THEN EXCLUDED.created_at WHEN v.run_uuid IS NULL"
+    "   THEN least(v.created_at, EXCLUDED.created_at) ELSE v.created_at END,"
+    "  seq = greatest(v.seq, EXCLUDED.seq)"
+    " WHERE EXCLUDED.producer_version IS NOT NULL",
     1};
 
 /* Per dataset, the latest candidate of the chunk becomes current if it is not older than the current. */
 static const struct store_stmt SET_CURRENT = {
     "datasets_set_current_version",
     "UPDATE datasets d SET current_version = x.version"
-    " FROM (SELECT DISTINCT ON (namespace, name) * FROM jsonb_to_recordset($1::jsonb) AS r(namespace text,"
-    "  name text, version uuid, input boolean, current boolean, time timestamptz) WHERE current"
-    "  ORDER BY namespace, name, input, time DESC) AS x"
-    " WHERE d.namespace = x.namespace AND d.name = x.name"
+    " FROM (SELECT DISTINCT ON (n.id) n.id, r.version, r.input, r.time FROM jsonb_to_recordset($1::jsonb)"
+    "  AS r(namespace text, name text, version uuid, input boolean, current boolean, time timestamptz)"
+    "  JOIN dataset_names n ON n.ref_namespace = r.namespace AND n.ref_name = r.name WHERE r.current"
+    "  ORDER BY n.id, r.input, r.time DESC) AS x"
+    " WHERE d.id = x.id"
     "  AND (d.current_version IS NULL OR (NOT x.input AND coalesce((SELECT v.created_at"
     "   FROM dataset_versions v WHERE v.version = d.current_version), '-infinity') <= x.time))",
     1};
@@ -138,18 +165,6 @@ static const char *datasets_param(struct arena *a, const struct store_event_ctx 
     }
     yajl_gen_array_close(g);
     return json_gen_finish(g, a, NULL);
-}
-
-int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
-{
-    size_t total = 0;
-
-    for (size_t k = 0; k < n; k++)
-        total += c[k].ev->n_datasets;
-    if (total == 0)
-        return 0;
-    const char *params[] = {datasets_param(a, c, n)};
-    return store_exec_command(s, &UPSERT_DATASETS, params, e);
 }
 
 static void gen_fields(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
@@ -211,7 +226,7 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
 {
     const struct ol_event *ev = c->ev;
 
-    if (ds->io == OL_IO_REFERENCED || (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT))
+    if (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT)
         return;
     yajl_gen_map_open(g);
     gen_id(g, ds);
@@ -234,6 +249,8 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
     yajl_gen_array_close(g);
     json_gen_key(g, "lifecycle");
     json_gen_str(g, ds->lifecycle_state);
+    json_gen_key(g, "producer");
+    json_gen_str(g, ds->producer_version);
     json_gen_key(g, "input");
     yajl_gen_bool(g, ds->io == OL_IO_INPUT);
     json_gen_key(g, "current");
@@ -266,13 +283,12 @@ static int run_rows(struct store *s, const struct store_stmt *st, const char *ro
 int store_write_dataset_details(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                                 struct err *e)
 {
-    size_t datasets = 0, fields = 0, symlinks = 0, facets = 0;
+    size_t datasets = 0, fields = 0, facets = 0;
 
     for (size_t k = 0; k < n; k++) {
         datasets += c[k].ev->n_datasets;
         for (size_t i = 0; i < c[k].ev->n_datasets; i++) {
             fields += c[k].ev->datasets[i].n_fields;
-            symlinks += c[k].ev->datasets[i].n_symlinks;
             facets += c[k].ev->datasets[i].n_facets;
         }
     }
@@ -280,12 +296,28 @@ int store_write_dataset_details(struct store *s, struct arena *a, struct store_e
         return 0;
     if (fields > 0 && run_rows(s, &UPSERT_FIELDS, rows_param(a, c, n, gen_fields), e) != 0)
         return -1;
-    if (symlinks > 0 && run_rows(s, &INSERT_SYMLINKS, rows_param(a, c, n, gen_symlinks), e) != 0)
-        return -1;
     if (facets > 0 && run_rows(s, &UPSERT_FACETS, rows_param(a, c, n, gen_facets), e) != 0)
         return -1;
     const char *versions = rows_param(a, c, n, gen_versions);
     if (run_rows(s, &INSERT_VERSIONS, versions, e) != 0)
         return -1;
     return run_rows(s, &SET_CURRENT, versions, e);
+}
+
+int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+{
+    size_t total = 0, symlinks = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        total += c[k].ev->n_datasets;
+        for (size_t i = 0; i < c[k].ev->n_datasets; i++)
+            symlinks += c[k].ev->datasets[i].n_symlinks;
+    }
+    if (total == 0)
+        return 0;
+    const char *params[] = {datasets_param(a, c, n)};
+    if (store_exec_command(s, &UPSERT_DATASETS, params, e) != 0 ||
+        (symlinks > 0 && run_rows(s, &INSERT_SYMLINKS, rows_param(a, c, n, gen_symlinks), e) != 0))
+        return -1;
+    return store_exec_command(s, &SETTLE_ALIASES, params, e);
 }

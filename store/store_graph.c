@@ -41,10 +41,12 @@ struct load_spec {
 static const struct load_spec LOAD_SPECS[] = {
     [LOAD_DATASETS] = {"datasets", "COPY (SELECT id, namespace, name FROM datasets ORDER BY id) TO STDOUT",
                        "iss"},
+    /* Each declaration by the name that made it (the declaring row may since be an alias of another
+     * row): the graph replays them to arrive at the same groups and names (store_aliases.c). */
     [LOAD_SYMLINKS] = {"dataset_symlinks",
-                       "COPY (SELECT dataset_id, namespace, name FROM dataset_symlinks"
-                       " ORDER BY dataset_id, namespace, name) TO STDOUT",
-                       "iss"},
+                       "COPY (SELECT d.namespace, d.name, s.namespace, s.name FROM dataset_symlinks s"
+                       " JOIN datasets d ON d.id = s.dataset_id ORDER BY s.dataset_id, s.namespace, s.name) TO STDOUT",
+                       "ssss"},
     [LOAD_JOBS] = {"jobs",
                    "COPY (SELECT id, namespace, name, coalesce(parent_job_id, 0) FROM jobs"
                    " ORDER BY id) TO STDOUT",
@@ -215,7 +217,7 @@ static int emit_row(const struct store_graph_sink *k, enum load_table table, con
     case LOAD_DATASETS:
         return k->dataset(k->ctx, i[0], s[1], s[2], e);
     case LOAD_SYMLINKS:
-        return k->symlink(k->ctx, i[0], s[1], s[2], e);
+        return k->symlink(k->ctx, s[0], s[1], s[2], s[3], e);
     case LOAD_JOBS:
         return k->job(k->ctx, i[0], s[1], s[2], i[3], e);
     case LOAD_RUNS:

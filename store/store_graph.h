@@ -21,7 +21,9 @@ struct store_graph_sink {
     void *ctx;
     /* Each returns 0, or -1 with e set to stop the load. Strings are borrowed for the call. */
     int (*dataset)(void *ctx, int64_t id, const char *ns, const char *name, struct err *e);
-    int (*symlink)(void *ctx, int64_t dataset_id, const char *ns, const char *name, struct err *e);
+    /* The dataset named (owner_ns, owner_name) declared the symlink (ns, name). */
+    int (*symlink)(void *ctx, const char *owner_ns, const char *owner_name, const char *ns, const char *name,
+                   struct err *e);
     int (*job)(void *ctx, int64_t id, const char *ns, const char *name, int64_t parent_job_id, struct err *e);
     /* io is 'I' (dataset -> job) or 'O' (job -> dataset); run_uuid may be NULL. */
     int (*job_io)(void *ctx, int64_t job_id, int64_t dataset_id, char io, uint32_t first_seen, uint32_t last_seen,

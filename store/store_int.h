@@ -36,6 +36,7 @@ struct store {
     bool pipelined;                /* between store_pipeline_start and store_pipeline_end */
     struct store_pending *pending; /* sent, results not read yet */
     size_t n_pending, cap_pending;
+    int64_t busy_usec;             /* time spent waiting for the server (store_busy_usec) */
 };
 
 /* store_connect with server settings for the session (libpq "options", e.g. "-c search_path=x"),

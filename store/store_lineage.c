@@ -4,28 +4,37 @@
  * Invariants:
  *  1. Edges are cumulative: a row is never removed by a later event that omits it; first_seen and
  *     last_seen widen to cover every eventTime that asserted the edge, and seq names the last event.
- *  2. An input's run_io row records the version current when the event was stored (Marquez's rule);
- *     an output's records the version this run wrote.
+ *  2. An input's run_io row records the version current when the event was stored (Marquez's rule),
+ *     unless the input names the version it read (a named version: that one); an output's records
+ *     the version this run wrote. A named version is kept over an unnamed one from another event
+ *     of the run; otherwise the later event wins.
  *  3. Rows repeating a key within the chunk are merged in SQL (GROUP BY: min/max times, latest values),
- *     since one INSERT ... ON CONFLICT may not touch a row twice. */
+ *     since one INSERT ... ON CONFLICT may not touch a row twice.
+ *  4. Dataset names resolve through dataset_names: a symlinked name's rows land on its group's dataset
+ *     (migrations/0005_dataset_aliases.sql). */
 #include "store_write.h"
+
+/* Whether version v has a name the producer gave it (a named version beats an unnamed one). */
+#define NAMED(v) "EXISTS (SELECT 1 FROM dataset_versions n WHERE n.version = " v " AND n.producer_version IS NOT NULL)"
 
 static const struct store_stmt UPSERT_RUN_IO = {
     "run_io_upsert",
     "INSERT INTO run_io AS ri (run_uuid, dataset_id, io_type, dataset_version, first_seen, last_seen, seq)"
     " SELECT x.run_uuid, d.id, x.io,"
-    "  CASE WHEN x.io = 'INPUT' THEN coalesce(d.current_version, (array_agg(x.version ORDER BY x.time DESC))[1])"
-    "   ELSE (array_agg(x.version ORDER BY x.time DESC))[1] END,"
+    "  CASE WHEN x.io = 'OUTPUT' OR bool_or(x.pinned)"
+    "   THEN (array_agg(x.version ORDER BY x.pinned DESC, x.time DESC))[1]"
+    "   ELSE coalesce(d.current_version, (array_agg(x.version ORDER BY x.time DESC))[1]) END,"
     "  min(x.time), max(x.time), max(x.seq)"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, version uuid, run_uuid uuid,"
-    "  time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, version uuid, pinned boolean,"
+    "  run_uuid uuid, time timestamptz, seq bigint)"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " WHERE x.run_uuid IS NOT NULL"
     " GROUP BY x.run_uuid, x.io, d.id, d.current_version ORDER BY x.run_uuid, x.io, d.id"
     " ON CONFLICT (run_uuid, io_type, dataset_id) DO UPDATE SET"
     "  first_seen = least(ri.first_seen, EXCLUDED.first_seen),"
     "  last_seen = greatest(ri.last_seen, EXCLUDED.last_seen),"
-    "  dataset_version = CASE WHEN EXCLUDED.last_seen >= ri.last_seen THEN EXCLUDED.dataset_version"
+    "  dataset_version = CASE WHEN (" NAMED("EXCLUDED.dataset_version") ", EXCLUDED.last_seen)"
+    "   >= (" NAMED("ri.dataset_version") ", ri.last_seen) THEN EXCLUDED.dataset_version"
     "   ELSE ri.dataset_version END, seq = greatest(ri.seq, EXCLUDED.seq)",
     1};
 
@@ -36,7 +45,7 @@ static const struct store_stmt UPSERT_JOB_IO = {
     "  (array_agg(x.run_uuid ORDER BY x.time DESC) FILTER (WHERE x.run_uuid IS NOT NULL))[1], max(x.seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, job_id bigint, run_uuid uuid,"
     "  time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " GROUP BY x.job_id, x.io, d.id ORDER BY x.job_id, x.io, d.id"
     " ON CONFLICT (job_id, io_type, dataset_id) DO UPDATE SET"
     "  first_seen = least(ji.first_seen, EXCLUDED.first_seen),"
@@ -52,7 +61,7 @@ static const struct store_stmt UPSERT_IO_FACETS = {
     "  x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, io text, facet text, value jsonb,"
     "  run_uuid uuid, time timestamptz, seq bigint)"
-    " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
+    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " WHERE x.value IS NOT NULL AND x.run_uuid IS NOT NULL"
     " ORDER BY x.run_uuid, x.io, d.id, x.facet, x.time DESC, x.seq DESC"
     " ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,"
@@ -72,8 +81,8 @@ static const struct store_stmt UPSERT_COLUMNS = {
     " FROM jsonb_to_recordset($1::jsonb) AS x(out_namespace text, out_name text, out_field text,"
     "  in_namespace text, in_name text, in_field text, description text, type text, transformations jsonb,"
     "  run_uuid uuid, time timestamptz, seq bigint)"
-    " JOIN datasets o ON o.namespace = x.out_namespace AND o.name = x.out_name"
-    " JOIN datasets i ON i.namespace = x.in_namespace AND i.name = x.in_name"
+    " JOIN dataset_names o ON o.ref_namespace = x.out_namespace AND o.ref_name = x.out_name"
+    " JOIN dataset_names i ON i.ref_namespace = x.in_namespace AND i.ref_name = x.in_name"
     " GROUP BY o.id, x.out_field, i.id, x.in_field ORDER BY o.id, x.out_field, i.id, x.in_field"
     " ON CONFLICT (output_dataset_id, output_field, input_dataset_id, input_field) DO UPDATE SET"
     "  transformation_description = CASE WHEN EXCLUDED.last_seen >= c.last_seen"
@@ -108,6 +117,8 @@ static void gen_edge(yajl_gen g, const struct store_event_ctx *c, const struct o
     gen_edge_key(g, ds);
     json_gen_key(g, "version");
     json_gen_str(g, ds->version);
+    json_gen_key(g, "pinned");
+    yajl_gen_bool(g, ds->producer_version != NULL);
     store_gen_event_keys(g, c);
     yajl_gen_map_close(g);
 }

@@ -1,4 +1,5 @@
 /* store/store_nodes.c - JobData and DatasetData for lineage answers, one statement per node type.
+ * A job's latestRun is the Run that /jobs and /jobs/runs/{id} serve (STORE_SQL_RUN_JSON): one source.
  *
  * Invariants: rows come back with the ordinal of the requested key, so the caller's order is kept
  * without a lookup table; missing keys simply have no row. */
@@ -8,28 +9,10 @@
 #include <stdlib.h>
 
 #include "json.h"
-#include "store_int.h"
+#include "store_read_int.h"
+#include "uuid.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-/* Marquez's Run, for latestRun. */
-#define RUN_JSON(r)                                                                                         \
-    "json_build_object('id', " r ".uuid, 'createdAt', " TS(r ".created_at") ", 'updatedAt', "              \
-    TS(r ".updated_at") ", 'nominalStartTime', " TS(r ".nominal_start_time") ", 'nominalEndTime', "       \
-    TS(r ".nominal_end_time") ", 'state', " r ".state, 'startedAt', " TS(r ".started_at") ", 'endedAt', " \
-    TS(r ".ended_at") ", 'durationMs', (extract(epoch FROM " r ".ended_at - " r ".started_at) * 1000)::bigint," \
-    " 'args', '{}'::json, 'jobVersion', CASE WHEN " r ".job_version IS NULL THEN NULL ELSE"                \
-    " json_build_object('namespace', j.namespace, 'name', j.name, 'version', " r ".job_version) END,"     \
-    " 'inputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"             \
-    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
-    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
-    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'INPUT'),"                  \
-    " 'outputDatasetVersions', (SELECT coalesce(json_agg(json_build_object('datasetVersionId',"            \
-    "   json_build_object('namespace', d.namespace, 'name', d.name, 'version', io.dataset_version),"       \
-    "   'facets', '{}'::json) ORDER BY d.namespace, d.name), '[]') FROM run_io io JOIN datasets d"         \
-    "   ON d.id = io.dataset_id WHERE io.run_uuid = " r ".uuid AND io.io_type = 'OUTPUT'),"                 \
-    " 'facets', (SELECT coalesce(json_object_agg(f.name, f.facet ORDER BY f.name), '{}') FROM run_facets f" \
-    "   WHERE f.run_uuid = " r ".uuid AND f.facet IS NOT NULL))"
 
 static const struct store_stmt JOB_DATA = {
     "nodes_job_data",
@@ -39,7 +22,8 @@ static const struct store_stmt JOB_DATA = {
     " 'currentRunUuid', j.latest_run_uuid, 'createdAt', " TS("j.created_at") ", 'updatedAt', " TS("j.updated_at") ","
     " 'namespace', j.namespace)::text,"
     " json_build_object('location', j.location, 'description', j.description,"
-    " 'latestRun', (SELECT " RUN_JSON("r") " FROM runs r WHERE r.uuid = j.latest_run_uuid))::text"
+    " 'latestRun', (SELECT " STORE_SQL_RUN_JSON " FROM runs r JOIN jobs rj ON rj.id = r.job_id"
+    "  WHERE r.uuid = j.latest_run_uuid))::text"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
     " JOIN jobs j ON j.namespace = k.key->>0 AND j.name = k.key->>1"
     " LEFT JOIN jobs p ON p.id = j.parent_job_id",
@@ -59,25 +43,33 @@ static const struct store_stmt DATASET_DATA = {
     " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
     1};
 
+/* Keys: [[ns, dataset, field, [[in_ns, in_dataset, in_field], ...]], ...]. */
 static const struct store_stmt FIELD_DATA = {
     "nodes_field_data",
     "SELECT k.ord, json_build_object('namespace', d.namespace, 'dataset', d.name, 'datasetVersion',"
-    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN EXISTS (SELECT 1 FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2) THEN coalesce(f.type, '') ELSE '' END,"
-    " 'transformationDescription', (SELECT c.transformation_description FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
-    " 'transformationType', (SELECT c.transformation_type FROM column_lineage c"
-    "   WHERE c.output_dataset_id = d.id AND c.output_field = k.key->>2 ORDER BY c.last_seen DESC LIMIT 1),"
-    " 'inputFields', (SELECT coalesce(json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
-    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
-    "   c.transformation_description, 'transformationType', c.transformation_type)"
-    "   ORDER BY i.namespace, i.name, c.input_field), '[]') FROM column_lineage c"
-    "   JOIN datasets i ON i.id = c.input_dataset_id WHERE c.output_dataset_id = d.id"
-    "   AND c.output_field = k.key->>2))::text"
+    " d.current_version, 'field', k.key->>2, 'fieldType', CASE WHEN jsonb_array_length(k.key->3) > 0"
+    "  THEN coalesce(f.type, '') ELSE '' END,"
+    " 'transformationDescription', x.inputs->0->>'transformationDescription',"
+    " 'transformationType', x.inputs->0->>'transformationType',"
+    " 'inputFields', coalesce(x.inputs, '[]'))::text"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
     " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
-    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2",
+    " LEFT JOIN dataset_fields f ON f.dataset_id = d.id AND f.name = k.key->>2"
+    " LEFT JOIN LATERAL (SELECT json_agg(json_build_object('namespace', i.namespace, 'dataset', i.name,"
+    "   'datasetVersion', i.current_version, 'field', c.input_field, 'transformationDescription',"
+    "   c.transformation_description, 'transformationType', c.transformation_type)"
+    "   ORDER BY i.namespace, i.name, c.input_field) AS inputs"
+    "  FROM jsonb_array_elements(k.key->3) AS w(e)"
+    "  JOIN datasets i ON i.namespace = w.e->>0 AND i.name = w.e->>1"
+    "  JOIN column_lineage c ON c.output_dataset_id = d.id AND c.output_field = k.key->>2"
+    "   AND c.input_dataset_id = i.id AND c.input_field = w.e->>2) x ON true",
     1};
+
+static const struct store_stmt FIELD_EXISTS = {
+    "nodes_field_exists",
+    "SELECT EXISTS (SELECT 1 FROM dataset_names d JOIN dataset_fields f ON f.dataset_id = d.id"
+    " WHERE d.ref_namespace = $1 AND d.ref_name = $2 AND f.name = $3 AND NOT d.is_hidden)",
+    3};
 
 static const struct store_stmt RUN_UPSTREAM = {
     "nodes_run_upstream",
@@ -149,11 +141,46 @@ static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store
     return 0;
 }
 
-int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
-                     const char *const *fields, size_t n, const char **json_out, struct err *e)
+static void gen_field_ref(yajl_gen g, const char *ns, const char *dataset, const char *field)
 {
-    return fetch_by_ordinal(s, a, &FIELD_DATA, keys_param(a, namespaces, datasets, fields, n), n, json_out, NULL,
-                            e);
+    json_gen_str(g, ns);
+    json_gen_str(g, dataset);
+    json_gen_str(g, field);
+}
+
+int store_field_data(struct store *s, struct arena *a, const struct store_field_key *keys, size_t n,
+                     const char **json_out, struct err *e)
+{
+    yajl_gen g = json_gen_new();
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < n; i++) {
+        yajl_gen_array_open(g);
+        gen_field_ref(g, keys[i].ns, keys[i].dataset, keys[i].field);
+        yajl_gen_array_open(g);
+        for (size_t k = 0; k < keys[i].n_inputs; k++) {
+            yajl_gen_array_open(g);
+            gen_field_ref(g, keys[i].inputs[k].ns, keys[i].inputs[k].dataset, keys[i].inputs[k].field);
+            yajl_gen_array_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_array_close(g);
+    return fetch_by_ordinal(s, a, &FIELD_DATA, json_gen_finish(g, a, NULL), n, json_out, NULL, e);
+}
+
+int store_field_exists(struct store *s, const char *ns, const char *dataset, const char *field, bool *exists,
+                       struct err *e)
+{
+    const char *params[] = {ns, dataset, field};
+    PGresult *res = store_exec(s, &FIELD_EXISTS, params, e);
+
+    if (res == NULL)
+        return -1;
+    *exists = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return 0;
 }
 
 int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
@@ -190,11 +217,13 @@ static const struct store_stmt PIN_JOB_VERSION = {
     " WHERE v.version = $1::uuid AND j.namespace = $2 AND j.name = $3",
     3};
 
+/* $1: the version as a UUID, or NULL; $4: as its producer named it. */
 static const struct store_stmt PIN_DATASET_VERSION = {
     "nodes_pin_dataset_version",
-    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
-    " WHERE v.version = $1::uuid AND d.namespace = $2 AND d.name = $3",
-    3};
+    "SELECT " EPOCH_OF("v.created_at") " FROM dataset_versions v JOIN dataset_names d ON d.id = v.dataset_id"
+    " WHERE (v.version = $1::uuid OR v.producer_version = $4) AND d.ref_namespace = $2 AND d.ref_name = $3"
+    " ORDER BY v.version = $1::uuid DESC NULLS LAST LIMIT 1",
+    4};
 
 int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
                         size_t n, const char **types_out, struct err *e)
@@ -207,7 +236,8 @@ int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, co
                    uint32_t *seconds, struct err *e)
 {
     static const struct store_stmt *const STMTS[] = {&PIN_RUN, &PIN_JOB_VERSION, &PIN_DATASET_VERSION};
-    const char *params[] = {key, ns ? ns : "", name ? name : ""};
+    struct uuid u;
+    const char *params[] = {uuid_from_string(key, &u) ? key : NULL, ns ? ns : "", name ? name : "", key};
     PGresult *res = store_exec(s, STMTS[kind], params, e);
 
     if (res == NULL)

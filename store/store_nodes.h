@@ -7,6 +7,7 @@
 #ifndef LINEAGED_STORE_NODES_H
 #define LINEAGED_STORE_NODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,29 @@ int store_job_data(struct store *s, struct arena *a, const char *const *namespac
 int store_dataset_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
                        size_t n, const char **json_out, struct err *e);
 
-/* Marquez's ColumnLineageNodeData for each (namespace[i], dataset[i], field[i]); NULL if the dataset is
- * unknown. Input-only fields get fieldType "" and no inputFields, as in Marquez. */
-int store_field_data(struct store *s, struct arena *a, const char *const *namespaces, const char *const *datasets,
-                     const char *const *fields, size_t n, const char **json_out, struct err *e);
+/* A dataset field by names. */
+struct store_field_ref {
+    const char *ns, *dataset, *field;
+};
+
+/* A field of a column-lineage answer and its inputs in that answer. */
+struct store_field_key {
+    const char *ns, *dataset, *field;
+    struct store_field_ref *inputs;
+    size_t n_inputs;
+};
+
+/* Marquez's ColumnLineageNodeData for each keys[i]; NULL if the dataset is unknown. inputFields are the
+ * column-lineage rows from keys[i].inputs to the field, the top-level transformation members the
+ * first input's; a field without inputs gets fieldType "" and inputFields [], as Marquez builds
+ * input-only nodes. Returns 0, or -1 with e set. */
+int store_field_data(struct store *s, struct arena *a, const struct store_field_key *keys, size_t n,
+                     const char **json_out, struct err *e);
+
+/* Whether (ns, dataset) names a dataset (directly or as an alias) that has the column `field`.
+ * Returns 0 with *exists set, or -1 with e set. */
+int store_field_exists(struct store *s, const char *ns, const char *dataset, const char *field, bool *exists,
+                       struct err *e);
 
 /* Marquez's run-level upstream answer {"runs":[...]} for run_uuid: the runs that produced the exact
  * dataset versions it read, recursively up to depth, ordered by depth then job name. *json_out is
@@ -43,8 +63,8 @@ int store_dataset_types(struct store *s, struct arena *a, const char *const *nam
 enum store_pin_kind { STORE_PIN_RUN, STORE_PIN_JOB_VERSION, STORE_PIN_DATASET_VERSION };
 
 /* The event time (seconds) a lineage answer is pinned to: the run's last event, the job version's
- * last run, or the dataset version's creation. key is the run UUID or the version UUID; ns/name name
- * the job or dataset for versions. Returns 1 and sets *seconds, 0 if there is no such run or version,
+ * last run, or the dataset version's creation. key is the run UUID or the version UUID (for a dataset
+ * version also the datasetVersion its producer named); ns/name name the job or dataset for versions. Returns 1 and sets *seconds, 0 if there is no such run or version,
  * or -1 with e set. */
 int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,
                    uint32_t *seconds, struct err *e);

@@ -65,7 +65,8 @@ int store_read_dataset(struct store *s, struct arena *a, const char *dataset_id,
 /* {"versions":[DatasetVersion...],"totalCount":N}, newest first. */
 int store_read_dataset_versions(struct store *s, struct arena *a, const char *dataset_id, long limit,
                                 long offset, const char **json_out, struct err *e);
-/* DatasetVersion, or NULL when version (a UUID) is not a version of this dataset. */
+/* DatasetVersion, or NULL when version (a UUID, or the datasetVersion a producer named) is not a
+ * version of this dataset. */
 int store_read_dataset_version(struct store *s, struct arena *a, const char *dataset_id, const char *version,
                                const char **json_out, struct err *e);
 

@@ -1,26 +1,34 @@
 /* store/store_read_datasets.c - reads of datasets and dataset versions for the Marquez API.
  *
  * Invariants:
- *  1. A dataset is found by its own (namespace, name) first, then through dataset_symlinks; hidden
- *     (soft-deleted) datasets are not found.
+ *  1. A dataset is found by its own (namespace, name) first, then through dataset_symlinks; either
+ *     way a symlinked name resolves to its group's dataset, and only that one is listed (alias rows
+ *     are not: migrations/0005_dataset_aliases.sql). Hidden (soft-deleted) datasets are not found.
  *  2. Each function is one statement (see store_read.h), the JSON built by Postgres.
+ *  3. A version is found by its UUID or by the name its producer gave it (migrations/0005).
  * Threads: one thread per struct store. */
 #include "store_read_int.h"
 
+#include "uuid.h"
+
+/* A name resolves to its group's dataset: through its own (alias) row, else through the row that
+ * declared it as a symlink. A namespace that only symlinks name still counts as found then. */
 static const struct store_stmt REF = {
     "read_dataset_ref",
-    "SELECT EXISTS (SELECT 1 FROM namespaces WHERE name = $1),"
-    " coalesce((SELECT id FROM datasets WHERE namespace = $1 AND name = $2 AND NOT is_hidden),"
-    "  (SELECT s.dataset_id FROM dataset_symlinks s JOIN datasets d ON d.id = s.dataset_id"
-    "   WHERE s.namespace = $1 AND s.name = $2 AND NOT d.is_hidden ORDER BY s.dataset_id LIMIT 1))",
+    "SELECT EXISTS (SELECT 1 FROM namespaces WHERE name = $1) OR r.id IS NOT NULL, r.id"
+    " FROM (SELECT coalesce((SELECT id FROM dataset_names WHERE ref_namespace = $1 AND ref_name = $2"
+    "   AND NOT is_hidden),"
+    "  (SELECT d.id FROM dataset_symlinks s JOIN datasets o ON o.id = s.dataset_id"
+    "   JOIN datasets d ON d.id = coalesce(o.alias_of, o.id)"
+    "   WHERE s.namespace = $1 AND s.name = $2 AND NOT d.is_hidden ORDER BY d.id LIMIT 1)) AS id) r",
     2};
 
 static const struct store_stmt LIST = {
     "read_datasets",
     "SELECT CASE WHEN EXISTS (SELECT 1 FROM namespaces WHERE name = $1) THEN json_build_object("
-    " 'totalCount', (SELECT count(*) FROM datasets WHERE namespace = $1 AND NOT is_hidden),"
+    " 'totalCount', (SELECT count(*) FROM datasets WHERE namespace = $1 AND NOT is_hidden AND alias_of IS NULL),"
     " 'datasets', coalesce((SELECT json_agg(" STORE_SQL_DATASET_JSON " ORDER BY d.name)"
-    "  FROM (SELECT * FROM datasets WHERE namespace = $1 AND NOT is_hidden ORDER BY name"
+    "  FROM (SELECT * FROM datasets WHERE namespace = $1 AND NOT is_hidden AND alias_of IS NULL ORDER BY name"
     "   LIMIT $2::bigint OFFSET $3::bigint) d"
     "  LEFT JOIN dataset_versions fv ON fv.version = d.current_version"
     "  CROSS JOIN (SELECT true AS want_cl) p), '[]')) END",
@@ -43,11 +51,14 @@ static const struct store_stmt VERSIONS = {
     " 'totalCount', (SELECT count(*) FROM dataset_versions WHERE dataset_id = $1::bigint))",
     3};
 
+/* $2: the version as a UUID, or NULL; $3: as the producer named it (a content hash, a snapshot id). */
 static const struct store_stmt VERSION = {"read_dataset_version",
                                           "SELECT " STORE_SQL_DSVERSION_JSON
                                           " FROM dataset_versions fv JOIN datasets d ON d.id = fv.dataset_id"
-                                          " WHERE fv.version = $2::uuid AND fv.dataset_id = $1::bigint",
-                                          2};
+                                          " WHERE fv.dataset_id = $1::bigint"
+                                          "  AND (fv.version = $2::uuid OR fv.producer_version = $3)"
+                                          " ORDER BY fv.version = $2::uuid DESC NULLS LAST LIMIT 1",
+                                          3};
 
 int store_read_dataset_ref(struct store *s, struct arena *a, const char *ns, const char *name,
                            struct store_ref *out, struct err *e)
@@ -87,6 +98,7 @@ int store_read_dataset_versions(struct store *s, struct arena *a, const char *da
 int store_read_dataset_version(struct store *s, struct arena *a, const char *dataset_id, const char *version,
                                const char **json_out, struct err *e)
 {
-    const char *params[] = {dataset_id, version};
+    struct uuid u;
+    const char *params[] = {dataset_id, uuid_from_string(version, &u) ? version : NULL, version};
     return store_read_json(s, a, &VERSION, params, json_out, e);
 }

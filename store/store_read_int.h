@@ -15,7 +15,7 @@
  *  2. Related rows are reached by key from the row in scope (correlated subqueries over indexed
  *     keys), so a statement over a page of N rows is still one statement.
  *  3. Fragments are string literals only: nothing from a request is ever pasted into SQL.
- * Included only by the store/store_read files. */
+ * Included only by the store/store_read files and store/store_nodes.c (lineage node data). */
 #ifndef LINEAGED_STORE_READ_INT_H
 #define LINEAGED_STORE_READ_INT_H
 
@@ -124,21 +124,27 @@ const char *store_read_long(struct arena *a, long v);
                                                                                " 'deleted', false)"
 
 /* The dataset facets the events that made version fv carried (its creating event, and every event of
- * the run that wrote it), later eventTime winning per facet name. */
+ * the run that wrote it) under any name of dataset d, later eventTime winning per facet name; a
+ * version the producer named that no event's dataset facets name (an input named it in its
+ * inputFacets) still shows it as the version facet. */
 #define STORE_SQL_VERSION_FACETS                                                                             \
     "coalesce((SELECT json_object_agg(z.k, z.v ORDER BY z.k) FROM ("                                         \
-    "  SELECT DISTINCT ON (fe.key) fe.key AS k, fe.value AS v FROM events ev"                                \
-    "  CROSS JOIN LATERAL jsonb_array_elements("                                                             \
-    "   CASE WHEN jsonb_typeof(ev.body->'inputs') = 'array' THEN ev.body->'inputs' ELSE '[]' END"            \
-    "   || CASE WHEN jsonb_typeof(ev.body->'outputs') = 'array' THEN ev.body->'outputs' ELSE '[]' END"       \
-    "   || CASE WHEN jsonb_typeof(ev.body->'dataset') = 'object' THEN jsonb_build_array(ev.body->'dataset')" \
-    "      ELSE '[]' END) AS ds(x)"                                                                          \
-    "  CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                      \
-    "   THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                            \
-    "  WHERE (ev.seq = fv.seq OR (fv.run_uuid IS NOT NULL AND ev.run_uuid = fv.run_uuid))"                   \
-    "   AND ds.x->>'namespace' = d.namespace AND ds.x->>'name' = d.name"                                     \
-    "   AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"       \
-    "  ORDER BY fe.key, ev.event_time DESC, ev.seq DESC) z), '{}')"
+    "  SELECT DISTINCT ON (y.k) y.k, y.v FROM ("                                                             \
+    "   SELECT fe.key AS k, fe.value AS v, ev.event_time AS t, ev.seq AS s FROM events ev"                   \
+    "   CROSS JOIN LATERAL jsonb_array_elements("                                                            \
+    "    CASE WHEN jsonb_typeof(ev.body->'inputs') = 'array' THEN ev.body->'inputs' ELSE '[]' END"           \
+    "    || CASE WHEN jsonb_typeof(ev.body->'outputs') = 'array' THEN ev.body->'outputs' ELSE '[]' END"      \
+    "    || CASE WHEN jsonb_typeof(ev.body->'dataset') = 'object' THEN jsonb_build_array(ev.body->'dataset')"\
+    "       ELSE '[]' END) AS ds(x)"                                                                         \
+    "   CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                     \
+    "    THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                           \
+    "   WHERE (ev.seq = fv.seq OR (fv.run_uuid IS NOT NULL AND ev.run_uuid = fv.run_uuid))"                  \
+    "    AND EXISTS (SELECT 1 FROM dataset_names nm WHERE nm.ref_namespace = ds.x->>'namespace'"            \
+    "     AND nm.ref_name = ds.x->>'name' AND nm.id = d.id)"                                                 \
+    "    AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"      \
+    "   UNION ALL SELECT 'version', jsonb_build_object('datasetVersion', fv.producer_version),"              \
+    "    '-infinity', 0 WHERE fv.producer_version IS NOT NULL) y"                                           \
+    "  ORDER BY y.k, y.t DESC, y.s DESC) z), '{}')"
 
 /* Marquez's schema version: UUIDv3 of "namespace:name:<sorted distinct name:type pairs>". */
 #define STORE_SQL_SCHEMA_VERSION                                                                             \

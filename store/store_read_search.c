@@ -2,7 +2,8 @@
  *
  * Invariants:
  *  1. Search really sorts (Marquez binds its sort as a value, so its ORDER BY is a no-op): by name,
- *     or newest first for updated_at; ties broken by name, namespace and type.
+ *     or newest first for updated_at; ties broken by name, namespace and type. A dataset is listed
+ *     once, under its group's name, when that name or any of its symlinked names matches.
  *  2. A stats time zone is checked against pg_timezone_names/abbrevs before any timestamp is
  *     converted with it, so an unknown zone is a 400, never a SQL error.
  *  3. WEEK buckets are local midnights of the zone, written with a "Z" suffix: Marquez reads them as
@@ -14,8 +15,13 @@ static const struct store_stmt SEARCH = {
     "read_search",
     "WITH hits AS ("
     " SELECT 'DATASET' AS type, d.name, d.updated_at, d.namespace FROM datasets d"
-    "  WHERE NOT d.is_hidden AND ($2::text IS NULL OR $2 = 'DATASET')"
-    "   AND d.name ILIKE ('%' || $1::text || '%') AND ($5::text IS NULL OR d.namespace = $5)"
+    "  WHERE NOT d.is_hidden AND d.alias_of IS NULL AND ($2::text IS NULL OR $2 = 'DATASET')"
+    "   AND (d.name ILIKE ('%' || $1::text || '%')"
+    "    OR d.id IN (SELECT a.alias_of FROM datasets a WHERE a.alias_of IS NOT NULL"
+    "     AND a.name ILIKE ('%' || $1::text || '%'))"
+    "    OR d.id IN (SELECT coalesce(o.alias_of, o.id) FROM dataset_symlinks s JOIN datasets o ON o.id = s.dataset_id"
+    "     WHERE s.name ILIKE ('%' || $1::text || '%')))"
+    "   AND ($5::text IS NULL OR d.namespace = $5)"
     "   AND ($6::date IS NULL OR d.updated_at < ($6::date::timestamp AT TIME ZONE 'UTC'))"
     "   AND ($7::date IS NULL OR d.updated_at > ($7::date::timestamp AT TIME ZONE 'UTC'))"
     " UNION ALL"
@@ -94,7 +100,7 @@ static const struct store_stmt STATS_COUNTS = {
     STATS_BUCKETS
     ","
     " c AS MATERIALIZED (SELECT created_at FROM jobs WHERE $3 = 'jobs'"
-    "  UNION ALL SELECT created_at FROM datasets WHERE $3 = 'datasets'"
+    "  UNION ALL SELECT created_at FROM datasets WHERE $3 = 'datasets' AND alias_of IS NULL"
     "  UNION ALL SELECT created_at FROM sources WHERE $3 = 'sources')"
     " SELECT EXISTS (SELECT 1 FROM z), coalesce((SELECT json_agg(json_build_object('startInterval', b.l0,"
     "  'endInterval', b.l1, 'count', (SELECT count(*) FROM c WHERE c.created_at < b.hi))"

@@ -4,7 +4,8 @@
  *
  * The comparison (store_replay_compare) projects every model table onto what the events derive:
  *  - surrogate ids (datasets.id, jobs.id) are replaced by the natural keys they stand for, in every
- *    table that refers to them; they depend on insertion order across all collectors;
+ *    table and column that refers to them (datasets.alias_of too); they depend on insertion order
+ *    across all collectors;
  *  - seq columns (the last event that touched the row) become that event's hash: the live and
  *    scratch logs number the same events differently;
  *  - state set by API edits, which are not in the log, is left out: is_hidden (DELETE, hidden

@@ -24,7 +24,8 @@ static const struct store_replay_projection TABLES[] = {
     {"sources", "SELECT name, type, connection_url, description, created_at, updated_at FROM sources"},
     {"datasets",
      "SELECT d.namespace, d.name, d.type, d.physical_name, d.source_name, d.description, d.current_version,"
-     " d.lifecycle_state, d.created_at, d.updated_at, " EVENT_COL " FROM datasets d" EVENT_JOIN("d")},
+     " d.lifecycle_state, a.namespace AS alias_of_namespace, a.name AS alias_of_name, d.created_at, d.updated_at, "
+     EVENT_COL " FROM datasets d LEFT JOIN datasets a ON a.id = d.alias_of" EVENT_JOIN("d")},
     {"dataset_symlinks",
      "SELECT d.namespace AS dataset_namespace, d.name AS dataset_name, s.namespace, s.name, s.type, s.created_at, "
      EVENT_COL " FROM dataset_symlinks s JOIN datasets d ON d.id = s.dataset_id" EVENT_JOIN("s")},
@@ -33,7 +34,7 @@ static const struct store_replay_projection TABLES[] = {
      " f.updated_at FROM dataset_fields f JOIN datasets d ON d.id = f.dataset_id"},
     {"dataset_versions",
      "SELECT v.version, d.namespace AS dataset_namespace, d.name AS dataset_name, v.run_uuid, v.fields,"
-     " v.schema_version, v.lifecycle_state, v.created_at, " EVENT_COL
+     " v.schema_version, v.lifecycle_state, v.producer_version, v.created_at, " EVENT_COL
      " FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id" EVENT_JOIN("v")},
     {"jobs",
      "SELECT j.namespace, j.name, j.simple_name, p.namespace AS parent_namespace, p.name AS parent_name, j.type,"
@@ -91,6 +92,7 @@ static const char *const NOT_DERIVED[] = {
     "event_log_dropped",  /* the log's retention record */
     "event_partition_times", /* the event times each closed partition of the log holds */
     "schema_migrations",  /* the schema's version */
+    "api_keys",           /* credentials, made by `lineaged keys` */
     "tags",               /* tags are API edits (PUT /tags, POST .../tags), not in the log */
     "dataset_tags",
     "dataset_field_tags",

@@ -12,7 +12,8 @@
  * name), so concurrent transactions cannot deadlock on them, and every later per-event statement
  * only touches rows guarded by those locks. */
 
-/* every dataset of the chunk's events (store/store_datasets.c). */
+/* every dataset of the chunk's events, then their symlinks, then the groups of names those join
+ * (store/store_datasets.c, migrations/0004_dataset_aliases.sql). */
 int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
 /* every job and parent job of the chunk's events; each ctx's job_id is set when the pipeline is next
@@ -22,7 +23,7 @@ int store_upsert_jobs(struct store *s, struct arena *a, struct store_event_ctx *
 /* Chunk-level rows of the new events (each statement writes the rows of every event; rows carry
  * their event's time and seq, and repeated keys are merged in SQL). */
 
-/* dataset fields, symlinks, facets and versions (store/store_datasets.c). */
+/* dataset fields, facets and versions (store/store_datasets.c). */
 int store_write_dataset_details(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                                 struct err *e);
 

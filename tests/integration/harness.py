@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -647,3 +648,54 @@ def marquez_seed_text(start=None):
 
 def marquez_seed_events(start=None):
     return json.loads(marquez_seed_text(start))
+
+
+class AckedWriters:
+    """threads concurrent writers, each on its own keep-alive connection to server, POSTing fresh run events
+    (event_type, a fresh input and output each) until stop(); acked() lists the events answered 201, in
+    order. A server killed under them ends their loops quietly."""
+
+    def __init__(self, server, threads=4, event_type="COMPLETE", headers=None):
+        self._server, self._event_type, self._headers = server, event_type, dict(headers or {})
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._acked, self._want, self._reached = [], None, threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self):
+        conn = self._server.connection(timeout=30)
+        hdrs = dict(self._headers, **{"Content-Type": "application/json"})
+        try:
+            while not self._stop.is_set():
+                ev = make_run_event(event_type=self._event_type, inputs=[uniq("i")], outputs=[uniq("o")])
+                conn.request("POST", "/api/v1/lineage", json.dumps(ev).encode(), hdrs)
+                if read_response(conn).status == 201:
+                    with self._lock:
+                        self._acked.append(ev)
+                        if self._want is not None and len(self._acked) >= self._want:
+                            self._reached.set()
+        except Exception:  # noqa: BLE001 - the server may be killed under us
+            pass
+        finally:
+            conn.close()
+
+    def start(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def wait_acked(self, n, timeout):
+        """True once n events are acknowledged (False after timeout seconds)."""
+        with self._lock:
+            self._want = n
+            if len(self._acked) >= n:
+                return True
+        return self._reached.wait(timeout)
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(60)
+
+    def acked(self):
+        with self._lock:
+            return list(self._acked)

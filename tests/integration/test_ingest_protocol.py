@@ -931,39 +931,12 @@ class CrashRecoveryTest(StoreQueries, h.HttpAsserts, unittest.TestCase):
         first = [h.make_run_event(event_type="START", outputs=[h.uniq("o")]) for _ in range(20)]
         for ev in first:
             self.assertCreated(s1.post_json(ev))
-        acked = {ev["run"]["runId"] for ev in first}
-        lock = threading.Lock()
-        stop = threading.Event()
-        enough = threading.Event()
-
-        def writer():
-            conn = s1.connection(timeout=30)
-            try:
-                while not stop.is_set():
-                    ev = h.make_run_event(event_type="COMPLETE", inputs=[h.uniq("i")], outputs=[h.uniq("o")])
-                    conn.request("POST", "/api/v1/lineage", json.dumps(ev).encode(),
-                                 {"Content-Type": "application/json"})
-                    r = h.read_response(conn)
-                    if r.status == 201:
-                        with lock:
-                            acked.add(ev["run"]["runId"])
-                            if len(acked) >= 60:
-                                enough.set()
-            except Exception:  # noqa: BLE001 - the server is killed under us
-                pass
-            finally:
-                conn.close()
-
-        threads = [threading.Thread(target=writer) for _ in range(4)]
-        for t in threads:
-            t.start()
-        enough.wait(60)
+        writers = h.AckedWriters(s1, threads=4).start()
+        enough = writers.wait_acked(40, 60)
         s1.kill9()
-        stop.set()
-        for t in threads:
-            t.join(60)
-        with lock:
-            acked_now = set(acked)
+        writers.stop()
+        self.assertTrue(enough, "the load never reached 40 acknowledged events")
+        acked_now = {ev["run"]["runId"] for ev in first + writers.acked()}
         self.assertGreaterEqual(len(acked_now), 60)
         stored = {r["run_uuid"] for r in h.sql_json(self.db, "SELECT DISTINCT run_uuid FROM events")}
         missing = acked_now - stored

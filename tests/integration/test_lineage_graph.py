@@ -594,7 +594,10 @@ class ColumnLineageImpactTest(GraphAsserts, h.ServerTestCase):
         self.assertJsonError(self.server.get("/api/v1/column-lineage?nodeId=%s" % enc("dataset:file:/nope")), 404)
         self.assertJsonError(self.server.get("/api/v1/column-lineage?nodeId=%s" % enc(
             self.fid(self.out_ns, self.out_name, "nope"))), 404)
-        self.assertJsonError(self.server.get("/api/v1/column-lineage?nodeId=%s" % enc(self.ctas_job)), 400)
+        # a job is answered by its outputs (test_issue_10_column_lineage has the rest); a run is no start
+        self.assertEqual(self.column_lineage(self.ctas_job), self.column_lineage(ds_id(self.out_ns, self.out_name)))
+        self.assertJsonError(self.server.get("/api/v1/column-lineage?nodeId=%s" % enc(
+            "run:" + self.events[7]["run"]["runId"])), 400)
         r = self.server.get("/api/v1/column-lineage")
         self.assertStatus(r, 400)
         self.assertEqual(r.json(), {"errors": ["query param nodeId must not be null"]})
@@ -992,8 +995,8 @@ class RunLineageTest(GraphAsserts, h.ServerTestCase):
         self.assertEqual(r.json(), self.upstream("B"))
 
     def test_errors(self):
-        r = self.server.get("/api/v1/runlineage/upstream?runId=not-a-uuid")
-        self.assertStatus(r, 400)
+        r = self.server.get("/api/v1/runlineage/upstream?runId=not-a-uuid")  # a producer's id: no such run
+        self.assertJsonError(r, 404, "Run 'not-a-uuid' not found.")
         r = self.server.get("/api/v1/runlineage/upstream")
         self.assertStatus(r, 400)
         self.assertEqual(r.json(), {"errors": ["query param runId must not be null"]})

@@ -43,7 +43,7 @@ static struct ol_event decode(struct arena *a, const char *json)
 
     if (root == NULL)
         fail_msg("fixture JSON: %s", e.msg);
-    if (decode_event(a, root, NULL, &ev, &v) != 0)
+    if (decode_event(a, root, NULL, NULL, &ev, &v) != 0)
         fail_msg("fixture rejected: %s", v.n ? v.msgs[0] : "?");
     return ev;
 }
@@ -213,7 +213,8 @@ int __wrap_store_graph_load(struct store *s, const struct store_graph_sink *k, u
     (void)s;
     *xmin_out = 42;
     if (k->dataset(c, 1, "db", "orders", e) != 0 || k->dataset(c, 2, "db", "daily", e) != 0 ||
-        k->symlink(c, 2, "warehouse", "analytics.daily", e) != 0 || k->job(c, 3, "ns", "dag.task", 7, e) != 0 ||
+        k->symlink(c, "db", "daily", "warehouse", "analytics.daily", e) != 0 ||
+        k->job(c, 3, "ns", "dag.task", 7, e) != 0 ||
         k->job(c, 7, "ns", "dag", 0, e) != 0 || k->run(c, prun, 7, NULL, T0, e) != 0 ||
         k->run(c, run, 3, prun, T0, e) != 0 || k->job_io(c, 3, 1, 'I', T0, T0, run, e) != 0 ||
         k->job_io(c, 3, 2, 'O', T0, T0, run, e) != 0 || k->run_io(c, run, 1, 'I', T0, T0, e) != 0 ||

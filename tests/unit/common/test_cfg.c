@@ -31,7 +31,23 @@ static const char *const ENV_VARS[] = {
     "LINEAGED_MAX_JSON_DEPTH",
     "LINEAGED_BATCH_CHUNK",
     "LINEAGED_API_KEYS",
+    "LINEAGED_API_KEYS_FILE",
+    "LINEAGED_OPEN_READS",
+    "LINEAGED_INSECURE",
+    "LINEAGED_JWKS_FILE",
+    "LINEAGED_JWT_ISSUER",
+    "LINEAGED_JWT_AUDIENCE",
+    "LINEAGED_JWT_SCOPE_CLAIM",
+    "LINEAGED_JWT_SCOPE_PREFIX",
+    "LINEAGED_JWT_CLOCK_SKEW",
+    "LINEAGED_KEYS_REFRESH_MS",
+    "LINEAGED_KEY_NAME",
+    "LINEAGED_KEY_SCOPE",
+    "LINEAGED_KEY_ID",
     "LINEAGED_LOG_LEVEL",
+    "LINEAGED_READ_DATABASE_URL",
+    "LINEAGED_PRIVATE_DATA_ROOT",
+    "LINEAGED_READY_MAX_LAG",
     "LINEAGED_RETENTION_DAYS",
     "LINEAGED_EVENT_PARTITION_DAYS",
     "LINEAGED_MAINTENANCE_INTERVAL",
@@ -101,6 +117,8 @@ static void test_defaults_without_flags_or_env(void **state)
     assert_int_equal(c.max_decompressed_bytes, 67108864);
     assert_int_equal(c.max_gzip_ratio, 200);
     assert_int_equal(c.max_json_depth, 64);
+    assert_int_equal(c.max_name_bytes, 1024);
+    assert_int_equal(c.max_key_bytes, 1024);
     assert_int_equal(c.batch_chunk, 100);
     assert_string_equal(c.api_keys, "");
     assert_string_equal(c.log_level, "info");
@@ -143,6 +161,50 @@ static void test_event_log_options_are_range_checked_and_per_command(void **stat
     parse_ok(&c, CFG_REPLAY, chunk);
     assert_int_equal(c.replay_chunk, 1);
     assert_string_equal(c.database_url, "host=/x");
+    cfg_free(&c);
+}
+
+static void test_operations_defaults(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_string_equal(c.read_database_url, "");
+    assert_string_equal(c.private_data_root, "/var/lib/lineaged");
+    assert_int_equal(c.ready_max_lag, 10000);
+    assert_int_equal(c.metrics_producers, 50);
+    assert_int_equal(c.metrics_namespaces, 200);
+    assert_int_equal(c.silent_jobs_window, 20);
+    assert_int_equal(c.silent_jobs_interval_s, 60);
+    cfg_free(&c);
+}
+
+/* cfg_given tells an option set by flag or environment from one left at its default, even when the
+ * value given equals the default (the private data dir moves only when --data-dir was left alone). */
+static void test_given_tracks_flags_and_env_not_values(void **state)
+{
+    char *argv[] = {"--data-dir", "./var", NULL};
+    char *none[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_POSTGRES, none);
+    assert_false(cfg_given(&c, "data-dir"));
+    assert_false(cfg_given(&c, "no-such-option"));
+    cfg_free(&c);
+    parse_ok(&c, CFG_POSTGRES, argv);
+    assert_true(cfg_given(&c, "data-dir"));
+    assert_false(cfg_given(&c, "private-data-root"));
+    cfg_free(&c);
+    setenv("LINEAGED_PRIVATE_DATA_ROOT", "/srv/pg", 1);
+    setenv("LINEAGED_READY_MAX_LAG", "5", 1); /* serve only: ignored for postgres, so not given */
+    parse_ok(&c, CFG_POSTGRES, none);
+    assert_true(cfg_given(&c, "private-data-root"));
+    assert_string_equal(c.private_data_root, "/srv/pg");
+    assert_false(cfg_given(&c, "ready-max-lag"));
+    assert_false(cfg_given(&c, "data-dir"));
     cfg_free(&c);
 }
 
@@ -220,8 +282,9 @@ static void test_repeated_flag_last_wins(void **state)
 
 static void test_integer_range_ends_accepted(void **state)
 {
-    char *argv[] = {"--port=0",           "--db-connections=256", "--max-body-bytes=2147483648",
-                    "--max-gzip-ratio=2", "--max-json-depth=4",   NULL};
+    char *argv[] = {
+        "--port=0",           "--db-connections=256",  "--max-body-bytes=2147483648", "--max-gzip-ratio=2",
+        "--max-json-depth=4", "--max-name-bytes=1300", "--max-key-bytes=1",           NULL};
     struct cfg c;
 
     (void)state;
@@ -231,6 +294,8 @@ static void test_integer_range_ends_accepted(void **state)
     assert_int_equal(c.max_body_bytes, 2147483648L);
     assert_int_equal(c.max_gzip_ratio, 2);
     assert_int_equal(c.max_json_depth, 4);
+    assert_int_equal(c.max_name_bytes, CFG_NAME_BYTES_CEILING);
+    assert_int_equal(c.max_key_bytes, 1);
     cfg_free(&c);
 }
 
@@ -244,6 +309,10 @@ static void test_out_of_range_integers_rejected_naming_flag(void **state)
     assert_rejected(CFG_SERVE, (char *[]){"--max-body-bytes=1023", NULL}, "max-body-bytes",
                     "--max-body-bytes");
     assert_rejected(CFG_SERVE, (char *[]){"--max-json-depth=10001", NULL}, "max-json-depth", "10001");
+    /* Above the ceiling two names no longer fit one Postgres index entry (cfg.h). */
+    assert_rejected(CFG_SERVE, (char *[]){"--max-name-bytes=1301", NULL}, "max-name-bytes",
+                    "--max-name-bytes \"1301\" must be an integer from 1 to 1300");
+    assert_rejected(CFG_SERVE, (char *[]){"--max-key-bytes=0", NULL}, "max-key-bytes", "from 1 to 1300");
     assert_rejected(CFG_SERVE, (char *[]){"--port=99999999999999999999999", NULL}, "port", "--port");
     /* Would wrap when stored in an int if the range were checked after the cast. */
     assert_rejected(CFG_SERVE, (char *[]){"--port=4294972296", NULL}, "port", "--port");
@@ -377,40 +446,61 @@ static void test_help_lists_options_of_command_with_env_and_default(void **state
     assert_non_null(strstr(buf, "--database-url"));
 }
 
-static void test_api_key_valid_matches_whole_keys_only(void **state)
+static void test_bare_boolean_flag_is_true_and_takes_no_value(void **state)
 {
     struct cfg c;
-    char *argv[] = {"--api-keys=alpha,beta-2,g", NULL};
 
     (void)state;
-    parse_ok(&c, CFG_SERVE, argv);
-    assert_true(cfg_api_key_valid(&c, "alpha"));
-    assert_true(cfg_api_key_valid(&c, "beta-2"));
-    assert_true(cfg_api_key_valid(&c, "g"));
-    assert_false(cfg_api_key_valid(&c, "alph"));
-    assert_false(cfg_api_key_valid(&c, "alphaa"));
-    assert_false(cfg_api_key_valid(&c, "beta"));
-    assert_false(cfg_api_key_valid(&c, "alpha,beta-2"));
-    assert_false(cfg_api_key_valid(&c, "ALPHA"));
-    assert_false(cfg_api_key_valid(&c, ""));
+    parse_ok(&c, CFG_SERVE, (char *[]){NULL});
+    assert_false(c.insecure);
+    assert_false(c.open_reads);
+    cfg_free(&c);
+    /* --insecure must not swallow the flag after it */
+    parse_ok(&c, CFG_SERVE, (char *[]){"--insecure", "--port", "7", "--open-reads", NULL});
+    assert_true(c.insecure);
+    assert_true(c.open_reads);
+    assert_int_equal(c.port, 7);
     cfg_free(&c);
 }
 
-static void test_api_key_valid_never_accepts_empty_keys(void **state)
+static void test_boolean_values_from_flag_and_env(void **state)
 {
     struct cfg c;
 
     (void)state;
-    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=", NULL});
-    assert_false(cfg_api_key_valid(&c, ""));
-    assert_false(cfg_api_key_valid(&c, "x"));
+    setenv("LINEAGED_INSECURE", "1", 1);
+    setenv("LINEAGED_OPEN_READS", "true", 1);
+    parse_ok(&c, CFG_SERVE, (char *[]){NULL});
+    assert_true(c.insecure);
+    assert_true(c.open_reads);
     cfg_free(&c);
-    parse_ok(&c, CFG_SERVE, (char *[]){"--api-keys=,k1,,k2,", NULL});
-    assert_false(cfg_api_key_valid(&c, ""));
-    assert_true(cfg_api_key_valid(&c, "k1"));
-    assert_true(cfg_api_key_valid(&c, "k2"));
-    assert_false(cfg_api_key_valid(&c, ","));
+    parse_ok(&c, CFG_SERVE, (char *[]){"--insecure=false", "--open-reads=0", NULL});
+    assert_false(c.insecure);
+    assert_false(c.open_reads);
     cfg_free(&c);
+}
+
+static void test_bad_boolean_rejected_naming_flag_or_variable(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_SERVE, (char *[]){"--insecure=yes", NULL}, "insecure", "must be true, false, 1 or 0");
+    setenv("LINEAGED_OPEN_READS", "on", 1);
+    assert_rejected(CFG_SERVE, (char *[]){NULL}, "open-reads", "LINEAGED_OPEN_READS");
+}
+
+static void test_keys_options_belong_to_keys_command_only(void **state)
+{
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_KEYS, (char *[]){"--name", "mlflow", "--scope=write", "--id", "12", "--data-dir", "/x", NULL});
+    assert_string_equal(c.key_name, "mlflow");
+    assert_string_equal(c.key_scope, "write");
+    assert_int_equal(c.key_id, 12);
+    assert_string_equal(c.data_dir, "/x");
+    cfg_free(&c);
+    assert_rejected(CFG_SERVE, (char *[]){"--scope=write", NULL}, "--scope=write", "unknown option");
+    assert_rejected(CFG_KEYS, (char *[]){"--port=1", NULL}, "--port=1", "unknown option");
 }
 
 static void test_free_twice_and_on_zeroed_struct_is_safe(void **state)
@@ -455,9 +545,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_help_wins_over_bad_env_value, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_help_lists_options_of_command_with_env_and_default, clean_env,
                                         clean_env),
-        cmocka_unit_test_setup_teardown(test_api_key_valid_matches_whole_keys_only, clean_env, clean_env),
-        cmocka_unit_test_setup_teardown(test_api_key_valid_never_accepts_empty_keys, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_bare_boolean_flag_is_true_and_takes_no_value, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_boolean_values_from_flag_and_env, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_bad_boolean_rejected_naming_flag_or_variable, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_keys_options_belong_to_keys_command_only, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_operations_defaults, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_given_tracks_flags_and_env_not_values, clean_env, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static size_t split_ok(struct arena *a, const char *path, const char ***segs)
     return n;
 }
 
-static void assert_split_rejected(struct arena *a, const char *path)
+static void assert_split_rejected_with(struct arena *a, const char *path, const char *msg)
 {
     const char **segs = NULL;
     size_t n = 0;
@@ -54,7 +54,13 @@ static void assert_split_rejected(struct arena *a, const char *path)
         fail_msg("accepted path %s", path);
     assert_int_equal(e.kind, ERR_BAD_INPUT);
     assert_string_equal(e.where, "path");
-    assert_non_null(strstr(e.msg, "malformed percent-encoding"));
+    if (strstr(e.msg, msg) == NULL)
+        fail_msg("path %s: message \"%s\" lacks \"%s\"", path, e.msg, msg);
+}
+
+static void assert_split_rejected(struct arena *a, const char *path)
+{
+    assert_split_rejected_with(a, path, "malformed percent-encoding");
 }
 
 /* A request whose params come from query string q. */
@@ -160,8 +166,35 @@ static void test_split_path_rejects_malformed_escapes(void **state)
 
 static void test_split_path_rejects_encoded_nul(void **state)
 {
-    assert_split_rejected(*state, "/api/%00");
-    assert_split_rejected(*state, "/api/a%00b/c");
+    assert_split_rejected_with(*state, "/api/%00", "path segment \"%00\" contains a NUL byte (%00)");
+    assert_split_rejected_with(*state, "/api/a%00b/c", "path segment \"a%00b\" contains a NUL byte");
+}
+
+/* Each row: a raw path and the message it must get (the raw text with non-ASCII bytes as %XX). */
+static void test_split_path_rejects_segments_that_are_not_utf8(void **state)
+{
+    static const char *const rows[][2] = {
+        {"/api/v1/namespaces/%ff",
+         "path segment \"%ff\" is not valid UTF-8 once percent-decoded: a byte that "
+         "never occurs in UTF-8"},
+        {"/api/v1/namespaces/%C0%AF/jobs",
+         "path segment \"%C0%AF\" is not valid UTF-8 once percent-decoded: an "
+         "overlong encoding"},
+        {"/x/%ed%a0%80",
+         "path segment \"%ed%a0%80\" is not valid UTF-8 once percent-decoded: an encoded UTF-16 "
+         "surrogate (U+D800..U+DFFF)"},
+        {"/x/%f4%90%80%80", "not valid UTF-8 once percent-decoded: a code point above U+10FFFF"},
+        {"/x/ab%e2%82", "path segment \"ab%e2%82\" is not valid UTF-8 once percent-decoded: an incomplete"},
+        {"/x/\xff\xfe", "path segment \"%FF%FE\" is not valid UTF-8"},
+    };
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        assert_split_rejected_with(*state, rows[i][0], rows[i][1]);
+    /* Valid multi-byte text passes, raw or encoded. */
+    const char **segs;
+    assert_int_equal(split_ok(*state, "/a/caf%C3%A9/\xe2\x82\xac", &segs), 3);
+    assert_string_equal(segs[1], "caf\xc3\xa9");
+    assert_string_equal(segs[2], "\xe2\x82\xac");
 }
 
 static void test_percent_decode_plus_only_in_query_mode(void **state)
@@ -248,6 +281,33 @@ static void test_parse_query_rejects_bad_escapes(void **state)
             fail_msg("accepted query %s", bad[i]);
         assert_int_equal(e.kind, ERR_BAD_INPUT);
         assert_string_equal(e.where, "query");
+    }
+}
+
+static void test_parse_query_rejects_text_that_is_not_utf8(void **state)
+{
+    static const char *const rows[][2] = {
+        {"nodeId=job%3A%ff%3Ax", "query parameter nodeId: value \"job%3A%ff%3Ax\" is not valid UTF-8 once "
+                                 "percent-decoded: a byte that never occurs in UTF-8"},
+        {"limit=1&q=%c0%80",
+         "query parameter q: value \"%c0%80\" is not valid UTF-8 once percent-decoded: an "
+         "overlong encoding"},
+        {"q=a\xed\xa0\x80", "query parameter q: value \"a%ED%A0%80\" is not valid UTF-8"},
+        {"%ff=1", "query parameter name \"%ff\" is not valid UTF-8 once percent-decoded"},
+        {"timezone=%00", "query parameter timezone: value \"%00\" contains a NUL byte (%00)"},
+    };
+    struct http_param *ps;
+    size_t n;
+    struct err e;
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        err_clear(&e);
+        if (http_parse_query(*state, rows[i][0], &ps, &n, &e) != -1)
+            fail_msg("accepted query %s", rows[i][0]);
+        assert_int_equal(e.kind, ERR_BAD_INPUT);
+        assert_string_equal(e.where, "query");
+        if (strstr(e.msg, rows[i][1]) == NULL)
+            fail_msg("query %s: message \"%s\" lacks \"%s\"", rows[i][0], e.msg, rows[i][1]);
     }
 }
 
@@ -383,8 +443,8 @@ static void test_reply_error_maps_each_kind_to_its_status(void **state)
     static const struct {
         enum err_kind kind;
         int status;
-    } cases[] = {{ERR_BAD_INPUT, 400},   {ERR_METHOD, 405},       {ERR_CONFLICT, 409},   {ERR_TOO_LARGE, 413},
-                 {ERR_UNSUPPORTED, 415}, {ERR_UNAUTHORIZED, 401}, {ERR_UNAVAILABLE, 503}};
+    } cases[] = {{ERR_BAD_INPUT, 400},   {ERR_METHOD, 405},       {ERR_CONFLICT, 409},  {ERR_TOO_LARGE, 413},
+                 {ERR_UNSUPPORTED, 415}, {ERR_UNAUTHORIZED, 401}, {ERR_FORBIDDEN, 403}, {ERR_UNAVAILABLE, 503}};
     char want[128];
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -436,10 +496,32 @@ static void test_reply_validation_lists_messages_in_order(void **state)
     assert_reply(*state, &out, 422, "{\"errors\":[]}");
 }
 
+/* A message holding stray bytes (a quoted header value, a name cut mid-character) still makes a
+ * UTF-8 body: the bad bytes become U+FFFD. */
+static void test_reply_error_bodies_are_utf8_whatever_the_message(void **state)
+{
+    struct reply out = {0};
+    struct err e;
+
+    err_set(&e, ERR_UNSUPPORTED, NULL, "Content-Type \"%s\" is not supported", "text/\xff\xc0\xaf");
+    http_reply_error(&out, *state, &e, "r1");
+    assert_reply(
+        *state, &out, 415,
+        "{\"code\":415,\"message\":\"Content-Type \\\"text/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\" is "
+        "not supported\"}");
+    err_set(&e, ERR_INVALID, "job.name", "is \"\xe2\x82\"");
+    http_reply_error(&out, *state, &e, "r2");
+    assert_reply(*state, &out, 422, "{\"errors\":[\"job.name is \\\"\xef\xbf\xbd\xef\xbf\xbd\\\"\"]}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_split_path_keeps_encoded_slash_in_one_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_path_rejects_segments_that_are_not_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_query_rejects_text_that_is_not_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_error_bodies_are_utf8_whatever_the_message, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_split_path_decodes_each_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_path_root_and_empty_have_no_segments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_path_ignores_one_trailing_slash, setup, teardown),

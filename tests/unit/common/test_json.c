@@ -1,4 +1,5 @@
-/* tests/unit/common/test_json.c - JSON parsing, lookups and canonical output (common/json.c).
+/* tests/unit/common/test_json.c - JSON parsing, lookups and canonical output (common/json.c,
+ * common/json_parse.c; the checks of string contents are in test_json_parse.c).
  *
  * Invariants:
  *  1. Every rejection asserts the error kind and the text a client sees (offsets included).
@@ -364,22 +365,6 @@ static void test_parse_decodes_escaped_keys(void **state)
     assert_non_null(json_get(v, "caf\xc3\xa9"));
 }
 
-static void test_parse_keeps_embedded_nul_with_len(void **state)
-{
-    struct arena *a = *state;
-    struct json_value *v = parse_ok(a, "{\"k\\u0000x\": \"a\\u0000b\"}");
-    const struct json_value *s = v->u.object.values[0];
-
-    assert_int_equal(s->type, JSON_STRING);
-    assert_int_equal(s->u.str.len, 3);
-    assert_memory_equal(s->u.str.text, "a\0b", 4);
-    assert_int_equal(v->u.object.key_lens[0], 3);
-    assert_memory_equal(v->u.object.keys[0], "k\0x", 4);
-    /* A lookup by C string must not match the key cut at its NUL. */
-    assert_null(json_get(v, "k"));
-    assert_string_equal(json_canonical(a, v, NULL), "{\"k\\u0000x\":\"a\\u0000b\"}");
-}
-
 static void test_get_returns_last_of_duplicate_keys(void **state)
 {
     const struct json_value *v = parse_ok(*state, "{\"a\": 1, \"b\": 2, \"a\": 3}");
@@ -396,7 +381,7 @@ static void test_get_on_non_object_is_null(void **state)
     assert_null(json_get(parse_ok(*state, "\"a\""), "a"));
     assert_null(json_get(NULL, "a"));
     assert_null(json_get_string(NULL, "a"));
-    assert_null(json_string(NULL));
+    assert_null(json_as_string(NULL));
 }
 
 static void test_get_string_only_for_strings(void **state)
@@ -407,7 +392,7 @@ static void test_get_string_only_for_strings(void **state)
     assert_null(json_get_string(v, "n"));
     assert_null(json_get_string(v, "z"));
     assert_null(json_get_string(v, "missing"));
-    assert_null(json_string(json_get(v, "n")));
+    assert_null(json_as_string(json_get(v, "n")));
 }
 
 static void test_canonical_sorts_keys_and_removes_whitespace(void **state)
@@ -512,11 +497,11 @@ static void test_canonical_round_trips(void **state)
 {
     struct arena *a = *state;
     const char *once =
-        canonical(a, "{\"z\": [1.50, -0, 1e400, {\"b\": \"\\u0000\", \"a\": false}], \"y\": null}");
+        canonical(a, "{\"z\": [1.50, -0, 1e400, {\"b\": \"\\u0001\", \"a\": false}], \"y\": null}");
     const char *twice = canonical(a, once);
 
     assert_string_equal(once, twice);
-    assert_string_equal(once, "{\"y\":null,\"z\":[1.50,-0,1e400,{\"a\":false,\"b\":\"\\u0000\"}]}");
+    assert_string_equal(once, "{\"y\":null,\"z\":[1.50,-0,1e400,{\"a\":false,\"b\":\"\\u0001\"}]}");
 }
 
 static void test_gen_helpers_write_null_for_null_strings(void **state)
@@ -559,7 +544,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_depth_counts_nesting_not_siblings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_decodes_unicode_escapes_to_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_decodes_escaped_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parse_keeps_embedded_nul_with_len, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_returns_last_of_duplicate_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_on_non_object_is_null, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_string_only_for_strings, setup, teardown),

@@ -72,7 +72,7 @@ static void test_escapes(void **state)
     assert_string_equal(t.p, "\"q\\\"b\\\\n\\nr\\rt\\tb\\bf\\fc\\u0001\\u001f/é€\"");
     struct json_value *v = json_parse(*state, t.p, t.len, 4, &e);
     assert_non_null(v);
-    assert_string_equal(json_string(v), s);
+    assert_string_equal(json_as_string(v), s);
 }
 
 static void test_minify_keeps_strings(void **state)

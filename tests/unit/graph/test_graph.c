@@ -1,4 +1,5 @@
-/* tests/unit/graph/test_graph.c - nodes, names, aliases, fields and edges (graph/graph.c, graph/check.c).
+/* tests/unit/graph/test_graph.c - nodes, names, fields and edges (graph/graph.c, graph/edges.c,
+ * graph/check.c); symlinked names and merges are in test_merge.c.
  *
  * Invariants:
  *  1. graph_check() runs after every mutation (check_ok), so a broken invariant fails the test that
@@ -209,57 +210,6 @@ static void test_field_rejects_non_dataset(void **state)
     assert_int_equal(e.kind, ERR_INVALID);
     assert_int_equal(graph_field(g, 42, "x", &e), GRAPH_NO_NODE);
     assert_int_equal(graph_node_count(g), 1);
-    check_ok(g);
-}
-
-static void test_symlink_alias_resolves_to_its_dataset(void **state)
-{
-    struct graph *g = *state;
-    uint32_t other = ds(g, "pg://db", "public.other"), d = ds(g, "pg://db", "public.orders"), found;
-    struct err e;
-
-    assert_int_not_equal(d, 0); /* the alias's own index (0) must not be mistaken for a node id */
-
-    assert_int_equal(graph_alias(g, d, "s3://lake", "warehouse/orders", &e), 0);
-    check_ok(g);
-    assert_true(graph_find(g, GRAPH_DATASET, "s3://lake", "warehouse/orders", &found));
-    assert_int_equal(found, d);
-    assert_int_equal(ds(g, "s3://lake", "warehouse/orders"), d); /* intern resolves too */
-    assert_false(graph_find(g, GRAPH_JOB, "s3://lake", "warehouse/orders", &found));
-    assert_int_equal(graph_node_count(g), 2);
-    assert_true(graph_find(g, GRAPH_DATASET, "pg://db", "public.other", &found));
-    assert_int_equal(found, other);
-    assert_string_equal(graph_node_name(g, d), "public.orders"); /* the node keeps its own name */
-    assert_int_equal(graph_alias(g, d, "s3://lake", "warehouse/orders", &e), 0); /* idempotent */
-    check_ok(g);
-}
-
-static void test_alias_of_an_existing_node_keeps_pointing_at_it(void **state)
-{
-    struct graph *g = *state;
-    uint32_t a = ds(g, "ns", "a"), b = ds(g, "ns", "b"), c = ds(g, "ns", "c"), found;
-    struct err e;
-
-    assert_int_equal(graph_alias(g, a, "ns", "b", &e), 0); /* b is a node: not merged */
-    assert_true(graph_find(g, GRAPH_DATASET, "ns", "b", &found));
-    assert_int_equal(found, b);
-    assert_int_equal(graph_alias(g, a, "ns", "x", &e), 0);
-    assert_int_equal(graph_alias(g, c, "ns", "x", &e), 0); /* already an alias of a */
-    assert_true(graph_find(g, GRAPH_DATASET, "ns", "x", &found));
-    assert_int_equal(found, a);
-    check_ok(g);
-}
-
-static void test_alias_rejects_non_dataset(void **state)
-{
-    struct graph *g = *state;
-    uint32_t j = job(g, "etl");
-    struct err e;
-
-    err_clear(&e);
-    assert_int_equal(graph_alias(g, j, "ns", "x", &e), -1);
-    assert_int_equal(e.kind, ERR_INVALID);
-    assert_int_equal(graph_alias(g, 7, "ns", "x", &e), -1);
     check_ok(g);
 }
 
@@ -652,9 +602,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_intern_rejects_field_type_and_missing_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_nodes_hang_off_their_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_rejects_non_dataset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_symlink_alias_resolves_to_its_dataset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alias_of_an_existing_node_keeps_pointing_at_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alias_rejects_non_dataset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_is_stored_in_both_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_edge_widens_times_and_updates_run_when_last_seen_grows,
                                         setup, teardown),

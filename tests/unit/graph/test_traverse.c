@@ -390,7 +390,8 @@ static void test_symlink_alias_joins_lineage_into_one_node(void **state)
     struct err e;
     uint32_t d = n(f->g, "warehouse.orders");
 
-    assert_int_equal(graph_alias(f->g, d, "s3://lake", "orders/", &e), 0);
+    assert_int_equal(graph_alias(f->g, graph_node_namespace(f->g, d), "warehouse.orders", "s3://lake", "orders/",
+                                 NULL, &e), 0);
     check_ok(f->g);
     /* the writer names the data by its path, the reader by its table */
     assert_int_equal(graph_intern(f->g, GRAPH_DATASET, "s3://lake", "orders/", &e), d);

@@ -55,7 +55,7 @@ static void test_post_lineage_matches_ingest_handler(void **state)
     assert_ptr_equal(r->group, ingest_post_lineage); /* group commit: one entry point, taken together */
     assert_null(r->handler);
     assert_int_equal(r->method, HTTP_POST);
-    assert_int_equal(r->scope, ROUTE_WRITE);
+    assert_int_equal(r->scope, AUTH_WRITE);
     assert_string_equal(r->pattern, "/api/v1/lineage");
 }
 
@@ -66,7 +66,7 @@ static void test_post_lineage_batch_matches_batch_handler(void **state)
 
     assert_non_null(r);
     assert_ptr_equal(r->handler, ingest_post_batch);
-    assert_int_equal(r->scope, ROUTE_WRITE);
+    assert_int_equal(r->scope, AUTH_WRITE);
 }
 
 static void test_healthcheck_is_public_get(void **state)
@@ -76,7 +76,7 @@ static void test_healthcheck_is_public_get(void **state)
 
     assert_non_null(r);
     assert_ptr_equal(r->handler, health_get);
-    assert_int_equal(r->scope, ROUTE_PUBLIC);
+    assert_int_equal(r->scope, AUTH_PUBLIC);
 }
 
 static void test_other_method_on_lineage_is_known_path_without_route(void **state)
@@ -151,6 +151,40 @@ static void test_encoded_slash_is_not_a_separator(void **state)
     assert_non_null(match(*state, HTTP_POST, "/api/v1/%6Cineage", &known));
 }
 
+static void test_scopes_reads_read_ingest_write_edits_admin(void **state)
+{
+    static const struct {
+        enum http_method method;
+        const char *path;
+        enum auth_scope scope;
+    } cases[] = {
+        {HTTP_GET, "/api/v1/namespaces", AUTH_READ},
+        {HTTP_GET, "/api/v1/lineage", AUTH_READ},
+        {HTTP_GET, "/api/v1/namespaces/ns/jobs/j", AUTH_READ},
+        {HTTP_GET, "/api/v2beta/search/jobs", AUTH_READ},
+        {HTTP_POST, "/api/v1/lineage", AUTH_WRITE},
+        {HTTP_PUT, "/api/v1/namespaces/ns/jobs/j", AUTH_WRITE}, /* 410: deprecated, pointing to ingest */
+        {HTTP_POST, "/api/v1/jobs/runs/r/start", AUTH_WRITE},
+        {HTTP_PUT, "/api/v1/namespaces/ns", AUTH_ADMIN},
+        {HTTP_DELETE, "/api/v1/namespaces/ns", AUTH_ADMIN},
+        {HTTP_DELETE, "/api/v1/namespaces/ns/datasets/d", AUTH_ADMIN},
+        {HTTP_DELETE, "/api/v1/namespaces/ns/jobs/j", AUTH_ADMIN},
+        {HTTP_PUT, "/api/v1/tags/t", AUTH_ADMIN},
+        {HTTP_POST, "/api/v1/namespaces/ns/datasets/d/fields/f/tags/t", AUTH_ADMIN},
+        {HTTP_DELETE, "/api/v1/namespaces/ns/jobs/j/tags/t", AUTH_ADMIN},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool known = false;
+        const struct route *r = match(*state, cases[i].method, cases[i].path, &known);
+        if (r == NULL)
+            fail_msg("%s did not match", cases[i].path);
+        if (r->scope != cases[i].scope)
+            fail_msg("%s has scope %s, expected %s", cases[i].path, auth_scope_name(r->scope),
+                     auth_scope_name(cases[i].scope));
+    }
+}
+
 static void test_match_on_raw_segments(void **state)
 {
     const char *segs[] = {"api", "v1", "lineage"};
@@ -179,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trailing_slash_matches_same_route, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doubled_inner_slash_does_not_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encoded_slash_is_not_a_separator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scopes_reads_read_ingest_write_edits_admin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_match_on_raw_segments, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
