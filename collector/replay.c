@@ -212,8 +212,8 @@ static int replay_in(struct store *live, struct store *scratch, const char *sche
     fprintf(out,
             "replay: %lld events of the log (seq %lld to %lld) written again into schema %s in %.1f s "
             "(%lld found duplicate)\n",
-            counts.written + counts.duplicates, (long long)counts.min_seq, (long long)counts.max_seq,
-            schema, (double)(time_now_usec() - started) / 1e6, counts.duplicates);
+            counts.written + counts.duplicates, (long long)counts.min_seq, (long long)counts.max_seq, schema,
+            (double)(time_now_usec() - started) / 1e6, counts.duplicates);
     rc = report(out, &info, &counts, tables, n);
 out:
     arena_free(a);
