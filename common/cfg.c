@@ -4,7 +4,9 @@
  *  1. OPTIONS is the only list of settings: parsing, env lookup and --help all read it.
  *  2. Integer options are range-checked; an out-of-range value is an error, never clamped.
  *  3. A boolean option given as a bare flag (--insecure) is true and takes no value; with a value
- *     (--insecure=false, LINEAGED_INSECURE=1) only true/false/1/0 are accepted. */
+ *     (--insecure=false, LINEAGED_INSECURE=1) only true/false/1/0 are accepted.
+ *  4. A positional option (OPT_ARG) has no flag of its own and no env twin: it is filled by the
+ *     command's bare arguments in table order, and parsing fails when one is missing. */
 #include "cfg.h"
 
 #include "json.h"
@@ -14,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STRING, OPT_INT, OPT_LONG, OPT_BOOL };
+enum opt_type { OPT_STRING, OPT_INT, OPT_LONG, OPT_BOOL, OPT_ARG };
 
 struct option_def {
-    const char *flag; /* without the leading -- */
-    const char *env;
+    const char *flag; /* without the leading --; for OPT_ARG the name shown in usage ("FILE") */
+    const char *env;  /* NULL for OPT_ARG */
     enum opt_type type;
     size_t offset;
     const char *def;
@@ -118,6 +120,19 @@ static const struct option_def OPTIONS[] = {
      "events per transaction when replaying (0: as the log's transactions grouped them; 1: each event alone)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
+    /* publish-model: a client of a running lineaged */
+    {"FILE", NULL, OPT_ARG, offsetof(struct cfg, model_file), "", 0, 0, CFG_PUBLISH_MODEL,
+     "the model's metadata: OpenMetadata MlModel YAML plus a services: map"},
+    {"url", "LINEAGED_URL", OPT_STRING, offsetof(struct cfg, url), "http://127.0.0.1:5000", 0, 0,
+     CFG_PUBLISH_MODEL, "base URL of the lineaged server (http only)"},
+    {"api-key", "LINEAGED_API_KEY", OPT_STRING, offsetof(struct cfg, api_key), "", 0, 0, CFG_PUBLISH_MODEL,
+     "sent as 'Authorization: Bearer <key>' (prefer the variable: flags show in ps)"},
+    {"dry-run", "LINEAGED_DRY_RUN", OPT_BOOL, offsetof(struct cfg, dry_run), "false", 0, 0, CFG_PUBLISH_MODEL,
+     "print the event and send nothing"},
+    {"timeout", "LINEAGED_TIMEOUT", OPT_INT, offsetof(struct cfg, timeout_s), "30", 1, 3600, CFG_PUBLISH_MODEL,
+     "seconds each HTTP request to the server may take"},
+    {"max-file-bytes", "LINEAGED_MAX_FILE_BYTES", OPT_LONG, offsetof(struct cfg, max_file_bytes), "1048576", 1024,
+     1L << 30, CFG_PUBLISH_MODEL, "largest model file read"},
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };
@@ -140,7 +155,9 @@ static int set_value(struct cfg *c, const struct option_def *o, const char *valu
 {
     char *field = (char *)c + o->offset;
 
-    if (o->type == OPT_STRING) {
+    if (o->type == OPT_BOOL)
+        return set_bool((bool *)field, o, value, source, e);
+    if (o->type == OPT_STRING || o->type == OPT_ARG) {
         char *copy = strdup(value);
         if (copy == NULL)
             return err_set(e, ERR_INTERNAL, o->flag, "out of memory");
@@ -148,8 +165,6 @@ static int set_value(struct cfg *c, const struct option_def *o, const char *valu
         *(char **)field = copy;
         return 0;
     }
-    if (o->type == OPT_BOOL)
-        return set_bool((bool *)field, o, value, source, e);
     char *end = NULL;
     errno = 0;
     long v = strtol(value, &end, 10);
@@ -166,7 +181,7 @@ static int set_value(struct cfg *c, const struct option_def *o, const char *valu
 static const struct option_def *find_option(const char *flag, size_t len, enum cfg_command cmd)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        if ((OPTIONS[i].commands & cmd) && strlen(OPTIONS[i].flag) == len &&
+        if ((OPTIONS[i].commands & cmd) && OPTIONS[i].type != OPT_ARG && strlen(OPTIONS[i].flag) == len &&
             strncmp(OPTIONS[i].flag, flag, len) == 0)
             return &OPTIONS[i];
     }
@@ -196,6 +211,37 @@ static int parse_flag(struct cfg *c, enum cfg_command cmd, int argc, char **argv
     return set_value(c, o, argv[*i], source, e);
 }
 
+/* The index in OPTIONS of cmd's positional option after `after` (start with -1), or -1 if none. */
+static int next_positional(enum cfg_command cmd, int after)
+{
+    for (int i = after + 1; i < (int)OPTION_COUNT; i++)
+        if (OPTIONS[i].type == OPT_ARG && (OPTIONS[i].commands & cmd))
+            return i;
+    return -1;
+}
+
+/* Applies argv after the subcommand: flags, and bare arguments into the positional options in order. */
+static int parse_args(struct cfg *c, enum cfg_command cmd, int argc, char **argv, struct err *e)
+{
+    int pos = next_positional(cmd, -1);
+
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0) {
+            if (parse_flag(c, cmd, argc, argv, &i, e) != 0)
+                return -1;
+            continue;
+        }
+        if (pos < 0)
+            return err_set(e, ERR_BAD_INPUT, argv[i], "unexpected argument \"%s\"; see --help", argv[i]);
+        if (set_value(c, &OPTIONS[pos], argv[i], OPTIONS[pos].flag, e) != 0)
+            return -1;
+        pos = next_positional(cmd, pos);
+    }
+    if (pos >= 0)
+        return err_set(e, ERR_BAD_INPUT, OPTIONS[pos].flag, "missing argument %s; see --help", OPTIONS[pos].flag);
+    return 0;
+}
+
 int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *help, struct err *e)
 {
     memset(c, 0, sizeof *c);
@@ -208,7 +254,7 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
     }
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const struct option_def *o = &OPTIONS[i];
-        const char *env = getenv(o->env);
+        const char *env = o->env != NULL ? getenv(o->env) : NULL;
         if (set_value(c, o, o->def, "default", e) != 0)
             return -1;
         if (env == NULL || !(o->commands & cmd))
@@ -217,13 +263,7 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
             return -1;
         c->given |= 1ULL << i;
     }
-    for (int i = 0; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) != 0)
-            return err_set(e, ERR_BAD_INPUT, argv[i], "unexpected argument \"%s\"; see --help", argv[i]);
-        if (parse_flag(c, cmd, argc, argv, &i, e) != 0)
-            return -1;
-    }
-    return 0;
+    return parse_args(c, cmd, argc, argv, e);
 }
 
 void cfg_print_help(FILE *out, enum cfg_command cmd)
@@ -232,6 +272,10 @@ void cfg_print_help(FILE *out, enum cfg_command cmd)
         const struct option_def *o = &OPTIONS[i];
         if (!(o->commands & cmd))
             continue;
+        if (o->type == OPT_ARG) {
+            fprintf(out, "  %-26s %s (required)\n", o->flag, o->help);
+            continue;
+        }
         if (o->type == OPT_BOOL)
             fprintf(out, "  --%-24s %s\n  %-26s env %s=true|false, default %s\n", o->flag, o->help, "", o->env,
                     o->def);
@@ -251,7 +295,7 @@ bool cfg_given(const struct cfg *c, const char *flag)
 void cfg_free(struct cfg *c)
 {
     for (size_t i = 0; i < OPTION_COUNT; i++) {
-        if (OPTIONS[i].type == OPT_STRING) {
+        if (OPTIONS[i].type == OPT_STRING || OPTIONS[i].type == OPT_ARG) {
             char **field = (char **)((char *)c + OPTIONS[i].offset);
             free(*field);
             *field = NULL;

@@ -21,7 +21,9 @@
 enum { CFG_NAME_BYTES_CEILING = 1300 };
 
 /* Which subcommands an option applies to (bit mask). */
-enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_REPLAY = 16 };
+enum cfg_command {
+    CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_PUBLISH_MODEL = 16, CFG_REPLAY = 32
+};
 
 struct cfg {
     char *host;
@@ -66,10 +68,20 @@ struct cfg {
     int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
     char *log_level;
     unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
+    /* publish-model (a client of a running lineaged) */
+    char *model_file;          /* the positional FILE; empty: not given */
+    char *url;                 /* base URL of the lineaged server */
+    char *api_key;             /* Bearer key for writes; never printed */
+    bool dry_run;              /* print the event, send nothing */
+    int timeout_s;             /* per HTTP request */
+    long max_file_bytes;       /* largest model file read */
 };
 
-/* Fills c with defaults, then the environment, then argv (flags after the subcommand).
- * Returns 0, or -1 with e set (ERR_BAD_INPUT) naming the bad flag or variable.
+/* Fills c with defaults, then the environment, then argv (flags after the subcommand). A flag of a
+ * yes/no option takes no value (`--dry-run`; `--dry-run=false` also works). An argument that is not a
+ * flag fills the command's next positional option (`publish-model FILE`); a command's positional
+ * options are all required.
+ * Returns 0, or -1 with e set (ERR_BAD_INPUT) naming the bad flag, variable or missing argument.
  * Sets *help when --help was given (nothing else is validated then). */
 int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *help, struct err *e);
 

@@ -1,4 +1,5 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `replay`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `publish-model`, `replay`,
+ * `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
@@ -26,6 +27,7 @@
 #include "metrics.h"
 #include "ops.h"
 #include "pgembed.h"
+#include "publish_model.h"
 #include "replay.h"
 #include "routes.h"
 #include "server.h"
@@ -47,6 +49,7 @@ static const char USAGE[] =
     "  migrate    apply database migrations and exit\n"
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
     "  keys       create, list and revoke API keys (lineaged keys --help)\n"
+    "  publish-model FILE   publish an ML model's metadata file to a running lineaged\n"
     "  replay     rebuild the model from the event log in a scratch schema and compare it with the live one\n"
     "             (exit 0: equal, 1: different, 2: could not run)\n"
     "\n"
@@ -240,6 +243,8 @@ static const struct command COMMANDS[] = {
     {"serve", CFG_SERVE, run_serve, "serve the HTTP API"},
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
+    {"publish-model", CFG_PUBLISH_MODEL, publish_model_run,
+     "publish an ML model's metadata (OpenMetadata MlModel YAML plus a services: map) as an OpenLineage event"},
     {"replay", CFG_REPLAY, run_replay, "rebuild the model from the event log and compare it with the live one"},
 };
 

@@ -48,6 +48,11 @@ static const char *const ENV_VARS[] = {
     "LINEAGED_READ_DATABASE_URL",
     "LINEAGED_PRIVATE_DATA_ROOT",
     "LINEAGED_READY_MAX_LAG",
+    "LINEAGED_URL",
+    "LINEAGED_API_KEY",
+    "LINEAGED_DRY_RUN",
+    "LINEAGED_TIMEOUT",
+    "LINEAGED_MAX_FILE_BYTES",
     "LINEAGED_RETENTION_DAYS",
     "LINEAGED_EVENT_PARTITION_DAYS",
     "LINEAGED_MAINTENANCE_INTERVAL",
@@ -503,6 +508,43 @@ static void test_keys_options_belong_to_keys_command_only(void **state)
     assert_rejected(CFG_KEYS, (char *[]){"--port=1", NULL}, "--port=1", "unknown option");
 }
 
+static void test_publish_model_takes_a_file_and_its_options(void **state)
+{
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_PUBLISH_MODEL, (char *[]){"--dry-run", "models/m.yaml", "--url", "http://h:1", NULL});
+    assert_string_equal(c.model_file, "models/m.yaml");
+    assert_true(c.dry_run);
+    assert_string_equal(c.url, "http://h:1");
+    assert_string_equal(c.api_key, "");
+    assert_int_equal(c.timeout_s, 30);
+    assert_int_equal(c.max_file_bytes, 1048576);
+    cfg_free(&c);
+    setenv("LINEAGED_API_KEY", "k-from-env", 1);
+    setenv("LINEAGED_DRY_RUN", "true", 1);
+    parse_ok(&c, CFG_PUBLISH_MODEL, (char *[]){"m.yaml", NULL});
+    assert_string_equal(c.api_key, "k-from-env");
+    assert_true(c.dry_run);
+    cfg_free(&c);
+    parse_ok(&c, CFG_PUBLISH_MODEL, (char *[]){"m.yaml", "--dry-run=false", NULL});
+    assert_false(c.dry_run);
+    cfg_free(&c);
+}
+
+static void test_positional_and_yes_no_mistakes_rejected(void **state)
+{
+    (void)state;
+    assert_rejected(CFG_PUBLISH_MODEL, (char *[]){"--dry-run", NULL}, "FILE", "missing argument FILE");
+    assert_rejected(CFG_PUBLISH_MODEL, (char *[]){"a.yaml", "b.yaml", NULL}, "b.yaml", "unexpected argument \"b.yaml\"");
+    assert_rejected(CFG_PUBLISH_MODEL, (char *[]){"a.yaml", "--dry-run=maybe", NULL}, "dry-run",
+                    "--dry-run \"maybe\" must be true, false, 1 or 0");
+    assert_rejected(CFG_PUBLISH_MODEL, (char *[]){"--FILE=a.yaml", NULL}, "--FILE=a.yaml", "unknown option");
+    assert_rejected(CFG_SERVE, (char *[]){"--dry-run", NULL}, "--dry-run", "unknown option");
+    setenv("LINEAGED_DRY_RUN", "sometimes", 1);
+    assert_rejected(CFG_PUBLISH_MODEL, (char *[]){"a.yaml", NULL}, "dry-run", "LINEAGED_DRY_RUN \"sometimes\"");
+}
+
 static void test_free_twice_and_on_zeroed_struct_is_safe(void **state)
 {
     struct cfg c;
@@ -520,6 +562,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults_without_flags_or_env, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_publish_model_takes_a_file_and_its_options, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_positional_and_yes_no_mistakes_rejected, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_event_log_options_default_to_keep_everything_weekly, clean_env,
                                         clean_env),
         cmocka_unit_test_setup_teardown(test_event_log_options_are_range_checked_and_per_command, clean_env,
@@ -549,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_boolean_values_from_flag_and_env, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_bad_boolean_rejected_naming_flag_or_variable, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_keys_options_belong_to_keys_command_only, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_publish_model_takes_a_file_and_its_options, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_positional_and_yes_no_mistakes_rejected, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_operations_defaults, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_given_tracks_flags_and_env_not_values, clean_env, clean_env),
