@@ -5,15 +5,15 @@
  *  1. A failed pass is logged and retried at the next interval; it never stops serving: the
  *     default partition takes rows no partition covers, and the next pass moves them out.
  *  2. Rows found in events_default are a warning: partitions lag behind (passes keep failing).
- * Threads: one thread of its own with its own connection; maintain_start/stop on the main thread. */
+ * Threads: the start-up pass on the caller's thread, the later ones on a periodic thread
+ * (common/periodic.h), each with this struct's own connection; maintain_start/stop on the main thread. */
 #include "maintain.h"
 
-#include <errno.h>
-#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "periodic.h"
 #include "store.h"
 #include "store_log.h"
 
@@ -22,17 +22,14 @@
 
 /* New partitions cover at least this many days past today, so a week of failed passes loses nothing
  * (and even then events_default takes the rows). */
-enum { MAINTAIN_AHEAD_DAYS = 7 };
+enum { MAINTAIN_AHEAD_DAYS = 7, MAINTAIN_MS_PER_S = 1000 };
 
 struct maintain {
     const struct cfg *cfg;
     char *conninfo;
     struct store *store;
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    bool first_tick_done; /* the start-up pass ran already: the periodic thread's first tick skips */
+    struct periodic *thread;
 };
 
 static void maintain_pass(struct maintain *m)
@@ -58,28 +55,14 @@ static void maintain_pass(struct maintain *m)
     log_debug("event log upkeep: %d partitions created, %d dropped", pass.created, pass.dropped);
 }
 
-/* Waits one interval or until stop; returns true if asked to stop. */
-static bool maintain_wait(struct maintain *m)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += m->cfg->maintenance_interval_s;
-    pthread_mutex_lock(&m->lock);
-    while (!m->stop && pthread_cond_timedwait(&m->cond, &m->lock, &until) != ETIMEDOUT)
-        ;
-    bool stop = m->stop;
-    pthread_mutex_unlock(&m->lock);
-    return stop;
-}
-
-static void *maintain_main(void *arg)
+/* The periodic thread's task: every pass after the start-up one. */
+static void maintain_tick(void *arg)
 {
     struct maintain *m = arg;
 
-    while (!maintain_wait(m))
+    if (m->first_tick_done)
         maintain_pass(m);
-    return NULL;
+    m->first_tick_done = true;
 }
 
 struct maintain *maintain_start(const struct cfg *c, const char *conninfo, struct err *e)
@@ -92,15 +75,12 @@ struct maintain *maintain_start(const struct cfg *c, const char *conninfo, struc
         return NULL;
     }
     m->cfg = c;
-    pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->cond, NULL);
     maintain_pass(m);
-    if (pthread_create(&m->thread, NULL, maintain_main, m) != 0) {
-        err_set(e, ERR_INTERNAL, NULL, "cannot start the event log upkeep thread");
+    if ((m->thread = periodic_start(c->maintenance_interval_s * MAINTAIN_MS_PER_S, maintain_tick, m, e)) ==
+        NULL) {
         maintain_stop(m);
         return NULL;
     }
-    m->started = true;
     return m;
 }
 
@@ -108,14 +88,7 @@ void maintain_stop(struct maintain *m)
 {
     if (m == NULL)
         return;
-    pthread_mutex_lock(&m->lock);
-    m->stop = true;
-    pthread_cond_signal(&m->cond);
-    pthread_mutex_unlock(&m->lock);
-    if (m->started)
-        pthread_join(m->thread, NULL);
-    pthread_cond_destroy(&m->cond);
-    pthread_mutex_destroy(&m->lock);
+    periodic_stop(m->thread);
     store_free(m->store);
     free(m->conninfo);
     free(m);
