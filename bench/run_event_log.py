@@ -3,7 +3,7 @@
 
 Starts a private Postgres with two databases holding the same generated log (--events events, arriving
 evenly over the last year, 1 in 100 of them late by 90 days, a few events per run): `flat` keeps events
-as one table with the same indexes (the layout before migrations/0008), `partitioned` has it in 53
+as one table with the same indexes (the layout before migrations/0007), `partitioned` has it in 53
 weekly partitions (the default width, a year of them: what a year without retention leaves). One
 `lineaged serve` per database answers the routes that read the log; each request is sent --repeat
 times to each server in turn, and the report gives the median latency of both and their ratio.

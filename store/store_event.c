@@ -24,7 +24,7 @@
 
 enum { STORE_WRITE_ATTEMPTS = 4 };
 
-/* The hash row is the idempotency key (event_hashes, migrations/0008); the events row (partitioned by
+/* The hash row is the idempotency key (event_hashes, migrations/0007); the events row (partitioned by
  * received_at, so it cannot hold a unique hash) is written only when the hash row was. */
 static const struct store_stmt INSERT_EVENT = {
     "event_insert",

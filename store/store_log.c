@@ -1,5 +1,5 @@
 /* store/store_log.c - store_log_maintain: the event log's partitions, through the SQL functions of
- * migrations/0008 (event_partitions_create, event_partitions_drop), which hold the locking rules.
+ * migrations/0007 (event_partitions_create, event_partitions_drop), which hold the locking rules.
  *
  * Invariants:
  *  1. Creation and retention are separate statements, hence separate transactions: a drop waiting

@@ -48,7 +48,7 @@ static const struct store_stmt SEARCH = {
     " 'run', 'job', 'inputs', 'outputs', 'producer', 'schemaURL']::text[], x.key), 99), x.key)"              \
     " FROM jsonb_each(p.body) x)"
 
-/* Reads of events by event time also bound received_at by event_log_floor (migrations/0008), so that
+/* Reads of events by event time also bound received_at by event_log_floor (migrations/0007), so that
  * only the partitions that can hold such events are read. */
 #define EVENT_FLOOR(after) " AND received_at >= (SELECT event_log_floor(" after "))"
 

@@ -1,4 +1,4 @@
-"""The partitioned event log (migrations/0008): partitions kept ahead of time, the idempotency key in
+"""The partitioned event log (migrations/0007): partitions kept ahead of time, the idempotency key in
 event_hashes, rows of events_default moved when their partition is made, retention that drops whole old
 partitions only (the model keeps what they derived), and the migration of a log written before
 partitioning."""

@@ -51,15 +51,15 @@ class HealthTest(ServerTestCase):
     def test_readyz_fails_while_a_migration_is_missing(self):
         version, name = sql_scalar(self.db, "SELECT version || '|' || name FROM schema_migrations "
                                             "ORDER BY version DESC LIMIT 1").split("|")
-        total = int(sql_scalar(self.db, "SELECT count(*) FROM schema_migrations"))  # versions may have gaps
         sql_exec(self.db, "DELETE FROM schema_migrations WHERE version = %s" % version)
         try:
             r = self.ready()
             self.assertStatus(r, 503)
             j = r.json()
             self.assertEqual(j["ready"], False)
-            self.assertEqual(j["reasons"], ["migrations: %d of %d applied" % (total - 1, total)])
-            self.assertEqual(j["checks"]["migrations"], {"ok": False, "applied": total - 1, "expected": total})
+            self.assertEqual(j["reasons"], ["migrations: %d of %s applied" % (int(version) - 1, version)])
+            self.assertEqual(j["checks"]["migrations"], {"ok": False, "applied": int(version) - 1,
+                                                         "expected": int(version)})
         finally:
             sql_exec(self.db, "INSERT INTO schema_migrations (version, name) VALUES (%s, '%s')" % (version, name))
         self.assertStatus(self.ready(), 200)

@@ -1,4 +1,4 @@
--- 0008_event_log_partitions.sql - the event log becomes range-partitioned by ingestion time
+-- 0007_event_log_partitions.sql - the event log becomes range-partitioned by ingestion time
 -- (received_at), so that retention drops whole partitions instead of deleting rows.
 --
 -- Design notes:
