@@ -29,7 +29,7 @@ struct option_def {
     const char *help;
 };
 
-#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_KEYS)
+#define ALL_DB (CFG_SERVE | CFG_MIGRATE | CFG_KEYS | CFG_REPLAY)
 
 static const struct option_def OPTIONS[] = {
     {"host", "LINEAGED_HOST", OPT_STRING, offsetof(struct cfg, host), "127.0.0.1", 0, 0, CFG_SERVE,
@@ -55,7 +55,7 @@ static const struct option_def OPTIONS[] = {
     {"max-gzip-ratio", "LINEAGED_MAX_GZIP_RATIO", OPT_INT, offsetof(struct cfg, max_gzip_ratio), "200", 2,
      100000, CFG_SERVE, "largest decompressed/compressed size ratio accepted (gzip bomb guard, 413)"},
     {"max-json-depth", "LINEAGED_MAX_JSON_DEPTH", OPT_INT, offsetof(struct cfg, max_json_depth), "64", 4,
-     JSON_MAX_DEPTH, CFG_SERVE, "deepest JSON nesting accepted (413)"},
+     JSON_MAX_DEPTH, CFG_SERVE | CFG_REPLAY, "deepest JSON nesting accepted (413)"},
     {"max-name-bytes", "LINEAGED_MAX_NAME_BYTES", OPT_INT, offsetof(struct cfg, max_name_bytes), "1024", 1,
      CFG_NAME_BYTES_CEILING, CFG_SERVE,
      "longest namespace, dataset, job (parent.child in full), source or symlink name in an event, in UTF-8 "
@@ -130,6 +130,14 @@ static const struct option_def OPTIONS[] = {
      2, 1000, CFG_SERVE, "silent jobs: newest runs per job whose gaps give the expected interval"},
     {"silent-jobs-interval", "LINEAGED_SILENT_JOBS_INTERVAL", OPT_INT, offsetof(struct cfg, silent_jobs_interval_s),
      "60", 0, 86400, CFG_SERVE, "seconds between the background counts of silent jobs for /metrics (0: never)"},
+    {"retention-days", "LINEAGED_RETENTION_DAYS", OPT_INT, offsetof(struct cfg, retention_days), "0", 0, 36500,
+     CFG_SERVE, "drop event log partitions whose events are all older than this many days (0: keep all)"},
+    {"event-partition-days", "LINEAGED_EVENT_PARTITION_DAYS", OPT_INT, offsetof(struct cfg, event_partition_days),
+     "7", 1, 366, CFG_SERVE, "days of ingestion time per new event log partition (retention's granularity)"},
+    {"maintenance-interval", "LINEAGED_MAINTENANCE_INTERVAL", OPT_INT, offsetof(struct cfg, maintenance_interval_s),
+     "3600", 1, 86400, CFG_SERVE, "seconds between event log upkeep passes (partitions ahead, retention)"},
+    {"replay-chunk", "LINEAGED_REPLAY_CHUNK", OPT_INT, offsetof(struct cfg, replay_chunk), "0", 0, 10000, CFG_REPLAY,
+     "events per transaction when replaying (0: as the log's transactions grouped them; 1: each event alone)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
     /* publish-model: a client of a running lineaged */

@@ -21,7 +21,9 @@
 enum { CFG_NAME_BYTES_CEILING = 1300 };
 
 /* Which subcommands an option applies to (bit mask). */
-enum cfg_command { CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_PUBLISH_MODEL = 16 };
+enum cfg_command {
+    CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_PUBLISH_MODEL = 16, CFG_REPLAY = 32
+};
 
 struct cfg {
     char *host;
@@ -70,6 +72,10 @@ struct cfg {
     int metrics_namespaces;    /* /metrics: namespace label values kept before "other" */
     int silent_jobs_window;    /* silent jobs: newest runs per job considered */
     int silent_jobs_interval_s; /* how often /metrics' silent-job count is refreshed; 0: never */
+    int retention_days;        /* event log partitions older than this are dropped; 0: keep everything */
+    int event_partition_days;  /* width of each new event log partition */
+    int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
+    int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
     char *log_level;
     unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
     /* publish-model (a client of a running lineaged) */

@@ -1,9 +1,11 @@
-/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `publish-model`, `--help`.
+/* server/main.c - the lineaged binary: `serve`, `migrate`, `postgres`, `keys`, `publish-model`, `replay`,
+ * `--help`.
  *
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
- * --insecure) -> metrics registry -> graph load (and namespace times for /metrics) -> follower, key
- * refresher, silent-jobs count -> HTTP server until SIGINT/SIGTERM -> stop the private Postgres.
+ * --insecure) -> metrics registry -> graph load (and namespace times for /metrics) -> event log upkeep
+ * (maintain.c), follower, key refresher, silent-jobs count -> HTTP server until SIGINT/SIGTERM -> stop
+ * the private Postgres.
  * Invariants:
  *  1. A private Postgres started here is always stopped before exit, whatever failed.
  *  2. A key given as --api-keys on the command line is overwritten in argv at once (other users can
@@ -21,10 +23,12 @@
 #include "follower.h"
 #include "graph.h"
 #include "keys_cli.h"
+#include "maintain.h"
 #include "metrics.h"
 #include "ops.h"
 #include "pgembed.h"
 #include "publish_model.h"
+#include "replay.h"
 #include "routes.h"
 #include "server.h"
 #include "store.h"
@@ -46,6 +50,8 @@ static const char USAGE[] =
     "  postgres   run only the private Postgres in --data-dir, print its conninfo, stop on Ctrl-C\n"
     "  keys       create, list and revoke API keys (lineaged keys --help)\n"
     "  publish-model FILE   publish an ML model's metadata file to a running lineaged\n"
+    "  replay     rebuild the model from the event log in a scratch schema and compare it with the live one\n"
+    "             (exit 0: equal, 1: different, 2: could not run)\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -133,6 +139,7 @@ static int serve(const struct cfg *c, const char *conninfo)
     struct follower *f = NULL;
     struct auth_refresh *refresh = NULL;
     struct ops_silent_watch *w = NULL;
+    struct maintain *upkeep = NULL;
     struct metrics *m = new_metrics(c);
     const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
     struct auth *auth = m != NULL ? open_auth(c, conninfo) : NULL;
@@ -149,7 +156,8 @@ static int serve(const struct cfg *c, const char *conninfo)
     }
     if (c->read_database_url[0] != '\0')
         log_info("Marquez API reads go to --read-database-url; lineage walks and writes to --database-url");
-    if ((refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
+    if ((upkeep = maintain_start(c, conninfo, &e)) == NULL ||
+        (refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
         (c->follow_interval_ms > 0 &&
          (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL) ||
         (c->silent_jobs_interval_s > 0 &&
@@ -162,6 +170,7 @@ static int serve(const struct cfg *c, const char *conninfo)
     ops_silent_watch_stop(w);
     follower_stop(f);
     auth_refresh_stop(refresh);
+    maintain_stop(upkeep);
     graph_free(g);
     auth_free(auth);
     metrics_free(m);
@@ -214,12 +223,29 @@ static int run_postgres(const struct cfg *c)
     return 0;
 }
 
+/* Exit codes: 0 equal, 1 different (the report says where), 2 could not run. */
+static int run_replay(const struct cfg *c)
+{
+    struct database db;
+    struct err e;
+
+    if (database_open(c, PGEMBED_SHARE, &db) != 0)
+        return 2;
+    int rc = replay_run(db.conninfo, c->replay_chunk, c->max_json_depth, stdout, &e);
+    if (rc < 0)
+        log_error("replay failed: %s (%s)", e.msg, e.detail);
+    fflush(stdout);
+    database_close(&db);
+    return rc < 0 ? 2 : rc;
+}
+
 static const struct command COMMANDS[] = {
     {"serve", CFG_SERVE, run_serve, "serve the HTTP API"},
     {"migrate", CFG_MIGRATE, run_migrate, "apply database migrations and exit"},
     {"postgres", CFG_POSTGRES, run_postgres, "run the private Postgres only"},
     {"publish-model", CFG_PUBLISH_MODEL, publish_model_run,
      "publish an ML model's metadata (OpenMetadata MlModel YAML plus a services: map) as an OpenLineage event"},
+    {"replay", CFG_REPLAY, run_replay, "rebuild the model from the event log and compare it with the live one"},
 };
 
 /* Overwrites the values of --api-keys in argv (invariant 2). */

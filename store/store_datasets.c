@@ -77,14 +77,16 @@ static const struct store_stmt INSERT_SYMLINKS = {
 static const struct store_stmt SETTLE_ALIASES = {
     "datasets_settle_aliases", "SELECT dataset_aliases_settle($1::jsonb)", 1};
 
+/* The latest event time wins per key; within one event that names a dataset twice, the later mention
+ * (ordinality), so that the same log always gives the same facet. */
 static const struct store_stmt UPSERT_FACETS = {
     "dataset_facets_upsert",
     "INSERT INTO dataset_facets AS f (dataset_id, name, facet, event_time, seq)"
     " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, x.time, x.seq"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, facet text, value jsonb,"
-    "  time timestamptz, seq bigint)"
+    " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (namespace text, name text, facet text, value jsonb,"
+    "  time timestamptz, seq bigint)) WITH ORDINALITY AS x(namespace, name, facet, value, time, seq, i)"
     " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
-    " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC"
+    " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC, x.i DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
     " WHERE f.event_time <= EXCLUDED.event_time",

@@ -2,8 +2,9 @@
  * row first (idempotency), then the model rows, in a fixed table order.
  *
  * Invariants:
- *  1. The events row is inserted first; ON CONFLICT (hash) means the event was already stored, and
- *     then nothing else is written for it (a retried POST changes nothing).
+ *  1. The event's hash row is inserted first; ON CONFLICT (hash) means the event was already stored,
+ *     and then nothing else is written for it (a retried POST changes nothing). The events row is
+ *     written by the same statement, only for a new hash.
  *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in
  *     one global order: every dataset and job of the whole chunk is upserted first, one sorted
  *     statement each (store_write.h); each event's own rows come after and are guarded by those
@@ -23,28 +24,40 @@
 
 enum { STORE_WRITE_ATTEMPTS = 4 };
 
+/* The hash row is the idempotency key (event_hashes, migrations/0007); the events row (partitioned by
+ * received_at, so it cannot hold a unique hash) is written only when the hash row was. */
 static const struct store_stmt INSERT_EVENT = {
     "event_insert",
-    "INSERT INTO events (hash, kind, event_type, event_time, producer, schema_url, run_uuid, job_namespace,"
-    " job_name, body) VALUES (decode($1, 'hex'), $2, $3, $4::timestamptz, $5, $6, $7::uuid, $8, $9, $10::jsonb)"
-    " ON CONFLICT (hash) DO NOTHING RETURNING seq",
+    "WITH h AS (INSERT INTO event_hashes (hash, seq, received_at)"
+    "  VALUES (decode($1, 'hex'), nextval('events_seq_seq'), now())"
+    "  ON CONFLICT (hash) DO NOTHING RETURNING hash, seq, received_at),"
+    " ev AS (INSERT INTO events (seq, hash, kind, event_type, event_time, producer, schema_url, run_uuid,"
+    "  job_namespace, job_name, received_at, body)"
+    "  SELECT h.seq, h.hash, $2, $3, $4::timestamptz, $5, $6, $7::uuid, $8, $9, h.received_at, $10::jsonb FROM h)"
+    " SELECT seq FROM h",
     10};
 
+/* Namespaces and sources: created at the time of the first event (in log order) that names them, as if
+ * every event had been written alone; a later chunk changes nothing but un-hiding. */
 static const struct store_stmt UPSERT_NAMESPACES = {
     "namespaces_upsert",
-    "WITH n AS (SELECT DISTINCT value AS name FROM jsonb_array_elements_text($1::jsonb)),"
+    "WITH n AS (SELECT DISTINCT ON (name) name, time"
+    "  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (name text, time timestamptz)) WITH ORDINALITY"
+    "  AS x(name, time, i) ORDER BY name, i),"
     " ins AS (INSERT INTO namespaces (name, created_at, updated_at)"
-    "  SELECT name, $2::timestamptz, $2::timestamptz FROM n ORDER BY name ON CONFLICT (name) DO NOTHING)"
+    "  SELECT name, time, time FROM n ORDER BY name ON CONFLICT (name) DO NOTHING)"
     " UPDATE namespaces SET is_hidden = false FROM n WHERE namespaces.name = n.name AND namespaces.is_hidden",
-    2};
+    1};
 
 static const struct store_stmt UPSERT_SOURCES = {
     "sources_upsert",
     "INSERT INTO sources (name, connection_url, created_at, updated_at)"
-    " SELECT DISTINCT ON (name) name, coalesce(uri, ''), $2::timestamptz, $2::timestamptz"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(name text, uri text) ORDER BY name"
+    " SELECT DISTINCT ON (name) name, coalesce(uri, ''), time, time"
+    " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (name text, uri text, time timestamptz)) WITH ORDINALITY"
+    "  AS x(name, uri, time, i)"
+    " ORDER BY name, i"
     " ON CONFLICT (name) DO NOTHING",
-    2};
+    1};
 
 const char *store_time_text(struct arena *a, int64_t usec)
 {
@@ -107,7 +120,18 @@ static int insert_event(struct store *s, struct store_event_ctx *c, struct err *
     return store_pipeline_add(s, &INSERT_EVENT, params, on_event_seq, c, e);
 }
 
-/* Namespaces and sources of every new event of the chunk, one statement each. */
+/* {"name": ..., "time": ...} of one namespace an event names. */
+static void gen_namespace(yajl_gen g, const char *name, const char *time)
+{
+    yajl_gen_map_open(g);
+    json_gen_key(g, "name");
+    json_gen_str(g, name);
+    json_gen_key(g, "time");
+    json_gen_str(g, time);
+    yajl_gen_map_close(g);
+}
+
+/* Namespaces and sources of every new event of the chunk, one statement each, in event order. */
 static int write_namespaces_and_sources(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                                         struct err *e)
 {
@@ -119,23 +143,25 @@ static int write_namespaces_and_sources(struct store *s, struct arena *a, struct
     for (size_t k = 0; k < n; k++) {
         const struct ol_event *ev = c[k].ev;
         if (ev->job_namespace)
-            json_gen_str(names, ev->job_namespace);
+            gen_namespace(names, ev->job_namespace, c[k].time);
         if (ev->has_parent)
-            json_gen_str(names, ev->parent_job_namespace);
+            gen_namespace(names, ev->parent_job_namespace, c[k].time);
         for (size_t i = 0; i < ev->n_datasets; i++, n_sources++) {
-            json_gen_str(names, ev->datasets[i].namespace);
+            gen_namespace(names, ev->datasets[i].namespace, c[k].time);
             yajl_gen_map_open(sources);
             json_gen_key(sources, "name");
             json_gen_str(sources, ev->datasets[i].source_name);
             json_gen_key(sources, "uri");
             json_gen_str(sources, ev->datasets[i].source_uri);
+            json_gen_key(sources, "time");
+            json_gen_str(sources, c[k].time);
             yajl_gen_map_close(sources);
         }
     }
     yajl_gen_array_close(names);
     yajl_gen_array_close(sources);
-    const char *p1[] = {json_gen_finish(names, a, NULL), c[0].time};
-    const char *p2[] = {json_gen_finish(sources, a, NULL), c[0].time};
+    const char *p1[] = {json_gen_finish(names, a, NULL)};
+    const char *p2[] = {json_gen_finish(sources, a, NULL)};
     if (store_exec_command(s, &UPSERT_NAMESPACES, p1, e) != 0)
         return -1;
     return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;

@@ -39,6 +39,10 @@ struct store {
     int64_t busy_usec;             /* time spent waiting for the server (store_busy_usec) */
 };
 
+/* store_connect with server settings for the session (libpq "options", e.g. "-c search_path=x"),
+ * added after any conninfo already has; they hold across reconnects. options NULL: store_connect. */
+struct store *store_connect_with(const char *conninfo, const char *options, struct err *e);
+
 /* Runs a statement (preparing it on first use) with text parameters (NULL = SQL NULL).
  * Returns the result, which the caller must PQclear, or NULL with e set. A result whose status is
  * an error is cleared here and reported through e. */

@@ -48,15 +48,19 @@ static const struct store_stmt SEARCH = {
     " 'run', 'job', 'inputs', 'outputs', 'producer', 'schemaURL']::text[], x.key), 99), x.key)"              \
     " FROM jsonb_each(p.body) x)"
 
+/* Reads of events by event time also bound received_at by event_log_floor (migrations/0007), so that
+ * only the partitions that can hold such events are read. */
+#define EVENT_FLOOR(after) " AND received_at >= (SELECT event_log_floor(" after "))"
+
 #define EVENTS_SQL(direction)                                                                                \
     "SELECT json_build_object("                                                                              \
     " 'events', coalesce((SELECT json_agg(" EVENT_JSON "  ORDER BY p.event_time " direction                  \
     ", p.seq " direction ")"                                                                                 \
     "  FROM (SELECT seq, event_time, body FROM events WHERE kind = 'RUN_EVENT'"                              \
-    "   AND event_time < $1::timestamptz AND event_time >= $2::timestamptz"                                  \
+    "   AND event_time < $1::timestamptz AND event_time >= $2::timestamptz" EVENT_FLOOR("$2::timestamptz")   \
     "   ORDER BY event_time " direction ", seq " direction " LIMIT $3::bigint OFFSET $4::bigint) p), '[]')," \
     " 'totalCount', (SELECT count(*) FROM events WHERE event_time < $1::timestamptz"                         \
-    "  AND event_time >= $2::timestamptz))"
+    "  AND event_time >= $2::timestamptz" EVENT_FLOOR("$2::timestamptz") "))"
 
 static const struct store_stmt EVENTS_ASC = {"read_events_asc", EVENTS_SQL("ASC"), 4};
 static const struct store_stmt EVENTS_DESC = {"read_events_desc", EVENTS_SQL("DESC"), 4};
@@ -86,7 +90,8 @@ static const struct store_stmt STATS_EVENTS = {
     "   count(*) FILTER (WHERE e.event_type = 'START') AS start,"
     "   count(*) FILTER (WHERE e.event_type = 'COMPLETE') AS complete,"
     "   count(*) FILTER (WHERE e.event_type = 'ABORT') AS abort"
-    "   FROM events e WHERE e.event_time >= b.lo AND e.event_time < b.hi) c), '[]')",
+    "   FROM events e WHERE e.event_time >= b.lo AND e.event_time < b.hi" EVENT_FLOOR("(SELECT min(lo) FROM b)")
+    ") c), '[]')",
     2};
 
 /* $3: which table; counts are cumulative (rows created before the end of each bucket). */

@@ -151,6 +151,18 @@ def fresh_database(name):
     return ci
 
 
+def lineaged_command(*args, timeout=PSQL_TIMEOUT):
+    """Runs `lineaged <args>` to the end: (exit code, stdout text, stderr text). Fails the test on sanitizer
+    reports."""
+    p = subprocess.run([lineaged_bin()] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    for m in SANITIZER_MARKERS:
+        if m in err:
+            raise AssertionError("lineaged %s: stderr contains %r:\n%s" % (args[0] if args else "", m, err[-6000:]))
+    return p.returncode, out, err
+
+
 # --------------------------------------------------------------------------------------------------
 # the server under test
 

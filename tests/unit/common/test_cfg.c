@@ -53,6 +53,10 @@ static const char *const ENV_VARS[] = {
     "LINEAGED_DRY_RUN",
     "LINEAGED_TIMEOUT",
     "LINEAGED_MAX_FILE_BYTES",
+    "LINEAGED_RETENTION_DAYS",
+    "LINEAGED_EVENT_PARTITION_DAYS",
+    "LINEAGED_MAINTENANCE_INTERVAL",
+    "LINEAGED_REPLAY_CHUNK",
 };
 
 static int clean_env(void **state)
@@ -123,6 +127,45 @@ static void test_defaults_without_flags_or_env(void **state)
     assert_int_equal(c.batch_chunk, 100);
     assert_string_equal(c.api_keys, "");
     assert_string_equal(c.log_level, "info");
+    cfg_free(&c);
+}
+
+static void test_event_log_options_default_to_keep_everything_weekly(void **state)
+{
+    char *argv[] = {NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.retention_days, 0);
+    assert_int_equal(c.event_partition_days, 7);
+    assert_int_equal(c.maintenance_interval_s, 3600);
+    cfg_free(&c);
+    parse_ok(&c, CFG_REPLAY, argv);
+    assert_int_equal(c.replay_chunk, 0);
+    assert_string_equal(c.database_url, "");
+    cfg_free(&c);
+}
+
+static void test_event_log_options_are_range_checked_and_per_command(void **state)
+{
+    char *zero_width[] = {"--event-partition-days", "0", NULL};
+    char *zero_interval[] = {"--maintenance-interval=0", NULL};
+    char *negative_retention[] = {"--retention-days", "-1", NULL};
+    char *retention_in_replay[] = {"--retention-days", "3", NULL};
+    char *chunk_in_serve[] = {"--replay-chunk", "1", NULL};
+    char *chunk[] = {"--replay-chunk", "1", "--database-url", "host=/x", NULL};
+    struct cfg c;
+
+    (void)state;
+    assert_rejected(CFG_SERVE, zero_width, "event-partition-days", "from 1 to 366");
+    assert_rejected(CFG_SERVE, zero_interval, "maintenance-interval", "from 1 to 86400");
+    assert_rejected(CFG_SERVE, negative_retention, "retention-days", "from 0 to 36500");
+    assert_rejected(CFG_REPLAY, retention_in_replay, "--retention-days", "unknown option");
+    assert_rejected(CFG_SERVE, chunk_in_serve, "--replay-chunk", "unknown option");
+    parse_ok(&c, CFG_REPLAY, chunk);
+    assert_int_equal(c.replay_chunk, 1);
+    assert_string_equal(c.database_url, "host=/x");
     cfg_free(&c);
 }
 
@@ -549,6 +592,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults_without_flags_or_env, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_publish_model_takes_a_file_and_its_options, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_positional_and_yes_no_mistakes_rejected, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_event_log_options_default_to_keep_everything_weekly, clean_env,
+                                        clean_env),
+        cmocka_unit_test_setup_teardown(test_event_log_options_are_range_checked_and_per_command, clean_env,
+                                        clean_env),
         cmocka_unit_test_setup_teardown(test_env_twin_overrides_default, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_flag_overrides_env_twin, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_flag_with_equals_and_with_separate_value, clean_env, clean_env),
