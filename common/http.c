@@ -193,6 +193,14 @@ const char *http_param(const struct req *r, const char *name)
     return NULL;
 }
 
+const char *http_header(const struct req *r, const char *name)
+{
+    for (size_t i = r->n_headers; i > 0; i--)
+        if (strcasecmp(r->headers[i - 1].name, name) == 0)
+            return r->headers[i - 1].value;
+    return NULL;
+}
+
 int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
                    struct err *e)
 {

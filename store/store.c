@@ -288,6 +288,12 @@ int store_command(struct store *s, const char *sql, struct err *e)
 
 int store_ping(struct store *s, struct err *e)
 {
+    /* A connection lost while idle (the database restarted) fails its next statement; a health check
+     * must not call that "database down" when a new connection works: one retry, reconnected. */
+    if (store_command(s, "SELECT 1", e) == 0)
+        return 0;
+    if (PQstatus(s->conn) == CONNECTION_OK)
+        return -1;
     return store_command(s, "SELECT 1", e);
 }
 
