@@ -46,6 +46,7 @@ fuzz: deps
 bench: build
 	python3 bench/run_ingest.py --build $(BUILD)
 	python3 bench/run_graph.py --build $(BUILD)
+	python3 bench/run_search.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)

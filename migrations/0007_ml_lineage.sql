@@ -163,9 +163,15 @@ CREATE INDEX dataset_tags_tag ON dataset_tags (tag);
 CREATE INDEX runs_created ON runs (created_at DESC, uuid);
 CREATE INDEX job_tags_tag ON job_tags (tag);
 
+-- Names without their namespace (name=, job=), and search's name order: a broad term reads the first
+-- rows in name order rather than every match.
+CREATE INDEX datasets_name ON datasets (name, namespace);
+CREATE INDEX jobs_name ON jobs (name, namespace);
+
 -- Search: substrings of names (own, alias and symlink names), fields, descriptions, labels, owners.
--- The name indexes also answer name equality (pg_trgm 1.6), for name= without a namespace.
-CREATE INDEX datasets_name_trgm ON datasets USING gin (name gin_trgm_ops);
+-- Own names and alias names are searched apart (store_read_search.c), hence two indexes each.
+CREATE INDEX datasets_name_trgm ON datasets USING gin (name gin_trgm_ops) WHERE alias_of IS NULL;
+CREATE INDEX datasets_alias_name_trgm ON datasets USING gin (name gin_trgm_ops) WHERE alias_of IS NOT NULL;
 CREATE INDEX datasets_description_trgm ON datasets USING gin (description gin_trgm_ops)
     WHERE description IS NOT NULL;
 CREATE INDEX datasets_owners_trgm ON datasets USING gin (lineaged_join(owners) gin_trgm_ops)
@@ -174,8 +180,58 @@ CREATE INDEX datasets_labels_trgm ON datasets USING gin (lineaged_join(labels) g
     WHERE labels IS NOT NULL;
 CREATE INDEX dataset_symlinks_name_trgm ON dataset_symlinks USING gin (name gin_trgm_ops);
 CREATE INDEX dataset_fields_name_trgm ON dataset_fields USING gin (name gin_trgm_ops);
-CREATE INDEX jobs_name_trgm ON jobs USING gin (name gin_trgm_ops);
+CREATE INDEX jobs_name_trgm ON jobs USING gin (name gin_trgm_ops) WHERE symlink_target_id IS NULL;
+CREATE INDEX jobs_alias_name_trgm ON jobs USING gin (name gin_trgm_ops) WHERE symlink_target_id IS NOT NULL;
 CREATE INDEX jobs_description_trgm ON jobs USING gin (description gin_trgm_ops) WHERE description IS NOT NULL;
 CREATE INDEX jobs_owners_trgm ON jobs USING gin (lineaged_join(owners) gin_trgm_ops) WHERE owners IS NOT NULL;
 CREATE INDEX jobs_labels_trgm ON jobs USING gin (lineaged_join(labels) gin_trgm_ops) WHERE labels IS NOT NULL;
 CREATE INDEX tags_name_trgm ON tags USING gin (name gin_trgm_ops);
+
+-- Symlinked names, dataSource.uri joins included, are one dataset whatever the arrival order: an event
+-- that names an alias row after its group settled updates that row (datasets_upsert goes by name), and
+-- its group's row takes from it what a merge takes (dataset_merge_rows): the earliest creation, the
+-- latest touch, and the description, lifecycle state and source of the later event. (Migration 0005's
+-- version took the touch only, so the group showed the creation time and description of whichever
+-- names came first.)
+CREATE OR REPLACE FUNCTION dataset_aliases_settle(names jsonb) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    done bigint[] := '{}';
+    seed bigint;
+    settled integer := 0;
+BEGIN
+    FOR seed IN
+        SELECT r.id FROM (SELECT DISTINCT namespace, name FROM jsonb_to_recordset(names) AS x(namespace text, name text)) x
+        JOIN datasets r ON r.namespace = x.namespace AND r.name = x.name
+        WHERE dataset_alias_unsettled(r) ORDER BY r.id
+    LOOP
+        CONTINUE WHEN seed = ANY (done);
+        done := done || dataset_group_settle(seed);
+        settled := settled + 1;
+    END LOOP;
+    UPDATE datasets c SET created_at = n.created_at, updated_at = n.updated_at, seq = n.seq, is_hidden = false,
+        description = n.description, lifecycle_state = n.lifecycle_state, source_name = n.source_name
+    FROM (SELECT g.id, least(g.created_at, t.created_at) AS created_at, greatest(g.updated_at, t.updated_at) AS updated_at,
+                 greatest(g.seq, t.seq) AS seq,
+                 CASE WHEN t.updated_at > g.updated_at THEN coalesce(t.description, g.description)
+                      ELSE coalesce(g.description, t.description) END AS description,
+                 CASE WHEN t.updated_at > g.updated_at THEN coalesce(t.lifecycle_state, g.lifecycle_state)
+                      ELSE coalesce(g.lifecycle_state, t.lifecycle_state) END AS lifecycle_state,
+                 CASE WHEN t.source_name IS NOT NULL AND (g.source_name = 'default' OR t.updated_at > g.updated_at)
+                      THEN t.source_name ELSE g.source_name END AS source_name
+          FROM (SELECT a.alias_of AS id, min(a.created_at) AS created_at, max(a.updated_at) AS updated_at,
+                       max(a.seq) AS seq,
+                       (array_agg(a.description ORDER BY a.updated_at DESC)
+                        FILTER (WHERE a.description IS NOT NULL))[1] AS description,
+                       (array_agg(a.lifecycle_state ORDER BY a.updated_at DESC)
+                        FILTER (WHERE a.lifecycle_state IS NOT NULL))[1] AS lifecycle_state,
+                       (array_agg(a.source_name ORDER BY a.updated_at DESC)
+                        FILTER (WHERE a.source_name <> 'default'))[1] AS source_name
+                FROM (SELECT DISTINCT namespace, name FROM jsonb_to_recordset(names) AS x(namespace text, name text)) x
+                JOIN datasets a ON a.namespace = x.namespace AND a.name = x.name
+                WHERE a.alias_of IS NOT NULL GROUP BY a.alias_of) t
+          JOIN datasets g ON g.id = t.id) n
+    WHERE c.id = n.id
+      AND (c.created_at, c.updated_at, c.seq, c.is_hidden, c.description, c.lifecycle_state, c.source_name)
+          IS DISTINCT FROM (n.created_at, n.updated_at, n.seq, false, n.description, n.lifecycle_state, n.source_name);
+    RETURN settled;
+END $$;

@@ -27,6 +27,8 @@ The pipeline (day 1, then a retrain on day 2):
 """
 
 import datetime
+import hashlib
+import re
 import uuid
 
 import harness as h
@@ -274,16 +276,11 @@ class Pipeline:
 
 
 def run_uuid(run_id):
-    """The UUID a run id is stored as (an MLflow id: its name-based UUID, as Marquez stores it)."""
-    try:
-        return str(uuid.UUID(run_id))
-    except ValueError:
-        return str(uuid.UUID(bytes=_md5_v3(run_id)))
-
-
-def _md5_v3(s):
-    import hashlib
-    b = bytearray(hashlib.md5(s.encode("utf-8")).digest())
+    """The UUID a run id is stored as: a UUID in its canonical 8-4-4-4-12 form as it is (lower case), any
+    other id (MLflow's 32 hex digits) as its name-based UUID, MD5 version 3, as Marquez stores it."""
+    if re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", run_id):
+        return run_id.lower()
+    b = bytearray(hashlib.md5(run_id.encode("utf-8")).digest())
     b[6] = (b[6] & 0x0F) | 0x30
     b[8] = (b[8] & 0x3F) | 0x80
-    return bytes(b)
+    return str(uuid.UUID(bytes=bytes(b)))
