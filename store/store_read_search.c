@@ -24,6 +24,7 @@
  * user types), a read of the rows in name order (datasets_name, jobs_name) that stops after $3 matches;
  * the planner picks by the term. A row branch tests the row's own columns, or its fields and tags with
  * EXISTS; alias and symlink names are found first and then joined to their group's row. */
+/* clang-format off */
 #define PAT "('%' || $1::text || '%')"
 #define IF_DS " ($2::text IS NULL OR $2 = 'DATASET')"
 #define IF_JOB " ($2::text IS NULL OR $2 = 'JOB')"
@@ -48,9 +49,11 @@
 /* The first element of row g's list that matches (the list as one text when only a term spanning two
  * elements does), and the test: on the indexed text, whose statistics the planner has. */
 #define LIST_WHAT(column)                                                                                    \
-    "coalesce((SELECT min(e) FROM unnest(g." column ") AS e WHERE e ILIKE " PAT "), lineaged_join(g." column \
-    "))"
+    "coalesce((SELECT min(e) FROM unnest(g." column ") AS e WHERE e ILIKE " PAT "),"                         \
+    " lineaged_join(g." column "))"
 #define LIST_MATCH(column) "g." column " IS NOT NULL AND lineaged_join(g." column ") ILIKE " PAT
+#define FIELD_WHAT "(SELECT min(f.name) FROM dataset_fields f WHERE f.dataset_id = g.id AND f.name ILIKE " PAT ")"
+#define FIELD_MATCH "EXISTS (SELECT 1 FROM dataset_fields f WHERE f.dataset_id = g.id AND f.name ILIKE " PAT ")"
 #define TAG_WHAT(table, key)                                                                                 \
     "(SELECT min(t.tag) FROM " table " t WHERE t." key " = g.id AND t.tag ILIKE " PAT ")"
 #define TAG_MATCH(table, key)                                                                                \
@@ -69,59 +72,39 @@
 
 #define SEARCH_SQL(order)                                                                                    \
     "WITH m AS (SELECT NULL::text AS type, NULL::bigint AS id, NULL::int AS place, NULL::text AS what,"      \
-    " NULL::text AS name, NULL::text AS namespace, NULL::timestamptz AS updated_at, NULL::text AS "          \
-    "dataset_type,"                                                                                          \
-    " NULL::text AS sub_type WHERE false" DS_ROWS(                                                           \
-        "1", "$7::boolean", "g.name", "g.name ILIKE " PAT,                                                   \
-        order) ALIASES("DATASET", "datasets", DS_COLS, DS_VISIBLE,                                           \
-                       "SELECT a.alias_of AS id, a.name AS what FROM datasets a WHERE $7 AND" IF_DS          \
-                       " AND a.alias_of IS NOT NULL AND a.name ILIKE " PAT                                   \
-                       " UNION ALL SELECT coalesce(o.alias_of, o.id), s.name FROM dataset_symlinks s"        \
-                       " JOIN datasets o ON o.id = s.dataset_id WHERE $7 AND" IF_DS                          \
-                       " AND s.name ILIKE " PAT,                                                             \
-                       order)                                                                                \
-        DS_ROWS("2", "$8::boolean",                                                                          \
-                "(SELECT min(f.name) FROM dataset_fields f WHERE f.dataset_id = g.id"                        \
-                " AND f.name ILIKE " PAT ")",                                                                \
-                "EXISTS (SELECT 1 FROM dataset_fields f WHERE f.dataset_id = g.id AND f.name ILIKE " PAT     \
-                ")",                                                                                         \
-                UNORDERED(order)) DS_ROWS("3", "$9::boolean", "left(g.description, 200)",                    \
-                                          "g.description ILIKE " PAT,                                        \
-                                          order) DS_ROWS("4", "$10::boolean", LIST_WHAT("labels"),           \
-                                                         LIST_MATCH("labels"), UNORDERED(order))             \
-            DS_ROWS("4", "$10", TAG_WHAT("dataset_tags", "dataset_id"),                                      \
-                    TAG_MATCH("dataset_tags", "dataset_id"),                                                 \
-                    UNORDERED(order)) DS_ROWS("5", "$11::boolean", LIST_WHAT("owners"),                      \
-                                              LIST_MATCH("owners"), UNORDERED(order))                        \
-                JOB_ROWS("1", "$7", "g.name", "g.name ILIKE " PAT, order) ALIASES(                           \
-                    "JOB", "jobs", JOB_COLS, JOB_VISIBLE,                                                    \
-                    "SELECT j.symlink_target_id AS id, j.name AS what FROM jobs j WHERE $7 AND" IF_JOB       \
-                    " AND j.symlink_target_id IS NOT NULL AND j.name ILIKE " PAT,                            \
-                    order) JOB_ROWS("3", "$9", "left(g.description, 200)", "g.description ILIKE " PAT,       \
-                                    order) JOB_ROWS("4", "$10", LIST_WHAT("labels"), LIST_MATCH("labels"),   \
-                                                    UNORDERED(order))                                        \
-                    JOB_ROWS("4", "$10", TAG_WHAT("job_tags", "job_id"), TAG_MATCH("job_tags", "job_id"),    \
-                             UNORDERED(order))                                                               \
-                        JOB_ROWS(                                                                            \
-                            "5", "$11", LIST_WHAT("owners"), LIST_MATCH("owners"),                           \
-                            UNORDERED(                                                                       \
-                                order)) "), best AS (SELECT DISTINCT ON (type, id) * FROM m ORDER BY type, " \
-                                        "id, place, what),"                                                  \
-                                        " page AS (SELECT g.*, row_number() OVER (ORDER BY " order           \
-                                        ", g.type) AS o FROM best g"                                         \
-                                        "  ORDER BY o LIMIT $3::bigint)"                                     \
-                                        " SELECT json_build_object('totalCount', count(*), 'results', "      \
-                                        "coalesce(json_agg(json_build_object("                               \
-                                        "  'type', p.type, 'name', p.name, 'updatedAt', "                    \
-                                        "api_ts(p.updated_at), 'namespace', p.namespace,"                    \
-                                        "  'nodeId', lower(p.type) || ':' || p.namespace || ':' || p.name,"  \
-                                        "  'datasetType', p.dataset_type, 'subType', p.sub_type,"            \
-                                        "  'matchedIn', (ARRAY['name', 'fields', 'description', 'tags', "    \
-                                        "'owners'])[p.place], 'matched', p.what)"                            \
-                                        "  ORDER BY p.o), '[]'))"                                            \
-                                        " FROM page p"
+    " NULL::text AS name, NULL::text AS namespace, NULL::timestamptz AS updated_at,"                         \
+    " NULL::text AS dataset_type, NULL::text AS sub_type WHERE false"                                        \
+    DS_ROWS("1", "$7::boolean", "g.name", "g.name ILIKE " PAT, order)                                         \
+    ALIASES("DATASET", "datasets", DS_COLS, DS_VISIBLE,                                                       \
+            "SELECT a.alias_of AS id, a.name AS what FROM datasets a WHERE $7 AND" IF_DS                      \
+            " AND a.alias_of IS NOT NULL AND a.name ILIKE " PAT                                               \
+            " UNION ALL SELECT coalesce(o.alias_of, o.id), s.name FROM dataset_symlinks s"                    \
+            " JOIN datasets o ON o.id = s.dataset_id WHERE $7 AND" IF_DS " AND s.name ILIKE " PAT, order)     \
+    DS_ROWS("2", "$8::boolean", FIELD_WHAT, FIELD_MATCH, UNORDERED(order))                                    \
+    DS_ROWS("3", "$9::boolean", "left(g.description, 200)", "g.description ILIKE " PAT, order)                \
+    DS_ROWS("4", "$10::boolean", LIST_WHAT("labels"), LIST_MATCH("labels"), UNORDERED(order))                 \
+    DS_ROWS("4", "$10", TAG_WHAT("dataset_tags", "dataset_id"), TAG_MATCH("dataset_tags", "dataset_id"),      \
+            UNORDERED(order))                                                                                 \
+    DS_ROWS("5", "$11::boolean", LIST_WHAT("owners"), LIST_MATCH("owners"), UNORDERED(order))                 \
+    JOB_ROWS("1", "$7", "g.name", "g.name ILIKE " PAT, order)                                                  \
+    ALIASES("JOB", "jobs", JOB_COLS, JOB_VISIBLE,                                                             \
+            "SELECT j.symlink_target_id AS id, j.name AS what FROM jobs j WHERE $7 AND" IF_JOB                \
+            " AND j.symlink_target_id IS NOT NULL AND j.name ILIKE " PAT, order)                              \
+    JOB_ROWS("3", "$9", "left(g.description, 200)", "g.description ILIKE " PAT, order)                        \
+    JOB_ROWS("4", "$10", LIST_WHAT("labels"), LIST_MATCH("labels"), UNORDERED(order))                         \
+    JOB_ROWS("4", "$10", TAG_WHAT("job_tags", "job_id"), TAG_MATCH("job_tags", "job_id"), UNORDERED(order))   \
+    JOB_ROWS("5", "$11", LIST_WHAT("owners"), LIST_MATCH("owners"), UNORDERED(order))                         \
+    "), best AS (SELECT DISTINCT ON (type, id) * FROM m ORDER BY type, id, place, what),"                    \
+    " page AS (SELECT g.*, row_number() OVER (ORDER BY " order ", g.type) AS o FROM best g"                  \
+    "  ORDER BY o LIMIT $3::bigint)"                                                                          \
+    " SELECT json_build_object('totalCount', count(*), 'results', coalesce(json_agg(json_build_object("      \
+    "  'type', p.type, 'name', p.name, 'updatedAt', api_ts(p.updated_at), 'namespace', p.namespace,"         \
+    "  'nodeId', lower(p.type) || ':' || p.namespace || ':' || p.name,"                                      \
+    "  'datasetType', p.dataset_type, 'subType', p.sub_type,"                                                \
+    "  'matchedIn', (ARRAY['name', 'fields', 'description', 'tags', 'owners'])[p.place], 'matched', p.what)"  \
+    "  ORDER BY p.o), '[]'))"                                                                                 \
+    " FROM page p"
 
-/* clang-format off */
 static const struct store_stmt SEARCH_BY_NAME = {"read_search_name", SEARCH_SQL("g.name, g.namespace"), 11};
 static const struct store_stmt SEARCH_BY_UPDATE = {
     "read_search_updated", SEARCH_SQL("g.updated_at DESC, g.name, g.namespace"), 11};
