@@ -32,9 +32,9 @@ static int states_param(struct req *r, const char **json_out, struct err *e)
 
     *json_out = NULL;
     for (size_t i = 0; i < r->n_params; i++) {
-        if (strcmp(r->params[i].name, "state") != 0)
+        if (strcmp(r->params[i].name, "state") != 0 || r->params[i].value[0] == '\0')
             continue;
-        for (const char *p = r->params[i].value; *p != '\0';) {
+        for (const char *p = r->params[i].value;; p++) { /* every token, empty ones too (refused) */
             const char *comma = strchr(p, ',');
             size_t n = comma ? (size_t)(comma - p) : strlen(p);
             int state;
@@ -42,7 +42,9 @@ static int states_param(struct req *r, const char **json_out, struct err *e)
                 return -1;
             count += !seen[state];
             seen[state] = true;
-            p += n + (comma ? 1 : 0);
+            if (comma == NULL)
+                break;
+            p = comma;
         }
     }
     if (count == 0)
