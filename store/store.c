@@ -203,6 +203,23 @@ PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *c
     return res;
 }
 
+PGresult *store_exec_planned(struct store *s, const struct store_stmt *st, const char *const *params,
+                             struct err *e)
+{
+    if (ensure_connected(s, e) != 0)
+        return NULL;
+    int64_t started = metrics_clock_usec();
+    PGresult *res = PQexecParams(s->conn, st->sql, st->n_params, NULL, params, NULL, NULL, 0);
+    busy_since(s, started);
+    ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        store_fail(s, res, st->name, e);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
 {
     if (s->pipelined)

@@ -34,6 +34,10 @@ int store_read_row(struct store *s, struct arena *a, const struct store_stmt *st
 int store_read_json(struct store *s, struct arena *a, const struct store_stmt *st, const char *const *params,
                     const char **json_out, struct err *e);
 
+/* store_read_json through store_exec_planned: planned for these values each time. */
+int store_read_json_planned(struct store *s, struct arena *a, const struct store_stmt *st,
+                            const char *const *params, const char **json_out, struct err *e);
+
 /* Decimal text of v in the arena (for $n parameters). */
 const char *store_read_long(struct arena *a, long v);
 

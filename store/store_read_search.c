@@ -70,30 +70,38 @@
 #define JOB_ROWS(place, on, what, match, order)                                                              \
     ROWS("JOB", place, "jobs", JOB_COLS, JOB_VISIBLE, what, on " AND" IF_JOB " AND " match, order)
 
-#define SEARCH_SQL(order)                                                                                    \
-    "WITH m AS (SELECT NULL::text AS type, NULL::bigint AS id, NULL::int AS place, NULL::text AS what,"      \
-    " NULL::text AS name, NULL::text AS namespace, NULL::timestamptz AS updated_at,"                         \
-    " NULL::text AS dataset_type, NULL::text AS sub_type WHERE false"                                        \
+/* The name branches (Marquez's search, what the web UI sends per keystroke) and the other places. */
+#define NAME_BRANCHES(order)                                                                                 \
     DS_ROWS("1", "$7::boolean", "g.name", "g.name ILIKE " PAT, order)                                         \
     ALIASES("DATASET", "datasets", DS_COLS, DS_VISIBLE,                                                       \
             "SELECT a.alias_of AS id, a.name AS what FROM datasets a WHERE $7 AND" IF_DS                      \
             " AND a.alias_of IS NOT NULL AND a.name ILIKE " PAT                                               \
             " UNION ALL SELECT coalesce(o.alias_of, o.id), s.name FROM dataset_symlinks s"                    \
             " JOIN datasets o ON o.id = s.dataset_id WHERE $7 AND" IF_DS " AND s.name ILIKE " PAT, order)     \
+    JOB_ROWS("1", "$7", "g.name", "g.name ILIKE " PAT, order)                                                  \
+    ALIASES("JOB", "jobs", JOB_COLS, JOB_VISIBLE,                                                             \
+            "SELECT j.symlink_target_id AS id, j.name AS what FROM jobs j WHERE $7 AND" IF_JOB                \
+            " AND j.symlink_target_id IS NOT NULL AND j.name ILIKE " PAT, order)
+#define OTHER_BRANCHES(order)                                                                                \
     DS_ROWS("2", "$8::boolean", FIELD_WHAT, FIELD_MATCH, UNORDERED(order))                                    \
     DS_ROWS("3", "$9::boolean", "left(g.description, 200)", "g.description ILIKE " PAT, order)                \
     DS_ROWS("4", "$10::boolean", LIST_WHAT("labels"), LIST_MATCH("labels"), UNORDERED(order))                 \
     DS_ROWS("4", "$10", TAG_WHAT("dataset_tags", "dataset_id"), TAG_MATCH("dataset_tags", "dataset_id"),      \
             UNORDERED(order))                                                                                 \
     DS_ROWS("5", "$11::boolean", LIST_WHAT("owners"), LIST_MATCH("owners"), UNORDERED(order))                 \
-    JOB_ROWS("1", "$7", "g.name", "g.name ILIKE " PAT, order)                                                  \
-    ALIASES("JOB", "jobs", JOB_COLS, JOB_VISIBLE,                                                             \
-            "SELECT j.symlink_target_id AS id, j.name AS what FROM jobs j WHERE $7 AND" IF_JOB                \
-            " AND j.symlink_target_id IS NOT NULL AND j.name ILIKE " PAT, order)                              \
     JOB_ROWS("3", "$9", "left(g.description, 200)", "g.description ILIKE " PAT, order)                        \
     JOB_ROWS("4", "$10", LIST_WHAT("labels"), LIST_MATCH("labels"), UNORDERED(order))                         \
     JOB_ROWS("4", "$10", TAG_WHAT("job_tags", "job_id"), TAG_MATCH("job_tags", "job_id"), UNORDERED(order))   \
-    JOB_ROWS("5", "$11", LIST_WHAT("owners"), LIST_MATCH("owners"), UNORDERED(order))                         \
+    JOB_ROWS("5", "$11", LIST_WHAT("owners"), LIST_MATCH("owners"), UNORDERED(order))
+
+/* branches: the UNION ALL branches. $8-$11 are typed in the first (empty) one: the name branches
+ * alone do not use them. */
+#define SEARCH_SQL(order, branches)                                                                          \
+    "WITH m AS (SELECT NULL::text AS type, NULL::bigint AS id, NULL::int AS place, NULL::text AS what,"      \
+    " NULL::text AS name, NULL::text AS namespace, NULL::timestamptz AS updated_at,"                         \
+    " NULL::text AS dataset_type, NULL::text AS sub_type"                                                    \
+    " WHERE $8::boolean AND $9::boolean AND $10::boolean AND $11::boolean AND false"                         \
+    branches                                                                                                  \
     "), best AS (SELECT DISTINCT ON (type, id) * FROM m ORDER BY type, id, place, what),"                    \
     " page AS (SELECT g.*, row_number() OVER (ORDER BY " order ", g.type) AS o FROM best g"                  \
     "  ORDER BY o LIMIT $3::bigint)"                                                                          \
@@ -105,9 +113,20 @@
     "  ORDER BY p.o), '[]'))"                                                                                 \
     " FROM page p"
 
-static const struct store_stmt SEARCH_BY_NAME = {"read_search_name", SEARCH_SQL("g.name, g.namespace"), 11};
-static const struct store_stmt SEARCH_BY_UPDATE = {
-    "read_search_updated", SEARCH_SQL("g.updated_at DESC, g.name, g.namespace"), 11};
+#define BY_NAME "g.name, g.namespace"
+#define BY_UPDATE "g.updated_at DESC, g.name, g.namespace"
+
+/* Run with store_read_json_planned: planned for each call's term, since a cached plan would suit one
+ * kind of term only. Names alone (the default) have statements of their own, which plan in a fraction
+ * of the time. */
+static const struct store_stmt SEARCH_NAMES_BY_NAME = {
+    "read_search_names_name", SEARCH_SQL(BY_NAME, NAME_BRANCHES(BY_NAME)), 11};
+static const struct store_stmt SEARCH_NAMES_BY_UPDATE = {
+    "read_search_names_updated", SEARCH_SQL(BY_UPDATE, NAME_BRANCHES(BY_UPDATE)), 11};
+static const struct store_stmt SEARCH_ALL_BY_NAME = {
+    "read_search_all_name", SEARCH_SQL(BY_NAME, NAME_BRANCHES(BY_NAME) OTHER_BRANCHES(BY_NAME)), 11};
+static const struct store_stmt SEARCH_ALL_BY_UPDATE = {
+    "read_search_all_updated", SEARCH_SQL(BY_UPDATE, NAME_BRANCHES(BY_UPDATE) OTHER_BRANCHES(BY_UPDATE)), 11};
 /* clang-format on */
 
 /* A stored event with Marquez's top-level key order (LineageEvent fields), unknown keys last. */
@@ -185,8 +204,10 @@ int store_read_search(struct store *s, struct arena *a, const struct store_searc
                             q->in & STORE_SEARCH_DESCRIPTION ? "true" : "false",
                             q->in & STORE_SEARCH_TAGS ? "true" : "false",
                             q->in & STORE_SEARCH_OWNERS ? "true" : "false"};
-    return store_read_json(s, a, strcmp(q->sort, "updated_at") == 0 ? &SEARCH_BY_UPDATE : &SEARCH_BY_NAME,
-                           params, json_out, e);
+    bool newest = strcmp(q->sort, "updated_at") == 0, names = q->in == STORE_SEARCH_NAME;
+    const struct store_stmt *st = names ? (newest ? &SEARCH_NAMES_BY_UPDATE : &SEARCH_NAMES_BY_NAME)
+                                        : (newest ? &SEARCH_ALL_BY_UPDATE : &SEARCH_ALL_BY_NAME);
+    return store_read_json_planned(s, a, st, params, json_out, e);
 }
 
 int store_read_events(struct store *s, struct arena *a, const char *before, const char *after, bool ascending,
