@@ -27,36 +27,7 @@ enum { N_RUN_STATES = sizeof RUN_STATES / sizeof RUN_STATES[0] };
 /* Every state= value (repeatable, comma-separated) as a JSON array, or NULL when none. */
 static int states_param(struct req *r, const char **json_out, struct err *e)
 {
-    bool seen[N_RUN_STATES] = {false};
-    size_t count = 0;
-
-    *json_out = NULL;
-    for (size_t i = 0; i < r->n_params; i++) {
-        if (strcmp(r->params[i].name, "state") != 0 || r->params[i].value[0] == '\0')
-            continue;
-        for (const char *p = r->params[i].value;; p++) { /* every token, empty ones too (refused) */
-            const char *comma = strchr(p, ',');
-            size_t n = comma ? (size_t)(comma - p) : strlen(p);
-            int state;
-            if (api_enum("state", arena_strndup(r->arena, p, n), RUN_STATES, N_RUN_STATES, &state, e) != 0)
-                return -1;
-            count += !seen[state];
-            seen[state] = true;
-            if (comma == NULL)
-                break;
-            p = comma;
-        }
-    }
-    if (count == 0)
-        return 0;
-    yajl_gen g = json_gen_new();
-    yajl_gen_array_open(g);
-    for (size_t k = 0; k < N_RUN_STATES; k++)
-        if (seen[k])
-            json_gen_str(g, RUN_STATES[k]);
-    yajl_gen_array_close(g);
-    *json_out = json_gen_finish(g, r->arena, NULL);
-    return 0;
+    return api_param_enum_list(r, "state", RUN_STATES, N_RUN_STATES, true, json_out, e);
 }
 
 /* An ISO-8601 time parameter, as canonical UTC text, or NULL when absent. */
