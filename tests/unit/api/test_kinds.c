@@ -32,7 +32,7 @@ static struct kind_filter parse_ok(struct arena *a, const char *v, bool node_typ
 
     err_clear(&e);
     if (kind_parse(a, "types", v, node_types, &f, &e) != 0)
-        fail_msg("kind_parse(%s): %s", v, e.msg);
+        fail_msg("kind_parse(%s): %s", v ? v : "(null)", e.msg);
     return f;
 }
 
