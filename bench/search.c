@@ -157,64 +157,45 @@ static long total_count(const char *json)
     return p ? strtol(p + 13, NULL, 10) : -1;
 }
 
-int main(int argc, char **argv)
-{
-    const char *conninfo = NULL;
-    bool setup = false;
-    long runs = DEFAULT_RUNS, baseline_runs = DEFAULT_BASELINE_RUNS, budget_s = DEFAULT_BUDGET_S;
-    struct side with[N_QUERIES], without[N_QUERIES];
-    struct err e;
+struct options {
+    const char *conninfo;
+    bool setup;
+    long runs, baseline_runs, budget_s;
+};
 
+static void parse_args(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){NULL, false, DEFAULT_RUNS, DEFAULT_BASELINE_RUNS, DEFAULT_BUDGET_S};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-            conninfo = argv[++i];
+            o->conninfo = argv[++i];
         else if (strcmp(argv[i], "--setup") == 0)
-            setup = true;
+            o->setup = true;
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
-            runs = strtol(argv[++i], NULL, 10);
+            o->runs = strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--baseline-runs") == 0 && i + 1 < argc)
-            baseline_runs = strtol(argv[++i], NULL, 10);
+            o->baseline_runs = strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--budget-s") == 0 && i + 1 < argc)
-            budget_s = strtol(argv[++i], NULL, 10);
+            o->budget_s = strtol(argv[++i], NULL, 10);
         else
             die("unknown or incomplete option %s (see bench/search.c)", argv[i]);
     }
-    if (conninfo == NULL || runs < 1 || runs > MAX_RUNS || baseline_runs < 1 || baseline_runs > MAX_RUNS ||
-        budget_s < 1)
+    if (o->conninfo == NULL || o->runs < 1 || o->runs > MAX_RUNS || o->baseline_runs < 1 ||
+        o->baseline_runs > MAX_RUNS || o->budget_s < 1)
         die("usage: bench_search --db CONNINFO [--setup] [--runs 1..1000] [--baseline-runs 1..1000] "
             "[--budget-s S]%s",
             "");
-    PGconn *c = PQconnectdb(conninfo);
-    if (PQstatus(c) != CONNECTION_OK)
-        die("cannot connect: %s", PQerrorMessage(c));
-    for (size_t i = 0; setup && i < sizeof SETUP / sizeof SETUP[0]; i++) {
-        fprintf(stderr, "setup %zu/%zu\n", i + 1, sizeof SETUP / sizeof SETUP[0]);
-        exec_or_die(c, SETUP[i]);
-    }
-    struct store *s = store_connect(conninfo, &e);
-    if (s == NULL)
-        die("cannot connect: %s", e.detail);
-    for (size_t i = 0; i < N_QUERIES; i++) {
-        fprintf(stderr, "with indexes: %s\n", QUERIES[i].label);
-        measure(s, &QUERIES[i], (size_t)runs, UINT64_MAX, &with[i]);
-    }
-    exec_or_die(c, DROP_INDEXES);
-    exec_or_die(c, "ANALYZE datasets, jobs, dataset_fields, dataset_symlinks, tags");
-    store_free(s); /* a new connection plans the statement again, without the indexes */
-    if ((s = store_connect(conninfo, &e)) == NULL)
-        die("cannot connect: %s", e.detail);
-    for (size_t i = 0; i < N_QUERIES; i++) {
-        fprintf(stderr, "without indexes: %s\n", QUERIES[i].label);
-        measure(s, &QUERIES[i], (size_t)baseline_runs, (uint64_t)budget_s * 1000000000u, &without[i]);
-        if (strcmp(with[i].answer, without[i].answer) != 0)
-            die("the answers with and without the indexes differ for \"%s\"", QUERIES[i].q);
-    }
+}
+
+static void print_table(const struct options *o, struct side *with, struct side *without)
+{
+    static const char *const places[] = {"name", "fields", "description", "tags", "owners"};
+
     printf("%-26s %-17s %-12s %7s %8s %8s %10s %10s %8s\n", "query", "q", "in", "results", "p50 ms", "p99 ms",
            "noidx p50", "noidx p99", "x p50");
     for (size_t i = 0; i < N_QUERIES; i++) {
         const struct query *q = &QUERIES[i];
         char in[64] = "";
-        static const char *const places[] = {"name", "fields", "description", "tags", "owners"};
         for (int k = 0; k < 5 && q->in != IN_ALL; k++)
             if (q->in & (1u << k))
                 snprintf(in + strlen(in), sizeof in - strlen(in), "%s%s", in[0] ? "," : "", places[k]);
@@ -223,12 +204,46 @@ int main(int argc, char **argv)
         printf("%-26s %-17s %-12s %7ld %8.2f %8.2f %10.1f %10.1f %7.0fx\n", q->label, q->q, in,
                total_count(with[i].answer), with[i].p50, with[i].p99, without[i].p50, without[i].p99,
                without[i].p50 / with[i].p50);
-        free(with[i].answer);
-        free(without[i].answer);
     }
     printf("runs: %ld per query with the indexes, up to %ld (%ld s budget) without; results = totalCount "
            "(at most limit=10)\n",
-           runs, baseline_runs, budget_s);
+           o->runs, o->baseline_runs, o->budget_s);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct side with[N_QUERIES], without[N_QUERIES];
+    struct err e;
+
+    parse_args(argc, argv, &o);
+    PGconn *c = PQconnectdb(o.conninfo);
+    if (PQstatus(c) != CONNECTION_OK)
+        die("cannot connect: %s", PQerrorMessage(c));
+    for (size_t i = 0; o.setup && i < sizeof SETUP / sizeof SETUP[0]; i++) {
+        fprintf(stderr, "setup %zu/%zu\n", i + 1, sizeof SETUP / sizeof SETUP[0]);
+        exec_or_die(c, SETUP[i]);
+    }
+    struct store *s = store_connect(o.conninfo, &e);
+    if (s == NULL)
+        die("cannot connect: %s", e.detail);
+    for (size_t i = 0; i < N_QUERIES; i++) {
+        fprintf(stderr, "with indexes: %s\n", QUERIES[i].label);
+        measure(s, &QUERIES[i], (size_t)o.runs, UINT64_MAX, &with[i]);
+    }
+    exec_or_die(c, DROP_INDEXES);
+    exec_or_die(c, "ANALYZE datasets, jobs, dataset_fields, dataset_symlinks, tags");
+    for (size_t i = 0; i < N_QUERIES; i++) {
+        fprintf(stderr, "without indexes: %s\n", QUERIES[i].label);
+        measure(s, &QUERIES[i], (size_t)o.baseline_runs, (uint64_t)o.budget_s * 1000000000u, &without[i]);
+        if (strcmp(with[i].answer, without[i].answer) != 0)
+            die("the answers with and without the indexes differ for \"%s\"", QUERIES[i].q);
+    }
+    print_table(&o, with, without);
+    for (size_t i = 0; i < N_QUERIES; i++) {
+        free(with[i].answer);
+        free(without[i].answer);
+    }
     store_free(s);
     PQfinish(c);
     return 0;
