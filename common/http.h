@@ -123,6 +123,13 @@ enum { HTTP_RETRY_AFTER_S = 1 };
 
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id);
 
+/* http_reply_error with one more member after "message": `key` with the JSON text `json` (an array or
+ * object the caller built), for an error a client acts on with data: the candidates of an ambiguous
+ * name in a 409. Only for kinds answered {"code","message"} (not ERR_BAD_PARAM, ERR_INVALID,
+ * ERR_INTERNAL); for those it is http_reply_error. */
+void http_reply_error_with(struct reply *out, struct arena *a, const struct err *e, const char *request_id,
+                           const char *key, const char *json);
+
 /* 422 {"errors":[...]} with the given messages, in order. */
 void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n);
 

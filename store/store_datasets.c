@@ -93,21 +93,25 @@ static const struct store_stmt UPSERT_FACETS = {
     1};
 
 /* A named version row met again takes its earliest writer (by event time, then run id) over any
- * reader, and otherwise keeps its earliest appearance; unnamed versions keep their first row. */
+ * reader, and otherwise keeps its earliest appearance; unnamed versions keep their first row. A row's
+ * run_uuid is its writer only: an appearance as an input never sets it. */
 #define NEW_WRITER                                                                                         \
     "(EXCLUDED.run_uuid IS NOT NULL AND (v.run_uuid IS NULL"                                               \
     " OR (EXCLUDED.created_at, EXCLUDED.run_uuid) < (v.created_at, v.run_uuid)))"
 
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
-    "INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, producer_version,"
+    "INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, "
+    "producer_version,"
     " created_at, seq)"
-    " SELECT DISTINCT ON (x.version) x.version, d.id, x.run_uuid, x.fields, x.lifecycle, x.producer, x.time, x.seq"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, run_uuid uuid,"
-    "  fields jsonb, lifecycle text, producer text, input boolean, current boolean, time timestamptz, seq bigint)"
+    " SELECT DISTINCT ON (x.version) x.version, d.id, x.writer, x.fields, x.lifecycle, x.producer, x.time, "
+    "x.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, writer uuid,"
+    "  fields jsonb, lifecycle text, producer text, input boolean, current boolean, time timestamptz, seq "
+    "bigint)"
     " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
     " WHERE NOT x.input OR x.producer IS NOT NULL OR d.current_version IS NULL"
-    " ORDER BY x.version, x.run_uuid IS NULL, x.time, x.run_uuid"
+    " ORDER BY x.version, x.writer IS NULL, x.time, x.writer"
     " ON CONFLICT (version) DO UPDATE SET"
     "  run_uuid = CASE WHEN " NEW_WRITER " THEN EXCLUDED.run_uuid ELSE v.run_uuid END,"
     "  fields = CASE WHEN " NEW_WRITER " OR (v.run_uuid IS NULL AND v.fields = '[]') THEN EXCLUDED.fields"
@@ -232,7 +236,8 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
     gen_id(g, ds);
     json_gen_key(g, "version");
     json_gen_str(g, ds->version);
-    json_gen_key(g, "run_uuid");
+    /* Not "run_uuid": store_gen_event_keys writes that key (the event's run) too, and the later key wins. */
+    json_gen_key(g, "writer");
     json_gen_str(g, ds->io == OL_IO_OUTPUT && ev->run_uuid[0] ? ev->run_uuid : NULL);
     json_gen_key(g, "fields");
     yajl_gen_array_open(g);
