@@ -1,0 +1,2 @@
+#include "stats.h"
+int stats_run(const struct cfg *c) { (void)c; return 1; }

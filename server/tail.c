@@ -1,0 +1,2 @@
+#include "tail.h"
+int tail_run(const struct cfg *c) { (void)c; return 1; }
