@@ -18,10 +18,14 @@
  *   LIVE --a window the follower could not hand over whole (on_window)--> CATCHUP
  *   CATCHUP, LIVE --reader fell behind, read error, shutdown (sub_end)--> ENDING --closed--> freed
  * Invariants:
- *  1. A subscriber's output holds at most --stream-buffer-kb before an event is added (else it is
- *     dropped, with a final comment saying why) plus that one event; catch-up pages are asked for
- *     only once the output drained to half of it. The socket's send buffer is the same size. Ingest
- *     never waits for a subscriber: the follower hands a window over under a mutex and goes on.
+ *  1. Live events form one chain of shared messages (stream_int.h); a LIVE subscriber holds its place
+ *     in it and copies messages into its output while that holds less than half --stream-buffer-kb.
+ *     When a window arrives, a subscriber still short of the window before it by more than
+ *     --stream-buffer-kb (its output included) is dropped, with a final comment saying why, and lets
+ *     go of the chain at once. So the chain is pinned for at most that plus two windows, and each
+ *     output holds at most half the buffer plus one event (plus the final comment); catch-up pages
+ *     are asked for only once the output drained to half. The socket's send buffer is the same
+ *     size. Ingest never waits for a subscriber: the follower hands a window over under a mutex.
  *  2. The windows waiting for the loop hold at most --stream-window-mb of messages; a window that
  *     does not fit (or that the follower built while nobody listened) is handed over without its
  *     events, and every live subscriber reads it from the log instead (CATCHUP): never a gap.
