@@ -37,6 +37,7 @@ struct follower {
     struct store *store; /* the thread's connection; NULL until it connects */
     struct periodic *thread;
     struct log_limit outage_log; /* a database outage would log a line every --follow-interval-ms */
+    struct log_limit skip_log;   /* a newer collector's events could each log a line */
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -56,19 +57,23 @@ static int follow_event(void *ctx, const struct store_log_event *row, struct err
     arena_reset(f->arena);
     struct json_value *root = json_parse(f->arena, body, len, f->max_json_depth, &perr);
     if (root == NULL) {
-        log_warn("event seq=%lld in the log is not JSON this collector can read (%s); skipped by the graph "
-                 "follower", (long long)seq, perr.msg);
+        log_warn_limited(
+            &f->skip_log,
+            "event seq=%lld in the log is not JSON this collector can read (%s); skipped by the graph "
+            "follower",
+            (long long)seq, perr.msg);
         return 0;
     }
     if (decode_event(f->arena, root, NULL, NULL, &ev, &v) != 0) {
-        log_warn("event seq=%lld in the log does not decode (%s%s); skipped by the graph follower", (long long)seq,
-                 v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
+        log_warn_limited(
+            &f->skip_log, "event seq=%lld in the log does not decode (%s%s); skipped by the graph follower",
+            (long long)seq, v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
     if (sync_event(f->g, &ev, e) != 0)
         return -1;
-    metrics_namespace_event(f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace,
-                            ev.event_time);
+    metrics_namespace_event(
+        f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace, ev.event_time);
     return 0;
 }
 
@@ -128,6 +133,7 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
         f->obs = *obs;
     f->arena = arena_new();
     log_limit_init(&f->outage_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
+    log_limit_init(&f->skip_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
     if ((f->thread = periodic_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;
