@@ -465,7 +465,7 @@ void h1_conn_close(struct h1_conn *c)
 void h1_conn_stop(struct h1_conn *c)
 {
     if (c->state == CONN_STREAM)
-        h1_stream_end(c, H1_LINGER_S); /* a stream still open: its last bytes get a moment */
+        h1_stream_stop(c); /* its last bytes get a moment, not --write-timeout */
     else if (c->state == CONN_HEAD)
         h1_conn_close(c); /* between requests, or a request not yet read: never acknowledged */
     else

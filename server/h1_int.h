@@ -87,6 +87,8 @@ void h1_release_arena(struct arena *a);
 /* h1_stream.c: the connection's events in STREAM state. */
 void h1_stream_on_write(struct h1_conn *c);
 void h1_stream_on_close(struct h1_conn *c);
+/* h1_stream.c, at shutdown: ends the stream, or shortens an ending one's grace to H1_LINGER_S. */
+void h1_stream_stop(struct h1_conn *c);
 
 /* h1_server.c: the connection left the list (called by h1_conn_close). */
 void h1_server_forget(struct h1_server *s, struct h1_conn *c);

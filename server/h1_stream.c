@@ -89,6 +89,14 @@ void h1_stream_end(struct h1_conn *c, int grace_s)
     h1_conn_arm(c, h1_stream_pending(c) == 0 ? 0 : grace_s);
 }
 
+void h1_stream_stop(struct h1_conn *c)
+{
+    if (!c->stream_ending)
+        h1_stream_end(c, H1_LINGER_S);
+    else if (h1_stream_pending(c) > 0)
+        h1_conn_arm(c, H1_LINGER_S); /* a dropped reader's final comment may wait this long, no more */
+}
+
 void h1_stream_on_write(struct h1_conn *c)
 {
     if (c->stream_ending) {

@@ -111,6 +111,8 @@ static void sub_ask_page(struct stream_sub *s)
     }
     *p = (struct stream_page){
         .sub = s, .after = s->cursor, .horizon = h->horizon, .min_seq = s->min_seq, .filter = &s->filter};
+    log_debug("req=%s catch-up after (%" PRIu64 ", %" PRId64 ") below %" PRIu64, s->request_id, s->cursor.xid,
+              s->cursor.seq, h->horizon);
     s->page_out = true;
     s->page_wanted = false;
     stream_catchup_ask(h->catchup, p);
@@ -184,6 +186,7 @@ static void on_window(struct stream_hub *h, struct stream_window *w)
         on_lost(h, w->horizon);
         return;
     }
+    log_debug("window below %" PRIu64 ": %zu bytes", w->horizon, w->bytes);
     h->prev_window_at = h->last_window_at;
     h->last_window_at = h->chain_bytes;
     for (struct stream_msg *m = w->head, *next; m != NULL; m = next) {
@@ -208,6 +211,7 @@ static void on_lost(struct stream_hub *h, uint64_t horizon)
             sub_leave_chain(s);
         }
     }
+    log_debug("windows below %" PRIu64 " not handed over: live streams read the log", horizon);
     h->horizon = horizon > h->horizon ? horizon : h->horizon;
     for (struct stream_sub *s = h->subs; s != NULL; s = s->next)
         if (s->state == SUB_CATCHUP && s->page_wanted && !s->page_out)
@@ -217,6 +221,8 @@ static void on_lost(struct stream_hub *h, uint64_t horizon)
 /* CATCHUP -> LIVE at the chain's end (the hub's horizon). */
 static void sub_go_live(struct stream_sub *s)
 {
+    log_debug("req=%s live after (%" PRIu64 ", %" PRId64 ") at %" PRIu64, s->request_id, s->cursor.xid,
+              s->cursor.seq, s->hub->horizon);
     s->state = SUB_LIVE;
     s->at = s->hub->tail;
     s->at->refs++;
@@ -229,6 +235,7 @@ static void on_page(struct stream_hub *h, struct stream_page *p)
     char why[400];
 
     s->page_out = false;
+    log_debug("req=%s catch-up page: %d events%s", s->request_id, p->n, p->failed ? " (failed)" : "");
     if (s->conn == NULL) {
         sub_free(s); /* closed while the page was out (on_close left it to us) */
     } else if (s->state != SUB_CATCHUP) {

@@ -13,14 +13,19 @@
 
 #include "store_int.h"
 
-/* One column list for every read (invariant 1); the namespace of a DatasetEvent is its dataset's. */
+/* One column list for every read (invariant 1); the namespace of a DatasetEvent is its dataset's. The
+ * xid goes out as text under another name: ORDER BY "xid" would otherwise sort the text ("1000" before
+ * "912"), not the xid8. */
 #define LOG_COLUMNS                                                                                          \
-    "xid::text, seq, kind, event_type, producer, coalesce(job_namespace, body #>> '{dataset,namespace}'),"   \
+    "xid::text AS xid_text, seq, kind, event_type, producer, coalesce(job_namespace, body #>> "              \
+    "'{dataset,namespace}'),"                                                                                \
     " job_name, body::text"
 
 static const struct store_stmt FOLLOW = {
     "stream_follow",
-    "SELECT " LOG_COLUMNS " FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY xid, seq", 2};
+    "SELECT " LOG_COLUMNS
+    " FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY events.xid, events.seq",
+    2};
 
 static const struct store_stmt POSITION = {"stream_position",
                                            "SELECT xid::text FROM events WHERE seq = $1::bigint LIMIT 1", 1};
@@ -32,7 +37,7 @@ static const struct store_stmt PAGE = {
     "  AND ($5::text IS NULL OR coalesce(job_namespace, body #>> '{dataset,namespace}') = $5)"
     "  AND ($6::text IS NULL OR job_name = $6) AND ($7::text IS NULL OR event_type = $7)"
     "  AND ($8::text IS NULL OR producer = $8)"
-    " ORDER BY xid, seq LIMIT $9::int",
+    " ORDER BY events.xid, events.seq LIMIT $9::int",
     9};
 
 static const char *col(const PGresult *res, int row, int c)
