@@ -2,13 +2,17 @@
  * pages, heartbeats, slow readers, shutdown.
  *
  * The state machine and invariants are in stream.h. The transitions are:
- *   hub_attach        a new subscriber: LIVE at the hub's horizon, or CATCHUP from its resume position
- *   on_page           CATCHUP -> LIVE when a page came back short and its horizon is the hub's
- *   on_window         LIVE -> CATCHUP when the follower could not hand a window over (stream_feed.c)
- *   sub_end           any -> ENDING: a slow reader, a failed read, shutdown (a final comment says why)
+ *   stream_hub_attach a new subscriber: LIVE at the chain's end, or CATCHUP from its resume position
+ *   on_page           CATCHUP -> LIVE (sub_go_live) when a page came back short at the hub's horizon
+ *   on_lost           LIVE -> CATCHUP when the follower could not hand windows over (stream_feed.c)
+ *   sub_too_slow      LIVE -> ENDING: a reader behind by more than --stream-buffer-kb when a window comes
+ *   sub_end           any -> ENDING: also a failed read, shutdown (a final comment says why)
  *   on_close          the connection is gone: the subscriber is freed (once no page is out for it)
- * Ownership: the hub owns its subscribers; a subscriber's connection belongs to the HTTP layer and
- * tells us when it closes (on_close). Messages are shared by reference (stream_int.h).
+ * Live windows join one chain of messages (chain_append), closed by a marker at their horizon; a LIVE
+ * subscriber walks it (sub_pump) and copies what it matches into its output.
+ * Ownership: the hub owns its subscribers and a reference to the chain's tail; a subscriber owns a
+ * reference to its place in the chain; its connection belongs to the HTTP layer and tells us when it
+ * closes (on_close). Message references: stream_int.h.
  * Threads: loop thread, except stream_hub_new/free and what stream_feed.c does. */
 #include "stream_int.h"
 

@@ -1,4 +1,4 @@
-/* server/stream_int.h - what stream.c, stream_feed.c, stream_msg.c and stream_catchup.c share; not for
+/* server/stream_int.h - what stream.c, stream_feed.c and stream_catchup.c share; not for
  * other files.
  * Ownership: a message is malloc'd once with its text and filter fields. Messages form lists through
  * `next`, and a list link owns a reference to the message it points to (the list's head is owned by
