@@ -1,8 +1,9 @@
 /* collector/follower.c - applies events that other collectors committed to the shared database.
  *
  * Every interval the thread reads the events whose writing transaction finished since its last look
- * (store_graph_follow: xid window below the oldest running transaction, so a late commit is never
- * skipped), decodes them again and applies them with sync_event. Re-applying this process's own
+ * (store_log_follow: xid window below the oldest running transaction, so a late commit is never
+ * skipped), decodes them again and applies them with sync_event, and hands each to the observer
+ * (the event stream) with the window's end once the whole window is applied. Re-applying this process's own
  * events is harmless (idempotent) and cheaper than tracking them. After each look it reports its
  * position to the metrics registry: the log's newest seq and the newest seq below its xmin (the
  * follower lag of /metrics and /readyz), and each applied event's namespace time.
@@ -17,7 +18,6 @@
 #include "json.h"
 #include "metrics.h"
 #include "periodic.h"
-#include "store_graph.h"
 #include "store_ops.h"
 #include "sync.h"
 
@@ -32,37 +32,48 @@ struct follower {
     uint64_t xmin;
     int max_json_depth;
     struct metrics *metrics;
+    struct follower_observer obs; /* ctx NULL: none */
     struct arena *arena;
     struct store *store; /* the thread's connection; NULL until it connects */
     struct periodic *thread;
     struct log_limit outage_log; /* a database outage would log a line every --follow-interval-ms */
+    struct log_limit skip_log;   /* a newer collector's events could each log a line */
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
  * so a failure here means a newer collector wrote something we cannot read: skip it, loudly. */
-static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, struct err *e)
+static int follow_event(void *ctx, const struct store_log_event *row, struct err *e)
 {
     struct follower *f = ctx;
     struct decode_violations v = {0};
     struct ol_event ev;
     struct err perr;
+    int64_t seq = row->pos.seq;
+    const char *body = row->body;
+    size_t len = row->len;
 
+    if (f->obs.ctx != NULL)
+        f->obs.event(f->obs.ctx, row); /* every stored event is streamed, readable here or not */
     arena_reset(f->arena);
     struct json_value *root = json_parse(f->arena, body, len, f->max_json_depth, &perr);
     if (root == NULL) {
-        log_warn("event seq=%lld in the log is not JSON this collector can read (%s); skipped by the graph "
-                 "follower", (long long)seq, perr.msg);
+        log_warn_limited(
+            &f->skip_log,
+            "event seq=%lld in the log is not JSON this collector can read (%s); skipped by the graph "
+            "follower",
+            (long long)seq, perr.msg);
         return 0;
     }
     if (decode_event(f->arena, root, NULL, NULL, &ev, &v) != 0) {
-        log_warn("event seq=%lld in the log does not decode (%s%s); skipped by the graph follower", (long long)seq,
-                 v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
+        log_warn_limited(
+            &f->skip_log, "event seq=%lld in the log does not decode (%s%s); skipped by the graph follower",
+            (long long)seq, v.n > 0 ? v.msgs[0] : "no reason given", v.n > 1 ? ", and more" : "");
         return 0;
     }
     if (sync_event(f->g, &ev, e) != 0)
         return -1;
-    metrics_namespace_event(f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace,
-                            ev.event_time);
+    metrics_namespace_event(
+        f->metrics, ev.kind == OL_DATASET_EVENT ? ev.datasets[0].namespace : ev.job_namespace, ev.event_time);
     return 0;
 }
 
@@ -70,8 +81,14 @@ static int follow_event(void *ctx, int64_t seq, const char *body, size_t len, st
 static int follow_once(struct follower *f, struct store *s, struct err *e)
 {
     int64_t newest, applied;
-    int n = store_graph_follow(s, &f->xmin, follow_event, f, e);
+    int n = store_log_follow(s, &f->xmin, follow_event, f, e);
 
+    if (f->obs.ctx != NULL) {
+        if (n < 0)
+            f->obs.abort(f->obs.ctx);
+        else
+            f->obs.window(f->obs.ctx, f->xmin);
+    }
     if (n < 0 || store_ops_log_position(s, f->xmin, &newest, &applied, e) != 0)
         return -1;
     metrics_follower(f->metrics, newest, applied);
@@ -98,7 +115,8 @@ static void follower_tick(void *arg)
 }
 
 struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t xmin, int interval_ms,
-                                int max_json_depth, struct metrics *m, struct err *e)
+                                int max_json_depth, struct metrics *m, const struct follower_observer *obs,
+                                struct err *e)
 {
     struct follower *f = calloc(1, sizeof *f);
 
@@ -111,8 +129,11 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     f->xmin = xmin;
     f->max_json_depth = max_json_depth;
     f->metrics = m;
+    if (obs != NULL)
+        f->obs = *obs;
     f->arena = arena_new();
     log_limit_init(&f->outage_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
+    log_limit_init(&f->skip_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
     if ((f->thread = periodic_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;

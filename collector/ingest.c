@@ -45,6 +45,26 @@ static struct json_value *parse_body(struct req *r, struct err *e)
     return json_parse(r->arena, body, len, r->cfg->max_json_depth, e);
 }
 
+/* For the access log (reply.log_producer): the first event's producer, and how many events name
+ * another one. NULL when no event names one. */
+static const char *request_producer(struct arena *a, const struct json_value *root)
+{
+    bool array = root->type == JSON_ARRAY;
+    size_t n = array ? root->u.array.n : 1, others = 0;
+    const char *first = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *p = json_get_string(array ? root->u.array.items[i] : root, "producer");
+        if (p != NULL && first == NULL)
+            first = p;
+        else if (p != NULL && strcmp(p, first) != 0)
+            others++;
+    }
+    if (first == NULL || others == 0)
+        return first;
+    return arena_printf(a, "%s (+%zu events of other producers)", first, others);
+}
+
 /* The namespace an event belongs to for /metrics: its job's, or a DatasetEvent's dataset's. */
 static const char *event_namespace(const struct ol_event *ev)
 {
@@ -134,6 +154,7 @@ static int prepare_request(struct req *r, struct reply *out, struct ol_event **e
 
     if (root == NULL)
         return -1;
+    out->log_producer = request_producer(r->arena, root);
     array = root->type == JSON_ARRAY;
     n = array ? root->u.array.n : 1;
     if (n == 0)
@@ -344,6 +365,7 @@ int ingest_post_batch(struct req *r, struct reply *out, struct err *e)
 
     if (root == NULL)
         return -1;
+    out->log_producer = request_producer(r->arena, root);
     if (root->type != JSON_ARRAY)
         return err_set(e, ERR_BAD_INPUT, NULL, "the batch endpoint expects a JSON array of events");
     size_t n = root->u.array.n;

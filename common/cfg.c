@@ -140,23 +140,57 @@ static const struct option_def OPTIONS[] = {
      "events per transaction when replaying (0: as the log's transactions grouped them; 1: each event alone)"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
+    {"log-format", "LINEAGED_LOG_FORMAT", OPT_STRING, offsetof(struct cfg, log_format), "plain", 0, 0,
+     ALL_DB | CFG_POSTGRES, "plain (time level module message key=value) or json (one object per line)"},
+    {"access-log", "LINEAGED_ACCESS_LOG", OPT_BOOL, offsetof(struct cfg, access_log), "true", 0, 0, CFG_SERVE,
+     "one log line per request: id, method, route, status, latency, bytes, producer"},
+    {"stream-buffer-kb", "LINEAGED_STREAM_BUFFER_KB", OPT_INT, offsetof(struct cfg, stream_buffer_kb), "256", 16,
+     1048576, CFG_SERVE, "KiB an event stream reader may fall behind before it is dropped (and its socket buffer)"},
+    {"stream-heartbeat", "LINEAGED_STREAM_HEARTBEAT", OPT_INT, offsetof(struct cfg, stream_heartbeat_s), "15", 1,
+     3600, CFG_SERVE, "seconds without an event after which an event stream gets a comment line"},
+    {"stream-window-mb", "LINEAGED_STREAM_WINDOW_MB", OPT_INT, offsetof(struct cfg, stream_window_mb), "16", 1,
+     4096, CFG_SERVE, "MiB of live events handed to the streams at once; beyond, live streams read the log"},
+    {"max-streams", "LINEAGED_MAX_STREAMS", OPT_INT, offsetof(struct cfg, max_streams), "64", 0, 100000,
+     CFG_SERVE, "event streams open at once (503 beyond)"},
     /* publish-model: a client of a running lineaged */
     {"FILE", NULL, OPT_ARG, offsetof(struct cfg, model_file), "", 0, 0, CFG_PUBLISH_MODEL,
      "the model's metadata: OpenMetadata MlModel YAML plus a services: map"},
     {"url", "LINEAGED_URL", OPT_STRING, offsetof(struct cfg, url), "http://127.0.0.1:5000", 0, 0,
-     CFG_PUBLISH_MODEL, "base URL of the lineaged server (http only)"},
-    {"api-key", "LINEAGED_API_KEY", OPT_STRING, offsetof(struct cfg, api_key), "", 0, 0, CFG_PUBLISH_MODEL,
+     CFG_PUBLISH_MODEL | CFG_TAIL | CFG_STATS, "base URL of the lineaged server (http only)"},
+    {"api-key", "LINEAGED_API_KEY", OPT_STRING, offsetof(struct cfg, api_key), "", 0, 0,
+     CFG_PUBLISH_MODEL | CFG_TAIL | CFG_STATS,
      "sent as 'Authorization: Bearer <key>' (prefer the variable: flags show in ps)"},
     {"dry-run", "LINEAGED_DRY_RUN", OPT_BOOL, offsetof(struct cfg, dry_run), "false", 0, 0, CFG_PUBLISH_MODEL,
      "print the event and send nothing"},
-    {"timeout", "LINEAGED_TIMEOUT", OPT_INT, offsetof(struct cfg, timeout_s), "30", 1, 3600, CFG_PUBLISH_MODEL,
-     "seconds each HTTP request to the server may take"},
+    {"timeout", "LINEAGED_TIMEOUT", OPT_INT, offsetof(struct cfg, timeout_s), "30", 1, 3600,
+     CFG_PUBLISH_MODEL | CFG_TAIL | CFG_STATS,
+     "seconds each HTTP request may take (tail: the longest silence, heartbeats included, before reconnecting)"},
     {"max-file-bytes", "LINEAGED_MAX_FILE_BYTES", OPT_LONG, offsetof(struct cfg, max_file_bytes), "1048576", 1024,
      1L << 30, CFG_PUBLISH_MODEL, "largest model file read"},
+    /* tail and stats */
+    {"namespace", "LINEAGED_TAIL_NAMESPACE", OPT_STRING, offsetof(struct cfg, tail_namespace), "", 0, 0, CFG_TAIL,
+     "only events of this namespace (the job's, or a DatasetEvent's dataset's)"},
+    {"job", "LINEAGED_TAIL_JOB", OPT_STRING, offsetof(struct cfg, tail_job), "", 0, 0, CFG_TAIL,
+     "only events of this job name"},
+    {"event-type", "LINEAGED_TAIL_EVENT_TYPE", OPT_STRING, offsetof(struct cfg, tail_event_type), "", 0, 0, CFG_TAIL,
+     "only events of this eventType (START, RUNNING, COMPLETE, ABORT, FAIL, OTHER)"},
+    {"producer", "LINEAGED_TAIL_PRODUCER", OPT_STRING, offsetof(struct cfg, tail_producer), "", 0, 0, CFG_TAIL,
+     "only events of this producer"},
+    {"json", "LINEAGED_TAIL_JSON", OPT_BOOL, offsetof(struct cfg, json), "false", 0, 0, CFG_TAIL,
+     "print each event as its JSON, one per line"},
+    {"interval", "LINEAGED_STATS_INTERVAL", OPT_INT, offsetof(struct cfg, interval_s), "2", 1, 3600, CFG_STATS,
+     "seconds between refreshes"},
+    {"count", "LINEAGED_STATS_COUNT", OPT_INT, offsetof(struct cfg, count), "0", 0, 1000000, CFG_STATS,
+     "snapshots to show before exiting (0: until Ctrl-C)"},
 };
 
 enum { OPTION_COUNT = sizeof OPTIONS / sizeof OPTIONS[0] };
-_Static_assert(OPTION_COUNT <= 64, "struct cfg's given mask has one bit per option");
+_Static_assert((int)OPTION_COUNT <= (int)CFG_MAX_OPTIONS, "struct cfg's given mask has one bit per option");
+
+static void mark_given(struct cfg *c, size_t i)
+{
+    c->given[i / 64] |= 1ULL << (i % 64);
+}
 
 static int set_bool(bool *field, const struct option_def *o, const char *value, const char *source,
                     struct err *e)
@@ -220,7 +254,7 @@ static int parse_flag(struct cfg *c, enum cfg_command cmd, int argc, char **argv
     if (o == NULL)
         return err_set(e, ERR_BAD_INPUT, argv[*i], "unknown option \"%s\"; see --help", argv[*i]);
     snprintf(source, sizeof source, "--%s", o->flag);
-    c->given |= 1ULL << (o - OPTIONS);
+    mark_given(c, (size_t)(o - OPTIONS));
     if (eq != NULL)
         return set_value(c, o, eq + 1, source, e);
     if (o->type == OPT_BOOL)
@@ -281,7 +315,7 @@ int cfg_parse(struct cfg *c, enum cfg_command cmd, int argc, char **argv, bool *
             continue;
         if (set_value(c, o, env, o->env, e) != 0)
             return -1;
-        c->given |= 1ULL << i;
+        mark_given(c, i);
     }
     return parse_args(c, cmd, argc, argv, e);
 }
@@ -309,7 +343,9 @@ bool cfg_given(const struct cfg *c, const char *flag)
 {
     const struct option_def *o = find_option(flag, strlen(flag), ALL_DB | CFG_POSTGRES);
 
-    return o != NULL && (c->given & (1ULL << (o - OPTIONS))) != 0;
+    size_t i = o != NULL ? (size_t)(o - OPTIONS) : 0;
+
+    return o != NULL && (c->given[i / 64] & (1ULL << (i % 64))) != 0;
 }
 
 void cfg_free(struct cfg *c)

@@ -22,8 +22,12 @@ enum { CFG_NAME_BYTES_CEILING = 1300 };
 
 /* Which subcommands an option applies to (bit mask). */
 enum cfg_command {
-    CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_PUBLISH_MODEL = 16, CFG_REPLAY = 32
+    CFG_SERVE = 1, CFG_MIGRATE = 2, CFG_POSTGRES = 4, CFG_KEYS = 8, CFG_PUBLISH_MODEL = 16, CFG_REPLAY = 32,
+    CFG_TAIL = 64, CFG_STATS = 128
 };
+
+/* Options a struct cfg can hold (the bits of `given`). */
+enum { CFG_MAX_OPTIONS = 128 };
 
 struct cfg {
     char *host;
@@ -77,7 +81,13 @@ struct cfg {
     int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
     int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
     char *log_level;
-    unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
+    char *log_format;          /* plain or json: every log line, the access log's too */
+    bool access_log;           /* one line per request */
+    int stream_buffer_kb;      /* event stream: output a reader may have unread before it is dropped */
+    int stream_heartbeat_s;    /* event stream: a comment after this long without an event */
+    int stream_window_mb;      /* event stream: live events waiting for the loop thread */
+    int max_streams;           /* event streams open at once */
+    unsigned long long given[CFG_MAX_OPTIONS / 64]; /* bit i: OPTIONS[i] was set by flag or variable */
     /* publish-model (a client of a running lineaged) */
     char *model_file;          /* the positional FILE; empty: not given */
     char *url;                 /* base URL of the lineaged server */
@@ -85,6 +95,11 @@ struct cfg {
     bool dry_run;              /* print the event, send nothing */
     int timeout_s;             /* per HTTP request */
     long max_file_bytes;       /* largest model file read */
+    /* tail and stats (clients of a running lineaged; url, api_key, timeout_s too) */
+    char *tail_namespace, *tail_job, *tail_event_type, *tail_producer; /* stream filters; empty: any */
+    bool json;                 /* tail: each event as its JSON */
+    int interval_s;            /* stats: seconds between refreshes */
+    int count;                 /* stats: snapshots before exiting; 0: until interrupted */
 };
 
 /* Fills c with defaults, then the environment, then argv (flags after the subcommand). A flag of a

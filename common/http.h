@@ -23,6 +23,7 @@ struct node_cache;
 struct metrics;
 struct server_stats;
 struct log_limit;
+struct stream_request;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
@@ -65,6 +66,9 @@ struct reply {
     const char *location;     /* Location header, or NULL */
     const char *content_encoding; /* Content-Encoding of body ("gzip"), or NULL */
     int retry_after_s;        /* > 0: a Retry-After header (503s a later attempt can pass) */
+    struct stream_request *stream; /* non-NULL: open a Server-Sent Events stream instead of sending a
+                                      body (server/stream.h; in the request arena) */
+    const char *log_producer;      /* for the access log: the producer of an ingest request's events */
 };
 
 /* A route handler. Returns 0 with reply filled, or -1 with e set (the caller replies the error). */

@@ -1,11 +1,15 @@
 /* common/log.h - one-line structured logs to stderr.
  *
  * Each .c file that logs defines LOG_MODULE ("ingest", "store", ...) before including this header.
- * A line reads: `2026-11-23T10:00:00.123Z info ingest message key=value`.
+ * A line reads: `2026-11-23T10:00:00.123Z info ingest message key=value`, or with the JSON format
+ * (--log-format json) `{"time":"2026-11-23T10:00:00.123Z","level":"info","module":"ingest","msg":"..."}`
+ * plus one member per field of log_write_fields.
  * Invariants:
  *  1. The level is checked before any formatting (log_enabled), so debug lines cost nothing when off.
  *  2. Control characters in the formatted message are escaped; lines are cut at LOG_LINE_MAX bytes.
- *  3. The level is the only mutable global: set once at start-up by log_set_level().
+ *  3. The level and the format are the only mutable globals: set once at start-up, before threads.
+ *  5. A JSON line is always one valid JSON object in UTF-8: strings are escaped, bytes that are not
+ *     UTF-8 become U+FFFD, and a line cut at LOG_LINE_MAX is cut inside a string, before its end.
  *  4. A line that can repeat once per request or per event (a database outage, accept() failing)
  *     goes through a struct log_limit owned by the caller: at most `burst` such lines per
  *     `interval_s` seconds, and the next line written says how many were left out.
@@ -15,8 +19,11 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+enum log_format { LOG_FORMAT_PLAIN = 0, LOG_FORMAT_JSON };
 
 enum { LOG_LINE_MAX = 2048 };
 
@@ -24,6 +31,23 @@ enum { LOG_LINE_MAX = 2048 };
 bool log_parse_level(const char *name, enum log_level *out);
 void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
+
+/* Parses "plain|json"; returns false if the name is unknown. */
+bool log_parse_format(const char *name, enum log_format *out);
+void log_set_format(enum log_format format);
+
+/* One field of a structured line. value is text; number: written bare in JSON (it must be a JSON
+ * number), else a JSON string. In plain lines every field is key=value, the value in double quotes
+ * (with \" and \\ escaped) when it is empty or holds a space, '"', '\\' or '='. */
+struct log_field {
+    const char *key;
+    const char *value;
+    bool number;
+};
+
+/* Writes one line: msg (may be NULL) and the fields. Cannot fail. */
+void log_write_fields(enum log_level level, const char *module, const char *msg, const struct log_field *fields,
+                      size_t n);
 
 /* Formats and writes one line. Use the macros below instead. */
 void log_write(enum log_level level, const char *module, const char *fmt, ...)

@@ -60,7 +60,7 @@ struct metrics {
     _Atomic int64_t *ns_time; /* newest eventTime per namespace, usec; 0: none */
     _Atomic uint64_t *requests;
     _Atomic uint64_t *db;
-    _Atomic int64_t connections, queue_depth, in_flight, subscribers;
+    _Atomic int64_t connections, queue_depth, in_flight, subscribers, stream_dropped;
     _Atomic int64_t newest_seq, applied_seq;
     _Atomic int64_t silent_jobs; /* -1: unknown */
     atomic_bool follower_known, graph_loaded;
@@ -267,6 +267,12 @@ void metrics_in_flight(struct metrics *m, int delta)
 void metrics_stream_subscribers(struct metrics *m, int delta)
 {
     atomic_fetch_add_explicit(&m->subscribers, delta, memory_order_relaxed);
+}
+
+void metrics_stream_dropped(struct metrics *m)
+{
+    if (m != NULL)
+        atomic_fetch_add_explicit(&m->stream_dropped, 1, memory_order_relaxed);
 }
 
 void metrics_set_graph_loaded(struct metrics *m, bool loaded)
@@ -486,6 +492,9 @@ static void render_gauges(struct metrics *m, const struct metrics_scrape *s, str
     gauge(t, "lineaged_http_queue_depth", "Requests waiting for a worker.", load_gauge(&m->queue_depth));
     gauge(t, "lineaged_http_requests_in_flight", "Requests queued or running.", load_gauge(&m->in_flight));
     gauge(t, "lineaged_stream_subscribers", "Open event stream subscriptions.", load_gauge(&m->subscribers));
+    put_head(t, "lineaged_stream_dropped_total", "counter",
+             "Event stream readers dropped for falling more than --stream-buffer-kb behind.");
+    put(t, "lineaged_stream_dropped_total %lld\n", (long long)load_gauge(&m->stream_dropped));
     gauge(t, "lineaged_graph_loaded", "1 once the lineage graph is loaded.", metrics_graph_loaded(m) ? 1 : 0);
     gauge(t, "lineaged_graph_nodes", "Nodes of the in-memory lineage graph.", s->graph_nodes);
     gauge(t, "lineaged_graph_edges", "Distinct edges of the in-memory lineage graph.", s->graph_edges);

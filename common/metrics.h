@@ -87,6 +87,9 @@ void metrics_queue_depth(struct metrics *m, int delta);
 void metrics_in_flight(struct metrics *m, int delta);
 void metrics_stream_subscribers(struct metrics *m, int delta);
 
+/* One event stream reader dropped for falling behind (a counter). */
+void metrics_stream_dropped(struct metrics *m);
+
 /* ---- called at start-up and by the follower ---- */
 
 /* The lineage graph has been loaded (readiness). */

@@ -34,7 +34,7 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
 
 /* Frees a request's arena. glibc keeps freed heap pages mapped, so after a big request RSS would stay at
  * its peak for good: malloc_trim hands them back (it costs a walk of the heap, hence only for big ones). */
-static void release_arena(struct arena *a)
+void h1_release_arena(struct arena *a)
 {
     size_t held = a != NULL ? arena_charged(a) : 0;
 
@@ -45,7 +45,7 @@ static void release_arena(struct arena *a)
 
 /* ---- deadlines and states ---------------------------------------------------------------------- */
 
-static void conn_arm(struct h1_conn *c, int seconds)
+void h1_conn_arm(struct h1_conn *c, int seconds)
 {
     struct timeval tv = {.tv_sec = seconds};
 
@@ -61,7 +61,7 @@ static void conn_wait_head(struct h1_conn *c, bool fresh)
     c->head_started = false;
     c->body = NULL;
     c->body_len = c->body_cap = 0;
-    conn_arm(c, fresh ? c->srv->lim.header_timeout_s : c->srv->lim.idle_timeout_s);
+    h1_conn_arm(c, fresh ? c->srv->lim.header_timeout_s : c->srv->lim.idle_timeout_s);
     bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -198,7 +198,7 @@ static void conn_start_body(struct h1_conn *c, const struct h1_head *h)
         bufferevent_write(c->bev, CONTINUE_100, sizeof CONTINUE_100 - 1);
     c->state = CONN_BODY;
     c->window_start_len = 0;
-    conn_arm(c, c->srv->lim.body_timeout_s);
+    h1_conn_arm(c, c->srv->lim.body_timeout_s);
 }
 
 /* HEAD -> BODY or BUSY once a whole head is in the input; false while it is not (or after a failure). */
@@ -269,13 +269,13 @@ static void conn_on_read(struct bufferevent *bev, void *arg)
     struct h1_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
 
-    if (c->state == CONN_LINGER) {
+    if (c->state == CONN_LINGER || c->state == CONN_STREAM) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
     if (c->state == CONN_HEAD && !c->head_started && evbuffer_get_length(in) > 0) {
         c->head_started = true;
-        conn_arm(c, c->srv->lim.header_timeout_s);
+        h1_conn_arm(c, c->srv->lim.header_timeout_s);
     }
     if (c->state == CONN_HEAD && !conn_take_head(c, in))
         return;
@@ -290,7 +290,7 @@ static void free_sent_arena(const void *data, size_t len, void *arena)
 {
     (void)data;
     (void)len;
-    release_arena(arena);
+    h1_release_arena(arena);
 }
 
 void h1_exchange_reply(struct h1_exchange *x)
@@ -301,7 +301,7 @@ void h1_exchange_reply(struct h1_exchange *x)
 
     evtimer_del(c->timer);
     if (c->broken) {
-        release_arena(a);
+        h1_release_arena(a);
         h1_conn_close(c);
         return;
     }
@@ -317,22 +317,26 @@ void h1_exchange_reply(struct h1_exchange *x)
     if (h1_reply_head(out, x, len, x->head_method, close) != 0 ||
         (len > 0 && !x->head_method && evbuffer_add_reference(out, x->reply.body, len, free_sent_arena, a) != 0)) {
         log_warn("req=%s cannot queue the reply; closing the connection", x->req.request_id);
-        release_arena(a);
+        h1_release_arena(a);
         h1_conn_close(c);
         return;
     }
     if (len == 0 || x->head_method)
-        release_arena(a); /* otherwise libevent frees it once the body is sent */
+        h1_release_arena(a); /* otherwise libevent frees it once the body is sent */
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
-/* Streaming: a streaming reply (Server-Sent Events) would add its next piece here, in WRITING, each
- * time the output has drained, and leave WRITING only when the stream ends; see h1_conn.h. */
+/* The output drained (to the write low-water mark): the reply is out, or a stream has room for more
+ * (h1_stream.c adds its next pieces then; see "Streaming replies" in h1_conn.h). */
 static void conn_on_write(struct bufferevent *bev, void *arg)
 {
     struct h1_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
 
+    if (c->state == CONN_STREAM) {
+        h1_stream_on_write(c);
+        return;
+    }
     if (c->state != CONN_WRITING)
         return; /* "100 Continue" went out while reading the body */
     if (c->close_after && !c->linger && evbuffer_get_length(in) == 0) {
@@ -345,7 +349,7 @@ static void conn_on_write(struct bufferevent *bev, void *arg)
         shutdown(bufferevent_getfd(bev), SHUT_WR);
         evbuffer_drain(in, evbuffer_get_length(in));
         c->state = CONN_LINGER;
-        conn_arm(c, H1_LINGER_S);
+        h1_conn_arm(c, H1_LINGER_S);
         bufferevent_enable(bev, EV_READ);
         return;
     }
@@ -385,7 +389,7 @@ static void conn_body_window(struct h1_conn *c)
         return;
     }
     c->window_start_len = c->body_len;
-    conn_arm(c, lim->body_timeout_s);
+    h1_conn_arm(c, lim->body_timeout_s);
 }
 
 static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -401,8 +405,8 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
         err_set(&e, ERR_TIMEOUT, NULL, "request head not received within %d s (--header-timeout)",
                 c->srv->lim.header_timeout_s);
         conn_fail(c, &e, true);
-    } else if (c->state == CONN_HEAD || c->state == CONN_LINGER) {
-        h1_conn_close(c); /* idle, or done lingering */
+    } else if (c->state == CONN_HEAD || c->state == CONN_LINGER || c->state == CONN_STREAM) {
+        h1_conn_close(c); /* idle, done lingering, or a stream's last bytes had their time */
     }
 }
 
@@ -437,9 +441,11 @@ struct h1_conn *h1_conn_new(struct h1_server *s, evutil_socket_t fd)
 /* Frees what the connection owns; a BUSY exchange stays the server's. */
 static void conn_release(struct h1_conn *c)
 {
+    if (c->state == CONN_STREAM)
+        h1_stream_on_close(c);
     if (c->x != NULL && c->state != CONN_BUSY) {
         conn_drop(c, c->x);
-        release_arena(c->x->req.arena);
+        h1_release_arena(c->x->req.arena);
     }
     if (c->timer != NULL)
         event_free(c->timer);
@@ -458,7 +464,9 @@ void h1_conn_close(struct h1_conn *c)
 
 void h1_conn_stop(struct h1_conn *c)
 {
-    if (c->state == CONN_HEAD)
+    if (c->state == CONN_STREAM)
+        h1_stream_stop(c); /* its last bytes get a moment, not --write-timeout */
+    else if (c->state == CONN_HEAD)
         h1_conn_close(c); /* between requests, or a request not yet read: never acknowledged */
     else
         c->close_after = true;

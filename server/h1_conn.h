@@ -18,12 +18,15 @@
  *   close    after an error that leaves request bytes unread, the reply is sent, the write side shut
  *            and what still arrives is read and dropped for up to 2 s (lingering close), so the client
  *            reads the reply instead of a connection reset.
- * Streaming replies (a hook for Server-Sent Events, not used yet): a reply is written in two steps,
- * head then body, and the next request is taken up only when the output buffer has drained
- * (conn_on_write in h1_conn.c). A streaming reply would send its head with no Content-Length (or
- * chunked), stay in the WRITING state, and append each piece from conn_on_write when the buffer has
- * drained below the write low-watermark: that is the back-pressure on a slow reader, and
- * --write-timeout still closes a reader that stops. See "Streaming" in h1_conn.c.
+ * Streaming replies (Server-Sent Events, h1_stream.c): instead of h1_exchange_reply the server may
+ * answer with h1_exchange_stream: the head goes out with no Content-Length (the body ends when the
+ * connection closes, so the connection carries no further request), the connection enters STREAM,
+ * and its owner adds pieces with h1_stream_add* whenever it likes. The owner is told when the
+ * output has drained below the low-water mark it chose (on_drain: room for more, the back-pressure
+ * on a slow reader) and when the connection is gone (on_close, always exactly once). It decides
+ * itself what a reader that falls behind costs: h1_stream_pending says how much waits. The socket's
+ * send buffer is set to the size the owner gives, so the kernel holds no more than that either.
+ * --write-timeout still closes a reader that stops reading; bytes the client sends are dropped.
  * Invariants:
  *  1. Every request whose head parsed is answered exactly once (h1_exchange_reply), on the loop
  *     thread, unless the connection failed first; every error this layer makes is a JSON body built
@@ -32,7 +35,7 @@
  *     the connection never frees it before.
  *  3. Memory per connection outside request arenas is bounded: the input buffer holds at most a head
  *     (--max-header-bytes) plus one read, since body bytes move into the arena as they arrive and
- *     reading stops while a request is with the server.
+ *     reading stops while a request is with the server. A stream's output is bounded by its owner.
  * Threads: everything here runs on the event-loop thread. */
 #ifndef LINEAGED_H1_CONN_H
 #define LINEAGED_H1_CONN_H
@@ -105,6 +108,41 @@ int h1_server_listen(struct h1_server *s, const char *host, int port, int *bound
 /* Sends x's reply (x->reply, or the error in x->err when reply.status is 0) and continues the
  * connection. x and its arena belong to the connection layer again afterwards. */
 void h1_exchange_reply(struct h1_exchange *x);
+
+/* ---- streaming replies (h1_stream.c) ---- */
+
+struct h1_stream_handler {
+    /* The output drained to the low-water mark or below: room for more. */
+    void (*on_drain)(void *ctx);
+    /* The connection closed (the client left, a write failed or timed out, h1_stream_end finished, or
+     * the server freed it at exit); bytes_sent counts the body bytes written to the socket. The last
+     * call for ctx; the connection is gone. */
+    void (*on_close)(void *ctx, uint64_t bytes_sent);
+};
+
+/* Sends x's head as a streaming reply (200, content_type) and releases x; the connection enters
+ * STREAM and belongs to h (with ctx) until on_close. sndbuf: the socket's send buffer in bytes (0:
+ * the system's); low_water: on_drain fires when the output holds no more than this. Returns the
+ * connection, or NULL when it failed already (x is released; on_close is not called). */
+struct h1_conn *h1_exchange_stream(struct h1_exchange *x, const char *content_type, size_t sndbuf, size_t low_water,
+                                   const struct h1_stream_handler *h, void *ctx);
+
+/* Bytes added to the stream and not yet handed to the socket. */
+size_t h1_stream_pending(const struct h1_conn *c);
+
+/* Appends a copy of data[0..len) to the stream. 0, or -1 when it cannot (out of memory; the stream
+ * is ending). */
+int h1_stream_add(struct h1_conn *c, const void *data, size_t len);
+
+/* Appends data[0..len) by reference: release(data, len, arg) is called once libevent no longer needs
+ * it (written, or the connection freed), also when this fails (-1). */
+int h1_stream_add_ref(struct h1_conn *c, const void *data, size_t len,
+                      void (*release)(const void *data, size_t len, void *arg), void *arg);
+
+/* Ends the stream: nothing more is added; the connection closes once the output is written, or after
+ * grace_s seconds whatever is left (and --write-timeout still applies). on_close follows later, never
+ * from inside this call. Calling it again changes nothing. */
+void h1_stream_end(struct h1_conn *c, int grace_s);
 
 /* Stops accepting, closes idle connections and closes the others after their current reply; calls
  * done(arg) once no connection is left (at once if none is). */

@@ -6,9 +6,12 @@
  *   WRITING --conn_on_write, keep-alive--> HEAD;  WRITING --conn_on_write, closing--> closed, or LINGER
  *   (when request bytes may be left unread: linger) --timer or EOF--> closed
  *   any state but BUSY --timeout, EOF, socket error--> closed (conn_close)
+ *   BUSY --h1_exchange_stream--> STREAM (a streaming reply: h1_stream.c) --h1_stream_end, then the
+ *   output written or the grace timer--> closed;  STREAM --EOF, error, write timeout--> closed
  * Invariants:
  *  1. x != NULL in BODY, BUSY and WRITING (until its reply is queued); NULL in HEAD and LINGER.
- *  2. Reading is enabled only in HEAD, BODY and LINGER.
+ *  2. Reading is enabled only in HEAD, BODY, LINGER and STREAM (where what arrives is dropped: the
+ *     connection ends with the stream, so no further request is read).
  *  3. A connection is in its server's list from accept to conn_close; BUSY connections are never closed
  *     by this layer except by h1_server_free at exit. */
 #ifndef LINEAGED_H1_INT_H
@@ -24,7 +27,7 @@
 #include "h1_conn.h"
 #include "log.h"
 
-enum conn_state { CONN_HEAD, CONN_BODY, CONN_BUSY, CONN_WRITING, CONN_LINGER };
+enum conn_state { CONN_HEAD, CONN_BODY, CONN_BUSY, CONN_WRITING, CONN_LINGER, CONN_STREAM };
 
 enum { H1_LINGER_S = 2, H1_REQUEST_ID_MAX = 24 };
 
@@ -45,6 +48,11 @@ struct h1_conn {
     char *body;                   /* in x's arena */
     size_t body_len, body_cap;
     size_t window_start_len;      /* body_len when the current body-progress window began */
+    /* STREAM only (h1_stream.c): */
+    const struct h1_stream_handler *stream;
+    void *stream_ctx;
+    bool stream_ending;           /* h1_stream_end was called: nothing more is added */
+    uint64_t stream_added;        /* bytes added to the output since the head */
 };
 
 struct h1_server {
@@ -71,11 +79,25 @@ void h1_conn_close(struct h1_conn *c);
 /* Shutdown: closes c now if it is idle between requests; otherwise marks it close-after. */
 void h1_conn_stop(struct h1_conn *c);
 
+/* h1_conn.c: arms the connection's timer (seconds; 0: the next loop turn). */
+void h1_conn_arm(struct h1_conn *c, int seconds);
+/* h1_conn.c: frees a request's arena (giving memory back to the OS after a big one). */
+void h1_release_arena(struct arena *a);
+
+/* h1_stream.c: the connection's events in STREAM state. */
+void h1_stream_on_write(struct h1_conn *c);
+void h1_stream_on_close(struct h1_conn *c);
+/* h1_stream.c, at shutdown: ends the stream, or shortens an ending one's grace to H1_LINGER_S. */
+void h1_stream_stop(struct h1_conn *c);
+
 /* h1_server.c: the connection left the list (called by h1_conn_close). */
 void h1_server_forget(struct h1_server *s, struct h1_conn *c);
 
 /* h1_reply.c: appends x's status line and headers to out (body_len bytes follow unless no_body). */
 int h1_reply_head(struct evbuffer *out, const struct h1_exchange *x, size_t body_len, bool no_body, bool close);
+/* h1_reply.c: the head of a streaming reply: 200, content_type, no length (the body ends when the
+ * connection closes), no caching, Connection: close. */
+int h1_reply_stream_head(struct evbuffer *out, const struct h1_exchange *x, const char *content_type);
 
 /* h1_req.c: fills x->req from a parsed head (method, path, segments, query, headers); -1 with e set. */
 int h1_req_from_head(struct req *r, const struct h1_head *h, struct err *e);

@@ -6,6 +6,8 @@
  *  2. Header values come from our own code (reply fields, request id): never from client bytes, so a
  *     reply cannot be split by a client.
  *  3. "Connection: close" is sent exactly when the connection closes after this reply.
+ *  4. The one exception to 1 is a streaming reply (h1_reply_stream_head): it has no length, its body
+ *     ends when the connection closes, and it always says "Connection: close".
  * Threads: loop thread. */
 #include "h1_int.h"
 
@@ -88,5 +90,19 @@ int h1_reply_head(struct evbuffer *out, const struct h1_exchange *x, size_t body
     else if (x->minor == 0)
         rc |= evbuffer_add_printf(out, "Connection: keep-alive\r\n") < 0;
     rc |= evbuffer_add(out, "\r\n", 2) != 0;
+    return rc ? -1 : 0;
+}
+
+int h1_reply_stream_head(struct evbuffer *out, const struct h1_exchange *x, const char *content_type)
+{
+    char date[64];
+    int rc = 0;
+
+    http_date(date, sizeof date);
+    rc |= evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Type: %s\r\n", date, content_type) < 0;
+    /* no-transform and X-Accel-Buffering: proxies must pass each event on at once, not buffer them. */
+    rc |= evbuffer_add_printf(out, "Cache-Control: no-store, no-transform\r\nX-Accel-Buffering: no\r\n"
+                                   "X-Request-Id: %s\r\nConnection: close\r\n\r\n",
+                              x->req.request_id) < 0;
     return rc ? -1 : 0;
 }

@@ -4,8 +4,8 @@
  * Start-up of `serve`: options -> database (LINEAGED_DATABASE_URL, or a private Postgres in
  * --data-dir) -> migrations -> auth (keys, JWKS; refuses a non-loopback address without auth unless
  * --insecure) -> metrics registry -> graph load (and namespace times for /metrics) -> event log upkeep
- * (maintain.c), follower, key refresher, silent-jobs count -> HTTP server until SIGINT/SIGTERM -> stop
- * the private Postgres.
+ * (maintain.c), event stream hub, follower (feeding the hub), key refresher, silent-jobs count -> HTTP
+ * server until SIGINT/SIGTERM -> stop the private Postgres.
  * Invariants:
  *  1. A private Postgres started here is always stopped before exit, whatever failed.
  *  2. A key given as --api-keys on the command line is overwritten in argv at once (other users can
@@ -31,9 +31,12 @@
 #include "replay.h"
 #include "routes.h"
 #include "server.h"
+#include "stats.h"
 #include "store.h"
 #include "store_ops.h"
+#include "stream.h"
 #include "sync.h"
+#include "tail.h"
 #include "timefmt.h"
 
 #define LOG_MODULE "main"
@@ -52,6 +55,8 @@ static const char USAGE[] =
     "  publish-model FILE   publish an ML model's metadata file to a running lineaged\n"
     "  replay     rebuild the model from the event log in a scratch schema and compare it with the live one\n"
     "             (exit 0: equal, 1: different, 2: could not run)\n"
+    "  tail       follow the events a running lineaged stores, one line each (resumes after restarts)\n"
+    "  stats      a terminal view of a running lineaged: events per minute, runs, silent jobs, latency\n"
     "\n"
     "Run 'lineaged <command> --help' for the options of a command. Every option also reads an\n"
     "environment variable (LINEAGED_...), shown in the command's help.\n";
@@ -140,6 +145,7 @@ static int serve(const struct cfg *c, const char *conninfo)
     struct auth_refresh *refresh = NULL;
     struct ops_silent_watch *w = NULL;
     struct maintain *upkeep = NULL;
+    struct stream_hub *hub = NULL;
     struct metrics *m = new_metrics(c);
     const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
     struct auth *auth = m != NULL ? open_auth(c, conninfo) : NULL;
@@ -156,19 +162,24 @@ static int serve(const struct cfg *c, const char *conninfo)
     }
     if (c->read_database_url[0] != '\0')
         log_info("Marquez API reads go to --read-database-url; lineage walks and writes to --database-url");
-    if ((upkeep = maintain_start(c, conninfo, &e)) == NULL ||
+    hub = stream_hub_new(c, m, conninfo, xmin, c->follow_interval_ms > 0);
+    struct follower_observer feed = {hub, stream_feed_event, stream_feed_window, stream_feed_abort};
+    if (hub == NULL)
+        log_error("out of memory for the event stream");
+    else if ((upkeep = maintain_start(c, conninfo, &e)) == NULL ||
         (refresh = auth_refresh_start(auth, conninfo, c->keys_refresh_ms, &e)) == NULL ||
         (c->follow_interval_ms > 0 &&
-         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &e)) == NULL) ||
+         (f = follower_start(g, conninfo, xmin, c->follow_interval_ms, c->max_json_depth, m, &feed, &e)) == NULL) ||
         (c->silent_jobs_interval_s > 0 &&
          (w = ops_silent_watch_start(reads, c->silent_jobs_interval_s, c->silent_jobs_window, m, &e)) == NULL))
         log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, auth, m, &e) == 0)
+    else if (server_run(c, conninfo, g, auth, m, hub, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
     ops_silent_watch_stop(w);
     follower_stop(f);
+    stream_hub_free(hub);
     auth_refresh_stop(refresh);
     maintain_stop(upkeep);
     graph_free(g);
@@ -246,6 +257,8 @@ static const struct command COMMANDS[] = {
     {"publish-model", CFG_PUBLISH_MODEL, publish_model_run,
      "publish an ML model's metadata (OpenMetadata MlModel YAML plus a services: map) as an OpenLineage event"},
     {"replay", CFG_REPLAY, run_replay, "rebuild the model from the event log and compare it with the live one"},
+    {"tail", CFG_TAIL, tail_run, "follow the events stored by a running lineaged (GET /api/v1/events/stream)"},
+    {"stats", CFG_STATS, stats_run, "show a running lineaged's activity, refreshed in place on a terminal"},
 };
 
 /* Overwrites the values of --api-keys in argv (invariant 2). */
@@ -276,6 +289,7 @@ int main(int argc, char **argv)
     struct err e;
     bool help;
     enum log_level level;
+    enum log_format format;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
@@ -299,12 +313,14 @@ int main(int argc, char **argv)
             cfg_free(&c);
             return 0;
         }
-        if (!log_parse_level(c.log_level, &level)) {
-            fprintf(stderr, "lineaged: --log-level \"%s\" must be debug, info, warn or error\n", c.log_level);
+        if (!log_parse_level(c.log_level, &level) || !log_parse_format(c.log_format, &format)) {
+            fprintf(stderr, "lineaged: --log-level must be debug, info, warn or error and --log-format plain or "
+                            "json (given \"%s\", \"%s\")\n", c.log_level, c.log_format);
             cfg_free(&c);
             return 2;
         }
         log_set_level(level);
+        log_set_format(format);
         hide_keys_in_argv(argc, argv);
         int rc = cmd->run(&c);
         cfg_free(&c);

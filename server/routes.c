@@ -13,6 +13,7 @@
 #include "lineage.h"
 #include "ml.h"
 #include "ops.h"
+#include "stream.h"
 
 /* Marquez's routes (reference/marquez-api.md 1.2) are all under /api/v1 or /api/v2beta. */
 #define NS "/api/v1/namespaces/{}"
@@ -35,6 +36,7 @@ static const struct route ROUTES[] = {
     {HTTP_GET, "/api/v1/impact", api_get_impact, NULL, AUTH_READ, ROUTE_DB_PRIMARY},
     /* events and stats */
     {HTTP_GET, "/api/v1/events/lineage", api_get_events, NULL, AUTH_READ, ROUTE_DB_READ},
+    {HTTP_GET, "/api/v1/events/stream", stream_get, NULL, AUTH_READ, ROUTE_DB_PRIMARY}, /* server/stream.h */
     {HTTP_GET, "/api/v1/stats/lineage-events", api_get_stats, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, "/api/v1/stats/jobs", api_get_stats, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, "/api/v1/stats/datasets", api_get_stats, NULL, AUTH_READ, ROUTE_DB_READ},

@@ -16,6 +16,10 @@
  *  5. Metrics (common/metrics.h): every reply is counted once, in on_reply (route, status, latency,
  *     database time); queue depth +1 in on_request, -n when a worker pops; in flight +1 in on_request,
  *     -1 in on_done; connections from the HTTP layer's on_connections.
+ *  6. Access log (--access-log): one line per reply, from on_reply; an event stream's line is written
+ *     when it ends (stream.c), with the bytes it sent and how long it ran.
+ *  7. A handler that answers a stream (reply.stream) gets it opened by the hub (stream_hub_attach)
+ *     instead of a reply; at SIGTERM the hub ends the streams before the connections are stopped.
  * Ownership: struct server lives on server_run's stack; workers are joined before it returns. */
 #include "server.h"
 
@@ -29,6 +33,7 @@
 #include <event2/thread.h>
 
 #include "auth.h"
+#include "access_log.h"
 #include "h1_conn.h"
 #include "http.h"
 #include "lanes.h"
@@ -65,6 +70,7 @@ struct server {
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
+    struct stream_hub *hub;
     struct event_base *base;
     struct h1_server *http;
     struct event *done_ev, *sigint_ev, *sigterm_ev, *drain_ev;
@@ -249,15 +255,22 @@ static void on_drop(void *ctx, struct h1_exchange *x)
     pthread_mutex_unlock(&srv->lock);
 }
 
-/* h1 on_reply: every reply is counted once, under its route when it has one. */
+/* h1 on_reply: every reply is counted once, under its route when it has one, and logged (a stream
+ * when it ends). */
 static void on_reply(void *ctx, const struct h1_exchange *x)
 {
     struct server *srv = ctx;
     const struct job *j = x->user;
     size_t route = j != NULL ? routes_index(j->q.route) : metrics_no_route(srv->metrics);
+    int64_t usec = metrics_clock_usec() - x->started_usec;
 
-    metrics_request_done(srv->metrics, route, x->reply.status, metrics_clock_usec() - x->started_usec,
-                         j != NULL ? j->db_usec : -1);
+    metrics_request_done(srv->metrics, route, x->reply.status, usec, j != NULL ? j->db_usec : -1);
+    if (!srv->cfg->access_log || x->reply.stream != NULL)
+        return;
+    access_log_write(&(struct access_entry){
+        x->req.request_id, routes_method_name(x->req.method), j != NULL ? j->q.route->pattern : "unmatched",
+        x->reply.status, usec, x->reply.body != NULL && !x->head_method ? x->reply.body_len : 0,
+        x->reply.log_producer});
 }
 
 /* h1 on_connections: the open-connections gauge. */
@@ -296,7 +309,10 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         log_debug("req=%s %s -> %d (%zu KiB)", list->x->req.request_id, list->x->req.path,
                   list->x->reply.status ? list->x->reply.status : err_http_status(list->x->err.kind),
                   arena_charged(list->x->req.arena) >> 10);
-        h1_exchange_reply(list->x);
+        if (list->x->reply.status != 0 && list->x->reply.stream != NULL)
+            stream_hub_attach(srv->hub, list->x);
+        else
+            h1_exchange_reply(list->x);
         srv->in_flight--;
         metrics_in_flight(srv->metrics, -1);
         list = next;
@@ -349,6 +365,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("received signal %d, finishing %zu requests in flight (at most %d s)", (int)sig, srv->in_flight,
              srv->cfg->shutdown_timeout_s);
     evtimer_add(srv->drain_ev, &limit);
+    stream_hub_shutdown(srv->hub);
     h1_server_shutdown(srv->http, on_all_closed, srv); /* may exit the loop at once */
 }
 
@@ -443,7 +460,8 @@ static int setup(struct server *srv, struct err *e)
     if (srv->done_ev == NULL || srv->sigint_ev == NULL || srv->sigterm_ev == NULL || srv->drain_ev == NULL ||
         evsignal_add(srv->sigint_ev, NULL) != 0 || evsignal_add(srv->sigterm_ev, NULL) != 0)
         return err_set(e, ERR_INTERNAL, NULL, "cannot set up events");
-    if (h1_server_listen(srv->http, srv->cfg->host, srv->cfg->port, &port, e) != 0)
+    if (stream_hub_start(srv->hub, srv->base, e) != 0 ||
+        h1_server_listen(srv->http, srv->cfg->host, srv->cfg->port, &port, e) != 0)
         return -1;
     log_info("listening on http://%s:%d", srv->cfg->host, port);
     return start_workers(srv, e);
@@ -470,9 +488,9 @@ static void free_events(struct server *srv)
 }
 
 int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
-               struct err *e)
+               struct stream_hub *hub, struct err *e)
 {
-    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g};
+    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g, .hub = hub};
     int rc = 0;
 
     if ((size_t)c->max_request_mb > (size_t)c->max_inflight_mb)
@@ -495,7 +513,8 @@ int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struc
     else if (event_base_dispatch(srv.base) < 0)
         rc = err_set(e, ERR_INTERNAL, NULL, "the event loop failed");
     stop_workers(&srv);
-    h1_server_free(srv.http);
+    h1_server_free(srv.http); /* closes what is left, streams included (their hub hears of it) */
+    stream_hub_stop(hub);
     free_events(&srv);
     if (srv.base != NULL)
         event_base_free(srv.base);

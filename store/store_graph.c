@@ -1,5 +1,5 @@
 /* store/store_graph.c - every statement that reads the graph's rows: the bulk load at start-up
- * (COPY streams in one snapshot) and the follower's poll of the event log.
+ * (COPY streams in one snapshot). The follower's poll of the event log is store_stream.c.
  *
  * Invariants (besides store_graph.h's):
  *  1. Each table is read with one `COPY (SELECT ...) TO STDOUT` in text format, so Postgres produces
@@ -11,7 +11,6 @@
  * Ownership: each row buffer comes from PQgetCopyData and is freed (PQfreemem) right after its call. */
 #include "store_graph.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,12 +294,7 @@ static int load_table(struct store *s, const struct store_graph_sink *k, enum lo
     return rc;
 }
 
-static int64_t int_at(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-static int read_xmin(struct store *s, uint64_t *xmin, struct err *e)
+int store_read_xmin(struct store *s, uint64_t *xmin, struct err *e)
 {
     PGresult *res = PQexec(s->conn, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
@@ -319,7 +313,7 @@ int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint6
 
     if (store_command(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) != 0)
         return -1;
-    if (read_xmin(s, xmin_out, e) != 0)
+    if (store_read_xmin(s, xmin_out, e) != 0)
         goto fail;
     /* Unordered tables are read from their first block even when another collector is loading at the
      * same time (a synchronized scan would start mid-table), so both build their edge lists in the
@@ -334,37 +328,4 @@ fail:
     /* The load failed already; a failed ROLLBACK only means the connection is gone too. */
     store_command(s, "ROLLBACK", &ignored);
     return -1;
-}
-
-static const struct store_stmt FOLLOW_EVENTS = {
-    "graph_follow_events",
-    "SELECT seq, body::text FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY seq", 2};
-
-int store_graph_follow(struct store *s, uint64_t *xmin,
-                       int (*fn)(void *ctx, int64_t seq, const char *body, size_t len, struct err *e), void *ctx,
-                       struct err *e)
-{
-    uint64_t now;
-    char lo[32], hi[32];
-
-    if (read_xmin(s, &now, e) != 0)
-        return -1;
-    if (now <= *xmin)
-        return 0;
-    snprintf(lo, sizeof lo, "%" PRIu64, *xmin);
-    snprintf(hi, sizeof hi, "%" PRIu64, now);
-    const char *params[] = {lo, hi};
-    PGresult *res = store_exec(s, &FOLLOW_EVENTS, params, e);
-    if (res == NULL)
-        return -1;
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        if (fn(ctx, int_at(res, i, 0), PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), e) != 0) {
-            PQclear(res);
-            return -1;
-        }
-    }
-    PQclear(res);
-    *xmin = now;
-    return n;
 }

@@ -1,11 +1,12 @@
-/* store/store_graph.h - reading the lineage graph's rows out of Postgres, in bulk and incrementally.
+/* store/store_graph.h - reading the lineage graph's rows out of Postgres in bulk (the
+ * increments come from the event log: store_stream.h).
  *
  * The store knows nothing of the graph: it calls a sink's callbacks once per row, in an order that
  * lets the caller build nodes before edges (datasets, symlinks, jobs, runs, then edges).
  * Invariants:
  *  1. store_graph_load reads everything in one REPEATABLE READ snapshot and returns that snapshot's
  *     xmin: every transaction with xid < xmin is in the load; later ones come through
- *     store_graph_follow, so nothing committed is missed or lost between the two.
+ *     store_log_follow (store_stream.h), so nothing committed is missed or lost between the two.
  *  2. Times are seconds since the epoch (uint32 range), ids are the tables' bigint ids. */
 #ifndef LINEAGED_STORE_GRAPH_H
 #define LINEAGED_STORE_GRAPH_H
@@ -49,12 +50,5 @@ int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint6
  * for a malformed line: more than max_fields fields, a lone backslash at the end, or an escape that
  * decodes to NUL. Used by store_graph_load; public so its decoding can be tested on its own. */
 int store_graph_copy_split(char *line, size_t len, char **fields, size_t max_fields, size_t *n_out);
-
-/* Calls fn for each event whose writing transaction finished since the last call:
- * xid in [*xmin, current xmin). Advances *xmin. fn gets the event body (canonical JSON) and seq.
- * Returns the number of events passed to fn, or -1 with e set. */
-int store_graph_follow(struct store *s, uint64_t *xmin,
-                       int (*fn)(void *ctx, int64_t seq, const char *body, size_t len, struct err *e), void *ctx,
-                       struct err *e);
 
 #endif

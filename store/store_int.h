@@ -79,6 +79,10 @@ int store_command(struct store *s, const char *sql, struct err *e);
  * 40P01 -> ERR_UNAVAILABLE (retryable), 23505 -> ERR_CONFLICT, the rest -> ERR_INTERNAL. Returns -1. */
 int store_fail(struct store *s, const PGresult *res, const char *what, struct err *e);
 
+/* pg_snapshot_xmin of a fresh snapshot: every transaction with a lower xid has ended (store_graph.c).
+ * 0, or -1 with e set. */
+int store_read_xmin(struct store *s, uint64_t *xmin, struct err *e);
+
 /* True if e came from a serialization failure or deadlock (40001, 40P01): the transaction can be run
  * again at once, on the same connection. */
 bool store_err_serialization(const struct err *e);

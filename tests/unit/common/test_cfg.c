@@ -586,9 +586,54 @@ static void test_http_limit_defaults_and_ranges(void **state)
     cfg_free(&c);
 }
 
+/* The event stream, access log and tail/stats options (README "Live tail", "Access log"); the options
+ * past the 64th are tracked by cfg_given like the others. */
+static void test_stream_log_and_client_options(void **state)
+{
+    char *none[] = {NULL};
+    char *serve[] = {"--max-streams", "3", "--stream-heartbeat", "2", "--access-log=false", "--log-format", "json",
+                     NULL};
+    char *tail[] = {"--namespace", "etl", "--json", "--url", "http://h:1", NULL};
+    char *small[] = {"--stream-buffer-kb", "15", NULL};
+    char *serve_flag_on_tail[] = {"--max-streams", "3", NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, none);
+    assert_int_equal(c.stream_buffer_kb, 256);
+    assert_int_equal(c.stream_heartbeat_s, 15);
+    assert_int_equal(c.stream_window_mb, 16);
+    assert_int_equal(c.max_streams, 64);
+    assert_true(c.access_log);
+    assert_string_equal(c.log_format, "plain");
+    cfg_free(&c);
+    parse_ok(&c, CFG_SERVE, serve);
+    assert_int_equal(c.max_streams, 3);
+    assert_int_equal(c.stream_heartbeat_s, 2);
+    assert_false(c.access_log);
+    assert_string_equal(c.log_format, "json");
+    assert_true(cfg_given(&c, "max-streams"));
+    assert_true(cfg_given(&c, "log-format"));
+    assert_false(cfg_given(&c, "stream-buffer-kb"));
+    cfg_free(&c);
+    parse_ok(&c, CFG_TAIL, tail);
+    assert_string_equal(c.tail_namespace, "etl");
+    assert_string_equal(c.tail_job, "");
+    assert_true(c.json);
+    assert_string_equal(c.url, "http://h:1");
+    cfg_free(&c);
+    parse_ok(&c, CFG_STATS, none);
+    assert_int_equal(c.interval_s, 2);
+    assert_int_equal(c.count, 0);
+    cfg_free(&c);
+    assert_rejected(CFG_SERVE, small, "stream-buffer-kb", "from 16");
+    assert_rejected(CFG_TAIL, serve_flag_on_tail, "--max-streams", "unknown option");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stream_log_and_client_options, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_defaults_without_flags_or_env, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_publish_model_takes_a_file_and_its_options, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_positional_and_yes_no_mistakes_rejected, clean_env, clean_env),
