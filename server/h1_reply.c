@@ -80,6 +80,8 @@ int h1_reply_head(struct evbuffer *out, const struct h1_exchange *x, size_t body
     }
     if (r->location != NULL && printable(r->location))
         rc |= evbuffer_add_printf(out, "Location: %s\r\n", r->location) < 0;
+    if (r->status == 401) /* a 401 names the scheme that would be accepted (RFC 9110 11.6.1, RFC 6750) */
+        rc |= evbuffer_add_printf(out, "WWW-Authenticate: Bearer realm=\"lineaged\"\r\n") < 0;
     if (r->retry_after_s > 0)
         rc |= evbuffer_add_printf(out, "Retry-After: %d\r\n", r->retry_after_s) < 0;
     if (r->content_encoding != NULL)

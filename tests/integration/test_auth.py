@@ -75,7 +75,9 @@ class ScopedKeysTest(h.ServerTestCase):
         for method, path, body, _need in ROUTES:
             for hdrs in bad:
                 with self.subTest(route="%s %s" % (method, path), headers=sorted(hdrs)):
-                    j = self.assertJsonError(send(self.server, method, path, body, hdrs), 401)
+                    r = send(self.server, method, path, body, hdrs)
+                    j = self.assertJsonError(r, 401)
+                    self.assertEqual(r.headers.get("www-authenticate"), 'Bearer realm="lineaged"')
                     for k in self.keys.values():
                         self.assertNotIn(k, j["message"])
 
