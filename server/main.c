@@ -93,7 +93,7 @@ static struct graph *load_graph(const char *conninfo, struct metrics *m, long na
     struct store *s = store_connect(conninfo, &e);
     int64_t started = time_now_usec();
 
-    if (g == NULL || s == NULL || sync_load(g, s, xmin_out, &e) != 0) {
+    if (g == NULL || s == NULL || sync_load(g, s, NULL, xmin_out, &e) != 0) {
         log_error("cannot load the lineage graph: %s (%s)", e.msg, e.detail);
         store_free(s);
         graph_free(g);
