@@ -65,6 +65,7 @@ struct server {
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
+    const struct node_table *node_table;
     struct event_base *base;
     struct h1_server *http;
     struct event *done_ev, *sigint_ev, *sigterm_ev, *drain_ev;
@@ -204,6 +205,7 @@ static int on_head(void *ctx, struct h1_exchange *x)
     r->cfg = srv->cfg;
     r->graph = srv->graph;
     r->node_cache = srv->node_cache;
+    r->node_table = srv->node_table;
     r->outage_log = &srv->unavailable_log;
     return 0;
 }
@@ -469,10 +471,10 @@ static void free_events(struct server *srv)
             event_free(evs[i]);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
-               struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, const struct node_table *nt,
+               struct auth *auth, struct metrics *m, struct err *e)
 {
-    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g};
+    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g, .node_table = nt};
     int rc = 0;
 
     if ((size_t)c->max_request_mb > (size_t)c->max_inflight_mb)

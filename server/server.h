@@ -16,12 +16,14 @@
 #include "graph.h"
 #include "metrics.h"
 
+struct node_table;
+
 /* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to (and
- * c->read_database_url, when set, the one for ROUTE_DB_READ routes); handlers get the graph and the
- * metrics registry m (borrowed; the server reports requests, queue and connections to it) through
- * struct req; auth (borrowed) decides who may call each route. Returns 0 after a clean shutdown, -1
- * with e set if the server could not start. */
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
-               struct err *e);
+ * c->read_database_url, when set, the one for ROUTE_DB_READ routes); handlers get the graph, the node
+ * table nt (may be NULL) and the metrics registry m (borrowed; the server reports requests, queue and
+ * connections to it) through struct req; auth (borrowed) decides who may call each route. Returns 0
+ * after a clean shutdown, -1 with e set if the server could not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, const struct node_table *nt,
+               struct auth *auth, struct metrics *m, struct err *e);
 
 #endif
