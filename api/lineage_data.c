@@ -119,8 +119,11 @@ static int read_missing(struct req *r, struct lineage_node *nodes, const size_t 
 {
     const char **head = arena_zalloc(r->arena, (m + 1) * sizeof *head);
     const char **tail = arena_zalloc(r->arena, (m + 1) * sizeof *tail);
+    bool *resident = arena_alloc(r->arena, m + 1);
 
     read_resident(r, nodes, idx, m, head, tail);
+    for (size_t k = 0; k < m; k++)
+        resident[k] = head[k] != NULL;
     if (read_stored(r, nodes, idx, m, type, head, tail, e) != 0)
         return -1;
     if (type == GRAPH_JOB)
@@ -128,6 +131,11 @@ static int read_missing(struct req *r, struct lineage_node *nodes, const size_t 
     for (size_t k = 0; k < m; k++) {
         struct lineage_node *n = &nodes[idx[k]];
         size_t head_len, tail_len = 0;
+        if (resident[k] && type == GRAPH_DATASET) {
+            n->data = head[k]; /* the whole object, minified already */
+            n->data_len = strlen(head[k]);
+            continue;
+        }
         const char *h = members(head[k], &head_len), *t = type == GRAPH_JOB ? members(tail[k], &tail_len) : "";
         if (h == NULL || t == NULL)
             continue; /* no row: the answer says null */
@@ -144,7 +152,7 @@ static int read_missing(struct req *r, struct lineage_node *nodes, const size_t 
             json_text_raw(&out, t, tail_len);
         }
         json_text_lit(&out, "}");
-        n->data_len = json_minify(out.p, out.len);
+        n->data_len = resident[k] ? out.len : json_minify(out.p, out.len); /* the node table's is minified */
         n->data = out.p;
     }
     if (type == GRAPH_JOB)

@@ -206,7 +206,8 @@ struct graph_result {
 /* Breadth-first walk from q->start. Each node is visited once. Results are allocated in arena a.
  * Returns 0, or -1 with e set (unknown start node: ERR_NOT_FOUND; bad direction or negative
  * max_depth: ERR_INVALID). Deterministic: equal graphs and queries give equal results.
- * Allocates about node_count/8 bytes for the visited set plus 12 bytes per traversed node. */
+ * Allocates a visited set (a table of about 16 bytes per node of max_nodes for a capped walk, else
+ * node_count/8 bytes) plus 12 bytes per traversed node. */
 int graph_walk(const struct graph *g, struct arena *a, const struct graph_query *q, struct graph_result *out,
                struct err *e);
 
