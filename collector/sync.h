@@ -19,8 +19,10 @@
  * graph does (the API's resident node data). A dataset or field row comes with the node its
  * dataset's name interned to at that point of the load; a node whose name a later symlink of the
  * load changed is touched (graph_touch), so data kept under stamp 0 no longer counts for it. Any
- * callback may be NULL; without a field callback the dataset_fields table is not read. Each returns
- * 0, or -1 with e set to stop the load. Strings are borrowed for the call. */
+ * callback may be NULL; without a field callback the dataset_fields table is not read. field runs on
+ * the store's second thread (store_graph.h), after every dataset and job row: it must not touch what
+ * the other callbacks change meanwhile. Each returns 0, or -1 with e set to stop the load. Strings are
+ * borrowed for the call. */
 struct sync_rows {
     void *ctx;
     void (*sizes)(void *ctx, const struct store_graph_sizes *sz);

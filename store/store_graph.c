@@ -11,11 +11,16 @@
  *     length is checked against its type.
  *  3. When the load stops inside a COPY (sink error, bad row), the COPY is cancelled and drained
  *     before returning, so the connection is idle again and ROLLBACK can run.
+ *  4. dataset_fields is read on a second connection that imports the first one's snapshot
+ *     (pg_export_snapshot), in a thread of its own, while the first connection streams runs, job_io,
+ *     run_io and column_lineage: both see the same rows. The thread starts after the last job row
+ *     and is joined before store_graph_load returns, whatever happened on either side.
  * Ownership: each message comes from PQgetCopyData and is freed (PQfreemem) once its rows are decoded;
  * the arena lives for one load. */
 #include "store_graph.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +44,7 @@ enum load_table {
     LOAD_FIELDS,
 };
 
-enum { LOAD_MAX_COLS = 12, LOAD_USEC_PER_SEC = 1000000 };
+enum { LOAD_MAX_COLS = 12, LOAD_USEC_PER_SEC = 1000000, LOAD_SNAPSHOT_MAX = 64 };
 
 /* One table of the load: its COPY statement and its columns, one letter each, as the binary format
  * sends them: 'i' int8 and 'n' int4 (NULL reads as 0), 'b' bool (NULL reads as false), 't'
@@ -342,7 +347,7 @@ static int load_table(struct store *s, struct load *l, enum load_table table, st
 
 /* The planner's row estimate of each table, in store_graph_sizes order. */
 static const char LOAD_SIZES_SQL[] =
-    "SELECT (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = t::regclass)"
+    "SELECT (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(t))"
     " FROM unnest(ARRAY['datasets', 'dataset_symlinks', 'jobs', 'runs', 'job_io', 'run_io', 'column_lineage',"
     " 'dataset_fields']) WITH ORDINALITY AS x(t, o) ORDER BY o";
 
@@ -387,38 +392,142 @@ static int read_xmin(struct store *s, uint64_t *xmin, struct err *e)
     return 0;
 }
 
-int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint64_t *xmin_out, struct err *e)
+static struct load *load_new(const struct store_graph_sink *sink)
 {
     struct load *l = calloc(1, sizeof *l);
+
+    if (l != NULL) {
+        l->sink = sink;
+        l->strings = arena_new();
+    }
+    return l;
+}
+
+static void load_free(struct load *l)
+{
+    if (l != NULL)
+        arena_free(l->strings);
+    free(l);
+}
+
+/* dataset_fields, read on a second connection in the first one's snapshot while that one streams
+ * the edge tables (invariant 4): Postgres and the sink's node data use the second core then. */
+struct fields_reader {
+    pthread_t thread;
+    const char *conninfo;
+    const struct store_graph_sink *sink;
+    char snapshot[LOAD_SNAPSHOT_MAX];
+    struct err e;
+    int rc;
+};
+
+/* Snapshot ids are hex digits and dashes ("00000003-0000001B-1"): checked, since SET TRANSACTION
+ * SNAPSHOT takes a literal, not a parameter. */
+static bool snapshot_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+
+    return n > 0 && n < LOAD_SNAPSHOT_MAX && strspn(id, "0123456789ABCDEFabcdef-") == n;
+}
+
+static void *fields_main(void *arg)
+{
+    struct fields_reader *f = arg;
+    char sql[LOAD_SNAPSHOT_MAX + 64];
     struct err ignored;
-    int last = sink->field != NULL ? LOAD_FIELDS : LOAD_COLUMNS;
+    struct load *l = load_new(f->sink);
+    struct store *s = l != NULL ? store_connect(f->conninfo, &f->e) : NULL;
 
+    f->rc = -1;
     if (l == NULL)
-        return err_set(e, ERR_INTERNAL, NULL, "out of memory loading the graph");
-    l->sink = sink;
-    l->strings = arena_new();
+        err_set(&f->e, ERR_INTERNAL, NULL, "out of memory loading the graph");
+    snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", f->snapshot);
+    if (s != NULL && store_command(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", &f->e) == 0) {
+        if (store_command(s, sql, &f->e) == 0 && load_table(s, l, LOAD_FIELDS, &f->e) == 0)
+            f->rc = store_command(s, "COMMIT", &f->e);
+        else
+            store_command(s, "ROLLBACK", &ignored); /* failed already; the connection goes anyway */
+    }
+    store_free(s);
+    load_free(l);
+    return NULL;
+}
 
-    if (store_command(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) != 0)
+/* Exports the load's snapshot and starts the fields reader. Returns 0, or -1 with e set. */
+static int fields_start(struct store *s, struct fields_reader *f, struct err *e)
+{
+    PGresult *res = PQexec(s->conn, "SELECT pg_export_snapshot()");
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+             snapshot_id_ok(PQgetvalue(res, 0, 0));
+
+    if (!ok) {
+        store_fail(s, res, "graph load snapshot", e);
+        PQclear(res);
         return -1;
-    if (read_xmin(s, xmin_out, e) != 0 || load_sizes(s, sink, e) != 0)
-        goto fail;
+    }
+    snprintf(f->snapshot, sizeof f->snapshot, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    f->conninfo = s->conninfo;
+    if (pthread_create(&f->thread, NULL, fields_main, f) != 0)
+        return err_set(e, ERR_INTERNAL, NULL, "cannot start a thread for the graph load");
+    return 0;
+}
+
+/* Waits for the fields reader; its error, if any, becomes e (unless e holds one already: rc != 0). */
+static int fields_join(struct fields_reader *f, int rc, struct err *e)
+{
+    pthread_join(f->thread, NULL);
+    if (rc == 0 && f->rc != 0) {
+        *e = f->e;
+        return -1;
+    }
+    return rc;
+}
+
+/* The edge tables, and the fields reader beside them (started once every dataset and job row is
+ * in: the sink's field callback reads what those built). */
+static int load_tables(struct store *s, struct load *l, uint64_t *xmin_out, struct err *e)
+{
+    struct fields_reader f = {.sink = l->sink};
+    bool fields = l->sink->field != NULL;
+    int rc = 0;
+
+    if (read_xmin(s, xmin_out, e) != 0 || load_sizes(s, l->sink, e) != 0)
+        return -1;
     /* Unordered tables are read from their first block even when another collector is loading at the
      * same time (a synchronized scan would start mid-table), so both build their edge lists in the
      * same order and cut truncated walks at the same nodes. */
     if (store_command(s, "SET LOCAL synchronize_seqscans = off", e) != 0)
-        goto fail;
-    for (int t = LOAD_DATASETS; t <= last; t++)
+        return -1;
+    for (int t = LOAD_DATASETS; t <= LOAD_JOBS; t++)
         if (load_table(s, l, (enum load_table)t, e) != 0)
-            goto fail;
-    arena_free(l->strings);
-    free(l);
+            return -1;
+    if (fields && fields_start(s, &f, e) != 0)
+        return -1;
+    for (int t = LOAD_RUNS; t <= LOAD_COLUMNS && rc == 0; t++)
+        rc = load_table(s, l, (enum load_table)t, e);
+    return fields ? fields_join(&f, rc, e) : rc;
+}
+
+int store_graph_load(struct store *s, const struct store_graph_sink *sink, uint64_t *xmin_out, struct err *e)
+{
+    struct load *l = load_new(sink);
+    struct err ignored;
+
+    if (l == NULL)
+        return err_set(e, ERR_INTERNAL, NULL, "out of memory loading the graph");
+    if (store_command(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e) != 0) {
+        load_free(l);
+        return -1;
+    }
+    if (load_tables(s, l, xmin_out, e) != 0) {
+        load_free(l);
+        /* The load failed already; a failed ROLLBACK only means the connection is gone too. */
+        store_command(s, "ROLLBACK", &ignored);
+        return -1;
+    }
+    load_free(l);
     return store_command(s, "COMMIT", e);
-fail:
-    arena_free(l->strings);
-    free(l);
-    /* The load failed already; a failed ROLLBACK only means the connection is gone too. */
-    store_command(s, "ROLLBACK", &ignored);
-    return -1;
 }
 
 static const struct store_stmt FOLLOW_EVENTS = {

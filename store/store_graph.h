@@ -79,7 +79,9 @@ struct store_graph_sink {
                   uint32_t last_seen, struct err *e);
     /* column_lineage rows, a few hundred at a time (n >= 1). */
     int (*columns)(void *ctx, const struct store_graph_column *rows, size_t n, struct err *e);
-    /* Every dataset_fields row, in no particular order. May be NULL: the table is not read then. */
+    /* Every dataset_fields row, in no particular order. May be NULL: the table is not read then.
+     * Called on another thread (its own connection, in the same snapshot), after every dataset and
+     * job row and concurrently with the run, job_io, run_io and columns callbacks. */
     int (*field)(void *ctx, const struct store_graph_field *f, struct err *e);
 };
 

@@ -170,3 +170,22 @@ class NodeTableTest(h.ServerTestCase):
             if n["id"] == node_id:
                 return n["data"]
         raise AssertionError("%s is not in its own answer" % node_id)
+
+    def test_failing_fields_read_stops_the_start_unless_the_table_is_off(self):
+        """dataset_fields is read on a second connection and thread: its failure is the load's."""
+        h.sql_exec(self.db, "ALTER TABLE dataset_fields RENAME TO dataset_fields_away")
+        try:
+            s = h.Server(self.db, "--follow-interval-ms", "0")
+            self.addCleanup(s.kill_quietly)
+            with self.assertRaises(AssertionError) as cm:
+                s.start()
+            self.assertIn("exited with code 1", str(cm.exception))
+            err = s.stderr_text()
+            s.check_sanitizers(err)
+            self.assertIn("cannot load the lineage graph", err)
+            self.assertIn('relation "dataset_fields" does not exist', err)
+            off = self.restarted("--lineage-node-table=false")   # starts: the fields are not read at all then
+            self.assertIn("lineage graph loaded", off.stderr_text())
+            off.stop()
+        finally:
+            h.sql_exec(self.db, "ALTER TABLE dataset_fields_away RENAME TO dataset_fields")
