@@ -25,8 +25,6 @@ enum {
     GRAPH_INDEX_FIRST = 128,  /* slots of a new list index (for GRAPH_INDEX_MIN + 1 edges) */
     GRAPH_COMPACT_MIN = 4096, /* free slots below this never trigger a compaction */
     GRAPH_COMPACT_SHIFT = 3,  /* compact when free slots exceed used >> 3 (12.5%) */
-    GRAPH_TRIM_SHIFT = 4,     /* graph_trim compacts when they exceed used >> 4 (6.25%): a compaction
-                                 copies the pool, and needs room for both copies while it does */
 };
 
 /* ---- edge lists: size classes, pool blocks ---- */
@@ -494,8 +492,6 @@ void graph_pools_trim(struct graph *g)
 {
     for (int dir = GRAPH_OUT; dir <= GRAPH_IN; dir++) {
         struct graph_pool *p = &g->pool[dir];
-        if (p->free_slots > GRAPH_COMPACT_MIN && p->free_slots > p->used >> GRAPH_TRIM_SHIFT)
-            pool_compact(g, dir);
         if (p->cap > p->used) {
             p->e = graph_xrealloc(p->e, p->used * sizeof *p->e);
             p->cap = p->used;

@@ -208,8 +208,8 @@ void graph_nodetab_grow(struct graph *g);
 /* Makes each direction's edge pool hold at least `slots` edges without growing (edges.c). */
 void graph_pools_reserve(struct graph *g, size_t slots);
 
-/* Compacts each edge pool whose free blocks pass 1/16 of it, and frees its capacity beyond what is
- * used. */
+/* Frees each edge pool's capacity beyond what is used (its free blocks stay on their free lists:
+ * compacting would copy the pool, and need room for both copies meanwhile). */
 void graph_pools_trim(struct graph *g);
 
 /* Capacity of size class k: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... */
