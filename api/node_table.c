@@ -1,7 +1,7 @@
 /* api/node_table.c - lineage node data of every dataset and job from the start-up load, kept
  * compactly and rendered on demand (see node_table.h).
  *
- * Layout: entries[node] (48 bytes) holds a node's times and string references; a dataset's fields
+ * Layout: entries[node] (56 bytes) holds a node's times and string references; a dataset's fields
  * are fields[first .. first + count) (12 bytes each: name, type, description). A string reference is
  * an offset into one pool of NUL-terminated strings, each stored once (a hash table of offsets finds
  * them); REF_NULL is SQL NULL and REF_SAME the node's own name (physical names and simple names
@@ -33,6 +33,7 @@ struct entry {
     uint32_t type;  /* string; REF_NULL: no entry */
     uint32_t s[4];  /* dataset: physical name, source, description, lifecycle state;
                        job: simple name, description, location, (unused) */
+    uint32_t kind_of[2]; /* dataset: dataset type, sub type (its kind) */
     uint32_t first; /* dataset: its first field */
     uint32_t count; /* dataset: its fields */
     uint8_t kind;   /* enum entry_kind */
@@ -215,7 +216,8 @@ int node_table_add_dataset(struct node_table *t, uint32_t node, const struct sto
         return oom(e);
     if (intern(t, d->type, &v.type, e) != 0 || intern_or_same(t, d->physical_name, d->name, &v.s[0], e) != 0 ||
         intern(t, d->source_name, &v.s[1], e) != 0 || intern(t, d->description, &v.s[2], e) != 0 ||
-        intern(t, d->lifecycle_state, &v.s[3], e) != 0)
+        intern(t, d->lifecycle_state, &v.s[3], e) != 0 || intern(t, d->dataset_type, &v.kind_of[0], e) != 0 ||
+        intern(t, d->sub_type, &v.kind_of[1], e) != 0)
         return -1;
     if (v.type == REF_NULL)
         return 0; /* type is NOT NULL; a row without one is left to the database */
@@ -479,6 +481,10 @@ static const char *dataset_text(const struct node_table *t, struct arena *a, con
     put_ref(&o, t, x->s[2], name);
     json_text_lit(&o, ",\"lastLifecycleState\":");
     put_ref(&o, t, x->s[3], name);
+    json_text_lit(&o, ",\"datasetType\":");
+    put_ref(&o, t, x->kind_of[0], name);
+    json_text_lit(&o, ",\"subType\":");
+    put_ref(&o, t, x->kind_of[1], name);
     json_text_lit(&o, "}");
     return o.p;
 }

@@ -59,8 +59,9 @@ struct load_spec {
 static const struct load_spec LOAD_SPECS[] = {
     [LOAD_DATASETS] = {"datasets",
                        "COPY (SELECT id, namespace, name, type, physical_name, source_name, description,"
-                       " lifecycle_state, created_at, updated_at FROM datasets ORDER BY id) TO STDOUT (FORMAT binary)",
-                       "issssssstt"},
+                       " lifecycle_state, created_at, updated_at, dataset_type, sub_type FROM datasets ORDER BY id)"
+                       " TO STDOUT (FORMAT binary)",
+                       "isssssssttss"},
     /* Each declaration by the name that made it (the declaring row may since be an alias of another
      * row): the graph replays them to arrive at the same groups and names (store_aliases.c). */
     [LOAD_SYMLINKS] = {"dataset_symlinks",
@@ -190,7 +191,7 @@ static int emit_dataset(const struct store_graph_sink *k, const struct load_row 
     const struct store_graph_dataset d = {
         .id = r->num[0], .ns = r->str[1], .name = r->str[2], .type = r->str[3], .physical_name = r->str[4],
         .source_name = r->str[5], .description = r->str[6], .lifecycle_state = r->str[7],
-        .created_usec = r->num[8], .updated_usec = r->num[9]};
+        .created_usec = r->num[8], .updated_usec = r->num[9], .dataset_type = r->str[10], .sub_type = r->str[11]};
 
     return k->dataset(k->ctx, &d, e);
 }

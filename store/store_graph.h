@@ -32,6 +32,7 @@ struct store_graph_dataset {
     const char *ns, *name;
     const char *type, *physical_name, *source_name; /* never NULL */
     const char *description, *lifecycle_state;      /* NULL when unset */
+    const char *dataset_type, *sub_type;            /* the kind (migration 0008); NULL when unset */
     int64_t created_usec, updated_usec;
 };
 

@@ -58,7 +58,8 @@ def events():
                   documentation=facet(description="raw source\nsecond line"),
                   lifecycleStateChange=facet(lifecycleStateChange="CREATE"),
                   dataSource=facet(name="warehouse://db", uri="warehouse://db"))
-    out = dataset(OUT, [("b", "INT", None), ("a", "INT", None), ("c\\d", "STRUCT<x:int>", "nested")])
+    out = dataset(OUT, [("b", "INT", None), ("a", "INT", None), ("c\\d", "STRUCT<x:int>", "nested")],
+                  datasetType=facet(datasetType="model", subType="registered"))
     aliased = dataset(ALIASED, [("k", "INT", None)],
                       symlinks=facet(identifiers=[{"namespace": NS, "name": "aliased.other", "type": "TABLE"}]))
     return [
@@ -123,6 +124,9 @@ class NodeTableTest(h.ServerTestCase):
         self.assertEqual([f["name"] for f in src["fields"]], ["id", "zeta", "alpha", "\u00e9t\u00e9"])
         self.assertEqual(src["description"], "raw source\nsecond line")
         self.assertEqual(src["lastLifecycleState"], "CREATE")
+        self.assertEqual((src["datasetType"], src["subType"]), (None, None))
+        out = data["dataset:%s:%s" % (NS, OUT)]
+        self.assertEqual((out["datasetType"], out["subType"]), ("MODEL", "REGISTERED"))
         self.assertEqual(data["job:%s:%s" % (NS, JOB)]["location"], "https://git.example/repo?x=1&y=\u00e9")
         self.assertEqual(self.answers(self.server, ALL), before, "the live server disagrees with Postgres")
         s = self.restarted()

@@ -46,6 +46,7 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A dataset whose kind, when description is set, is MODEL / REGISTERED (datasetType, subType). */
 static uint32_t add_dataset(struct fixture *f, const char *name, const char *physical, const char *description)
 {
     struct err e;
@@ -53,6 +54,8 @@ static uint32_t add_dataset(struct fixture *f, const char *name, const char *phy
     struct store_graph_dataset d = {.id = n + 1, .ns = "db", .name = name, .type = "DB_TABLE",
                                     .physical_name = physical, .source_name = "default",
                                     .description = description, .created_usec = T1 * USEC,
+                                    .dataset_type = description ? "MODEL" : NULL,
+                                    .sub_type = description ? "REGISTERED" : NULL,
                                     .updated_usec = T2 * USEC + 5};
 
     assert_int_not_equal(n, GRAPH_NO_NODE);
@@ -99,14 +102,16 @@ static void test_dataset_data_in_statement_order_with_fields_sorted(void **state
         "{\"name\":\"alpha\",\"type\":\"TEXT\",\"tags\":[],\"description\":null},"
         "{\"name\":\"beta\",\"type\":\"TEXT\",\"tags\":[],\"description\":null},"
         "{\"name\":\"zeta\",\"type\":\"INT\",\"tags\":[],\"description\":null}],"
-        "\"tags\":[],\"lastModifiedAt\":null,\"description\":null,\"lastLifecycleState\":null}");
+        "\"tags\":[],\"lastModifiedAt\":null,\"description\":null,\"lastLifecycleState\":null,"
+        "\"datasetType\":null,\"subType\":null}");
     assert_string_equal(
         dataset_text(f, b),
         "{\"id\":{\"namespace\":\"db\",\"name\":\"b\"},\"type\":\"DB_TABLE\",\"name\":\"b\","
         "\"physicalName\":\"s3://bucket/b\",\"createdAt\":\"2024-05-01T12:00:00.000000Z\","
         "\"updatedAt\":\"2024-05-01T13:00:00.000005Z\",\"namespace\":\"db\",\"sourceName\":\"default\",\"fields\":["
         "{\"name\":\"only\",\"type\":null,\"tags\":[],\"description\":null}],"
-        "\"tags\":[],\"lastModifiedAt\":null,\"description\":\"d\\n\",\"lastLifecycleState\":null}");
+        "\"tags\":[],\"lastModifiedAt\":null,\"description\":\"d\\n\",\"lastLifecycleState\":null,"
+        "\"datasetType\":\"MODEL\",\"subType\":\"REGISTERED\"}");
 }
 
 static void test_fields_arriving_in_many_runs_stay_with_their_dataset(void **state)
