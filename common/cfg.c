@@ -120,7 +120,7 @@ static const struct option_def OPTIONS[] = {
      1048576, CFG_SERVE, "MiB of lineage node data kept between requests (0: read it from Postgres every time)"},
     {"lineage-node-table", "LINEAGED_LINEAGE_NODE_TABLE", OPT_BOOL, offsetof(struct cfg, lineage_node_table), "true",
      0, 0, CFG_SERVE,
-     "keep every dataset's and job's lineage node data from the start-up load in memory (about 7 bytes per edge)"},
+     "keep every dataset's and job's lineage node data from the start-up load in memory (about 8 bytes per edge)"},
     {"shutdown-timeout", "LINEAGED_SHUTDOWN_TIMEOUT", OPT_INT, offsetof(struct cfg, shutdown_timeout_s), "30", 0,
      3600, CFG_SERVE, "seconds queued requests may take to finish after SIGTERM/SIGINT (a second signal: at once)"},
     {"ready-max-lag", "LINEAGED_READY_MAX_LAG", OPT_INT, offsetof(struct cfg, ready_max_lag), "10000", 0,
