@@ -1,11 +1,14 @@
 /* api/lineage_data.c - the `data` object of each node of a lineage answer (Marquez's JobData and
- * DatasetData): from the node cache when current, else from Postgres (one statement per node type for
- * all misses) plus, for jobs, the inputs and outputs from the graph; misses are cached for next time.
+ * DatasetData): from the node cache when current; else from the node table (what the start-up load
+ * read) when nothing touched the node since; else from Postgres (one statement per node type for
+ * all the rest); plus, for jobs, the inputs and outputs from the graph. Misses are cached for next
+ * time.
  *
  * Invariants:
- *  1. Texts are minified JSON objects with Marquez's member order.
+ *  1. Texts are minified JSON objects with Marquez's member order, the same from every source.
  *  2. A text read now is cached under the stamp the caller read during its walk, which is not newer
  *     than the data (node_cache.h), so a change committed meanwhile makes it a miss, never stale.
+ *     The node table's data is as old as the load, so it is used only for stamp 0 (node_table.h).
  *  3. inputs/outputs are every IO edge the job ever had (cumulative, like Marquez's job_io based
  *     lists), sorted by (namespace, name); symlinked names appear once, under the node's name. */
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "json_text.h"
 #include "lineage_int.h"
 #include "node_cache.h"
+#include "node_table.h"
 #include "store_nodes.h"
 
 struct name_ref {
@@ -65,28 +69,73 @@ static const char *members(const char *s, size_t *len)
     return s + 1;
 }
 
-/* The data of the nodes at idx[0 .. m), all of one type, from Postgres (and the graph for jobs).
- * A job's object is its head's members, "inputs", "outputs", then its tail's members. */
-static int read_missing(struct req *r, struct lineage_node *nodes, const size_t *idx, size_t m,
-                        enum graph_node_type type, struct err *e)
+/* head[k] (and tail[k] for jobs) of the nodes at idx[0 .. m) that the node table holds and nothing
+ * touched since the load; the others are left NULL. Takes the graph's read lock (parent job names). */
+static void read_resident(struct req *r, const struct lineage_node *nodes, const size_t *idx, size_t m,
+                          const char **head, const char **tail)
+{
+    if (r->node_table == NULL)
+        return;
+    graph_lock_read(r->graph);
+    for (size_t k = 0; k < m; k++)
+        if (nodes[idx[k]].stamp == 0)
+            node_table_data(r->node_table, r->graph, r->arena, nodes[idx[k]].node, &head[k], &tail[k]);
+    graph_unlock(r->graph);
+}
+
+/* head[k] (and tail[k]) of the nodes at idx[0 .. m) still without them, from Postgres. */
+static int read_stored(struct req *r, const struct lineage_node *nodes, const size_t *idx, size_t m,
+                       enum graph_node_type type, const char **head, const char **tail, struct err *e)
 {
     const char **ns = arena_alloc(r->arena, (m + 1) * sizeof *ns);
     const char **names = arena_alloc(r->arena, (m + 1) * sizeof *names);
-    const char **head = arena_alloc(r->arena, (m + 1) * sizeof *head);
-    const char **tail = arena_alloc(r->arena, (m + 1) * sizeof *tail);
+    const char **h = arena_alloc(r->arena, (m + 1) * sizeof *h);
+    const char **t = arena_alloc(r->arena, (m + 1) * sizeof *t);
+    size_t *at = arena_alloc(r->arena, (m + 1) * sizeof *at), n = 0;
 
     for (size_t k = 0; k < m; k++) {
-        ns[k] = nodes[idx[k]].ns;
-        names[k] = nodes[idx[k]].name;
+        if (head[k] != NULL)
+            continue;
+        ns[n] = nodes[idx[k]].ns;
+        names[n] = nodes[idx[k]].name;
+        at[n++] = k;
     }
-    if ((type == GRAPH_JOB ? store_job_data(r->store, r->arena, ns, names, m, head, tail, e)
-                           : store_dataset_data(r->store, r->arena, ns, names, m, head, e)) != 0)
+    if (n == 0)
+        return 0;
+    if ((type == GRAPH_JOB ? store_job_data(r->store, r->arena, ns, names, n, h, t, e)
+                           : store_dataset_data(r->store, r->arena, ns, names, n, h, e)) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        head[at[k]] = h[k];
+        tail[at[k]] = type == GRAPH_JOB ? t[k] : NULL;
+    }
+    return 0;
+}
+
+/* The data of the nodes at idx[0 .. m), all of one type, from the node table or Postgres (and the
+ * graph for jobs). A job's object is its head's members, "inputs", "outputs", then its tail's members. */
+static int read_missing(struct req *r, struct lineage_node *nodes, const size_t *idx, size_t m,
+                        enum graph_node_type type, struct err *e)
+{
+    const char **head = arena_zalloc(r->arena, (m + 1) * sizeof *head);
+    const char **tail = arena_zalloc(r->arena, (m + 1) * sizeof *tail);
+    bool *resident = arena_alloc(r->arena, m + 1);
+
+    read_resident(r, nodes, idx, m, head, tail);
+    for (size_t k = 0; k < m; k++)
+        resident[k] = head[k] != NULL;
+    if (read_stored(r, nodes, idx, m, type, head, tail, e) != 0)
         return -1;
     if (type == GRAPH_JOB)
         graph_lock_read(r->graph);
     for (size_t k = 0; k < m; k++) {
         struct lineage_node *n = &nodes[idx[k]];
         size_t head_len, tail_len = 0;
+        if (resident[k] && type == GRAPH_DATASET) {
+            n->data = head[k]; /* the whole object, minified already */
+            n->data_len = strlen(head[k]);
+            continue;
+        }
         const char *h = members(head[k], &head_len), *t = type == GRAPH_JOB ? members(tail[k], &tail_len) : "";
         if (h == NULL || t == NULL)
             continue; /* no row: the answer says null */
@@ -103,7 +152,7 @@ static int read_missing(struct req *r, struct lineage_node *nodes, const size_t 
             json_text_raw(&out, t, tail_len);
         }
         json_text_lit(&out, "}");
-        n->data_len = json_minify(out.p, out.len);
+        n->data_len = resident[k] ? out.len : json_minify(out.p, out.len); /* the node table's is minified */
         n->data = out.p;
     }
     if (type == GRAPH_JOB)

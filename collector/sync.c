@@ -147,11 +147,20 @@ struct parent_link {
     int64_t child, parent;
 };
 
+enum { LOAD_COLUMN_BATCH = 256 };
+
 struct load_ctx {
     struct graph *g;
+    const struct sync_rows *rows; /* never NULL: an empty one when the caller gave none */
     struct id_map datasets, jobs;
     struct parent_link *parents;
     size_t n_parents, cap_parents;
+    struct graph_column_row columns[LOAD_COLUMN_BATCH];
+};
+
+enum {
+    LOAD_NAME_BYTES = 48, /* room set aside per dataset or job name (and namespace offset) */
+    LOAD_UUID_BYTES = 37, /* per run name: a UUID's text and its NUL */
 };
 
 static int id_map_set(struct id_map *m, int64_t id, uint32_t node, struct err *e)
@@ -178,28 +187,55 @@ static uint32_t id_map_get(const struct id_map *m, int64_t id)
     return id >= 0 && (size_t)id < m->cap ? m->nodes[id] : GRAPH_NO_NODE;
 }
 
-static int load_dataset(void *ctx, int64_t id, const char *ns, const char *name, struct err *e)
+/* Sizes the graph for the tables' estimated rows: datasets, jobs, runs and fields with column lineage
+ * (at most two per column row) are the nodes; IO, run IO, column, RUN_OF, parent and FIELD_OF rows
+ * the edges. */
+static void load_sizes(void *ctx, const struct store_graph_sizes *sz)
 {
     struct load_ctx *l = ctx;
-    uint32_t n = graph_intern(l->g, GRAPH_DATASET, ns, name, e);
-    return n == GRAPH_NO_NODE ? -1 : id_map_set(&l->datasets, id, n, e);
+    size_t fields = sz->fields < 2 * sz->columns ? sz->fields : 2 * sz->columns;
+
+    graph_presize(l->g, sz->datasets + sz->jobs + sz->runs + fields,
+                  sz->job_io + sz->run_io + sz->columns + 2 * sz->runs + fields + sz->jobs / 8,
+                  (sz->datasets + sz->jobs + sz->symlinks) * LOAD_NAME_BYTES + sz->runs * LOAD_UUID_BYTES);
+    if (l->rows->sizes != NULL)
+        l->rows->sizes(l->rows->ctx, sz);
 }
 
+static int load_dataset(void *ctx, const struct store_graph_dataset *d, struct err *e)
+{
+    struct load_ctx *l = ctx;
+    uint32_t n = graph_intern(l->g, GRAPH_DATASET, d->ns, d->name, e);
+
+    if (n == GRAPH_NO_NODE || id_map_set(&l->datasets, d->id, n, e) != 0)
+        return -1;
+    return l->rows->dataset != NULL ? l->rows->dataset(l->rows->ctx, n, d, e) : 0;
+}
+
+/* A symlink that merged nodes or renamed the live node touches it: what was read about it under its
+ * old name no longer describes it (sync_rows). */
 static int load_symlink(void *ctx, const char *owner_ns, const char *owner_name, const char *ns, const char *name,
                         struct err *e)
 {
     struct load_ctx *l = ctx;
-    return graph_alias(l->g, owner_ns, owner_name, ns, name, NULL, e) < 0 ? -1 : 0;
+    uint32_t live;
+    int rc = graph_alias(l->g, owner_ns, owner_name, ns, name, &live, e);
+
+    if (rc > 0)
+        graph_touch(l->g, live);
+    return rc < 0 ? -1 : 0;
 }
 
-static int load_job(void *ctx, int64_t id, const char *ns, const char *name, int64_t parent, struct err *e)
+static int load_job(void *ctx, const struct store_graph_job *j, struct err *e)
 {
     struct load_ctx *l = ctx;
-    uint32_t n = graph_intern(l->g, GRAPH_JOB, ns, name, e);
+    uint32_t n = graph_intern(l->g, GRAPH_JOB, j->ns, j->name, e);
 
-    if (n == GRAPH_NO_NODE || id_map_set(&l->jobs, id, n, e) != 0)
+    if (n == GRAPH_NO_NODE || id_map_set(&l->jobs, j->id, n, e) != 0)
         return -1;
-    if (parent == 0)
+    if (l->rows->job != NULL && l->rows->job(l->rows->ctx, n, j, e) != 0)
+        return -1;
+    if (j->parent_id == 0)
         return 0;
     if (l->n_parents == l->cap_parents) {
         size_t cap = l->cap_parents ? l->cap_parents * 2 : 256;
@@ -209,7 +245,7 @@ static int load_job(void *ctx, int64_t id, const char *ns, const char *name, int
         l->parents = bigger;
         l->cap_parents = cap;
     }
-    l->parents[l->n_parents++] = (struct parent_link){id, parent};
+    l->parents[l->n_parents++] = (struct parent_link){j->id, j->parent_id};
     return 0;
 }
 
@@ -219,7 +255,7 @@ static int link_parents(struct load_ctx *l, struct err *e)
     for (size_t i = 0; i < l->n_parents; i++) {
         uint32_t c = id_map_get(&l->jobs, l->parents[i].child), p = id_map_get(&l->jobs, l->parents[i].parent);
         if (c != GRAPH_NO_NODE && p != GRAPH_NO_NODE &&
-            graph_add_edge(l->g, c, p, GRAPH_EDGE_PARENT, 0, 0, GRAPH_NO_NODE, e) != 0)
+            graph_add_new_edge(l->g, c, p, GRAPH_EDGE_PARENT, 0, 0, GRAPH_NO_NODE, e) != 0)
             return -1;
     }
     l->n_parents = 0;
@@ -241,11 +277,12 @@ static int load_run(void *ctx, const char *uuid, int64_t job_id, const char *par
         return -1;
     if (r == GRAPH_NO_NODE)
         return -1;
-    if (j != GRAPH_NO_NODE && graph_add_edge(l->g, r, j, GRAPH_EDGE_RUN_OF, created, created, r, e) != 0)
+    if (j != GRAPH_NO_NODE && graph_add_new_edge(l->g, r, j, GRAPH_EDGE_RUN_OF, created, created, r, e) != 0)
         return -1;
     if (parent != NULL) {
         uint32_t p = run_node(l, parent, e);
-        if (p == GRAPH_NO_NODE || (p != r && graph_add_edge(l->g, r, p, GRAPH_EDGE_PARENT, created, created, r, e) != 0))
+        if (p == GRAPH_NO_NODE ||
+            (p != r && graph_add_new_edge(l->g, r, p, GRAPH_EDGE_PARENT, created, created, r, e) != 0))
             return -1;
     }
     return 0;
@@ -262,7 +299,7 @@ static int load_job_io(void *ctx, int64_t job_id, int64_t dataset_id, char io, u
         return -1;
     if (j == GRAPH_NO_NODE || d == GRAPH_NO_NODE)
         return 0;
-    return graph_add_edge(l->g, io == 'I' ? d : j, io == 'I' ? j : d, GRAPH_EDGE_IO, first, last, r, e);
+    return graph_add_new_edge(l->g, io == 'I' ? d : j, io == 'I' ? j : d, GRAPH_EDGE_IO, first, last, r, e);
 }
 
 static int load_run_io(void *ctx, const char *run_uuid, int64_t dataset_id, char io, uint32_t first, uint32_t last,
@@ -275,46 +312,74 @@ static int load_run_io(void *ctx, const char *run_uuid, int64_t dataset_id, char
         return -1;
     if (d == GRAPH_NO_NODE)
         return 0;
-    return graph_add_edge(l->g, io == 'I' ? d : r, io == 'I' ? r : d, GRAPH_EDGE_RUN_IO, first, last, r, e);
+    return graph_add_new_edge(l->g, io == 'I' ? d : r, io == 'I' ? r : d, GRAPH_EDGE_RUN_IO, first, last, r, e);
 }
 
-static int load_column(void *ctx, int64_t out_ds, const char *out_field, int64_t in_ds, const char *in_field,
-                       uint32_t first, uint32_t last, const char *run_uuid, struct err *e)
+/* Column rows in a batch: rows whose datasets the load does not know are skipped, as edges to
+ * unknown nodes are everywhere in the load. */
+static int load_columns(void *ctx, const struct store_graph_column *rows, size_t n, struct err *e)
 {
     struct load_ctx *l = ctx;
-    uint32_t o = id_map_get(&l->datasets, out_ds), i = id_map_get(&l->datasets, in_ds);
-    uint32_t r = run_uuid ? run_node(l, run_uuid, e) : GRAPH_NO_NODE;
+    struct graph_column_row *out = l->columns;
+    size_t m = 0;
 
-    if (o == GRAPH_NO_NODE || i == GRAPH_NO_NODE)
-        return 0;
-    uint32_t from = graph_field(l->g, i, in_field, e);
-    uint32_t to = out_field ? graph_field(l->g, o, out_field, e) : o;
-    if (from == GRAPH_NO_NODE || to == GRAPH_NO_NODE)
-        return -1;
-    return graph_add_edge(l->g, from, to, GRAPH_EDGE_COLUMN, first, last, r, e);
+    for (size_t k = 0; k < n; k++) {
+        const struct store_graph_column *c = &rows[k];
+        uint32_t o = id_map_get(&l->datasets, c->out_dataset), i = id_map_get(&l->datasets, c->in_dataset);
+        uint32_t r = c->run_uuid ? run_node(l, c->run_uuid, e) : GRAPH_NO_NODE;
+        if (c->run_uuid != NULL && r == GRAPH_NO_NODE)
+            return -1;
+        if (o == GRAPH_NO_NODE || i == GRAPH_NO_NODE)
+            continue;
+        out[m++] = (struct graph_column_row){i, o, c->in_field, c->out_field, c->first_seen, c->last_seen, r};
+        if (m == LOAD_COLUMN_BATCH) {
+            if (graph_add_column_rows(l->g, out, m, e) != 0)
+                return -1;
+            m = 0;
+        }
+    }
+    return graph_add_column_rows(l->g, out, m, e);
 }
 
-int sync_load(struct graph *g, struct store *s, uint64_t *xmin_out, struct err *e)
+static int load_field(void *ctx, const struct store_graph_field *f, struct err *e)
 {
-    struct load_ctx l = {.g = g};
+    struct load_ctx *l = ctx;
+    uint32_t d = id_map_get(&l->datasets, f->dataset_id);
+
+    return d == GRAPH_NO_NODE ? 0 : l->rows->field(l->rows->ctx, d, f, e);
+}
+
+int sync_load(struct graph *g, struct store *s, const struct sync_rows *rows, uint64_t *xmin_out, struct err *e)
+{
+    static const struct sync_rows NO_ROWS = {0};
+    struct load_ctx *l = calloc(1, sizeof *l);
+
+    if (l == NULL)
+        return err_set(e, ERR_INTERNAL, NULL, "out of memory loading the graph");
+    l->g = g;
+    l->rows = rows != NULL ? rows : &NO_ROWS;
     const struct store_graph_sink sink = {
-        .ctx = &l,
+        .ctx = l,
+        .sizes = load_sizes,
         .dataset = load_dataset,
         .symlink = load_symlink,
         .job = load_job,
         .job_io = load_job_io,
         .run = load_run,
         .run_io = load_run_io,
-        .column = load_column,
+        .columns = load_columns,
+        .field = l->rows->field != NULL ? load_field : NULL,
     };
 
     graph_lock_write(g);
     int rc = store_graph_load(s, &sink, xmin_out, e);
-    if (rc == 0 && l.n_parents > 0)
-        rc = link_parents(&l, e);
+    if (rc == 0 && l->n_parents > 0)
+        rc = link_parents(l, e);
+    graph_trim(g);
     graph_unlock(g);
-    free(l.datasets.nodes);
-    free(l.jobs.nodes);
-    free(l.parents);
+    free(l->datasets.nodes);
+    free(l->jobs.nodes);
+    free(l->parents);
+    free(l);
     return rc;
 }

@@ -70,6 +70,7 @@ struct cfg {
     long key_id;               /* keys revoke; 0: by name */
     int follow_interval_ms;    /* how often to apply other collectors' events to the graph; 0: never */
     int lineage_cache_mb;      /* memory for lineage node data kept between requests; 0: none */
+    bool lineage_node_table;   /* keep the load's node data in memory (api/node_table.h) */
     int shutdown_timeout_s;    /* on SIGTERM, how long requests in flight may take before we drop them */
     int ready_max_lag;         /* /readyz: most events the follower may be behind */
     int metrics_producers;     /* /metrics: producer label values kept before "other" */

@@ -20,6 +20,7 @@ struct store;
 struct cfg;
 struct graph;
 struct node_cache;
+struct node_table;
 struct metrics;
 struct server_stats;
 struct log_limit;
@@ -53,6 +54,8 @@ struct req {
     const struct cfg *cfg;
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
     struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
+    const struct node_table *node_table; /* node data from the start-up load (api/node_table.h; borrowed,
+                                            NULL when off) */
     struct metrics *metrics;      /* the process's metrics registry (common/metrics.h; borrowed) */
     struct log_limit *outage_log; /* rate limit for lines about failures a request cannot help (the
                                      database down), shared by all requests; NULL: none (borrowed) */

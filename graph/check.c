@@ -59,7 +59,7 @@ static int check_node(const struct graph *g, size_t id, struct err *e)
     unsigned type = graph_ntype(g, (uint32_t)id), flags = g->types[id] & ~(unsigned)GRAPH_TYPE_MASK;
 
     if (type > GRAPH_FIELD || !str_ok(g, nm.b) || (type != GRAPH_FIELD && !str_ok(g, nm.a)) ||
-        (flags & ~(unsigned)(GRAPH_NODE_PRIMARY | GRAPH_NODE_MERGED)) != 0 ||
+        (flags & ~(unsigned)(GRAPH_NODE_PRIMARY | GRAPH_NODE_MERGED | GRAPH_NODE_JOINED)) != 0 ||
         ((flags & GRAPH_NODE_PRIMARY) && type != GRAPH_DATASET))
         return fail(e, "bad type, flags or string offset", id);
     if (type == GRAPH_FIELD &&
@@ -67,7 +67,7 @@ static int check_node(const struct graph *g, size_t id, struct err *e)
          (!merged(g, id) && (merged(g, nm.a) || graph_list_find(g, GRAPH_OUT, (uint32_t)id, nm.a,
                                                                 GRAPH_EDGE_FIELD_OF) == GRAPH_EMPTY))))
         return fail(e, "field without its dataset or FIELD_OF edge", id);
-    if (g->nodetab.slots[graph_key_slot(g, type, nm.a, g->str + nm.b)] != id)
+    if (g->nodetab.slots[graph_key_slot(g, type, nm.a, g->str + nm.b, NULL)].v != id)
         return fail(e, "node key does not resolve to the node", id);
     if (merged(g, id) && check_merged(g, id, e) < 0)
         return -1;
@@ -94,7 +94,7 @@ static int check_names(const struct graph *g, struct err *e)
         if (al->node >= g->node_count || graph_ntype(g, al->node) != GRAPH_DATASET || !str_ok(g, al->ns_off) ||
             !str_ok(g, al->name_off))
             return fail(e, "alias of a missing or non-dataset node", i);
-        if (g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off)] !=
+        if (g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off, NULL)].v !=
             (GRAPH_ALIAS_BIT | (uint32_t)i))
             return fail(e, "alias does not resolve", i);
     }
@@ -226,11 +226,27 @@ static int check_edges(const struct graph *g, struct err *e)
     return 0;
 }
 
+/* Each used recent-fields entry names the live field its key looks up (graph_int.h invariant 7). */
+static int check_field_cache(const struct graph *g, struct err *e)
+{
+    for (size_t i = 0; i < GRAPH_FIELD_CACHE; i++) {
+        const struct graph_field_hit *h = &g->field_cache[i];
+        if (h->dataset == GRAPH_EMPTY)
+            continue;
+        if (h->dataset >= g->node_count || h->node >= g->node_count || !str_ok(g, h->field) ||
+            merged(g, h->dataset) || merged(g, h->node) ||
+            g->nodetab.slots[graph_key_slot(g, GRAPH_FIELD, h->dataset, g->str + h->field, NULL)].v != h->node)
+            return fail(e, "recent-fields cache entry is stale", i);
+    }
+    return 0;
+}
+
 int graph_check(const struct graph *g, struct err *e)
 {
     if (g->node_count > g->node_cap || g->node_count > GRAPH_MAX_NODES)
         return fail(e, "node count out of range", g->node_count);
-    if (check_names(g, e) < 0 || check_pool(g, GRAPH_OUT, e) < 0 || check_pool(g, GRAPH_IN, e) < 0)
+    if (check_names(g, e) < 0 || check_field_cache(g, e) < 0 || check_pool(g, GRAPH_OUT, e) < 0 ||
+        check_pool(g, GRAPH_IN, e) < 0)
         return -1;
     return check_edges(g, e);
 }

@@ -410,13 +410,10 @@ static int check_node_arg(const struct graph *g, uint32_t id, const char *where,
     return 0;
 }
 
-int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
-                   uint32_t last_seen, uint32_t run, struct err *e)
+/* The argument checks graph_add_edge and graph_add_new_edge share. */
+static int check_edge_args(const struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind,
+                           uint32_t first_seen, uint32_t last_seen, uint32_t run, struct err *e)
 {
-    uint32_t here, there, pos, pos2;
-    int dir;
-    struct graph_edge *x, *y;
-
     if (check_node_arg(g, from, "from", e) < 0 || check_node_arg(g, to, "to", e) < 0 ||
         (run != GRAPH_NO_NODE && check_node_arg(g, run, "run", e) < 0))
         return -1;
@@ -425,6 +422,18 @@ int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_
     if (first_seen > last_seen)
         return err_set(e, ERR_INVALID, "first_seen", "first seen %" PRIu32 " is after last seen %" PRIu32,
                        first_seen, last_seen);
+    return 0;
+}
+
+int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
+                   uint32_t last_seen, uint32_t run, struct err *e)
+{
+    uint32_t here, there, pos, pos2;
+    int dir;
+    struct graph_edge *x, *y;
+
+    if (check_edge_args(g, from, to, kind, first_seen, last_seen, run, e) < 0)
+        return -1;
     from = graph_live(g, from); /* a merged node stands for its survivor (graph.h invariant 1) */
     to = graph_live(g, to);
     pos = find_cheaper(g, from, to, kind, &dir);
@@ -445,6 +454,49 @@ int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_
         x->run = y->run = run;
     }
     return 0;
+}
+
+/* Whether rows naming live node id may have been made under several names: id, or a field's
+ * dataset, absorbed a merged node. */
+static bool joined(const struct graph *g, uint32_t id)
+{
+    if (graph_ntype(g, id) == GRAPH_FIELD && (g->types[graph_live(g, g->names[id].a)] & GRAPH_NODE_JOINED))
+        return true;
+    return (g->types[id] & GRAPH_NODE_JOINED) != 0;
+}
+
+int graph_add_new_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
+                       uint32_t last_seen, uint32_t run, struct err *e)
+{
+    if (check_edge_args(g, from, to, kind, first_seen, last_seen, run, e) < 0)
+        return -1;
+    from = graph_live(g, from);
+    to = graph_live(g, to);
+    if (joined(g, from) || joined(g, to))
+        return graph_add_edge(g, from, to, kind, first_seen, last_seen, run, e);
+    return edge_insert(g, from, to, kind, first_seen, last_seen, run, e);
+}
+
+void graph_pools_reserve(struct graph *g, size_t slots)
+{
+    for (int dir = GRAPH_OUT; dir <= GRAPH_IN; dir++) {
+        struct graph_pool *p = &g->pool[dir];
+        if (slots > p->cap) {
+            p->e = graph_xrealloc(p->e, slots * sizeof *p->e);
+            p->cap = slots;
+        }
+    }
+}
+
+void graph_pools_trim(struct graph *g)
+{
+    for (int dir = GRAPH_OUT; dir <= GRAPH_IN; dir++) {
+        struct graph_pool *p = &g->pool[dir];
+        if (p->cap > p->used) {
+            p->e = graph_xrealloc(p->e, p->used * sizeof *p->e);
+            p->cap = p->used;
+        }
+    }
 }
 
 const struct graph_edge *graph_out_edges(const struct graph *g, uint32_t id, size_t *n)

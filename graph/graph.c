@@ -20,15 +20,31 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
     GRAPH_TABLE_MIN = 1024,      /* initial slots of strtab and nodetab */
     GRAPH_BIG_ARRAY = 1 << 20,   /* bytes from which arrays grow by 1/8 instead of 1/2 */
+    GRAPH_HUGE_PAGE = 2 << 20,   /* a transparent huge page on x86-64 and arm64 (4 KiB base pages) */
+    GRAPH_HUGE_ARRAY = 8 << 20,  /* bytes from which arrays ask for huge pages */
 };
 
 static const uint32_t GRAPH_MAX_STR = UINT32_MAX; /* string offsets are 32-bit */
 
 /* ---- allocation and hashing ---- */
+
+/* Asks the kernel to back the whole huge pages inside [p, p + n) with transparent huge pages.
+ * Loads and walks jump around hundreds of megabytes of arrays: with 4 KiB pages nearly every step
+ * also misses the TLB (a 10 M node load took 23 s of CPU with them, 16 s with huge pages). Only a
+ * hint: where THP is off or unsupported nothing changes. */
+static void hint_huge_pages(void *p, size_t n)
+{
+    uintptr_t lo = ((uintptr_t)p + GRAPH_HUGE_PAGE - 1) & ~(uintptr_t)(GRAPH_HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(GRAPH_HUGE_PAGE - 1);
+
+    if (hi > lo && madvise((void *)lo, hi - lo, MADV_HUGEPAGE) != 0)
+        return; /* EINVAL without THP support: the array works the same on small pages */
+}
 
 void *graph_xrealloc(void *p, size_t n)
 {
@@ -36,6 +52,8 @@ void *graph_xrealloc(void *p, size_t n)
 
     if (q == NULL)
         abort(); /* out of memory: see the header comment */
+    if (n >= GRAPH_HUGE_ARRAY)
+        hint_huge_pages(q, n);
     return q;
 }
 
@@ -79,11 +97,6 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static uint64_t key_hash(unsigned type, uint32_t a, const char *name)
-{
-    return graph_mix64(hash_str(name) ^ ((uint64_t)type << 60) ^ ((uint64_t)a * 0x9e3779b97f4a7c15ULL));
-}
-
 uint32_t *graph_table_slots(uint32_t n)
 {
     uint32_t *s = graph_xrealloc(NULL, (size_t)n * sizeof *s);
@@ -92,10 +105,8 @@ uint32_t *graph_table_slots(uint32_t n)
     return s;
 }
 
-typedef uint64_t slot_hash_fn(const struct graph *g, uint32_t v);
-
-/* Doubles t when it is more than 3/4 full, re-placing every value by hash(g, value). */
-static void table_maybe_grow(const struct graph *g, struct graph_table *t, slot_hash_fn *hash)
+/* Doubles t when it is more than 3/4 full, re-placing every string offset by its string's hash. */
+static void strtab_maybe_grow(const struct graph *g, struct graph_table *t)
 {
     uint32_t n = (t->mask + 1) * 2;
     uint32_t *s;
@@ -107,9 +118,36 @@ static void table_maybe_grow(const struct graph *g, struct graph_table *t, slot_
         uint32_t v = t->slots[i], j;
         if (v == GRAPH_EMPTY)
             continue;
-        for (j = (uint32_t)hash(g, v) & (n - 1); s[j] != GRAPH_EMPTY; j = (j + 1) & (n - 1))
+        for (j = (uint32_t)graph_mix64(hash_str(g->str + v)) & (n - 1); s[j] != GRAPH_EMPTY; j = (j + 1) & (n - 1))
             ;
         s[j] = v;
+    }
+    free(t->slots);
+    t->slots = s;
+    t->mask = n - 1;
+}
+
+static struct graph_keyslot *keytab_slots(uint32_t n)
+{
+    struct graph_keyslot *s = graph_xrealloc(NULL, (size_t)n * sizeof *s);
+
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = (struct graph_keyslot){GRAPH_EMPTY, 0};
+    return s;
+}
+
+/* Moves nodetab into n slots (a power of two that keeps it at most 3/4 full), by the stored hashes. */
+static void keytab_resize(struct graph_keytab *t, uint32_t n)
+{
+    struct graph_keyslot *s = keytab_slots(n);
+
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        uint32_t j;
+        if (t->slots[i].v == GRAPH_EMPTY)
+            continue;
+        for (j = t->slots[i].hash & (n - 1); s[j].v != GRAPH_EMPTY; j = (j + 1) & (n - 1))
+            ;
+        s[j] = t->slots[i];
     }
     free(t->slots);
     t->slots = s;
@@ -130,11 +168,6 @@ int graph_str_add(struct graph *g, const char *s, uint32_t *off, struct err *e)
     *off = (uint32_t)g->str_len;
     g->str_len += n;
     return 0;
-}
-
-static uint64_t strtab_hash(const struct graph *g, uint32_t off)
-{
-    return graph_mix64(hash_str(g->str + off));
 }
 
 static uint32_t strtab_probe(const struct graph *g, const char *s)
@@ -160,7 +193,7 @@ int graph_strtab_intern(struct graph *g, const char *s, uint32_t *off, struct er
         return -1;
     g->strtab.slots[i] = *off;
     g->strtab.count++;
-    table_maybe_grow(g, &g->strtab, strtab_hash);
+    strtab_maybe_grow(g, &g->strtab);
     return 0;
 }
 
@@ -174,13 +207,9 @@ static bool strtab_find(const struct graph *g, const char *s, uint32_t *off)
 
 /* ---- node keys ---- */
 
-static uint64_t nodetab_hash(const struct graph *g, uint32_t v)
+uint32_t graph_key_hash(unsigned type, uint32_t a, const char *name)
 {
-    if (v & GRAPH_ALIAS_BIT) {
-        const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
-        return key_hash(GRAPH_DATASET, al->ns_off, g->str + al->name_off);
-    }
-    return key_hash(graph_ntype(g, v), g->names[v].a, g->str + g->names[v].b);
+    return (uint32_t)graph_mix64(hash_str(name) ^ ((uint64_t)type << 60) ^ ((uint64_t)a * 0x9e3779b97f4a7c15ULL));
 }
 
 static bool slot_matches(const struct graph *g, uint32_t v, unsigned type, uint32_t a, const char *name)
@@ -189,16 +218,18 @@ static bool slot_matches(const struct graph *g, uint32_t v, unsigned type, uint3
         const struct graph_alias_entry *al = &g->aliases[v & ~GRAPH_ALIAS_BIT];
         return type == GRAPH_DATASET && al->ns_off == a && strcmp(g->str + al->name_off, name) == 0;
     }
-    return graph_ntype(g, v) == type && g->names[v].a == a && strcmp(g->str + g->names[v].b, name) == 0;
+    return g->names[v].a == a && graph_ntype(g, v) == type && strcmp(g->str + g->names[v].b, name) == 0;
 }
 
-uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name)
+uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t *hash)
 {
-    const struct graph_table *t = &g->nodetab;
-    uint32_t i = (uint32_t)key_hash(type, a, name) & t->mask;
+    const struct graph_keytab *t = &g->nodetab;
+    uint32_t h = graph_key_hash(type, a, name), i = h & t->mask;
 
-    while (t->slots[i] != GRAPH_EMPTY && !slot_matches(g, t->slots[i], type, a, name))
+    while (t->slots[i].v != GRAPH_EMPTY && (t->slots[i].hash != h || !slot_matches(g, t->slots[i].v, type, a, name)))
         i = (i + 1) & t->mask;
+    if (hash != NULL)
+        *hash = h;
     return i;
 }
 
@@ -208,19 +239,23 @@ uint32_t graph_slot_node(const struct graph *g, uint32_t v)
     return graph_live(g, (v & GRAPH_ALIAS_BIT) ? g->aliases[v & ~GRAPH_ALIAS_BIT].node : v);
 }
 
+/* Resizes the per-node arrays to hold cap nodes (cap >= node_count). */
+static void nodes_resize(struct graph *g, size_t cap)
+{
+    g->types = graph_xrealloc(g->types, cap * sizeof *g->types);
+    g->stamps = graph_xrealloc(g->stamps, cap * sizeof *g->stamps);
+    g->names = graph_xrealloc(g->names, cap * sizeof *g->names);
+    g->adj[GRAPH_OUT] = graph_xrealloc(g->adj[GRAPH_OUT], cap * sizeof *g->adj[GRAPH_OUT]);
+    g->adj[GRAPH_IN] = graph_xrealloc(g->adj[GRAPH_IN], cap * sizeof *g->adj[GRAPH_IN]);
+    g->node_cap = cap;
+}
+
 uint32_t graph_node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
 {
     uint32_t id = (uint32_t)g->node_count;
 
-    if (g->node_count == g->node_cap) {
-        size_t cap = g->node_cap < 16 ? 16 : grown(g->node_cap, sizeof(struct graph_names));
-        g->types = graph_xrealloc(g->types, cap * sizeof *g->types);
-        g->stamps = graph_xrealloc(g->stamps, cap * sizeof *g->stamps);
-        g->names = graph_xrealloc(g->names, cap * sizeof *g->names);
-        g->adj[GRAPH_OUT] = graph_xrealloc(g->adj[GRAPH_OUT], cap * sizeof *g->adj[GRAPH_OUT]);
-        g->adj[GRAPH_IN] = graph_xrealloc(g->adj[GRAPH_IN], cap * sizeof *g->adj[GRAPH_IN]);
-        g->node_cap = cap;
-    }
+    if (g->node_count == g->node_cap)
+        nodes_resize(g, g->node_cap < 16 ? 16 : grown(g->node_cap, sizeof(struct graph_names)));
     g->types[id] = (uint8_t)type;
     g->stamps[id] = 0;
     g->names[id] = (struct graph_names){a, b};
@@ -235,10 +270,10 @@ uint32_t graph_node_add(struct graph *g, unsigned type, uint32_t a, uint32_t b)
 uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t field_off,
                            struct err *e)
 {
-    uint32_t i = graph_key_slot(g, type, a, name), b = field_off, id;
+    uint32_t h, i = graph_key_slot(g, type, a, name, &h), b = field_off, id;
 
-    if (g->nodetab.slots[i] != GRAPH_EMPTY)
-        return graph_slot_node(g, g->nodetab.slots[i]);
+    if (g->nodetab.slots[i].v != GRAPH_EMPTY)
+        return graph_slot_node(g, g->nodetab.slots[i].v);
     if (g->node_count >= GRAPH_MAX_NODES) {
         err_set(e, ERR_TOO_LARGE, NULL, "the graph is full (%u nodes)", (unsigned)GRAPH_MAX_NODES);
         return GRAPH_NO_NODE;
@@ -246,7 +281,7 @@ uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char
     if (b == GRAPH_EMPTY && graph_str_add(g, name, &b, e) < 0)
         return GRAPH_NO_NODE;
     id = graph_node_add(g, type, a, b);
-    g->nodetab.slots[i] = id;
+    g->nodetab.slots[i] = (struct graph_keyslot){id, h};
     g->nodetab.count++;
     graph_nodetab_grow(g);
     return id;
@@ -254,7 +289,41 @@ uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char
 
 void graph_nodetab_grow(struct graph *g)
 {
-    table_maybe_grow(g, &g->nodetab, nodetab_hash);
+    struct graph_keytab *t = &g->nodetab;
+
+    if ((uint64_t)t->count * 4 > (uint64_t)(t->mask + 1) * 3)
+        keytab_resize(t, (t->mask + 1) * 2);
+}
+
+void graph_presize(struct graph *g, size_t nodes, size_t edges, size_t name_bytes)
+{
+    size_t slots = g->nodetab.mask + 1;
+
+    if (nodes > GRAPH_MAX_NODES)
+        nodes = GRAPH_MAX_NODES;
+    if (nodes > g->node_cap)
+        nodes_resize(g, nodes);
+    while ((uint64_t)nodes * 4 > (uint64_t)slots * 3)
+        slots *= 2;
+    if (slots > (size_t)g->nodetab.mask + 1)
+        keytab_resize(&g->nodetab, (uint32_t)slots);
+    if (name_bytes > g->str_cap && name_bytes <= GRAPH_MAX_STR) {
+        g->str = graph_xrealloc(g->str, name_bytes);
+        g->str_cap = name_bytes;
+    }
+    /* a list owns its size class's capacity: about 1/8 more than its edges on average */
+    graph_pools_reserve(g, edges + edges / 8);
+}
+
+void graph_trim(struct graph *g)
+{
+    if (g->node_cap > g->node_count && g->node_count >= 16)
+        nodes_resize(g, g->node_count);
+    if (g->str_cap > g->str_len) {
+        g->str = graph_xrealloc(g->str, g->str_len);
+        g->str_cap = g->str_len;
+    }
+    graph_pools_trim(g);
 }
 
 /* ---- life cycle and locking ---- */
@@ -286,9 +355,10 @@ struct graph *graph_new(void)
         g->big[d].mask = 0;
     }
     g->strtab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
-    g->nodetab = (struct graph_table){graph_table_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
+    g->nodetab = (struct graph_keytab){keytab_slots(GRAPH_TABLE_MIN), GRAPH_TABLE_MIN - 1, 0};
     if (graph_str_add(g, "", &off, &e) < 0) /* offset 0: the empty string; cannot fail on an empty pool */
         abort();
+    graph_field_cache_clear(g);
     return g;
 }
 
@@ -362,31 +432,54 @@ static bool is_dataset(const struct graph *g, uint32_t id)
     return id < g->node_count && graph_ntype(g, id) == GRAPH_DATASET;
 }
 
-uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struct err *e)
+void graph_field_cache_clear(struct graph *g)
+{
+    memset(g->field_cache, 0xff, sizeof g->field_cache); /* dataset GRAPH_EMPTY */
+}
+
+struct graph_field_hit *graph_field_cache_entry(struct graph *g, uint32_t dataset, uint32_t field_off)
+{
+    uint32_t h = (dataset * 0x9e3779b1u) ^ (field_off * 0x85ebca6bu);
+
+    return &g->field_cache[(h ^ (h >> 16)) & (GRAPH_FIELD_CACHE - 1)];
+}
+
+uint32_t graph_field_at(struct graph *g, uint32_t dataset, const char *field, uint32_t off, struct err *e)
 {
     size_t before = g->node_count;
-    uint32_t off, id;
+    struct graph_field_hit *hit = graph_field_cache_entry(g, dataset, off);
+    uint32_t id;
+
+    if (hit->dataset == dataset && hit->field == off)
+        return hit->node;
+    if (!graph_pool_has_room(g, GRAPH_IN, dataset) || g->pool[GRAPH_OUT].used + 1 > UINT32_MAX) {
+        err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many edges");
+        return GRAPH_NO_NODE; /* checked first, so a new field always gets its FIELD_OF edge */
+    }
+    id = graph_intern_key(g, GRAPH_FIELD, dataset, field, off, e);
+    if (id != GRAPH_NO_NODE && g->node_count > before &&
+        graph_add_edge(g, id, dataset, GRAPH_EDGE_FIELD_OF, 0, 0, GRAPH_NO_NODE, e) < 0)
+        abort(); /* cannot happen: both ids are valid and there is room (checked above) */
+    if (id != GRAPH_NO_NODE)
+        *hit = (struct graph_field_hit){dataset, off, id};
+    return id;
+}
+
+uint32_t graph_field(struct graph *g, uint32_t dataset, const char *field, struct err *e)
+{
+    uint32_t off;
 
     if (!is_dataset(g, dataset)) {
         err_set(e, ERR_INVALID, "dataset", "node %" PRIu32 " is not a dataset", dataset);
         return GRAPH_NO_NODE;
     }
-    dataset = graph_live(g, dataset);
     if (field == NULL) {
         err_set(e, ERR_BAD_INPUT, "field", "missing field name");
         return GRAPH_NO_NODE;
     }
-    if (!graph_pool_has_room(g, GRAPH_IN, dataset) || g->pool[GRAPH_OUT].used + 1 > UINT32_MAX) {
-        err_set(e, ERR_TOO_LARGE, NULL, "the graph holds too many edges");
-        return GRAPH_NO_NODE; /* checked first, so a new field always gets its FIELD_OF edge */
-    }
     if (graph_strtab_intern(g, field, &off, e) < 0)
         return GRAPH_NO_NODE;
-    id = graph_intern_key(g, GRAPH_FIELD, dataset, field, off, e);
-    if (id != GRAPH_NO_NODE && g->node_count > before &&
-        graph_add_edge(g, id, dataset, GRAPH_EDGE_FIELD_OF, 0, 0, GRAPH_NO_NODE, e) < 0)
-        abort(); /* cannot happen: both ids are valid and there is room (checked above) */
-    return id;
+    return graph_field_at(g, graph_live(g, dataset), field, off, e);
 }
 
 bool graph_find(const struct graph *g, enum graph_node_type type, const char *ns, const char *name, uint32_t *id)
@@ -395,10 +488,10 @@ bool graph_find(const struct graph *g, enum graph_node_type type, const char *ns
 
     if (!named_type(type) || ns == NULL || name == NULL || !strtab_find(g, ns, &ns_off))
         return false;
-    i = graph_key_slot(g, type, ns_off, name);
-    if (g->nodetab.slots[i] == GRAPH_EMPTY)
+    i = graph_key_slot(g, type, ns_off, name, NULL);
+    if (g->nodetab.slots[i].v == GRAPH_EMPTY)
         return false;
-    *id = graph_slot_node(g, g->nodetab.slots[i]);
+    *id = graph_slot_node(g, g->nodetab.slots[i].v);
     return true;
 }
 
@@ -408,10 +501,10 @@ bool graph_find_field(const struct graph *g, uint32_t dataset, const char *field
 
     if (!is_dataset(g, dataset) || field == NULL || !strtab_find(g, field, &off))
         return false;
-    i = graph_key_slot(g, GRAPH_FIELD, graph_live(g, dataset), field);
-    if (g->nodetab.slots[i] == GRAPH_EMPTY)
+    i = graph_key_slot(g, GRAPH_FIELD, graph_live(g, dataset), field, NULL);
+    if (g->nodetab.slots[i].v == GRAPH_EMPTY)
         return false;
-    *id = graph_slot_node(g, g->nodetab.slots[i]);
+    *id = graph_slot_node(g, g->nodetab.slots[i].v);
     return true;
 }
 
@@ -432,7 +525,8 @@ size_t graph_memory_bytes(const struct graph *g)
     size_t n = sizeof *g + g->str_cap + g->alias_cap * sizeof *g->aliases;
 
     n += g->node_cap * (sizeof *g->types + sizeof *g->stamps + sizeof *g->names + 2 * sizeof(struct graph_adj));
-    n += ((size_t)g->strtab.mask + 1 + g->nodetab.mask + 1) * sizeof(uint32_t);
+    n += ((size_t)g->strtab.mask + 1) * sizeof(uint32_t);
+    n += ((size_t)g->nodetab.mask + 1) * sizeof(struct graph_keyslot);
     for (int d = 0; d < 2; d++) {
         n += g->pool[d].cap * sizeof(struct graph_edge);
         n += ((size_t)g->big[d].mask + 1) * sizeof(struct graph_index);

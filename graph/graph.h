@@ -110,6 +110,39 @@ uint32_t graph_resolve(const struct graph *g, uint32_t id);
 int graph_add_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
                    uint32_t last_seen, uint32_t run, struct err *e);
 
+/* Like graph_add_edge, for loads that build a graph from rows: the caller promises that this
+ * (from, to, kind) was not added before, because each call comes from a distinct row of a table
+ * keyed by it, into a graph that held none of that table's edges. Then no search for the edge is
+ * needed. Rows of two names joined by a merge (graph_alias) can make the same edge, so when an end
+ * (or a field's dataset) absorbed a merged node this is graph_add_edge. Same errors as
+ * graph_add_edge; a broken promise is a duplicate edge, which graph_check reports. */
+int graph_add_new_edge(struct graph *g, uint32_t from, uint32_t to, enum graph_edge_kind kind, uint32_t first_seen,
+                       uint32_t last_seen, uint32_t run, struct err *e);
+
+/* One column-lineage row of a load: the field in_field of dataset node in_dataset feeds the field
+ * out_field of out_dataset (out_field NULL: the whole output dataset), first and last seen at these
+ * times, last by run (GRAPH_NO_NODE: none). */
+struct graph_column_row {
+    uint32_t in_dataset, out_dataset;
+    const char *in_field, *out_field;
+    uint32_t first_seen, last_seen, run;
+};
+
+/* For each row, the field nodes it names (as graph_field makes them) and the COLUMN edge between
+ * them, added under graph_add_new_edge's promise. Gives the same graph as those calls one row at a
+ * time, faster: rows go through in batches whose memory is fetched ahead (bulk.c). Returns 0, or -1
+ * with e set at the first row that fails, as graph_field or graph_add_new_edge would; rows before it
+ * may then have their field nodes without their edges (every invariant still holds). */
+int graph_add_column_rows(struct graph *g, const struct graph_column_row *rows, size_t n, struct err *e);
+
+/* Makes room for about `nodes` nodes, `edges` edges and `name_bytes` bytes of names, so that a load
+ * of that size neither grows arrays nor grows the name tables on the way. A hint: the graph may end
+ * up larger or smaller. Only ever grows; out of memory aborts. */
+void graph_presize(struct graph *g, size_t nodes, size_t edges, size_t name_bytes);
+
+/* Gives back the room graph_presize (or growth) set aside beyond what the graph holds. */
+void graph_trim(struct graph *g);
+
 /* Marks node `id` as changed: its stamp goes up by one (write lock). A reader that copied something
  * derived from the node (the API's rendered node data) keeps the stamp it read with it: the copy is
  * current while graph_node_stamp still returns that value. Callers touch a node after the change is
@@ -173,7 +206,8 @@ struct graph_result {
 /* Breadth-first walk from q->start. Each node is visited once. Results are allocated in arena a.
  * Returns 0, or -1 with e set (unknown start node: ERR_NOT_FOUND; bad direction or negative
  * max_depth: ERR_INVALID). Deterministic: equal graphs and queries give equal results.
- * Allocates about node_count/8 bytes for the visited set plus 12 bytes per traversed node. */
+ * Allocates a visited set (a table of about 16 bytes per node of max_nodes for a capped walk, else
+ * node_count/8 bytes) plus 12 bytes per traversed node. */
 int graph_walk(const struct graph *g, struct arena *a, const struct graph_query *q, struct graph_result *out,
                struct err *e);
 

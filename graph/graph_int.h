@@ -2,7 +2,8 @@
  *
  * Layout (arrays indexed by node id; arrays grow by 1/2, by 1/8 once over 1 MiB):
  *   types[id]          enum graph_node_type in the low four bits, plus GRAPH_NODE_PRIMARY (a dataset
- *                      name that declared a symlink) and GRAPH_NODE_MERGED (merged into another node)
+ *                      name that declared a symlink), GRAPH_NODE_MERGED (merged into another node)
+ *                      and GRAPH_NODE_JOINED (another node was merged into this one)
  *   stamps[id]         how many times graph_touch marked the node changed (wraps)
  *   names[id]          {a, b}: datasets/jobs/runs: a = namespace offset, b = name offset into `str`;
  *                      fields: a = dataset node id, b = field-name offset
@@ -23,10 +24,14 @@
  *  4. `str` starts with "" at offset 0. Namespaces and field names are stored once (strtab); node and
  *     alias names are appended as they come.
  *  5. nodetab maps each key to a node id, or to GRAPH_ALIAS_BIT | alias index; at most 3/4 full.
+ *     Each filled slot also holds its key's hash (graph_key_hash), so a probe compares names only
+ *     when the hashes agree and growing the table reads no names.
  *     Merged nodes keep their key (it resolves to them, and graph_live forwards), so a name never
  *     leaves the table; an alias entry may name a merged node.
  *  6. A merged node has the type of its target, empty lists and no list index; forwards end at a live
  *     node after fewer than node_count steps. No edge touches a merged node.
+ *  7. Every used field_cache entry maps a live dataset and a field-name offset to the live field node
+ *     of that key.
  * Threads: see graph.h; nothing here locks. */
 #ifndef LINEAGED_GRAPH_INT_H
 #define LINEAGED_GRAPH_INT_H
@@ -38,6 +43,7 @@
 enum {
     GRAPH_OUT = 0,
     GRAPH_IN = 1,
+    GRAPH_FIELD_CACHE = 4096,     /* entries of the recent-fields cache (a power of two) */
     GRAPH_CLASSES = 64,           /* size classes of edge lists; class 63 holds more than 2^31 */
     GRAPH_INDEX_MIN = 32,         /* lists longer than this get a hash index */
 };
@@ -46,6 +52,7 @@ enum {
     GRAPH_TYPE_MASK = 0x0f,    /* types[id] & GRAPH_TYPE_MASK: enum graph_node_type */
     GRAPH_NODE_PRIMARY = 0x10, /* this dataset name declared a symlink to another name */
     GRAPH_NODE_MERGED = 0x20,  /* merged: adj[GRAPH_OUT][id].off is where to */
+    GRAPH_NODE_JOINED = 0x40,  /* some node was merged into this one (graph_add_new_edge) */
 };
 
 static const uint32_t GRAPH_EMPTY = UINT32_MAX;   /* empty hash slot, end of a free list */
@@ -88,6 +95,25 @@ struct graph_table {
     uint32_t count;
 };
 
+/* A nodetab slot: v is GRAPH_EMPTY, a node id or GRAPH_ALIAS_BIT | alias index; hash is the key's. */
+struct graph_keyslot {
+    uint32_t v;
+    uint32_t hash;
+};
+
+struct graph_keytab {
+    struct graph_keyslot *slots;
+    uint32_t mask;
+    uint32_t count;
+};
+
+/* A field node graph_field found or made lately: (live dataset, field-name offset) -> node. */
+struct graph_field_hit {
+    uint32_t dataset; /* GRAPH_EMPTY: unused */
+    uint32_t field;
+    uint32_t node;
+};
+
 struct graph_alias_entry {
     uint32_t ns_off;
     uint32_t name_off;
@@ -106,9 +132,13 @@ struct graph {
     char *str;
     size_t str_len, str_cap;
     struct graph_table strtab;  /* shared strings: namespaces, field names */
-    struct graph_table nodetab; /* node keys and aliases */
+    struct graph_keytab nodetab; /* node keys and aliases */
     struct graph_alias_entry *aliases;
     size_t alias_count, alias_cap;
+    /* Rows name the fields of one event's datasets together, so graph_field meets the same few fields
+     * again and again: a direct-mapped cache of them spares most lookups in nodetab. Emptied by every
+     * merge (graph_set_merged), so it never returns a merged node. */
+    struct graph_field_hit field_cache[GRAPH_FIELD_CACHE];
 };
 
 /* The edges of node id in direction dir (GRAPH_OUT or GRAPH_IN). */
@@ -149,8 +179,12 @@ uint32_t *graph_table_slots(uint32_t n);
 /* Whether one more edge fits node's list of direction dir (offsets are 32-bit). */
 bool graph_pool_has_room(const struct graph *g, int dir, uint32_t node);
 
-/* The nodetab slot holding key (type, a, name), or the empty slot where it would go (graph.c). */
-uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name);
+/* The hash of key (type, a, name): the nodetab slot it starts probing at is hash & mask. */
+uint32_t graph_key_hash(unsigned type, uint32_t a, const char *name);
+
+/* The nodetab slot holding key (type, a, name), or the empty slot where it would go (graph.c).
+ * *hash (may be NULL) gets graph_key_hash of the key, for filling that slot. */
+uint32_t graph_key_slot(const struct graph *g, unsigned type, uint32_t a, const char *name, uint32_t *hash);
 
 /* Names (graph.c). graph_str_add appends s to the string pool (*off: its offset); graph_strtab_intern
  * returns the one stored copy of a namespace or field name. Both -1 with e set past 4 GiB of names. */
@@ -171,6 +205,13 @@ uint32_t graph_intern_key(struct graph *g, unsigned type, uint32_t a, const char
 /* Grows nodetab once it is more than 3/4 full (after a slot was filled). */
 void graph_nodetab_grow(struct graph *g);
 
+/* Makes each direction's edge pool hold at least `slots` edges without growing (edges.c). */
+void graph_pools_reserve(struct graph *g, size_t slots);
+
+/* Frees each edge pool's capacity beyond what is used (its free blocks stay on their free lists:
+ * compacting would copy the pool, and need room for both copies meanwhile). */
+void graph_pools_trim(struct graph *g);
+
 /* Capacity of size class k: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... */
 size_t graph_class_cap(unsigned k);
 
@@ -190,6 +231,15 @@ void graph_list_remove(struct graph *g, int dir, uint32_t node, uint32_t pos);
 
 /* Empties node's list in direction dir, releasing its block and index (copies only, as above). */
 void graph_list_clear(struct graph *g, int dir, uint32_t node);
+
+/* Empties the recent-fields cache (graph.c; merges call it, invariant 7). */
+void graph_field_cache_clear(struct graph *g);
+
+/* The recent-fields cache entry key (dataset, field_off) belongs in. */
+struct graph_field_hit *graph_field_cache_entry(struct graph *g, uint32_t dataset, uint32_t field_off);
+
+/* graph_field for a live dataset node and a field name already interned at off (graph.c). */
+uint32_t graph_field_at(struct graph *g, uint32_t dataset, const char *field, uint32_t off, struct err *e);
 
 /* Marks `from` merged into `to` (both of one type; from's lists must be empty). */
 void graph_set_merged(struct graph *g, uint32_t from, uint32_t to);

@@ -22,8 +22,9 @@
 
 /* ---- symlinks: groups of names served by one live node ---- */
 
-/* A new alias entry for key (GRAPH_DATASET, ns_off, name) in the empty nodetab slot i. */
-static int alias_add(struct graph *g, uint32_t i, uint32_t ns_off, const char *name, uint32_t node,
+/* A new alias entry for key (GRAPH_DATASET, ns_off, name), whose hash is h, in the empty nodetab
+ * slot i. */
+static int alias_add(struct graph *g, uint32_t i, uint32_t h, uint32_t ns_off, const char *name, uint32_t node,
                      struct err *e)
 {
     uint32_t name_off = 0; /* set by str_add on success; gcc -O3 cannot see it */
@@ -34,7 +35,7 @@ static int alias_add(struct graph *g, uint32_t i, uint32_t ns_off, const char *n
         return -1;
     g->aliases = graph_reserve(g->aliases, &g->alias_cap, g->alias_count + 1, sizeof *g->aliases);
     g->aliases[g->alias_count] = (struct graph_alias_entry){ns_off, name_off, node};
-    g->nodetab.slots[i] = GRAPH_ALIAS_BIT | (uint32_t)g->alias_count++;
+    g->nodetab.slots[i] = (struct graph_keyslot){GRAPH_ALIAS_BIT | (uint32_t)g->alias_count++, h};
     g->nodetab.count++;
     graph_nodetab_grow(g);
     return 0;
@@ -47,7 +48,7 @@ static void alias_remove(struct graph *g, uint32_t idx)
 
     if (idx != last) {
         const struct graph_alias_entry *al = &g->aliases[last];
-        g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off)] =
+        g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, al->ns_off, g->str + al->name_off, NULL)].v =
             GRAPH_ALIAS_BIT | idx;
         g->aliases[idx] = *al;
     }
@@ -58,7 +59,7 @@ static void alias_remove(struct graph *g, uint32_t idx)
  * Created if the name is new; an alias entry becomes a node merged into the alias's node. */
 static uint32_t name_node(struct graph *g, uint32_t ns_off, const char *name, struct err *e)
 {
-    uint32_t i = graph_key_slot(g, GRAPH_DATASET, ns_off, name), v = g->nodetab.slots[i], id;
+    uint32_t i = graph_key_slot(g, GRAPH_DATASET, ns_off, name, NULL), v = g->nodetab.slots[i].v, id;
 
     if (v == GRAPH_EMPTY)
         return graph_intern_key(g, GRAPH_DATASET, ns_off, name, GRAPH_EMPTY, e);
@@ -70,7 +71,7 @@ static uint32_t name_node(struct graph *g, uint32_t ns_off, const char *name, st
     }
     struct graph_alias_entry al = g->aliases[v & ~GRAPH_ALIAS_BIT];
     id = graph_node_add(g, GRAPH_DATASET, al.ns_off, al.name_off);
-    g->nodetab.slots[i] = id; /* one alias less, one node more: the count stays */
+    g->nodetab.slots[i].v = id; /* one alias less, one node more: the count stays */
     alias_remove(g, v & ~GRAPH_ALIAS_BIT);
     graph_set_merged(g, id, graph_live(g, al.node));
     return id;
@@ -91,8 +92,8 @@ static int name_cmp(const struct graph *g, uint32_t x, uint32_t y)
 /* Dataset nodes x and y trade names (and the primary flag, which belongs to the name). */
 static void swap_names(struct graph *g, uint32_t x, uint32_t y)
 {
-    uint32_t ix = graph_key_slot(g, GRAPH_DATASET, g->names[x].a, g->str + g->names[x].b);
-    uint32_t iy = graph_key_slot(g, GRAPH_DATASET, g->names[y].a, g->str + g->names[y].b);
+    uint32_t ix = graph_key_slot(g, GRAPH_DATASET, g->names[x].a, g->str + g->names[x].b, NULL);
+    uint32_t iy = graph_key_slot(g, GRAPH_DATASET, g->names[y].a, g->str + g->names[y].b, NULL);
     struct graph_names t = g->names[x];
     uint8_t px = g->types[x] & GRAPH_NODE_PRIMARY, py = g->types[y] & GRAPH_NODE_PRIMARY;
 
@@ -100,8 +101,8 @@ static void swap_names(struct graph *g, uint32_t x, uint32_t y)
     g->names[y] = t;
     g->types[x] = (uint8_t)((g->types[x] & ~GRAPH_NODE_PRIMARY) | py);
     g->types[y] = (uint8_t)((g->types[y] & ~GRAPH_NODE_PRIMARY) | px);
-    g->nodetab.slots[ix] = y;
-    g->nodetab.slots[iy] = x;
+    g->nodetab.slots[ix].v = y; /* the keys, and so the hashes, stay where they are */
+    g->nodetab.slots[iy].v = x;
 }
 
 /* Merges the groups of live dataset nodes a and b. The node with more edges survives (fewer edges
@@ -123,7 +124,7 @@ static uint32_t join(struct graph *g, uint32_t a, uint32_t b, struct err *e)
 int graph_alias(struct graph *g, const char *owner_ns, const char *owner_name, const char *ns,
                 const char *name, uint32_t *into, struct err *e)
 {
-    uint32_t ons, sns, owner, live, i, other;
+    uint32_t ons, sns, owner, live, i, h, other;
     int changed = 0;
 
     if (owner_ns == NULL || owner_name == NULL || ns == NULL || name == NULL)
@@ -138,16 +139,16 @@ int graph_alias(struct graph *g, const char *owner_ns, const char *owner_name, c
     if (ons == sns && strcmp(owner_name, name) == 0)
         return 0; /* a symlink to its own name: not a declaration */
     g->types[owner] |= GRAPH_NODE_PRIMARY;
-    i = graph_key_slot(g, GRAPH_DATASET, sns, name);
-    if (g->nodetab.slots[i] == GRAPH_EMPTY) {
-        if (alias_add(g, i, sns, name, live, e) < 0)
+    i = graph_key_slot(g, GRAPH_DATASET, sns, name, &h);
+    if (g->nodetab.slots[i].v == GRAPH_EMPTY) {
+        if (alias_add(g, i, h, sns, name, live, e) < 0)
             return -1;
-    } else if ((other = graph_slot_node(g, g->nodetab.slots[i])) != live) {
+    } else if ((other = graph_slot_node(g, g->nodetab.slots[i].v)) != live) {
         if ((live = join(g, live, other, e)) == GRAPH_NO_NODE)
             return -1;
         changed = 1;
     }
-    owner = g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, ons, owner_name)]; /* join may move names */
+    owner = g->nodetab.slots[graph_key_slot(g, GRAPH_DATASET, ons, owner_name, NULL)].v; /* join may move names */
     if (owner != live && (!is_primary(g, live) || name_cmp(g, owner, live) < 0)) {
         swap_names(g, owner, live);
         changed = 1;
@@ -162,6 +163,8 @@ void graph_set_merged(struct graph *g, uint32_t from, uint32_t to)
     assert(g->adj[GRAPH_OUT][from].len == 0 && g->adj[GRAPH_IN][from].len == 0);
     assert(graph_ntype(g, from) == graph_ntype(g, to) && from != to);
     g->types[from] |= GRAPH_NODE_MERGED;
+    g->types[to] |= GRAPH_NODE_JOINED;
+    graph_field_cache_clear(g);
     g->adj[GRAPH_OUT][from].off = to;
 }
 

@@ -6,7 +6,9 @@
  * ancestor in the BFS tree.
  *
  * Invariants:
- *  1. A walk never visits a node twice (visited bitmap sized to graph_node_count(), per walk).
+ *  1. A walk never visits a node twice (a visited set per walk: an open-addressing table for capped
+ *     walks, which would otherwise pay for zeroing a bitmap of graph_node_count() bits every time,
+ *     1.3 MB at ten million nodes; the bitmap once the table would be larger than it).
  *  2. Queue order is (depth, discovery order); discovery follows list order, in-edges before out-edges
  *     for GRAPH_BOTH, so equal graphs and queries give equal results.
  *  3. At most max_nodes nodes are reported (0 = no limit); truncated is set only when one more
@@ -17,6 +19,7 @@
 #include "graph.h"
 #include "graph_int.h"
 
+#include <assert.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +28,7 @@ enum {
     TRAVERSE_ALL_TYPES = 0xf,
     TRAVERSE_PREFETCH = 16, /* queue entries ahead: adjacency headers at +16, edge lists at +8 */
     TRAVERSE_CLOCK_EVERY = 4096,
+    TRAVERSE_SET_MIN = 64,     /* slots of the smallest visited table */
 };
 
 static uint64_t now_usec(void)
@@ -34,11 +38,19 @@ static uint64_t now_usec(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The nodes a walk reached: bits (a bitmap of node_count bits) when set, else slots, a table of node
+ * ids (GRAPH_NO_NODE when empty) at most half full. */
+struct seen {
+    uint64_t *bits;
+    uint32_t *slots;
+    uint32_t mask, count;
+};
+
 struct walk {
     const struct graph *g;
     struct arena *a;
     const struct graph_query *q;
-    uint64_t *seen;
+    struct seen seen;
     struct graph_hit *queue; /* via holds the parent's queue position while walking */
     size_t n, cap;
     size_t reported, limit;
@@ -46,6 +58,86 @@ struct walk {
     bool truncated;
     uint64_t deadline; /* now_usec() value to stop at; 0: none */
 };
+
+static uint32_t *set_slots(struct arena *a, uint32_t n)
+{
+    uint32_t *s = arena_alloc(a, (size_t)n * sizeof *s);
+
+    memset(s, 0xff, (size_t)n * sizeof *s); /* GRAPH_NO_NODE */
+    return s;
+}
+
+static bool bit_add(uint64_t *bits, uint32_t v)
+{
+    uint64_t m = 1ull << (v & 63);
+
+    if (bits[v >> 6] & m)
+        return false;
+    bits[v >> 6] |= m;
+    return true;
+}
+
+static bool slot_add(uint32_t *slots, uint32_t mask, uint32_t v)
+{
+    uint32_t i = (v * 2654435761u) & mask;
+
+    for (; slots[i] != GRAPH_NO_NODE; i = (i + 1) & mask)
+        if (slots[i] == v)
+            return false;
+    slots[i] = v;
+    return true;
+}
+
+/* Doubles the table, or turns it into the bitmap once the table would take more room than that. */
+static void set_grow(struct walk *w)
+{
+    struct seen *s = &w->seen;
+    uint32_t n = (s->mask + 1) * 2, *old = s->slots, old_mask = s->mask;
+    size_t words = (w->g->node_count + 63) / 64;
+
+    if ((size_t)n * sizeof *old >= words * sizeof *s->bits) {
+        s->bits = arena_zalloc(w->a, words * sizeof *s->bits);
+        for (uint32_t i = 0; i <= old_mask; i++)
+            if (old[i] != GRAPH_NO_NODE)
+                bit_add(s->bits, old[i]);
+        return;
+    }
+    s->slots = set_slots(w->a, n);
+    s->mask = n - 1;
+    for (uint32_t i = 0; i <= old_mask; i++)
+        if (old[i] != GRAPH_NO_NODE)
+            slot_add(s->slots, s->mask, old[i]);
+}
+
+/* Adds v to the visited set; false if it was there already. */
+static bool seen_add(struct walk *w, uint32_t v)
+{
+    struct seen *s = &w->seen;
+
+    if (s->bits != NULL)
+        return bit_add(s->bits, v);
+    if (!slot_add(s->slots, s->mask, v))
+        return false;
+    if (++s->count * 2 > s->mask + 1)
+        set_grow(w);
+    return true;
+}
+
+/* An empty visited set: a table sized for about max_nodes nodes when the walk is capped, else (or
+ * when that would be no smaller) the bitmap. */
+static void seen_init(struct walk *w)
+{
+    size_t words = (w->g->node_count + 63) / 64, n = TRAVERSE_SET_MIN;
+
+    while (w->q->max_nodes != 0 && n < 4 * w->q->max_nodes && n * sizeof(uint32_t) < words * sizeof(uint64_t))
+        n *= 2;
+    if (w->q->max_nodes == 0 || n * sizeof(uint32_t) >= words * sizeof(uint64_t)) {
+        w->seen.bits = arena_zalloc(w->a, words * sizeof *w->seen.bits);
+        return;
+    }
+    w->seen.slots = set_slots(w->a, (uint32_t)n);
+    w->seen.mask = (uint32_t)n - 1;
+}
 
 static void queue_push(struct walk *w, uint32_t node, uint32_t depth, uint32_t parent)
 {
@@ -70,9 +162,8 @@ static bool expand(struct walk *w, int dir, size_t i)
         uint32_t v = l[k].other;
         if (!((kinds >> l[k].kind) & 1u) || (as_of != 0 && l[k].first_seen > as_of))
             continue;
-        if (w->seen[v >> 6] & (1ull << (v & 63)))
+        if (!seen_add(w, v))
             continue;
-        w->seen[v >> 6] |= 1ull << (v & 63);
         if (w->filtered ? (types >> graph_ntype(w->g, v)) & 1u : true) {
             if (w->reported == w->limit) {
                 w->truncated = true;
@@ -166,9 +257,11 @@ int graph_walk(const struct graph *g, struct arena *a, const struct graph_query 
     w.limit = q->max_nodes == 0 ? SIZE_MAX : q->max_nodes;
     w.deadline = q->max_usec == 0 ? 0 : now_usec() + q->max_usec;
     w.filtered = (q->node_types & TRAVERSE_ALL_TYPES) != TRAVERSE_ALL_TYPES;
-    w.seen = arena_zalloc(a, (g->node_count + 63) / 64 * sizeof *w.seen);
+    seen_init(&w);
     w.queue = arena_alloc(a, w.cap * sizeof *w.queue);
-    w.seen[s >> 6] |= 1ull << (s & 63);
+    bool fresh = seen_add(&w, s);
+    assert(fresh); /* the set was empty */
+    (void)fresh;   /* read only by the assert */
     queue_push(&w, s, 0, 0);
     run_walk(&w);
     if (w.filtered)

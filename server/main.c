@@ -25,6 +25,7 @@
 #include "keys_cli.h"
 #include "maintain.h"
 #include "metrics.h"
+#include "node_table.h"
 #include "ops.h"
 #include "pgembed.h"
 #include "publish_model.h"
@@ -89,27 +90,64 @@ static struct metrics *new_metrics(const struct cfg *c)
     return m;
 }
 
-/* Builds the lineage graph from the database; *xmin_out is where the follower starts. The newest
- * event time of each namespace goes to m (best effort: /metrics shows the others as events come). */
-static struct graph *load_graph(const char *conninfo, struct metrics *m, long namespaces, uint64_t *xmin_out)
+/* The start-up load's rows, into the node table (sync_rows callbacks; ctx is the table). */
+static void node_rows_sizes(void *ctx, const struct store_graph_sizes *sz)
+{
+    node_table_sizes(ctx, sz);
+}
+
+static int node_rows_dataset(void *ctx, uint32_t node, const struct store_graph_dataset *d, struct err *e)
+{
+    return node_table_add_dataset(ctx, node, d, e);
+}
+
+static int node_rows_job(void *ctx, uint32_t node, const struct store_graph_job *j, struct err *e)
+{
+    return node_table_add_job(ctx, node, j, e);
+}
+
+static int node_rows_field(void *ctx, uint32_t dataset_node, const struct store_graph_field *f, struct err *e)
+{
+    return node_table_add_field(ctx, dataset_node, f, e);
+}
+
+/* Builds the lineage graph from the database, and the node table *nt_out unless --lineage-node-table
+ * is off (then *nt_out is NULL); *xmin_out is where the follower starts. The newest event time of each
+ * namespace goes to m (best effort: /metrics shows the others as events come). */
+static struct graph *load_graph(const struct cfg *c, const char *conninfo, struct metrics *m, uint64_t *xmin_out,
+                                struct node_table **nt_out)
 {
     struct err e;
     struct graph *g = graph_new();
-    struct store *s = store_connect(conninfo, &e);
+    struct node_table *nt = c->lineage_node_table ? node_table_new() : NULL;
+    struct store *s = NULL;
+    const struct sync_rows rows = {nt, node_rows_sizes, node_rows_dataset, node_rows_job, node_rows_field};
     int64_t started = time_now_usec();
 
-    if (g == NULL || s == NULL || sync_load(g, s, xmin_out, &e) != 0) {
+    *nt_out = NULL;
+    if (g == NULL || (c->lineage_node_table && nt == NULL))
+        err_set(&e, ERR_INTERNAL, NULL, "out of memory");
+    else
+        s = store_connect(conninfo, &e);
+    if (s == NULL || sync_load(g, s, nt != NULL ? &rows : NULL, xmin_out, &e) != 0) {
         log_error("cannot load the lineage graph: %s (%s)", e.msg, e.detail);
         store_free(s);
+        node_table_free(nt);
         graph_free(g);
         return NULL;
     }
-    if (store_ops_namespace_times(s, namespaces, seed_namespace, m, &e) != 0)
+    if (nt != NULL)
+        node_table_finish(nt);
+    if (store_ops_namespace_times(s, c->metrics_namespaces, seed_namespace, m, &e) != 0)
         log_warn("namespace event times for /metrics not read: %s (%s)", e.msg, e.detail);
     store_free(s);
     metrics_set_graph_loaded(m, true);
     log_info("lineage graph loaded: %zu nodes, %zu edges, %zu bytes, %lld ms", graph_node_count(g),
              graph_edge_count(g), graph_memory_bytes(g), (long long)((time_now_usec() - started) / 1000));
+    if (nt != NULL)
+        log_info("lineage node table: %zu datasets and jobs, %zu bytes", node_table_count(nt),
+                 node_table_memory_bytes(nt));
+    *nt_out = nt;
     return g;
 }
 
@@ -149,7 +187,8 @@ static int serve(const struct cfg *c, const char *conninfo)
     struct metrics *m = new_metrics(c);
     const char *reads = c->read_database_url[0] != '\0' ? c->read_database_url : conninfo;
     struct auth *auth = m != NULL ? open_auth(c, conninfo) : NULL;
-    struct graph *g = auth != NULL ? load_graph(conninfo, m, c->metrics_namespaces, &xmin) : NULL;
+    struct node_table *nt = NULL;
+    struct graph *g = auth != NULL ? load_graph(c, conninfo, m, &xmin, &nt) : NULL;
     struct err e;
     int rc = 1;
 
@@ -173,7 +212,7 @@ static int serve(const struct cfg *c, const char *conninfo)
         (c->silent_jobs_interval_s > 0 &&
          (w = ops_silent_watch_start(reads, c->silent_jobs_interval_s, c->silent_jobs_window, m, &e)) == NULL))
         log_error("%s", e.msg);
-    else if (server_run(c, conninfo, g, auth, m, hub, &e) == 0)
+    else if (server_run(c, conninfo, g, nt, auth, m, hub, &e) == 0)
         rc = 0;
     else
         log_error("%s", e.msg);
@@ -182,6 +221,7 @@ static int serve(const struct cfg *c, const char *conninfo)
     stream_hub_free(hub);
     auth_refresh_stop(refresh);
     maintain_stop(upkeep);
+    node_table_free(nt);
     graph_free(g);
     auth_free(auth);
     metrics_free(m);

@@ -71,6 +71,7 @@ struct server {
     struct graph *graph;
     struct node_cache *node_cache;
     struct stream_hub *hub;
+    const struct node_table *node_table;
     struct event_base *base;
     struct h1_server *http;
     struct event *done_ev, *sigint_ev, *sigterm_ev, *drain_ev;
@@ -210,6 +211,7 @@ static int on_head(void *ctx, struct h1_exchange *x)
     r->cfg = srv->cfg;
     r->graph = srv->graph;
     r->node_cache = srv->node_cache;
+    r->node_table = srv->node_table;
     r->outage_log = &srv->unavailable_log;
     return 0;
 }
@@ -487,10 +489,11 @@ static void free_events(struct server *srv)
             event_free(evs[i]);
 }
 
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
-               struct stream_hub *hub, struct err *e)
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, const struct node_table *nt,
+               struct auth *auth, struct metrics *m, struct stream_hub *hub, struct err *e)
 {
-    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g, .hub = hub};
+    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g, .node_table = nt,
+                         .hub = hub};
     int rc = 0;
 
     if ((size_t)c->max_request_mb > (size_t)c->max_inflight_mb)

@@ -17,13 +17,15 @@
 #include "metrics.h"
 #include "stream.h"
 
+struct node_table;
+
 /* Serves until SIGINT or SIGTERM. conninfo is the database every worker connects to (and
- * c->read_database_url, when set, the one for ROUTE_DB_READ routes); handlers get the graph and the
- * metrics registry m (borrowed; the server reports requests, queue and connections to it) through
- * struct req; auth (borrowed) decides who may call each route; hub (borrowed) serves the event
- * streams and is started and stopped here (stream_hub_start, stream_hub_stop). Returns 0 after a
- * clean shutdown, -1 with e set if the server could not start. */
-int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
-               struct stream_hub *hub, struct err *e);
+ * c->read_database_url, when set, the one for ROUTE_DB_READ routes); handlers get the graph, the node
+ * table nt (may be NULL) and the metrics registry m (borrowed; the server reports requests, queue and
+ * connections to it) through struct req; auth (borrowed) decides who may call each route; hub
+ * (borrowed) serves the event streams and is started and stopped here (stream_hub_start,
+ * stream_hub_stop). Returns 0 after a clean shutdown, -1 with e set if the server could not start. */
+int server_run(const struct cfg *c, const char *conninfo, struct graph *g, const struct node_table *nt,
+               struct auth *auth, struct metrics *m, struct stream_hub *hub, struct err *e);
 
 #endif

@@ -32,23 +32,16 @@ static const struct store_stmt JOB_DATA = {
 static const struct store_stmt DATASET_DATA = {
     "nodes_dataset_data",
     "SELECT k.ord, json_build_object('id', json_build_object('namespace', d.namespace, 'name', d.name),"
-    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS(
-        "d.created_at") ","
-                        " 'updatedAt', " TS(
-                            "d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
-                                            " 'fields', (SELECT coalesce(json_agg(json_build_object('name', "
-                                            "f.name, 'type', f.type, 'tags', '[]'::json,"
-                                            "   'description', f.description) ORDER BY f.ordinal, f.name), "
-                                            "'[]') FROM dataset_fields f"
-                                            "   WHERE f.dataset_id = d.id),"
-                                            " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', "
-                                            "d.description,"
-                                            " 'lastLifecycleState', d.lifecycle_state, 'datasetType', "
-                                            "d.dataset_type, 'subType', d.sub_type)::text"
-                                            " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, "
-                                            "ord)"
-                                            " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = "
-                                            "k.key->>1",
+    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS("d.created_at") ","
+    " 'updatedAt', " TS("d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
+    " 'fields', (SELECT coalesce(json_agg(json_build_object('name', f.name, 'type', f.type, 'tags', '[]'::json,"
+    "   'description', f.description) ORDER BY f.ordinal, f.name COLLATE \"C\"), '[]')"
+    " FROM dataset_fields f"
+    "   WHERE f.dataset_id = d.id),"
+    " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', d.description,"
+    " 'lastLifecycleState', d.lifecycle_state, 'datasetType', d.dataset_type, 'subType', d.sub_type)::text"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
     1};
 
 /* Keys: [[ns, dataset, field, [[in_ns, in_dataset, in_field], ...]], ...]. */

@@ -210,15 +210,22 @@ int __wrap_store_graph_load(struct store *s, const struct store_graph_sink *k, u
     const char *run = "3f5e83fa-3480-44ff-99c5-ff943904e5e8", *prun = "11111111-2222-3333-4444-555555555555";
     void *c = k->ctx;
 
+    const struct store_graph_dataset orders = {.id = 1, .ns = "db", .name = "orders"};
+    const struct store_graph_dataset daily = {.id = 2, .ns = "db", .name = "daily"};
+    const struct store_graph_job task = {.id = 3, .parent_id = 7, .ns = "ns", .name = "dag.task"};
+    const struct store_graph_job dag = {.id = 7, .ns = "ns", .name = "dag"};
+    const struct store_graph_column column = {.out_dataset = 2, .out_field = "total", .in_dataset = 1,
+                                              .in_field = "amount", .run_uuid = run, .first_seen = T0,
+                                              .last_seen = T0};
+
     (void)s;
     *xmin_out = 42;
-    if (k->dataset(c, 1, "db", "orders", e) != 0 || k->dataset(c, 2, "db", "daily", e) != 0 ||
-        k->symlink(c, "db", "daily", "warehouse", "analytics.daily", e) != 0 ||
-        k->job(c, 3, "ns", "dag.task", 7, e) != 0 ||
-        k->job(c, 7, "ns", "dag", 0, e) != 0 || k->run(c, prun, 7, NULL, T0, e) != 0 ||
+    if (k->dataset(c, &orders, e) != 0 || k->dataset(c, &daily, e) != 0 ||
+        k->symlink(c, "db", "daily", "warehouse", "analytics.daily", e) != 0 || k->job(c, &task, e) != 0 ||
+        k->job(c, &dag, e) != 0 || k->run(c, prun, 7, NULL, T0, e) != 0 ||
         k->run(c, run, 3, prun, T0, e) != 0 || k->job_io(c, 3, 1, 'I', T0, T0, run, e) != 0 ||
         k->job_io(c, 3, 2, 'O', T0, T0, run, e) != 0 || k->run_io(c, run, 1, 'I', T0, T0, e) != 0 ||
-        k->run_io(c, run, 2, 'O', T0, T0, e) != 0 || k->column(c, 2, "total", 1, "amount", T0, T0, run, e) != 0)
+        k->run_io(c, run, 2, 'O', T0, T0, e) != 0 || k->columns(c, &column, 1, e) != 0)
         return -1;
     return 0;
 }
@@ -230,7 +237,7 @@ static void test_load_gives_the_graph_events_give(void **state)
     uint64_t xmin = 0;
     struct err e;
 
-    assert_int_equal(sync_load(loaded, NULL, &xmin, &e), 0);
+    assert_int_equal(sync_load(loaded, NULL, NULL, &xmin, &e), 0);
     assert_int_equal(xmin, 42);
     assert_run_event_edges(loaded, true);
     check(loaded);

@@ -530,6 +530,46 @@ static void test_walks_match_a_reference_bfs_on_random_graphs(void **state)
     }
 }
 
+/* Capped walks keep their visited set in a small table that grows, and turns into the bitmap of every
+ * node once larger than it; whichever it is, a capped walk reports the first nodes of the uncapped
+ * walk, in the same order. */
+static void test_capped_walks_are_prefixes_of_uncapped_walks(void **state)
+{
+    enum { DATASETS = 5000, JOBS = 50, EDGES = 15000 };
+    struct fixture *f = *state;
+    struct graph *g = f->g;
+    uint64_t seed = 11;
+    char name[16];
+    struct err e;
+
+    for (int i = 0; i < DATASETS + JOBS; i++) {
+        snprintf(name, sizeof name, "n%d", i);
+        assert_int_not_equal(graph_intern(g, i < DATASETS ? GRAPH_DATASET : GRAPH_JOB, "ns", name, &e),
+                             GRAPH_NO_NODE);
+    }
+    for (int i = 0; i < EDGES; i++) {
+        uint32_t a = rnd(&seed) % (DATASETS + JOBS), b = rnd(&seed) % (DATASETS + JOBS);
+        assert_int_equal(graph_add_edge(g, a, b, GRAPH_EDGE_IO, 1, 1, GRAPH_NO_NODE, &e), 0);
+    }
+    for (uint32_t start = 0; start < DATASETS; start += 97) {
+        for (unsigned types = 0xf; types != 0; types = types == 0xf ? 1u << GRAPH_JOB : 0) {
+            size_t cap = types == 0xf ? 7 : 3; /* jobs only: thousands of datasets walked, not reported */
+            struct graph_query q = {.start = start, .direction = GRAPH_BOTH, .edge_kinds = 1u << GRAPH_EDGE_IO,
+                                    .node_types = types, .max_depth = 100};
+            struct graph_result all = walk(f, &q);
+            q.max_nodes = cap;
+            struct graph_result some = walk(f, &q);
+            assert_int_equal(some.n, all.n < cap ? all.n : cap);
+            assert_int_equal(some.truncated, all.n > cap);
+            for (size_t i = 0; i < some.n; i++) {
+                assert_int_equal(some.hits[i].node, all.hits[i].node);
+                assert_int_equal(some.hits[i].depth, all.hits[i].depth);
+            }
+            arena_reset(f->a);
+        }
+    }
+}
+
 /* A chain of 20,000 nodes: a 1 us budget stops the walk at the first clock check (every 4096
  * expansions) with truncated set; no budget walks it all. */
 static void test_time_budget_truncates_long_walks(void **state)
@@ -579,6 +619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symlink_alias_joins_lineage_into_one_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_column_lineage_walks_field_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walks_match_a_reference_bfs_on_random_graphs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_capped_walks_are_prefixes_of_uncapped_walks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_budget_truncates_long_walks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
