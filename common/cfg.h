@@ -66,6 +66,7 @@ struct cfg {
     int event_partition_days;  /* width of each new event log partition */
     int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
     int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
+    char *compare_with;        /* replay: another database whose model to compare with; empty: replay */
     char *log_level;
     unsigned long long given;  /* bit i: OPTIONS[i] was set by its flag or variable (cfg_given) */
     /* publish-model (a client of a running lineaged) */

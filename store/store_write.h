@@ -45,8 +45,15 @@ int store_write_lineage(struct store *s, struct arena *a, struct store_event_ctx
 /* each run and its parent run (store/store_runs.c). */
 int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
-/* each job version from the run's accumulated inputs and outputs, and at COMPLETE the run's outputs
- * made current; at a terminal event or for a streaming job (store/store_runs.c). After the lineage. */
-int store_write_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+/* Chunk-level settling, after the lineage: what depends on rows beyond the chunk's own. */
+
+/* when each version touched became readable, the version each unnamed input read, and each dataset's
+ * current version (store/store_datasets.c: dataset_versions_settle). */
+int store_settle_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+
+/* each run's job version from all of its inputs and outputs, and each job's current version
+ * (store/store_runs.c: job_versions_settle). */
+int store_settle_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                              struct err *e);
 
 #endif
