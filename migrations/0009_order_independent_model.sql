@@ -201,18 +201,20 @@ BEGIN
 END $$;
 
 -- Job versions ----------------------------------------------------------------------------------------
--- The aggregates of job version v over the runs that have it, or its deletion when none has.
+-- The aggregates of job version v over the runs that have it (its seq: their latest event's), or its
+-- deletion when none has.
 CREATE FUNCTION job_version_refresh(v uuid) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM runs WHERE job_version = v) THEN
         DELETE FROM job_versions WHERE version = v;
         RETURN;
     END IF;
-    UPDATE job_versions j SET created_at = a.c, updated_at = a.u, latest_run_uuid = a.l
+    UPDATE job_versions j SET created_at = a.c, updated_at = a.u, latest_run_uuid = a.l, seq = a.s
     FROM (SELECT min(created_at) AS c, max(updated_at) AS u,
-                 (array_agg(uuid ORDER BY updated_at DESC, uuid DESC))[1] AS l
+                 (array_agg(uuid ORDER BY updated_at DESC, uuid DESC))[1] AS l, max(seq) AS s
           FROM runs WHERE job_version = v) a
-    WHERE j.version = v AND (j.created_at, j.updated_at, j.latest_run_uuid) IS DISTINCT FROM (a.c, a.u, a.l);
+    WHERE j.version = v
+      AND (j.created_at, j.updated_at, j.latest_run_uuid, j.seq) IS DISTINCT FROM (a.c, a.u, a.l, a.s);
 END $$;
 
 -- The job version of run p (NULL while it has none) from all its inputs and outputs: Marquez's UUIDv3 of
@@ -237,9 +239,9 @@ LANGUAGE sql STABLE AS $$
     FROM r, parts
 $$;
 
--- After a chunk's runs and edges are stored: runs = [{"run_uuid", "seq"}] of its RunEvents (seq: the
--- chunk's last event of that run). Gives each run its job version, folds the run's times into it, drops
--- versions no run has any more, and sets the current version of each job involved.
+-- After a chunk's runs and edges are stored: runs = the run UUIDs of its RunEvents (a JSON array). Gives
+-- each run its job version, folds the run's times and seq into it, drops versions no run has any more,
+-- and sets the current version of each job involved.
 CREATE FUNCTION job_versions_settle(runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     r record;
@@ -247,10 +249,9 @@ DECLARE
     jobs_touched bigint[] := '{}';
 BEGIN
     FOR r IN SELECT ru.uuid, ru.job_id, ru.job_version AS old_version, ru.job_location, ru.created_at,
-                    ru.updated_at, x.seq
-             FROM (SELECT run_uuid, max(seq) AS seq FROM jsonb_to_recordset(runs) AS y(run_uuid uuid, seq bigint)
-                   GROUP BY run_uuid) x
-             JOIN runs ru ON ru.uuid = x.run_uuid ORDER BY ru.uuid
+                    ru.updated_at, ru.seq
+             FROM runs ru WHERE ru.uuid IN (SELECT DISTINCT x::uuid FROM jsonb_array_elements_text(runs) x)
+             ORDER BY ru.uuid
     LOOP
         jobs_touched := jobs_touched || r.job_id;
         SELECT * INTO nv FROM run_job_version(r.uuid);
@@ -263,7 +264,10 @@ BEGIN
                 updated_at = greatest(j.updated_at, EXCLUDED.updated_at),
                 latest_run_uuid = CASE WHEN (EXCLUDED.updated_at, EXCLUDED.latest_run_uuid)
                     > (j.updated_at, j.latest_run_uuid) THEN EXCLUDED.latest_run_uuid ELSE j.latest_run_uuid END,
-                seq = greatest(j.seq, EXCLUDED.seq);
+                seq = greatest(j.seq, EXCLUDED.seq)
+            WHERE EXCLUDED.created_at < j.created_at OR EXCLUDED.updated_at > j.updated_at
+               OR (EXCLUDED.updated_at = j.updated_at AND EXCLUDED.latest_run_uuid > j.latest_run_uuid)
+               OR EXCLUDED.seq > j.seq;
         END IF;
         IF nv.version IS DISTINCT FROM r.old_version THEN
             UPDATE runs SET job_version = nv.version WHERE uuid = r.uuid;
@@ -327,7 +331,8 @@ BEGIN
     SELECT w, name, facet, event_time, seq FROM m
     ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,
         seq = EXCLUDED.seq
-    WHERE (f.event_time, f.facet IS NULL, f.facet) < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, EXCLUDED.facet);
+    WHERE (f.event_time, f.facet IS NULL, coalesce(f.facet, 'null'), -f.seq)
+        < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, coalesce(EXCLUDED.facet, 'null'), -EXCLUDED.seq);
 
     WITH m AS (DELETE FROM dataset_tags WHERE dataset_id = l RETURNING *)
     INSERT INTO dataset_tags (dataset_id, tag, tagged_at) SELECT w, tag, tagged_at FROM m ON CONFLICT DO NOTHING;
@@ -372,7 +377,7 @@ BEGIN
     SELECT run_uuid, w, io_type, name, facet, event_time, seq FROM m
     ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,
         event_time = EXCLUDED.event_time, seq = EXCLUDED.seq
-    WHERE (f.event_time, f.facet) < (EXCLUDED.event_time, EXCLUDED.facet);
+    WHERE (f.event_time, f.facet, -f.seq) < (EXCLUDED.event_time, EXCLUDED.facet, -EXCLUDED.seq);
 
     -- Column edges of l on either side; two of them may become one, and a field feeding itself
     -- (l.f -> w.f) is dropped, as the graph drops it.
@@ -451,7 +456,10 @@ BEGIN
     IF canon IS NULL THEN
         RETURN members; -- no declaration: every row stands alone
     END IF;
-    SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('run_uuid', io.run_uuid, 'seq', io.seq)), '[]') INTO moved
+    -- every member's row locked first (in id order): a transaction still writing edges of one of them
+    -- commits before its rows are moved, and what is moved below is what it committed
+    PERFORM 1 FROM datasets WHERE id = ANY (members) ORDER BY id FOR UPDATE;
+    SELECT coalesce(jsonb_agg(DISTINCT io.run_uuid), '[]') INTO moved
     FROM run_io io JOIN datasets d ON d.id = io.dataset_id
     WHERE d.id = ANY (members) AND d.id <> canon AND d.alias_of IS NULL;
     UPDATE datasets SET alias_of = NULL WHERE id = canon AND alias_of IS NOT NULL;
@@ -473,21 +481,21 @@ CREATE FUNCTION dataset_first_read_settle(d bigint) RETURNS void LANGUAGE plpgsq
 DECLARE
     target uuid := (SELECT dataset_first_read_version(namespace, name) FROM datasets WHERE id = d);
     others uuid[];
+    best record;
 BEGIN
     SELECT array_agg(version) INTO others FROM dataset_versions
     WHERE dataset_id = d AND first_read AND version <> target;
     IF others IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, created_at, seq,
-        first_read)
-    SELECT target, d, NULL, o.fields, o.lifecycle_state, o.created_at, o.seq, true
-    FROM dataset_versions o WHERE o.version = ANY (others)
-    ORDER BY o.fields = '[]', o.created_at, o.fields, coalesce(o.lifecycle_state, '') LIMIT 1
+    SELECT o.fields, o.lifecycle_state, o.created_at, (SELECT min(seq) FROM dataset_versions
+        WHERE version = ANY (others || target)) AS seq INTO best
+    FROM dataset_versions o WHERE o.version = ANY (others || target)
+    ORDER BY o.fields = '[]', o.created_at, o.fields, coalesce(o.lifecycle_state, '') LIMIT 1;
+    INSERT INTO dataset_versions (version, dataset_id, fields, lifecycle_state, created_at, seq, first_read)
+    VALUES (target, d, best.fields, best.lifecycle_state, best.created_at, best.seq, true)
     ON CONFLICT (version) DO UPDATE SET fields = EXCLUDED.fields, lifecycle_state = EXCLUDED.lifecycle_state,
-        created_at = EXCLUDED.created_at, seq = least(v.seq, EXCLUDED.seq)
-    WHERE (EXCLUDED.fields = '[]', EXCLUDED.created_at, EXCLUDED.fields, coalesce(EXCLUDED.lifecycle_state, ''))
-        < (v.fields = '[]', v.created_at, v.fields, coalesce(v.lifecycle_state, ''));
+        created_at = EXCLUDED.created_at, seq = EXCLUDED.seq;
     UPDATE run_io SET dataset_version = target WHERE dataset_id = d AND dataset_version = ANY (others);
     DELETE FROM dataset_versions WHERE version = ANY (others);
 END $$;

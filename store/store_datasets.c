@@ -62,8 +62,8 @@ static const struct store_stmt UPSERT_DATASETS = {
     1};
 
 /* Each statement below takes rows of the whole chunk, every row carrying its event's time and seq;
- * where a key repeats, the latest event time wins, then the greater value (invariant 2); a seq is the
- * first event in log order that gave the kept value. */
+ * where a key repeats, the latest event time wins, then the greater value (invariant 2), then the least
+ * seq (the kept value's first event in log order, whatever order transactions committed in). */
 
 static const struct store_stmt UPSERT_FIELDS = {
     "dataset_fields_upsert",
@@ -83,7 +83,9 @@ static const struct store_stmt UPSERT_FIELDS = {
 
 /* Declarations are kept by the row of the name that made them (not its group's), and a symlink to the
  * dataset's own name is none (migrations/0005_dataset_aliases.sql); each keeps the earliest
- * declaration's time and type, and the seq of the first in log order. */
+ * declaration's time and type (NEW_DECLARATION: the incoming one is earlier), and the least seq. */
+#define NEW_DECLARATION "(EXCLUDED.created_at, coalesce(EXCLUDED.type, '')) < (s.created_at, coalesce(s.type, ''))"
+
 static const struct store_stmt INSERT_SYMLINKS = {
     "dataset_symlinks_insert",
     "INSERT INTO dataset_symlinks AS s (dataset_id, namespace, name, type, created_at, seq)"
@@ -94,16 +96,19 @@ static const struct store_stmt INSERT_SYMLINKS = {
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
     " WHERE x.sym_namespace <> x.namespace OR x.sym_name <> x.name"
     " GROUP BY d.id, x.sym_namespace, x.sym_name ORDER BY d.id, x.sym_namespace, x.sym_name"
-    " ON CONFLICT (dataset_id, namespace, name) DO UPDATE SET type = EXCLUDED.type,"
-    "  created_at = EXCLUDED.created_at"
-    " WHERE (EXCLUDED.created_at, coalesce(EXCLUDED.type, '')) < (s.created_at, coalesce(s.type, ''))",
+    " ON CONFLICT (dataset_id, namespace, name) DO UPDATE SET"
+    "  type = CASE WHEN " NEW_DECLARATION " THEN EXCLUDED.type ELSE s.type END,"
+    "  created_at = CASE WHEN " NEW_DECLARATION " THEN EXCLUDED.created_at ELSE s.created_at END,"
+    "  seq = least(s.seq, EXCLUDED.seq)"
+    " WHERE " NEW_DECLARATION " OR EXCLUDED.seq < s.seq",
     1};
 
 /* Joins the groups the chunk's names and symlinks put together (the names: $1 of UPSERT_DATASETS). */
 static const struct store_stmt SETTLE_ALIASES = {"datasets_settle_aliases",
                                                  "SELECT dataset_aliases_settle($1::jsonb)", 1};
 
-/* A deletion ({"_deleted": true}: NULL) counts as the greatest value at its time. */
+/* A deletion ({"_deleted": true}: NULL) counts as the greatest value at its time; one value from several
+ * events keeps the least seq. FACET_LATER (store_write.h): whether the incoming facet replaces the row's. */
 static const struct store_stmt UPSERT_FACETS = {
     "dataset_facets_upsert",
     "INSERT INTO dataset_facets AS f (dataset_id, name, facet, event_time, seq)"
@@ -114,8 +119,7 @@ static const struct store_stmt UPSERT_FACETS = {
     " ORDER BY d.id, x.facet, x.time DESC, x.value IS NULL DESC, x.value DESC, x.seq"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
-    " WHERE (f.event_time, f.facet IS NULL, f.facet)"
-    "  < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, EXCLUDED.facet)",
+    " WHERE " FACET_LATER,
     1};
 
 /* The appearance that defines a version row (its creator run, schema, lifecycle and time) is the least
@@ -156,8 +160,9 @@ static const struct store_stmt INSERT_VERSIONS = {
     "  fields = CASE WHEN " DEFINES " THEN EXCLUDED.fields ELSE v.fields END,"
     "  lifecycle_state = CASE WHEN " DEFINES " THEN EXCLUDED.lifecycle_state ELSE v.lifecycle_state END,"
     "  created_at = CASE WHEN " DEFINES " THEN EXCLUDED.created_at ELSE v.created_at END,"
-    "  event_written_at = least(v.event_written_at, EXCLUDED.event_written_at)"
-    " WHERE " DEFINES " OR EXCLUDED.event_written_at < coalesce(v.event_written_at, 'infinity')",
+    "  event_written_at = least(v.event_written_at, EXCLUDED.event_written_at), seq = least(v.seq, EXCLUDED.seq)"
+    " WHERE " DEFINES " OR EXCLUDED.event_written_at < coalesce(v.event_written_at, 'infinity')"
+    "  OR EXCLUDED.seq < v.seq",
     1};
 
 /* $1: the rows of INSERT_VERSIONS; $2: the run UUIDs of the chunk's RunEvents. */

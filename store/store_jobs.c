@@ -6,9 +6,9 @@
  *  2. An attribute (type, description, location, parent job and simple name, latest run) is that of
  *     the latest event naming it, kept with that event's time (type_at, description_at, ...); at one
  *     time, the greater value. Any event un-hides a soft-deleted job.
- *  3. A job only named as a parent has the earliest naming child's times until its own first event
- *     (type_at NULL until then): then its own events' times replace them (updated_at, seq) or merge in
- *     (created_at).
+ *  3. A job only named as a parent has the earliest naming child's times (and least seq) until its own
+ *     first event (type_at NULL until then): then its own events' times replace them (updated_at, seq)
+ *     or merge in (created_at).
  *  4. Job facets are replaced per key by a later eventTime, then a greater value; {"_deleted": true}
  *     stores a NULL tombstone, the greatest value at its time. */
 #include <string.h>
@@ -27,11 +27,13 @@ static const struct store_stmt INSERT_PARENT_JOBS = {
 /* A child named the parent earlier than anything seen so far (invariant 3); locks only rows it changes. */
 static const struct store_stmt LOWER_PARENT_JOBS = {
     "jobs_lower_parents",
-    "UPDATE jobs j SET created_at = x.time,"
-    " updated_at = CASE WHEN j.type_at IS NULL THEN x.time ELSE j.updated_at END"
-    " FROM (SELECT namespace, name, min(time) AS time FROM jsonb_to_recordset($1::jsonb)"
-    "  AS y(namespace text, name text, time timestamptz) GROUP BY namespace, name) x"
-    " WHERE j.namespace = x.namespace AND j.name = x.name AND j.created_at > x.time",
+    "UPDATE jobs j SET created_at = least(j.created_at, x.time),"
+    " updated_at = CASE WHEN j.type_at IS NULL THEN least(j.updated_at, x.time) ELSE j.updated_at END,"
+    " seq = CASE WHEN j.type_at IS NULL THEN least(j.seq, x.seq) ELSE j.seq END"
+    " FROM (SELECT namespace, name, min(time) AS time, min(seq) AS seq FROM jsonb_to_recordset($1::jsonb)"
+    "  AS y(namespace text, name text, time timestamptz, seq bigint) GROUP BY namespace, name) x"
+    " WHERE j.namespace = x.namespace AND j.name = x.name"
+    "  AND (j.created_at > x.time OR (j.type_at IS NULL AND j.seq > x.seq))",
     1};
 
 /* Whether the incoming type, description, location, parent job, latest run replace the row's
@@ -117,8 +119,7 @@ static const struct store_stmt UPSERT_FACETS = {
     " ORDER BY x.job_id, x.facet, x.time DESC, x.value IS NULL DESC, x.value DESC, x.seq"
     " ON CONFLICT (job_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
-    " WHERE (f.event_time, f.facet IS NULL, f.facet) < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, "
-    "EXCLUDED.facet)",
+    " WHERE " FACET_LATER,
     1};
 
 static bool has_parent_job(const struct ol_event *ev)

@@ -91,7 +91,7 @@ static const struct store_stmt UPSERT_IO_FACETS = {
     " ORDER BY x.run_uuid, x.io, d.id, x.facet, x.time DESC, x.value DESC, x.seq"
     " ON CONFLICT (run_uuid, io_type, dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet,"
     "  event_time = EXCLUDED.event_time, seq = EXCLUDED.seq"
-    " WHERE (f.event_time, f.facet) < (EXCLUDED.event_time, EXCLUDED.facet)",
+    " WHERE " FACET_LATER,
     1};
 
 /* The order of a column edge's transformations (invariant 3), in the chunk and against the row. */

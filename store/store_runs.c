@@ -17,8 +17,8 @@
  * set the state. Other attributes (parent run, nominal times, the job's location) are those of the
  * latest event that names them, kept with that time; streaming, whether any event said the job streams.
  * Invariants:
- *  1. A parent run is created (state NEW) if a child's event arrives first; its times are then the
- *     earliest child's, and its own events replace them (updated_at) or merge in (created_at).
+ *  1. A parent run is created (state NEW) if a child's event arrives first; its times (and seq) are then
+ *     the earliest child's, and its own events replace them (updated_at, seq) or merge in (created_at).
  *  2. run_states gets one row per distinct event (duplicates never reach here).
  *  3. The run upsert stays one statement per event, in event order: one INSERT ... ON CONFLICT cannot
  *     update a row twice. History and facets are written per chunk.
@@ -39,11 +39,12 @@ static const struct store_stmt INSERT_PARENT_RUN = {
  * so that the parent's row is locked only when it changes. */
 static const struct store_stmt LOWER_PARENT_RUN = {
     "runs_lower_parent",
-    "UPDATE runs SET created_at = $2::timestamptz,"
-    " state_time = CASE WHEN state = 'NEW' THEN $2::timestamptz ELSE state_time END,"
-    " updated_at = CASE WHEN state = 'NEW' THEN $2::timestamptz ELSE updated_at END"
-    " WHERE uuid = $1::uuid AND created_at > $2::timestamptz",
-    2};
+    "UPDATE runs SET created_at = least(created_at, $2::timestamptz),"
+    " state_time = CASE WHEN state = 'NEW' THEN least(state_time, $2::timestamptz) ELSE state_time END,"
+    " updated_at = CASE WHEN state = 'NEW' THEN least(updated_at, $2::timestamptz) ELSE updated_at END,"
+    " seq = CASE WHEN state = 'NEW' THEN least(seq, $3::bigint) ELSE seq END"
+    " WHERE uuid = $1::uuid AND (created_at > $2::timestamptz OR (state = 'NEW' AND seq > $3::bigint))",
+    3};
 
 #define WINS "run_state_wins(EXCLUDED.state, EXCLUDED.state_time, r.state, r.state_time)"
 /* Whether the incoming parent run, nominal times, job location replace the row's: the later event time,
@@ -118,11 +119,10 @@ static const struct store_stmt UPSERT_FACETS = {
     " ORDER BY x.run_uuid, x.facet, x.time DESC, x.value IS NULL DESC, x.value DESC, x.seq"
     " ON CONFLICT (run_uuid, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
-    " WHERE (f.event_time, f.facet IS NULL, f.facet) < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, "
-    "EXCLUDED.facet)",
+    " WHERE " FACET_LATER,
     1};
 
-/* $1: [{"run_uuid", "seq"}] of the chunk's RunEvents (migrations/0009_order_independent_model.sql). */
+/* $1: the run UUIDs of the chunk's RunEvents (migrations/0009_order_independent_model.sql). */
 static const struct store_stmt SETTLE_JOB_VERSIONS = {"job_versions_settle",
                                                       "SELECT job_versions_settle($1::jsonb)", 1};
 
@@ -135,7 +135,7 @@ static int write_run(struct store *s, const struct store_event_ctx *c, struct er
     if (ev->has_parent) {
         const char *p[] = {ev->parent_run_uuid, ev->parent_job_namespace, ev->parent_job_name, c->time,
                            c->seq};
-        const char *lower[] = {ev->parent_run_uuid, c->time};
+        const char *lower[] = {ev->parent_run_uuid, c->time, c->seq};
         if (store_exec_command(s, &INSERT_PARENT_RUN, p, e) != 0 ||
             store_exec_command(s, &LOWER_PARENT_RUN, lower, e) != 0)
             return -1;
@@ -206,15 +206,10 @@ int store_settle_job_versions(struct store *s, struct arena *a, struct store_eve
 
     yajl_gen_array_open(g);
     for (size_t k = 0; k < n; k++) {
-        if (c[k].ev->kind != OL_RUN_EVENT)
-            continue;
-        yajl_gen_map_open(g);
-        json_gen_key(g, "run_uuid");
-        json_gen_str(g, c[k].ev->run_uuid);
-        json_gen_key(g, "seq");
-        json_gen_str(g, c[k].seq);
-        yajl_gen_map_close(g);
-        runs++;
+        if (c[k].ev->kind == OL_RUN_EVENT) {
+            json_gen_str(g, c[k].ev->run_uuid);
+            runs++;
+        }
     }
     yajl_gen_array_close(g);
     const char *params[] = {json_gen_finish(g, a, NULL)};

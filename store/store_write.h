@@ -7,6 +7,15 @@
 #include "store_int.h"
 #include "store_params.h"
 
+/* Whether a facet row's incoming value (alias EXCLUDED) replaces its value (alias f): the later event time,
+ * then a deletion (NULL), then the greater value, then the least seq (so the kept value names the same
+ * event whatever order transactions committed in). For run_facets, job_facets, dataset_facets and
+ * run_io_facets (which has no deletions); in a chunk, the same order: time DESC, value IS NULL DESC,
+ * value DESC, seq. */
+#define FACET_LATER                                                                                        \
+    "(f.event_time, f.facet IS NULL, coalesce(f.facet, 'null'), -f.seq)"                                  \
+    " < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, coalesce(EXCLUDED.facet, 'null'), -EXCLUDED.seq)"
+
 /* Chunk-level steps, run first for all new events of a transaction, each as one statement sorted by
  * key: the row locks of a transaction are then taken in one global order (datasets, then jobs, by
  * name), so concurrent transactions cannot deadlock on them, and every later per-event statement

@@ -3,7 +3,8 @@
 One event set (the shared OpenLineage fixtures, Marquez's fixtures and seed, and hand-made events that
 put writes, reads, facets and attributes at the same and at crossing times) is ingested into fresh
 databases in several orders and groupings: one POST per event, one array (the server's --batch-chunk
-transactions), arrays of 3, shuffled, reversed, and by two collectors sharing one database. Every pair
+transactions), arrays of 3, shuffled, reversed, by two collectors sharing one database taking turns, and
+by six writers at once over two collectors (interleaved, group-committed). Every pair
 of models must be equal under `lineaged replay --compare-with` (the canonical comparison of
 store/store_replay_tables.c, without the seq columns, which record arrival), and each database's own
 `lineaged replay --replay-chunk 1` must equal its live model.
@@ -12,6 +13,7 @@ store/store_replay_tables.c, without the seq columns, which record arrival), and
 import datetime
 import json
 import random
+import threading
 import unittest
 import uuid
 
@@ -148,6 +150,25 @@ class Feed:
             r = self.servers[i % len(self.servers)].post_json(ev)
             self.case.assertCreated(r, json.dumps(ev)[:300])
 
+    def post_concurrently(self, events, threads):
+        """threads writers at once, each with its share of events in order, over the collectors: requests
+        interleave, and queued ones are committed together (group commit)."""
+        failures = []
+
+        def writer(k):
+            server = self.servers[k % len(self.servers)]
+            for ev in events[k::threads]:
+                r = server.post_json(ev)
+                if r.status != 201:
+                    failures.append((r, json.dumps(ev)[:300]))
+
+        ts = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.case.assertEqual(failures, [])
+
     def post_arrays(self, events, size):
         for i in range(0, len(events), size):
             r = self.servers[0].post_json(events[i:i + size])
@@ -174,7 +195,9 @@ class OrderIndependenceTest(h.HttpAsserts, unittest.TestCase):
         events = list(self.events)
         arrange(events)
         f = Feed(self, name, collectors)
-        if group == 1:
+        if group == "concurrent":
+            f.post_concurrently(events, 6)
+        elif group == 1:
             f.post_each(events)
         else:
             f.post_arrays(events, group)
@@ -189,6 +212,7 @@ class OrderIndependenceTest(h.HttpAsserts, unittest.TestCase):
             ("reversed", lambda evs: evs.reverse(), 1, 1),
             ("threes", shuffled(2), 3, 1),
             ("shuffled", shuffled(3), 1, 2),   # two collectors taking turns
+            ("concurrent", shuffled(4), "concurrent", 2),
         ]
         dbs = [(name, self.feed(name, arrange, group, collectors)) for name, arrange, group, collectors in feeds]
         base_name, base = dbs[0]
