@@ -424,17 +424,8 @@ BEGIN
         seq = greatest(c.seq, EXCLUDED.seq);
 END $$;
 
--- Puts the group of row `seed` in place (0005), then settles what the join changed: the group's
--- first-read versions become the one named after the group's row, the group's unpinned reads are
--- linked again, its current version is set again, and the runs whose edges moved get their job
--- versions again (the dataset names in them changed).
-CREATE OR REPLACE FUNCTION dataset_group_settle(seed bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
-DECLARE
-    members bigint[];
-    canon bigint;
-    m bigint;
-    moved jsonb;
-BEGIN
+-- The rows joined to row `seed` by symlink declarations and by aliases already made (0005's walk).
+CREATE FUNCTION dataset_group_members(seed bigint) RETURNS bigint[] LANGUAGE sql STABLE AS $$
     WITH RECURSIVE grp(id) AS (
         SELECT seed
         UNION
@@ -448,7 +439,30 @@ BEGIN
                  UNION ALL SELECT r.alias_of WHERE r.alias_of IS NOT NULL
                  UNION ALL SELECT a.id FROM datasets a WHERE a.alias_of = r.id) AS x(id)
     )
-    SELECT array_agg(id ORDER BY id) INTO members FROM grp;
+    SELECT array_agg(id ORDER BY id) FROM grp
+$$;
+
+-- Puts the group of row `seed` in place (0005), then settles what the join changed: the group's
+-- first-read versions become the one named after the group's row, the group's unpinned reads are
+-- linked again, its current version is set again, and the runs whose edges moved get their job
+-- versions again (the dataset names in them changed). Every member's row is locked first, in id order,
+-- and the group looked at again until no transaction that held one of them added members: two
+-- transactions declaring symlinks into one group, or writing an alias's edges, meet on a row lock, and
+-- the second sees what the first committed.
+CREATE OR REPLACE FUNCTION dataset_group_settle(seed bigint) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+    members bigint[] := dataset_group_members(seed);
+    again bigint[];
+    canon bigint;
+    m bigint;
+    moved jsonb;
+BEGIN
+    LOOP
+        PERFORM 1 FROM datasets WHERE id = ANY (members) ORDER BY id FOR UPDATE;
+        again := dataset_group_members(seed);
+        EXIT WHEN again <@ members;
+        members := again;
+    END LOOP;
 
     SELECT d.id INTO canon FROM datasets d
     WHERE d.id = ANY (members) AND EXISTS (SELECT 1 FROM dataset_symlinks s WHERE s.dataset_id = d.id)
@@ -456,9 +470,6 @@ BEGIN
     IF canon IS NULL THEN
         RETURN members; -- no declaration: every row stands alone
     END IF;
-    -- every member's row locked first (in id order): a transaction still writing edges of one of them
-    -- commits before its rows are moved, and what is moved below is what it committed
-    PERFORM 1 FROM datasets WHERE id = ANY (members) ORDER BY id FOR UPDATE;
     SELECT coalesce(jsonb_agg(DISTINCT io.run_uuid), '[]') INTO moved
     FROM run_io io JOIN datasets d ON d.id = io.dataset_id
     WHERE d.id = ANY (members) AND d.id <> canon AND d.alias_of IS NULL;

@@ -22,10 +22,14 @@ static const struct store_replay_projection TABLES[] = {
      " WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = n.name)"
      "  OR EXISTS (SELECT 1 FROM datasets d WHERE d.namespace = n.name)"},
     {"sources", "SELECT name, type, connection_url, description, created_at, updated_at FROM sources"},
+    /* An alias row is compared by its name and group only: reads resolve it to its group's row, and its
+     * own attributes (kept only to be merged into that row) depend on which rows the group had. */
     {"datasets",
-     "SELECT d.namespace, d.name, d.type, d.physical_name, d.source_name, d.description, d.current_version,"
-     " d.lifecycle_state, d.description_at, d.lifecycle_at, d.source_at, a.namespace AS alias_of_namespace, a.name AS alias_of_name, d.created_at, d.updated_at, "
-     EVENT_COL " FROM datasets d LEFT JOIN datasets a ON a.id = d.alias_of" EVENT_JOIN("d")},
+     "SELECT d.namespace, d.name, a.namespace AS alias_of_namespace, a.name AS alias_of_name, o.*"
+     " FROM datasets d LEFT JOIN datasets a ON a.id = d.alias_of" EVENT_JOIN("d")
+     " LEFT JOIN LATERAL (SELECT d.type, d.physical_name, d.source_name, d.description, d.current_version,"
+     "  d.lifecycle_state, d.description_at, d.lifecycle_at, d.source_at, d.created_at, d.updated_at, " EVENT_COL
+     "  WHERE d.alias_of IS NULL) o ON true"},
     {"dataset_symlinks",
      "SELECT d.namespace AS dataset_namespace, d.name AS dataset_name, s.namespace, s.name, s.type, s.created_at, "
      EVENT_COL " FROM dataset_symlinks s JOIN datasets d ON d.id = s.dataset_id" EVENT_JOIN("s")},

@@ -118,6 +118,45 @@ def symlink_events():
     ]
 
 
+def edge_events():
+    """Reruns, repeated writes, named versions written twice, ties of every kind, sources with two URLs,
+    a job whose type changes, children of one parent at different times, a symlink group whose row
+    changes when a smaller name declares later."""
+    src = lambda uri: {"dataSource": dict(FACET, name="shared_source", uri=uri)}
+    static = lambda minute, *fields: {"eventTime": at(minute), "producer": PRODUCER,
+                                      "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+                                      "dataset": ds("static_table", dict(schema(*fields), **src("db://a")))}
+    named = lambda v: ds("named_table", {"version": dict(FACET, datasetVersion=v)})
+    stream = {"jobType": dict(FACET, processingType="STREAMING", integration="FLINK", jobType="JOB")}
+    loc = lambda url: {"sourceCodeLocation": dict(FACET, type="git", url=url)}
+    cl = lambda desc: {"columnLineage": dict(FACET, fields={"x": {"inputFields": [
+        {"namespace": NS, "name": "cl_in", "field": "x", "transformations": [{"type": "DIRECT", "description": desc}]}]}})}
+    sym = lambda target, kind: {"symlinks": dict(FACET, identifiers=[{"namespace": "grp", "name": target, "type": kind}])}
+    return [
+        run("rerun", "COMPLETE", 90, "rerunner", [], [ds("rerun_out", src("db://b"))]),
+        run("rerun", "FAIL", 95, "rerunner", [], []),
+        run("rerun", "COMPLETE", 88, "rerunner", [], [ds("rerun_out", src("db://c"))]),
+        static(91, "a"), static(93, "a"), static(91, "a", "b"),
+        run("read_static", "COMPLETE", 92, "reader_d", [ds("static_table")], []),
+        run("named_1", "COMPLETE", 96, "publisher", [], [named("v7")]),
+        run("named_2", "COMPLETE", 94, "publisher", [], [named("v7")]),
+        run("read_at_write", "START", 96, "reader_d", [ds("named_table")], []),
+        run("switch", "RUNNING", 97, "switcher", [], [ds("switch_out")], job_facets=dict(stream, **loc("git://one"))),
+        run("switch", "COMPLETE", 98, "switcher", [], [ds("switch_out")], job_facets=loc("git://two")),
+        run("switch_2", "COMPLETE", 98, "switcher", [], [], job_facets=loc("git://three")),
+        run("kid_1", "COMPLETE", 100, "dag.kid_1", [], [], run_facets={
+            "parent": dict(FACET, run={"runId": rid("dag")}, job={"namespace": NS, "name": "dag"})}),
+        run("kid_2", "COMPLETE", 99, "dag.kid_2", [], [], run_facets={
+            "parent": dict(FACET, run={"runId": rid("dag")}, job={"namespace": NS, "name": "dag"})}),
+        run("cl_1", "COMPLETE", 101, "cl_job", [ds("cl_in", schema("x"))], [ds("cl_out", cl("one"))]),
+        run("cl_2", "COMPLETE", 101, "cl_job", [ds("cl_in", schema("x"))], [ds("cl_out", cl("two"))]),
+        run("grp_read", "COMPLETE", 102, "grp_reader", [ds("t", ns="grp")], []),
+        run("grp_b", "COMPLETE", 103, "grp_writer", [], [ds("b", sym("t", "TABLE"), ns="grp")]),
+        run("grp_a", "COMPLETE", 104, "grp_writer", [], [ds("a", sym("t", "VIEW"), ns="grp")]),
+        run("grp_read_2", "COMPLETE", 105, "grp_reader", [ds("b", ns="grp")], []),
+    ]
+
+
 def event_set():
     """Every event of the set, each once (as parsed JSON)."""
     events = []
@@ -128,7 +167,7 @@ def event_set():
         body = json.loads(h.load_marquez_fixture(rel))
         events += body if isinstance(body, list) else [body]
     events += h.marquez_seed_events(datetime.datetime(2024, 2, 1, 9, 0, 0, tzinfo=datetime.timezone.utc))
-    events += versions_events() + ties_events() + symlink_events()
+    events += versions_events() + ties_events() + symlink_events() + edge_events()
     return events
 
 
