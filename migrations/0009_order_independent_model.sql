@@ -11,21 +11,24 @@
 --  * seq columns stay arrival bookkeeping: the log position of the last (or, where a row is never
 --    rewritten, the first) event that touched the row. Two logs of one event set number events
 --    differently; `lineaged replay --compare-with` leaves seq out, and no read depends on it.
---  * Dataset versions: a version is WRITTEN (readable) at written_at: a run's output versions when
---    its creator run completes (runs.completed_at, the earliest COMPLETE: Marquez promotes a run's
---    outputs at COMPLETE), a DatasetEvent's or a streaming job's output at that event's time
---    (event_written_at). A dataset's current version is its newest written one by (written_at,
---    created_at, version); before any write, its first-read version.
---  * An input that names no version reads the newest version written at or before the input's
---    time (run_io.first_seen: the run's earliest event naming it) by another run, else the dataset's
---    first-read version: one per dataset (first_read, a UUID derived from the dataset's name), the
---    data as it was before any write we know of, with the schema of the earliest read that sent one.
---    It exists once any input names the dataset without a version (so its existence and contents
---    grow monotonically with the event set). An input that names its version (pinned) reads it.
+--  * Dataset versions: a version is WRITTEN (readable) at written_at: the version a run left behind
+--    for an output (that of its latest event naming it: run_io) when the run completes
+--    (runs.completed_at, the earliest COMPLETE: Marquez promotes a run's outputs at COMPLETE), a
+--    DatasetEvent's or a streaming job's output at that event's time (event_written_at). A dataset's
+--    current version is its newest written one by (written_at, version); before any write, its
+--    first-read version.
+--  * An input that names no version reads the newest version written before the input's time
+--    (run_io.first_seen: the run's earliest event naming it; strictly before, so a run never reads
+--    what it writes itself), else the dataset's first-read version: one per dataset (first_read, a
+--    UUID derived from the dataset's name), the data as it was before any write we know of, with the
+--    schema of the earliest read that sent one. It exists once any input names the dataset without a
+--    version (so its existence and contents grow monotonically with the event set). An input that
+--    names its version (pinned) reads it.
 --  * Re-linking is bounded: when a version's written_at changes (a late COMPLETE, a late
---    DatasetEvent), only the reads between that time and the dataset's next write are looked at
---    (index run_io_reads); a chunk's own reads are looked at one by one. A symlink that joins two
---    names re-links the joined dataset's reads once.
+--    DatasetEvent), the reads that read it look again, and if it is now the newest version at its
+--    time, the reads between that time and the dataset's next write read it: index ranges of reads
+--    (run_io_reads), visited only when their answer can change. A chunk's own reads are looked up one
+--    by one. A symlink that joins two names re-links the joined dataset's reads once.
 --  * A run's job version (Marquez's UUIDv3 of namespace, name, inputs, outputs, location) is computed
 --    from all of the run's inputs and outputs whenever the run is terminal (or an event of it said its
 --    job streams), so a
@@ -83,17 +86,20 @@ UPDATE dataset_versions v SET event_written_at = v.created_at
 WHERE v.run_uuid IS NULL AND v.producer_version IS NULL
   AND NOT EXISTS (SELECT 1 FROM run_io io WHERE io.dataset_version = v.version AND io.io_type = 'INPUT');
 UPDATE dataset_versions v SET written_at = least(v.event_written_at, r.completed_at)
-FROM (SELECT v2.version, (SELECT completed_at FROM runs WHERE uuid = v2.run_uuid) AS completed_at
+FROM (SELECT v2.version, (SELECT ru.completed_at FROM runs ru JOIN run_io io ON io.run_uuid = ru.uuid
+                          AND io.io_type = 'OUTPUT' AND io.dataset_id = v2.dataset_id
+                          WHERE ru.uuid = v2.run_uuid AND io.dataset_version = v2.version) AS completed_at
       FROM dataset_versions v2) r
 WHERE r.version = v.version AND least(v.event_written_at, r.completed_at) IS NOT NULL;
 
--- The newest written version at or before a time, per dataset; a run's own versions; the reads of a
--- dataset by time; the runs of a job version.
-CREATE INDEX dataset_versions_written ON dataset_versions (dataset_id, written_at DESC, created_at DESC, version DESC)
+-- The newest written version before a time, per dataset; a run's own versions; the reads of a dataset
+-- by time; the runs of a job version; a job's newest run that has a job version.
+CREATE INDEX dataset_versions_written ON dataset_versions (dataset_id, written_at DESC, version DESC)
     WHERE written_at IS NOT NULL;
 CREATE INDEX dataset_versions_run ON dataset_versions (run_uuid) WHERE run_uuid IS NOT NULL;
 CREATE INDEX run_io_reads ON run_io (dataset_id, first_seen) WHERE io_type = 'INPUT';
 CREATE INDEX runs_job_version ON runs (job_version) WHERE job_version IS NOT NULL;
+CREATE INDEX runs_job_versioned ON runs (job_id, created_at DESC, uuid DESC) WHERE job_version IS NOT NULL;
 
 -- Run states ------------------------------------------------------------------------------------------
 -- Whether a run event's state replaces the run's: the later in (class, event time, rank), where the
@@ -121,43 +127,73 @@ CREATE FUNCTION dataset_first_read_of(d bigint) RETURNS uuid LANGUAGE sql STABLE
     WHERE x.id = d
 $$;
 
--- The version an input of run r that names none read at time t (design notes).
-CREATE FUNCTION dataset_read_version(d bigint, t timestamptz, r uuid) RETURNS uuid LANGUAGE sql STABLE AS $$
+-- The version an input that names none read at time t (design notes).
+CREATE FUNCTION dataset_read_version(d bigint, t timestamptz) RETURNS uuid LANGUAGE sql STABLE AS $$
     SELECT coalesce(
-        (SELECT v.version FROM dataset_versions v
-         WHERE v.dataset_id = d AND v.written_at <= t AND v.run_uuid IS DISTINCT FROM r
-         ORDER BY v.written_at DESC, v.created_at DESC, v.version DESC LIMIT 1),
+        (SELECT v.version FROM dataset_versions v WHERE v.dataset_id = d AND v.written_at < t
+         ORDER BY v.written_at DESC, v.version DESC LIMIT 1),
         dataset_first_read_of(d))
 $$;
 
 CREATE FUNCTION dataset_current_version(d bigint) RETURNS uuid LANGUAGE sql STABLE AS $$
     SELECT coalesce(
         (SELECT v.version FROM dataset_versions v WHERE v.dataset_id = d AND v.written_at IS NOT NULL
-         ORDER BY v.written_at DESC, v.created_at DESC, v.version DESC LIMIT 1),
+         ORDER BY v.written_at DESC, v.version DESC LIMIT 1),
         dataset_first_read_of(d))
 $$;
 
--- Re-links the unpinned reads of dataset d whose time is in [lo, hi] (hi NULL: no bound).
-CREATE FUNCTION dataset_reads_relink(d bigint, lo timestamptz, hi timestamptz) RETURNS void LANGUAGE sql AS $$
+-- When version v became readable: a DatasetEvent's or a streaming job's write (event_written_at), or its
+-- creator run's completion if that run's output edge to the dataset keeps v (the version of its latest
+-- event naming the dataset: what it left behind).
+CREATE FUNCTION dataset_version_written_at(v dataset_versions) RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT least(v.event_written_at,
+                 (SELECT r.completed_at FROM runs r JOIN run_io io ON io.run_uuid = r.uuid AND io.io_type = 'OUTPUT'
+                  AND io.dataset_id = v.dataset_id WHERE r.uuid = v.run_uuid AND io.dataset_version = v.version))
+$$;
+
+-- The unpinned reads of dataset d whose time is in (lo, hi] (hi NULL: no bound) that read version `reading`
+-- (NULL: any) read again by the rule.
+CREATE FUNCTION dataset_reads_relink(d bigint, lo timestamptz, hi timestamptz, reading uuid) RETURNS void
+LANGUAGE sql AS $$
     UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.run_uuid, dataset_read_version(d, r.first_seen, r.run_uuid) AS v FROM run_io r
+    FROM (SELECT r.run_uuid, dataset_read_version(d, r.first_seen) AS v FROM run_io r
           WHERE r.dataset_id = d AND r.io_type = 'INPUT' AND NOT r.pinned
-            AND (lo IS NULL OR r.first_seen >= lo) AND (hi IS NULL OR r.first_seen <= hi)) n
+            AND (lo IS NULL OR r.first_seen > lo) AND (hi IS NULL OR r.first_seen <= hi)
+            AND (reading IS NULL OR r.dataset_version = reading)) n
     WHERE io.run_uuid = n.run_uuid AND io.dataset_id = d AND io.io_type = 'INPUT'
       AND io.dataset_version IS DISTINCT FROM n.v
 $$;
 
+-- Version v of dataset d was written at old_w and is now written at new_w (either NULL: not written).
+-- The reads that read v (between old_w and the next write) look again; if v is now the newest version
+-- written at new_w, the reads between new_w and the next write after it read v. Bounded: an index range
+-- of reads, looked at only when their answer can change.
+CREATE FUNCTION dataset_write_moved(d bigint, v uuid, old_w timestamptz, new_w timestamptz) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF old_w IS NOT NULL THEN
+        PERFORM dataset_reads_relink(d, old_w, (SELECT min(x.written_at) FROM dataset_versions x
+                                                WHERE x.dataset_id = d AND x.written_at > old_w), v);
+    END IF;
+    IF new_w IS NOT NULL AND v = (SELECT x.version FROM dataset_versions x WHERE x.dataset_id = d
+                                  AND x.written_at = new_w ORDER BY x.version DESC LIMIT 1) THEN
+        UPDATE run_io SET dataset_version = v
+        WHERE dataset_id = d AND io_type = 'INPUT' AND NOT pinned AND first_seen > new_w
+          AND first_seen <= coalesce((SELECT min(x.written_at) FROM dataset_versions x
+                                      WHERE x.dataset_id = d AND x.written_at > new_w), 'infinity')
+          AND dataset_version IS DISTINCT FROM v;
+    END IF;
+END $$;
+
 -- After a chunk's versions and edges are stored: rows = the chunk's dataset appearances (namespace,
--- name, version, run_uuid, io), runs = the run UUIDs of its RunEvents. Recomputes written_at of every
--- version the chunk touched or its runs created, re-links the reads each change affects and the
--- chunk's own reads, and sets the current version of every dataset involved.
+-- name, version, run_uuid, io, producer), runs = the run UUIDs of its RunEvents. Recomputes written_at of
+-- every version the chunk touched or its runs created, moves the reads each change affects, looks up
+-- the chunk's own reads, and sets the current version of every dataset involved.
 CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     versions uuid[];
-    moved_ds bigint[];
-    moved_lo timestamptz[];
-    hi timestamptz;
     touched bigint[];
+    c record;
 BEGIN
     SELECT array_agg(DISTINCT x.version) INTO versions FROM (
         SELECT CASE WHEN r.io = 'INPUT' AND r.producer IS NULL THEN dataset_first_read_version(d.namespace, d.name)
@@ -173,22 +209,18 @@ BEGIN
         UNION ALL SELECT v.dataset_id FROM dataset_versions v WHERE v.version = ANY (versions)) x;
     -- datasets not among the chunk's (a COMPLETE without outputs) are locked now, in id order
     PERFORM 1 FROM datasets WHERE id = ANY (touched) ORDER BY id FOR UPDATE;
-    WITH n AS (SELECT v.version, v.dataset_id, v.written_at AS old_w,
-                      least(v.event_written_at, (SELECT r.completed_at FROM runs r WHERE r.uuid = v.run_uuid)) AS new_w
-               FROM dataset_versions v WHERE v.version = ANY (versions)),
-    u AS (UPDATE dataset_versions v SET written_at = n.new_w FROM n
-          WHERE v.version = n.version AND v.written_at IS DISTINCT FROM n.new_w
-          RETURNING n.dataset_id, least(n.old_w, n.new_w) AS lo)
-    SELECT array_agg(dataset_id ORDER BY dataset_id, lo), array_agg(lo ORDER BY dataset_id, lo) INTO moved_ds, moved_lo
-    FROM u;
-    -- each change re-links the reads from the earlier of its two times up to the next write (inclusive)
-    FOR i IN 1 .. coalesce(array_length(moved_ds, 1), 0) LOOP
-        hi := (SELECT min(v.written_at) FROM dataset_versions v
-               WHERE v.dataset_id = moved_ds[i] AND v.written_at > moved_lo[i]);
-        PERFORM dataset_reads_relink(moved_ds[i], moved_lo[i], hi);
+    FOR c IN
+        WITH n AS (SELECT v.version, v.dataset_id, v.written_at AS old_w, dataset_version_written_at(v) AS new_w
+                   FROM dataset_versions v WHERE v.version = ANY (versions)),
+        u AS (UPDATE dataset_versions v SET written_at = n.new_w FROM n
+              WHERE v.version = n.version AND v.written_at IS DISTINCT FROM n.new_w
+              RETURNING n.dataset_id, n.version, n.old_w, n.new_w)
+        SELECT * FROM u ORDER BY dataset_id, version
+    LOOP
+        PERFORM dataset_write_moved(c.dataset_id, c.version, c.old_w, c.new_w);
     END LOOP;
     UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.run_uuid, r.dataset_id, dataset_read_version(r.dataset_id, r.first_seen, r.run_uuid) AS v
+    FROM (SELECT r.run_uuid, r.dataset_id, dataset_read_version(r.dataset_id, r.first_seen) AS v
           FROM (SELECT DISTINCT x.run_uuid, d.id FROM jsonb_to_recordset(rows) AS x(namespace text, name text,
                 run_uuid uuid, io text) JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name
                 WHERE x.io = 'INPUT' AND x.run_uuid IS NOT NULL) k
@@ -479,7 +511,7 @@ BEGIN
     END LOOP;
     UPDATE datasets SET alias_of = canon WHERE id = ANY (members) AND id <> canon AND alias_of IS DISTINCT FROM canon;
     PERFORM dataset_first_read_settle(canon);
-    PERFORM dataset_reads_relink(canon, NULL, NULL);
+    PERFORM dataset_reads_relink(canon, NULL, NULL, NULL);
     UPDATE datasets SET current_version = dataset_current_version(canon)
     WHERE id = canon AND current_version IS DISTINCT FROM dataset_current_version(canon);
     PERFORM job_versions_settle(moved);

@@ -154,6 +154,10 @@ def edge_events():
         run("grp_b", "COMPLETE", 103, "grp_writer", [], [ds("b", sym("t", "TABLE"), ns="grp")]),
         run("grp_a", "COMPLETE", 104, "grp_writer", [], [ds("a", sym("t", "VIEW"), ns="grp")]),
         run("grp_read_2", "COMPLETE", 105, "grp_reader", [ds("b", ns="grp")], []),
+        # a run's event after its COMPLETE names another version of its output: that one is what it left
+        run("retract", "COMPLETE", 106, "retractor", [], [ds("retract_out", schema("a"))]),
+        run("retract", "RUNNING", 107, "retractor", [], [ds("retract_out", schema("a", "b"))]),
+        run("read_retract", "COMPLETE", 108, "reader_d", [ds("retract_out")], []),
     ]
 
 
