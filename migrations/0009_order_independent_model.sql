@@ -31,9 +31,9 @@
 --    by one. A symlink that joins two names re-links the joined dataset's reads once.
 --  * A run's job version (Marquez's UUIDv3 of namespace, name, inputs, outputs, location) is computed
 --    from all of the run's inputs and outputs whenever the run is terminal (or an event of it said its
---    job streams), so a
---    late event that adds an input changes it; a job version no run has any more is deleted. A job's
---    current version is the version of its newest run (by first event) that has one.
+--    job streams), so a late event that adds an input changes it; a job version no run has any more
+--    is deleted. A job's current version is the version of its newest run (by first event) that has
+--    one.
 --  * Existing rows get the new columns filled as well as the old rows allow (attribute times from
 --    updated_at, completion times from run_states); rows derived before this migration are not
 --    re-derived: `lineaged replay` shows where they differ from what the log derives now.
@@ -165,13 +165,16 @@ LANGUAGE sql AS $$
 $$;
 
 -- Version v of dataset d was written at old_w and is now written at new_w (either NULL: not written).
--- The reads that read v (between old_w and the next write) look again; if v is now the newest version
--- written at new_w, the reads between new_w and the next write after it read v. Bounded: an index range
--- of reads, looked at only when their answer can change.
+-- The reads that read v (between old_w and the next write) look again, unless v only moved earlier past
+-- no other write (they still read it); if v is now the newest version written at new_w, the reads between
+-- new_w and the next write after it read v. Bounded: an index range of reads, looked at only when their
+-- answer can change.
 CREATE FUNCTION dataset_write_moved(d bigint, v uuid, old_w timestamptz, new_w timestamptz) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF old_w IS NOT NULL THEN
+    IF old_w IS NOT NULL AND (new_w IS NULL OR new_w > old_w
+            OR EXISTS (SELECT 1 FROM dataset_versions x WHERE x.dataset_id = d AND x.written_at >= new_w
+                       AND x.written_at <= old_w AND x.version <> v)) THEN
         PERFORM dataset_reads_relink(d, old_w, (SELECT min(x.written_at) FROM dataset_versions x
                                                 WHERE x.dataset_id = d AND x.written_at > old_w), v);
     END IF;
