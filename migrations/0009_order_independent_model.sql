@@ -156,12 +156,12 @@ $$;
 CREATE FUNCTION dataset_reads_relink(d bigint, lo timestamptz, hi timestamptz, reading uuid) RETURNS void
 LANGUAGE sql AS $$
     UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.run_uuid, dataset_read_version(d, r.first_seen) AS v FROM run_io r
+    FROM (SELECT r.ctid AS row_id, dataset_read_version(d, r.first_seen) AS v, r.dataset_version AS old
+          FROM run_io r
           WHERE r.dataset_id = d AND r.io_type = 'INPUT' AND NOT r.pinned
             AND (lo IS NULL OR r.first_seen > lo) AND (hi IS NULL OR r.first_seen <= hi)
             AND (reading IS NULL OR r.dataset_version = reading)) n
-    WHERE io.run_uuid = n.run_uuid AND io.dataset_id = d AND io.io_type = 'INPUT'
-      AND io.dataset_version IS DISTINCT FROM n.v
+    WHERE io.ctid = n.row_id AND n.old IS DISTINCT FROM n.v
 $$;
 
 -- Version v of dataset d was written at old_w and is now written at new_w (either NULL: not written).
@@ -222,14 +222,15 @@ BEGIN
     LOOP
         PERFORM dataset_write_moved(c.dataset_id, c.version, c.old_w, c.new_w);
     END LOOP;
+    -- the chunk's reads, each by its primary key (io_type is joined to a value, not a constant, so that the
+    -- planner cannot take the partial index of a dataset's reads, run_io_reads, for a key lookup)
     UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.run_uuid, r.dataset_id, dataset_read_version(r.dataset_id, r.first_seen) AS v
-          FROM (SELECT DISTINCT x.run_uuid, d.id FROM jsonb_to_recordset(rows) AS x(namespace text, name text,
-                run_uuid uuid, io text) JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name
-                WHERE x.io = 'INPUT' AND x.run_uuid IS NOT NULL) k
-          JOIN run_io r ON r.run_uuid = k.run_uuid AND r.dataset_id = k.id AND r.io_type = 'INPUT' AND NOT r.pinned) n
-    WHERE io.run_uuid = n.run_uuid AND io.dataset_id = n.dataset_id AND io.io_type = 'INPUT'
-      AND io.dataset_version IS DISTINCT FROM n.v;
+    FROM (SELECT r.ctid AS row_id, dataset_read_version(r.dataset_id, r.first_seen) AS v, r.dataset_version AS old
+          FROM (SELECT DISTINCT x.run_uuid, d.id, x.io FROM jsonb_to_recordset(rows) AS x(namespace text,
+                name text, run_uuid uuid, io text) JOIN dataset_names d ON d.ref_namespace = x.namespace
+                AND d.ref_name = x.name WHERE x.io = 'INPUT' AND x.run_uuid IS NOT NULL) k
+          JOIN run_io r ON r.run_uuid = k.run_uuid AND r.io_type = k.io AND r.dataset_id = k.id AND NOT r.pinned) n
+    WHERE io.ctid = n.row_id AND n.old IS DISTINCT FROM n.v;
     UPDATE datasets d SET current_version = n.v
     FROM (SELECT id, dataset_current_version(id) AS v FROM unnest(touched) AS t(id)) n
     WHERE d.id = n.id AND d.alias_of IS NULL AND d.current_version IS DISTINCT FROM n.v;
