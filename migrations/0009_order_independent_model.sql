@@ -205,21 +205,20 @@ BEGIN
         JOIN dataset_names d ON d.ref_namespace = r.namespace AND d.ref_name = r.name
         UNION ALL
         SELECT v.version FROM dataset_versions v
-        WHERE v.run_uuid IN (SELECT x::uuid FROM jsonb_array_elements_text(runs) x)) x;
+        WHERE v.run_uuid = ANY (ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(runs) x))) x;
     SELECT array_agg(DISTINCT id) INTO touched FROM (
         SELECT d.id FROM jsonb_to_recordset(rows) AS r(namespace text, name text)
         JOIN dataset_names d ON d.ref_namespace = r.namespace AND d.ref_name = r.name
         UNION ALL SELECT v.dataset_id FROM dataset_versions v WHERE v.version = ANY (versions)) x;
     -- datasets not among the chunk's (a COMPLETE without outputs) are locked now, in id order
     PERFORM 1 FROM datasets WHERE id = ANY (touched) ORDER BY id FOR UPDATE;
-    FOR c IN
-        WITH n AS (SELECT v.version, v.dataset_id, v.written_at AS old_w, dataset_version_written_at(v) AS new_w
-                   FROM dataset_versions v WHERE v.version = ANY (versions)),
-        u AS (UPDATE dataset_versions v SET written_at = n.new_w FROM n
-              WHERE v.version = n.version AND v.written_at IS DISTINCT FROM n.new_w
-              RETURNING n.dataset_id, n.version, n.old_w, n.new_w)
-        SELECT * FROM u ORDER BY dataset_id, version
+    -- the datasets are locked: the versions' rows cannot change between reading and writing them
+    FOR c IN SELECT v.version, v.dataset_id, v.written_at AS old_w, dataset_version_written_at(v) AS new_w
+             FROM dataset_versions v WHERE v.version = ANY (versions)
+             ORDER BY v.dataset_id, v.version
     LOOP
+        CONTINUE WHEN c.old_w IS NOT DISTINCT FROM c.new_w;
+        UPDATE dataset_versions SET written_at = c.new_w WHERE version = c.version;
         PERFORM dataset_write_moved(c.dataset_id, c.version, c.old_w, c.new_w);
     END LOOP;
     -- the chunk's reads, each by its primary key (io_type is joined to a value, not a constant, so that the
@@ -286,7 +285,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT ru.uuid, ru.job_id, ru.job_version AS old_version, ru.job_location, ru.created_at,
                     ru.updated_at, ru.seq
-             FROM runs ru WHERE ru.uuid IN (SELECT DISTINCT x::uuid FROM jsonb_array_elements_text(runs) x)
+             FROM runs ru WHERE ru.uuid = ANY (ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(runs) x))
              ORDER BY ru.uuid
     LOOP
         jobs_touched := jobs_touched || r.job_id;
