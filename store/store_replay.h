@@ -12,7 +12,10 @@
  *  - state set by API edits, which are not in the log, is left out: is_hidden (DELETE, hidden
  *    until an event mentions the object again), a namespace's owner, description and updated_at
  *    (PUT /namespaces), namespaces no job or dataset uses (PUT creates them), and the tag tables;
- *  - the 'default' namespace's created_at is the time its migration ran (ingestion time).
+ *  - the 'default' namespace's created_at is the time its migration ran (ingestion time);
+ *  - an alias row (datasets.alias_of set) keeps only its name and group: reads resolve it to its group's
+ *    row, and its own attributes are working state merged into that row, which depends on which rows
+ *    the group had when.
  *  - with another database's model (--compare-with), the seq columns themselves are left out too: they
  *    record arrival (the last event, in log order, that touched the row), which two databases fed
  *    the same events in different orders do not share by definition; nothing served depends on them.
