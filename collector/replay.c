@@ -8,7 +8,9 @@
  *     which the jsonb body no longer is byte for byte).
  *  2. The scratch schema is dropped whatever happened after it was made.
  *  3. "result: equal" only when every compared table matches both ways and no live table is unknown
- *     to the comparison.
+ *     to the comparison (of either database, with --compare-with).
+ *  4. With --compare-with nothing is replayed: the other database's model is copied into the scratch
+ *     schema and compared without the seq columns (store/store_replay_other.c).
  * Ownership: one arena for the run (report strings), one per group of events (reset after each
  * write), one per fetch of the log. */
 #include "replay.h"
@@ -267,7 +269,7 @@ static int compare_in(struct store *live, struct store *scratch, const char *sch
             "seq columns left out\n",
             info.events, theirs.events);
     info.unknown_tables = unknown_of_both(a, info.unknown_tables, theirs.unknown_tables);
-    info.dropped_parts += theirs.dropped_parts;
+    info.dropped_parts = 0; /* nothing is replayed: what retention dropped from either log does not matter */
     rc = report(out, &OTHER_SIDES, &info, &counts, tables, n);
 out:
     store_free(other);
