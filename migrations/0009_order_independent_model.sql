@@ -117,51 +117,45 @@ $$;
 DROP FUNCTION run_state_merge(text, timestamptz, text, timestamptz);
 
 -- Dataset versions ------------------------------------------------------------------------------------
-CREATE FUNCTION dataset_first_read_version(ns text, name text) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT uuid_v3_md5('lineaged:first-read:' || ns || ':' || name)
-$$;
+-- The UUID the dataset row's first-read version has (or would have): computed once per row, since an
+-- MD5 in SQL costs tens of microseconds and every unnamed read needs it. dataset_names carries it too.
+ALTER TABLE datasets ADD COLUMN first_read_version uuid
+    GENERATED ALWAYS AS (uuid_v3_md5('lineaged:first-read:' || namespace || ':' || name)) STORED;
+CREATE OR REPLACE VIEW dataset_names AS
+    SELECT a.namespace AS ref_namespace, a.name AS ref_name, d.*
+    FROM datasets a JOIN datasets d ON d.id = coalesce(a.alias_of, a.id);
 
--- The first-read version of dataset d, if it exists.
-CREATE FUNCTION dataset_first_read_of(d bigint) RETURNS uuid LANGUAGE sql STABLE AS $$
-    SELECT v.version FROM datasets x JOIN dataset_versions v ON v.version = dataset_first_read_version(x.namespace, x.name)
-    WHERE x.id = d
-$$;
-
--- The version an input that names none read at time t (design notes).
-CREATE FUNCTION dataset_read_version(d bigint, t timestamptz) RETURNS uuid LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
-        (SELECT v.version FROM dataset_versions v WHERE v.dataset_id = d AND v.written_at < t
-         ORDER BY v.written_at DESC, v.version DESC LIMIT 1),
-        dataset_first_read_of(d))
-$$;
+-- The version the unpinned input edge `r` (a run_io row) read (design notes): the newest version of its
+-- dataset written before its time, else the dataset's first-read version. A view, so that statements
+-- join it (one plan) instead of calling a function per row.
+CREATE VIEW run_io_read_versions AS
+    SELECT r.ctid AS row_id, r.run_uuid, r.dataset_id, r.first_seen, r.pinned, r.dataset_version AS linked,
+           coalesce(w.version, f.version) AS version
+    FROM run_io r
+    JOIN datasets x ON x.id = r.dataset_id
+    LEFT JOIN dataset_versions f ON f.version = x.first_read_version
+    LEFT JOIN LATERAL (SELECT v.version FROM dataset_versions v
+                       WHERE v.dataset_id = r.dataset_id AND v.written_at < r.first_seen
+                       ORDER BY v.written_at DESC, v.version DESC LIMIT 1) w ON true
+    WHERE r.io_type = 'INPUT';
 
 CREATE FUNCTION dataset_current_version(d bigint) RETURNS uuid LANGUAGE sql STABLE AS $$
     SELECT coalesce(
         (SELECT v.version FROM dataset_versions v WHERE v.dataset_id = d AND v.written_at IS NOT NULL
          ORDER BY v.written_at DESC, v.version DESC LIMIT 1),
-        dataset_first_read_of(d))
-$$;
-
--- When version v became readable: a DatasetEvent's or a streaming job's write (event_written_at), or its
--- creator run's completion if that run's output edge to the dataset keeps v (the version of its latest
--- event naming the dataset: what it left behind).
-CREATE FUNCTION dataset_version_written_at(v dataset_versions) RETURNS timestamptz LANGUAGE sql STABLE AS $$
-    SELECT least(v.event_written_at,
-                 (SELECT r.completed_at FROM runs r JOIN run_io io ON io.run_uuid = r.uuid AND io.io_type = 'OUTPUT'
-                  AND io.dataset_id = v.dataset_id WHERE r.uuid = v.run_uuid AND io.dataset_version = v.version))
+        (SELECT f.version FROM datasets x JOIN dataset_versions f ON f.version = x.first_read_version
+         WHERE x.id = d))
 $$;
 
 -- The unpinned reads of dataset d whose time is in (lo, hi] (hi NULL: no bound) that read version `reading`
 -- (NULL: any) read again by the rule.
 CREATE FUNCTION dataset_reads_relink(d bigint, lo timestamptz, hi timestamptz, reading uuid) RETURNS void
 LANGUAGE sql AS $$
-    UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.ctid AS row_id, dataset_read_version(d, r.first_seen) AS v, r.dataset_version AS old
-          FROM run_io r
-          WHERE r.dataset_id = d AND r.io_type = 'INPUT' AND NOT r.pinned
-            AND (lo IS NULL OR r.first_seen > lo) AND (hi IS NULL OR r.first_seen <= hi)
-            AND (reading IS NULL OR r.dataset_version = reading)) n
-    WHERE io.ctid = n.row_id AND n.old IS DISTINCT FROM n.v
+    UPDATE run_io io SET dataset_version = n.version
+    FROM run_io_read_versions n
+    WHERE n.dataset_id = d AND NOT n.pinned AND (lo IS NULL OR n.first_seen > lo)
+      AND (hi IS NULL OR n.first_seen <= hi) AND (reading IS NULL OR n.linked = reading)
+      AND io.ctid = n.row_id AND n.linked IS DISTINCT FROM n.version
 $$;
 
 -- Version v of dataset d was written at old_w and is now written at new_w (either NULL: not written).
@@ -198,23 +192,26 @@ DECLARE
     touched bigint[];
     c record;
 BEGIN
-    SELECT array_agg(DISTINCT x.version) INTO versions FROM (
-        SELECT CASE WHEN r.io = 'INPUT' AND r.producer IS NULL THEN dataset_first_read_version(d.namespace, d.name)
-                    ELSE r.version END AS version
+    -- (the arrays are joined through unnest, so that every plan, generic ones too, looks rows up by key)
+    SELECT array_agg(DISTINCT x.version), array_agg(DISTINCT x.dataset_id) INTO versions, touched FROM (
+        SELECT CASE WHEN r.io = 'INPUT' AND r.producer IS NULL THEN d.first_read_version ELSE r.version END
+               AS version, d.id AS dataset_id
         FROM jsonb_to_recordset(rows) AS r(namespace text, name text, version uuid, io text, producer text)
         JOIN dataset_names d ON d.ref_namespace = r.namespace AND d.ref_name = r.name
         UNION ALL
-        SELECT v.version FROM dataset_versions v
-        WHERE v.run_uuid = ANY (ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(runs) x))) x;
-    SELECT array_agg(DISTINCT id) INTO touched FROM (
-        SELECT d.id FROM jsonb_to_recordset(rows) AS r(namespace text, name text)
-        JOIN dataset_names d ON d.ref_namespace = r.namespace AND d.ref_name = r.name
-        UNION ALL SELECT v.dataset_id FROM dataset_versions v WHERE v.version = ANY (versions)) x;
+        SELECT v.version, v.dataset_id FROM jsonb_array_elements_text(runs) AS x(run)
+        JOIN dataset_versions v ON v.run_uuid = x.run::uuid) x;
     -- datasets not among the chunk's (a COMPLETE without outputs) are locked now, in id order
     PERFORM 1 FROM datasets WHERE id = ANY (touched) ORDER BY id FOR UPDATE;
     -- the datasets are locked: the versions' rows cannot change between reading and writing them
-    FOR c IN SELECT v.version, v.dataset_id, v.written_at AS old_w, dataset_version_written_at(v) AS new_w
-             FROM dataset_versions v WHERE v.version = ANY (versions)
+    -- when each became readable: a DatasetEvent's or a streaming job's write (event_written_at), or its
+    -- creator run's completion if that run's output edge to the dataset keeps it (the version of its
+    -- latest event naming the dataset: what it left behind)
+    FOR c IN SELECT v.version, v.dataset_id, v.written_at AS old_w, least(v.event_written_at, w.completed_at) AS new_w
+             FROM unnest(versions) AS u(version) JOIN dataset_versions v ON v.version = u.version
+             LEFT JOIN LATERAL (SELECT r.completed_at FROM runs r JOIN run_io io ON io.run_uuid = r.uuid
+                                AND io.io_type = 'OUTPUT' AND io.dataset_id = v.dataset_id
+                                WHERE r.uuid = v.run_uuid AND io.dataset_version = v.version) w ON true
              ORDER BY v.dataset_id, v.version
     LOOP
         CONTINUE WHEN c.old_w IS NOT DISTINCT FROM c.new_w;
@@ -223,13 +220,13 @@ BEGIN
     END LOOP;
     -- the chunk's reads, each by its primary key (io_type is joined to a value, not a constant, so that the
     -- planner cannot take the partial index of a dataset's reads, run_io_reads, for a key lookup)
-    UPDATE run_io io SET dataset_version = n.v
-    FROM (SELECT r.ctid AS row_id, dataset_read_version(r.dataset_id, r.first_seen) AS v, r.dataset_version AS old
-          FROM (SELECT DISTINCT x.run_uuid, d.id, x.io FROM jsonb_to_recordset(rows) AS x(namespace text,
-                name text, run_uuid uuid, io text) JOIN dataset_names d ON d.ref_namespace = x.namespace
-                AND d.ref_name = x.name WHERE x.io = 'INPUT' AND x.run_uuid IS NOT NULL) k
-          JOIN run_io r ON r.run_uuid = k.run_uuid AND r.io_type = k.io AND r.dataset_id = k.id AND NOT r.pinned) n
-    WHERE io.ctid = n.row_id AND n.old IS DISTINCT FROM n.v;
+    UPDATE run_io io SET dataset_version = n.version
+    FROM (SELECT DISTINCT x.run_uuid, d.id, x.io FROM jsonb_to_recordset(rows) AS x(namespace text,
+          name text, run_uuid uuid, io text) JOIN dataset_names d ON d.ref_namespace = x.namespace
+          AND d.ref_name = x.name WHERE x.io = 'INPUT' AND x.run_uuid IS NOT NULL) k
+    JOIN run_io r ON r.run_uuid = k.run_uuid AND r.io_type = k.io AND r.dataset_id = k.id
+    JOIN run_io_read_versions n ON n.row_id = r.ctid
+    WHERE NOT n.pinned AND io.ctid = n.row_id AND n.linked IS DISTINCT FROM n.version;
     UPDATE datasets d SET current_version = n.v
     FROM (SELECT id, dataset_current_version(id) AS v FROM unnest(touched) AS t(id)) n
     WHERE d.id = n.id AND d.alias_of IS NULL AND d.current_version IS DISTINCT FROM n.v;
@@ -285,7 +282,10 @@ DECLARE
 BEGIN
     FOR r IN SELECT ru.uuid, ru.job_id, ru.job_version AS old_version, ru.job_location, ru.created_at,
                     ru.updated_at, ru.seq
-             FROM runs ru WHERE ru.uuid = ANY (ARRAY(SELECT x::uuid FROM jsonb_array_elements_text(runs) x))
+             FROM (SELECT DISTINCT x.run::uuid AS uuid FROM jsonb_array_elements_text(runs) AS x(run)) k
+             JOIN runs ru ON ru.uuid = k.uuid
+             -- a run without a version that cannot have one yet changes nothing (both conditions last)
+             WHERE ru.job_version IS NOT NULL OR ru.streaming OR ru.state IN ('COMPLETED', 'FAILED', 'ABORTED')
              ORDER BY ru.uuid
     LOOP
         jobs_touched := jobs_touched || r.job_id;
@@ -525,7 +525,7 @@ END $$;
 -- of them all; every edge that read another reads it.
 CREATE FUNCTION dataset_first_read_settle(d bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    target uuid := (SELECT dataset_first_read_version(namespace, name) FROM datasets WHERE id = d);
+    target uuid := (SELECT first_read_version FROM datasets WHERE id = d);
     others uuid[];
     best record;
 BEGIN

@@ -139,8 +139,8 @@ static const struct store_stmt UPSERT_FACETS = {
  * its dataset's first-read version; a DatasetEvent or a streaming job's output is written at its time. */
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
-    "WITH x AS (SELECT d.id AS dataset_id, CASE WHEN r.io = 'INPUT' AND r.producer IS NULL"
-    "   THEN dataset_first_read_version(d.namespace, d.name) ELSE r.version END AS version,"
+    "WITH x AS (SELECT d.id AS dataset_id,"
+    "  CASE WHEN r.io = 'INPUT' AND r.producer IS NULL THEN d.first_read_version ELSE r.version END AS version,"
     "  CASE WHEN r.io = 'OUTPUT' THEN r.run_uuid END AS run_uuid, r.fields, r.lifecycle AS lifecycle_state,"
     "  r.producer, r.io = 'INPUT' AND r.producer IS NULL AS first_read,"
     "  CASE WHEN r.io = 'STATIC' OR (r.io = 'OUTPUT' AND r.stream) THEN r.time END AS written,"
