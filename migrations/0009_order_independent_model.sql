@@ -190,6 +190,7 @@ CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LAN
 DECLARE
     versions uuid[];
     touched bigint[];
+    rewritten bigint[] := '{}';
     c record;
 BEGIN
     -- (the arrays are joined through unnest, so that every plan, generic ones too, looks rows up by key)
@@ -215,6 +216,7 @@ BEGIN
              ORDER BY v.dataset_id, v.version
     LOOP
         CONTINUE WHEN c.old_w IS NOT DISTINCT FROM c.new_w;
+        rewritten := rewritten || c.dataset_id;
         UPDATE dataset_versions SET written_at = c.new_w WHERE version = c.version;
         PERFORM dataset_write_moved(c.dataset_id, c.version, c.old_w, c.new_w);
     END LOOP;
@@ -227,8 +229,10 @@ BEGIN
     JOIN run_io r ON r.run_uuid = k.run_uuid AND r.io_type = k.io AND r.dataset_id = k.id
     JOIN run_io_read_versions n ON n.row_id = r.ctid
     WHERE NOT n.pinned AND io.ctid = n.row_id AND n.linked IS DISTINCT FROM n.version;
+    -- a current version changes only with a written time, or when a dataset without one is first read
     UPDATE datasets d SET current_version = n.v
-    FROM (SELECT id, dataset_current_version(id) AS v FROM unnest(touched) AS t(id)) n
+    FROM (SELECT x.id, dataset_current_version(x.id) AS v FROM unnest(touched) AS t(id)
+          JOIN datasets x ON x.id = t.id WHERE x.id = ANY (rewritten) OR x.current_version IS NULL) n
     WHERE d.id = n.id AND d.alias_of IS NULL AND d.current_version IS DISTINCT FROM n.v;
 END $$;
 
