@@ -35,6 +35,13 @@ int api_enum(const char *name, const char *value, const char *const *names, size
 int api_param_enum(const struct req *r, const char *name, const char *const *names, size_t n, int def,
                    int *out, struct err *e);
 
+/* Every value of the repeatable query parameter `name` matched through api_enum (with commas, each value
+ * is also split on ','; an empty item between commas is refused, an empty value ignored), as a JSON
+ * array of the names matched, each once, in the order of names[]; *json_out NULL when there is none.
+ * Returns 0, or -1 with e set (api_enum's 400). */
+int api_param_enum_list(struct req *r, const char *name, const char *const *names, size_t n, bool commas,
+                        const char **json_out, struct err *e);
+
 /* Fills e with "<what> '<name>' not found." (ERR_NOT_FOUND); returns -1. */
 int api_not_found(struct err *e, const char *what, const char *name);
 

@@ -1,8 +1,11 @@
 /* api/impact.c - GET /api/v1/impact: "what breaks if this changes?" as a flat list.
  *
  * A directed walk (default downstream) over job<->dataset edges, or field edges when the start is a
- * datasetField; each reached node comes with its depth (edges from the start) and one shortest path.
- * format=csv gives the same rows as CSV for spreadsheets and scripts.
+ * datasetField; each reached node comes with its depth (edges from the start), one shortest path, and
+ * what a person needs to act on it: its kind (datasetType, subType), current version (and the name its
+ * producer gave it), owners and description (store_node_summaries; a field row shows its dataset's).
+ * The start is nodeId= or name= (a name without its namespace: lineage_start). format=csv gives the same
+ * rows as CSV for spreadsheets and scripts.
  * Invariant: rows are in BFS order (depth, then discovery), so output is stable for equal graphs. */
 #include "lineage.h"
 
@@ -13,15 +16,20 @@
 
 #include "json.h"
 #include "lineage_int.h"
-#include "store_nodes.h"
+#include "store_ml.h"
 
 struct impact_row {
     uint32_t node;
     uint32_t depth;
     size_t via; /* index of the previous row on the path; SIZE_MAX for the start */
     const char *id, *type, *ns, *name;
-    bool hidden; /* filtered out by a dataset type in types= */
+    bool hidden; /* filtered out by a dataset kind in types= */
+    struct store_node_summary sum;
+    const char **owners; /* sum.owners parsed */
+    size_t n_owners;
 };
+
+enum { IMPACT_JSON_DEPTH = 4 };
 
 struct by_node {
     uint32_t node;
@@ -113,28 +121,66 @@ static bool wanted(const struct impact_row *row, unsigned types)
     return false;
 }
 
-/* Hides dataset rows whose datasetType is not among types= (they stay on paths). */
-static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct impact_row *rows,
-                                size_t n, struct err *e)
+/* The owners JSON array of a summary as strings. */
+static void parse_owners(struct arena *a, struct impact_row *row)
 {
-    if (o->n_dataset_types == 0)
-        return 0;
+    struct err ignored;
+    const struct json_value *v =
+        row->sum.owners ? json_parse(a, row->sum.owners, strlen(row->sum.owners), IMPACT_JSON_DEPTH, &ignored)
+                        : NULL;
+
+    row->n_owners = 0;
+    if (v == NULL || v->type != JSON_ARRAY)
+        return;
+    row->owners = arena_alloc(a, (v->u.array.n + 1) * sizeof *row->owners);
+    for (size_t k = 0; k < v->u.array.n; k++)
+        if (json_as_string(v->u.array.items[k]) != NULL)
+            row->owners[row->n_owners++] = json_as_string(v->u.array.items[k]);
+}
+
+/* Reads every row's summary (a field's is its dataset's) and hides dataset rows whose kind types= does
+ * not list (they stay on paths). */
+static int summarise(struct req *r, const struct lineage_opts *o, struct impact_row *rows, size_t n,
+                     struct err *e)
+{
+    bool *job = arena_alloc(r->arena, (n + 1) * sizeof *job);
     const char **ns = arena_alloc(r->arena, (n + 1) * sizeof *ns),
                **names = arena_alloc(r->arena, (n + 1) * sizeof *names);
-    const char **types = arena_alloc(r->arena, (n + 1) * sizeof *types);
-    size_t *idx = arena_alloc(r->arena, (n + 1) * sizeof *idx), m = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (strcmp(rows[i].type, "DATASET") != 0)
-            continue;
-        ns[m] = rows[i].ns;
-        names[m] = rows[i].name;
-        idx[m++] = i;
+    struct store_node_summary *sum = arena_alloc(r->arena, (n + 1) * sizeof *sum);
+
+    for (size_t i = 0; i < n; i++) {
+        job[i] = strcmp(rows[i].type, "JOB") == 0;
+        ns[i] = rows[i].ns;
+        names[i] = rows[i].name;
     }
-    if (store_dataset_types(r->store, r->arena, ns, names, m, types, e) != 0)
+    if (store_node_summaries(r->store, r->arena, job, ns, names, n, sum, e) != 0)
         return -1;
-    for (size_t k = 0; k < m; k++)
-        rows[idx[k]].hidden = !lineage_dataset_type_wanted(o, types[k]);
+    for (size_t i = 0; i < n; i++) {
+        rows[i].sum = sum[i];
+        parse_owners(r->arena, &rows[i]);
+        if (i > 0 && strcmp(rows[i].type, "DATASET") == 0)
+            rows[i].hidden = !kind_wanted(&o->kinds, sum[i].dataset_type, sum[i].sub_type);
+    }
     return 0;
+}
+
+static void gen_summary(yajl_gen g, const struct impact_row *row)
+{
+    json_gen_key(g, "datasetType");
+    json_gen_str(g, row->sum.dataset_type);
+    json_gen_key(g, "subType");
+    json_gen_str(g, row->sum.sub_type);
+    json_gen_key(g, "version");
+    json_gen_str(g, row->sum.version);
+    json_gen_key(g, "producerVersion");
+    json_gen_str(g, row->sum.producer_version);
+    json_gen_key(g, "owners");
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < row->n_owners; k++)
+        json_gen_str(g, row->owners[k]);
+    yajl_gen_array_close(g);
+    json_gen_key(g, "description");
+    json_gen_str(g, row->sum.description);
 }
 
 static void render_json(struct req *r, struct reply *out, const char *start, const char *direction,
@@ -173,6 +219,7 @@ static void render_json(struct req *r, struct reply *out, const char *start, con
         for (size_t k = 0; k < plen; k++)
             json_gen_str(g, path[k]);
         yajl_gen_array_close(g);
+        gen_summary(g, &rows[i]);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -197,6 +244,27 @@ static void csv_field(FILE *f, const char *s, const char *after)
     fprintf(f, "\"%s", after);
 }
 
+/* The summary columns of a CSV row, the last ending the row; owners joined with "; ". */
+static void csv_summary(FILE *f, const struct impact_row *row)
+{
+    const struct store_node_summary *s = &row->sum;
+    char *owners = NULL;
+    size_t size = 0;
+    FILE *of = open_memstream(&owners, &size);
+
+    for (size_t k = 0; of != NULL && k < row->n_owners; k++)
+        fprintf(of, "%s%s", k ? "; " : "", row->owners[k]);
+    if (of != NULL)
+        fclose(of);
+    csv_field(f, s->dataset_type ? s->dataset_type : "", ",");
+    csv_field(f, s->sub_type ? s->sub_type : "", ",");
+    csv_field(f, s->version ? s->version : "", ",");
+    csv_field(f, s->producer_version ? s->producer_version : "", ",");
+    csv_field(f, owners ? owners : "", ",");
+    csv_field(f, s->description ? s->description : "", "\r\n");
+    free(owners);
+}
+
 static int render_csv(struct req *r, struct reply *out, const struct impact_row *rows, size_t n,
                       unsigned types, struct err *e)
 {
@@ -206,7 +274,9 @@ static int render_csv(struct req *r, struct reply *out, const struct impact_row 
 
     if (f == NULL)
         return err_set(e, ERR_INTERNAL, NULL, "cannot build the CSV answer");
-    fputs("depth,type,namespace,name,nodeId,path\r\n", f);
+    fputs("depth,type,namespace,name,nodeId,path,datasetType,subType,version,producerVersion,owners,"
+          "description\r\n",
+          f);
     for (size_t i = 1; i < n; i++) {
         if (!wanted(&rows[i], types))
             continue;
@@ -223,8 +293,9 @@ static int render_csv(struct req *r, struct reply *out, const struct impact_row 
             fprintf(pf, "%s%s", k ? " > " : "", path[k]);
         if (pf != NULL)
             fclose(pf);
-        csv_field(f, joined ? joined : "", "\r\n");
+        csv_field(f, joined ? joined : "", ",");
         free(joined);
+        csv_summary(f, &rows[i]);
     }
     fclose(f);
     out->status = 200;
@@ -237,27 +308,29 @@ static int render_csv(struct req *r, struct reply *out, const struct impact_row 
 
 int api_get_impact(struct req *r, struct reply *out, struct err *e)
 {
-    const char *node_id = http_param(r, "nodeId"), *format = http_param(r, "format");
+    const char *format = http_param(r, "format");
     struct lineage_opts o;
     struct node_id start;
     struct impact_row *rows = NULL;
     size_t n = 0;
     bool truncated = false;
 
-    if (node_id == NULL || *node_id == '\0')
-        return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
     if (format != NULL && *format && strcasecmp(format, "json") != 0 && strcasecmp(format, "csv") != 0)
         return err_set(e, ERR_BAD_PARAM, "format", "must be json or csv");
-    if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0 ||
-        lineage_resolve(r, &start, e) != 0 || lineage_pin(r, &start, &o, e) != 0)
+    if (lineage_parse_opts(r, &o, e) != 0)
         return -1;
-    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 ||
-        filter_dataset_types(r, &o, rows, n, e) != 0)
+    int rc = lineage_start(r, out, &start, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (lineage_resolve(r, &start, e) != 0 || lineage_pin(r, &start, &o, e) != 0)
+        return -1;
+    if (impact_walk(r, &start, &o, &rows, &n, &truncated, e) != 0 || summarise(r, &o, rows, n, e) != 0)
         return -1;
     enum graph_direction d = o.directed ? o.direction : GRAPH_DOWNSTREAM;
     const char *dir = d == GRAPH_UPSTREAM ? "upstream" : d == GRAPH_DOWNSTREAM ? "downstream" : "both";
     if (format != NULL && strcasecmp(format, "csv") == 0)
         return render_csv(r, out, rows, n, o.node_types, e);
-    render_json(r, out, node_id, dir, rows, n, truncated, o.node_types);
+    const char *given = http_param(r, "nodeId");
+    render_json(r, out, given != NULL && *given ? given : rows[0].id, dir, rows, n, truncated, o.node_types);
     return 0;
 }

@@ -23,29 +23,7 @@ enum { N_RUN_STATES = sizeof RUN_STATES / sizeof RUN_STATES[0] };
 /* Every lastRunStates parameter (repeatable) as a JSON array of state names, or NULL when none. */
 static int last_run_states(struct req *r, const char **json_out, struct err *e)
 {
-    bool seen[N_RUN_STATES] = {false};
-    size_t count = 0;
-
-    *json_out = NULL;
-    for (size_t i = 0; i < r->n_params; i++) {
-        if (strcmp(r->params[i].name, "lastRunStates") != 0 || r->params[i].value[0] == '\0')
-            continue;
-        int state;
-        if (api_enum("lastRunStates", r->params[i].value, RUN_STATES, N_RUN_STATES, &state, e) != 0)
-            return -1;
-        count += !seen[state];
-        seen[state] = true;
-    }
-    if (count == 0)
-        return 0;
-    yajl_gen g = json_gen_new();
-    yajl_gen_array_open(g);
-    for (size_t k = 0; k < N_RUN_STATES; k++)
-        if (seen[k])
-            json_gen_str(g, RUN_STATES[k]);
-    yajl_gen_array_close(g);
-    *json_out = json_gen_finish(g, r->arena, NULL);
-    return 0;
+    return api_param_enum_list(r, "lastRunStates", RUN_STATES, N_RUN_STATES, false, json_out, e);
 }
 
 static int list_jobs(struct req *r, struct reply *out, const char *ns, struct err *e)

@@ -2,8 +2,9 @@
  *
  * Without direction= the walk is Marquez's: undirected over job<->dataset edges, depth counting
  * job hops, so it returns upstream, downstream and siblings. direction=upstream|downstream makes it
- * directed; asOf, types (also dataset types: MODEL, VIEW), maxNodes, runId and #version pinning are our
- * extensions (see lineage_opts.c). Unlike Marquez, edges
+ * directed; asOf, types (also dataset kinds: MODEL, MODEL:REGISTERED, FEATURE_VIEW), maxNodes, runId,
+ * #version pinning and name= (a name without its namespace) are our extensions (see lineage_opts.c).
+ * Unlike Marquez, edges
  * are cumulative: every input or output a job ever had counts, not only its current version's.
  * Node data comes from lineage_data.c (the node cache, else SQL) and passes through as text; the rest
  * of the answer is written here.
@@ -212,16 +213,15 @@ out:
     return rc;
 }
 
-/* Hides datasets whose datasetType is not among types= (the start node always stays). */
+/* Hides datasets whose kind types= does not list (the start node always stays). */
 static int filter_dataset_types(struct req *r, const struct lineage_opts *o, struct lgraph *lg,
                                 uint32_t start, struct err *e)
 {
-    if (o->n_dataset_types == 0)
-        return 0;
     const char **ns = arena_alloc(r->arena, (lg->n + 1) * sizeof *ns);
     const char **names = arena_alloc(r->arena, (lg->n + 1) * sizeof *names);
-    const char **types = arena_alloc(r->arena, (lg->n + 1) * sizeof *types);
+    bool *hide = arena_alloc(r->arena, (lg->n + 1) * sizeof *hide);
     size_t *idx = arena_alloc(r->arena, (lg->n + 1) * sizeof *idx), m = 0;
+
     for (size_t i = 0; i < lg->n; i++) {
         if (lg->nodes[i].type != GRAPH_DATASET || lg->nodes[i].node == start)
             continue;
@@ -229,10 +229,10 @@ static int filter_dataset_types(struct req *r, const struct lineage_opts *o, str
         names[m] = lg->nodes[i].name;
         idx[m++] = i;
     }
-    if (store_dataset_types(r->store, r->arena, ns, names, m, types, e) != 0)
+    if (lineage_hide_kinds(r, o, ns, names, m, hide, e) != 0)
         return -1;
     for (size_t k = 0; k < m; k++)
-        lg->nodes[idx[k]].hidden = !lineage_dataset_type_wanted(o, types[k]);
+        lg->nodes[idx[k]].hidden = hide[k];
     return 0;
 }
 
@@ -351,10 +351,11 @@ int api_get_lineage(struct req *r, struct reply *out, struct err *e)
     struct lgraph lg = {0};
     uint32_t start_node = GRAPH_NO_NODE;
 
-    if (node_id == NULL || *node_id == '\0')
-        return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
-    if (lineage_parse_opts(r, &o, e) != 0 || nodeid_parse(r->arena, node_id, &start, e) != 0)
+    if (lineage_parse_opts(r, &o, e) != 0)
         return -1;
+    int rc = lineage_start(r, out, &start, e);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     if (start.kind != NODE_DATASET && start.kind != NODE_JOB)
         return err_set(e, ERR_BAD_INPUT, "nodeId", "Node '%.*s' must be of type dataset or job!",
                        utf8_prefix(node_id, 200), node_id);

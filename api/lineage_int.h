@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "http.h"
+#include "kinds.h"
 #include "node_cache.h"
 #include "nodeid.h"
 
@@ -17,17 +18,14 @@ enum {
     LINEAGE_WALK_USEC = 250000 /* a walk stops (truncated) after this long, so ingest never waits more */
 };
 
-enum { LINEAGE_MAX_DATASET_TYPES = 16 };
-
 /* Options common to the lineage routes: depth, direction, asOf, types, maxNodes, runId. */
 struct lineage_opts {
     long depth;
     enum graph_direction direction;
     bool directed;  /* direction= was given: a directed walk instead of Marquez's undirected one */
     uint32_t as_of; /* 0: cumulative */
-    unsigned node_types;
-    const char *dataset_types[LINEAGE_MAX_DATASET_TYPES]; /* types= other than DATASET/JOB: MODEL, VIEW */
-    size_t n_dataset_types;
+    unsigned node_types;      /* bits (1u << enum graph_node_type) of DATASET and JOB to report */
+    struct kind_filter kinds; /* types= other than DATASET/JOB: MODEL, MODEL:REGISTERED, FEATURE_VIEW */
     long max_nodes;
     const char *run_id; /* runId=: answer as of that run */
 };
@@ -39,8 +37,22 @@ int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *
  * (the earlier of it and an explicit asOf). -1 with e set: 400 bad id, 404 unknown run/version. */
 int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts *o, struct err *e);
 
-/* True if a dataset with the datasetType `type` (NULL if unknown) passes the types= filter. */
-bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type);
+/* Sets hide[i] for each dataset (ns[i], names[i]) whose kind types= does not list (all false when it
+ * lists no kind). Returns 0, or -1 with e set (database errors). */
+int lineage_hide_kinds(struct req *r, const struct lineage_opts *o, const char *const *ns,
+                       const char *const *names, size_t n, bool *hide, struct err *e);
+
+/* The start of a lineage answer, from nodeId= or from name= (a dataset or job name without its
+ * namespace), into *start (nodeid.h). Returns 0; or 1 when it replied itself: 409 with the candidates
+ * when the name is ambiguous (the handler returns 0 then); or -1 with e set: 400 for neither or both
+ * parameters or a bad id, 404 for a name nothing has. */
+int lineage_start(struct req *r, struct reply *out, struct node_id *start, struct err *e);
+
+/* The dataset or job (jobs only: the job) named `name` without its namespace, given in parameter
+ * `param`, into *id. Returns 0; 1 when it replied 409 with the candidates (several have the name); -1
+ * with e set: 404 when none has it, 400 when it is longer than --max-name-bytes. */
+int lineage_resolve_name(struct req *r, struct reply *out, const char *param, const char *name,
+                         bool jobs_only, struct node_id *id, struct err *e);
 
 /* The graph node named by *id; call with the read lock held. Each split of the id (nodeid_splits) is
  * tried in turn and the first that names a node wins: *id becomes that split. A run id is looked up

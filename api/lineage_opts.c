@@ -2,21 +2,27 @@
  *
  * direction: upstream | downstream | both (given: a directed walk; absent: Marquez's undirected walk)
  * asOf: ISO-8601 time; only edges first seen at or before it count
- * types: comma-separated node types (DATASET, JOB) or dataset types from the datasetType facet
- *        (MODEL, VIEW, TABLE...), case-insensitive; a dataset type implies datasets of that type only
+ * types: comma-separated node types (DATASET, JOB) or dataset kinds, TYPE or TYPE:SUBTYPE (MODEL,
+ *        MODEL:REGISTERED, FEATURE_VIEW: api/kinds.h), case-insensitive; a kind implies datasets of
+ *        that kind only
  * maxNodes: stop after this many nodes, and say "truncated": true
+ * name: instead of nodeId, a dataset or job name without its namespace; 409 with the candidates when
+ *        several datasets and jobs have it (lineage_start)
  * runId, or a node id ending in #<version>: as of that run's or version's time (a run id that is not a
  *        UUID means what it meant at ingest: its name-based UUID; a dataset version may be the
  *        datasetVersion its producer named) */
 #include "lineage_int.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
+#include "store_ml.h"
 #include "store_nodes.h"
+#include "cfg.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "uuid.h"
 
 static int parse_direction(const char *v, struct lineage_opts *o, struct err *e)
@@ -34,52 +40,93 @@ static int parse_direction(const char *v, struct lineage_opts *o, struct err *e)
     return 0;
 }
 
-/* A dataset type token: letters, digits and '_' only (TABLE, VIEW, MODEL, JOB_OUTPUT). */
-static bool is_type_token(const char *p, size_t n)
+int lineage_hide_kinds(struct req *r, const struct lineage_opts *o, const char *const *ns,
+                       const char *const *names, size_t n, bool *hide, struct err *e)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)p[i]) && p[i] != '_')
-            return false;
-    return n > 0;
-}
+    const char **types = arena_alloc(r->arena, (n + 1) * sizeof *types);
+    const char **subs = arena_alloc(r->arena, (n + 1) * sizeof *subs);
 
-static int parse_types(struct arena *a, const char *v, struct lineage_opts *o, struct err *e)
-{
-    o->node_types = (1u << GRAPH_DATASET) | (1u << GRAPH_JOB);
-    if (v == NULL || *v == '\0')
+    for (size_t i = 0; i < n; i++)
+        hide[i] = false;
+    if (o->kinds.n == 0 || n == 0)
         return 0;
-    o->node_types = 0;
-    for (const char *p = v; *p != '\0';) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n == 7 && strncasecmp(p, "DATASET", 7) == 0) {
-            o->node_types |= 1u << GRAPH_DATASET;
-        } else if (n == 3 && strncasecmp(p, "JOB", 3) == 0) {
-            o->node_types |= 1u << GRAPH_JOB;
-        } else if (is_type_token(p, n) && o->n_dataset_types < LINEAGE_MAX_DATASET_TYPES) {
-            char *t = arena_strndup(a, p, n);
-            for (char *q = t; *q; q++)
-                *q = (char)toupper((unsigned char)*q);
-            o->dataset_types[o->n_dataset_types++] = t;
-            o->node_types |= 1u << GRAPH_DATASET;
-        } else {
-            return err_set(
-                e, ERR_BAD_PARAM, "types",
-                "must list node types (DATASET, JOB) or dataset types (MODEL, VIEW, ...), comma-separated");
-        }
-        p += n + (comma ? 1 : 0);
-    }
+    if (store_dataset_types(r->store, r->arena, ns, names, n, types, subs, e) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        hide[i] = !kind_wanted(&o->kinds, types[i], subs[i]);
     return 0;
 }
 
-bool lineage_dataset_type_wanted(const struct lineage_opts *o, const char *type)
+enum { LINEAGE_MAX_CANDIDATES = 20 };
+
+/* 409 {"code":409,"message":..,"candidates":[{"nodeId","type","namespace","name"}...]}. */
+static int reply_ambiguous(struct req *r, struct reply *out, const char *param, const char *name,
+                           const struct store_candidate *c, size_t n, struct err *e)
 {
-    if (o->n_dataset_types == 0)
-        return true;
-    for (size_t i = 0; type != NULL && i < o->n_dataset_types; i++)
-        if (strcmp(o->dataset_types[i], type) == 0)
-            return true;
-    return false;
+    yajl_gen g = json_gen_new();
+    size_t shown = n > LINEAGE_MAX_CANDIDATES ? LINEAGE_MAX_CANDIDATES : n;
+
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < shown; i++) {
+        yajl_gen_map_open(g);
+        json_gen_key(g, "nodeId");
+        json_gen_str(g,
+                     nodeid_format(r->arena, c[i].job ? NODE_JOB : NODE_DATASET, c[i].ns, c[i].name, NULL));
+        json_gen_key(g, "type");
+        json_gen_str(g, c[i].job ? "JOB" : "DATASET");
+        json_gen_key(g, "namespace");
+        json_gen_str(g, c[i].ns);
+        json_gen_key(g, "name");
+        json_gen_str(g, c[i].name);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    err_set(e, ERR_CONFLICT, param,
+            "%s \"%.*s\" is ambiguous: %s%zu datasets and jobs have that name; give one candidate's nodeId "
+            "instead",
+            param, utf8_prefix(name, 120), name, n > LINEAGE_MAX_CANDIDATES ? "more than " : "", shown);
+    http_reply_error_with(out, r->arena, e, r->request_id, "candidates", json_gen_finish(g, r->arena, NULL));
+    return 1;
+}
+
+int lineage_resolve_name(struct req *r, struct reply *out, const char *param, const char *name,
+                         bool jobs_only, struct node_id *id, struct err *e)
+{
+    struct store_candidate c[LINEAGE_MAX_CANDIDATES + 1];
+    size_t n, m = 0;
+
+    if (strlen(name) > (size_t)r->cfg->max_name_bytes)
+        return err_set(e, ERR_BAD_PARAM, param, "is %zu bytes long; the limit is %d bytes (--max-name-bytes)",
+                       strlen(name), r->cfg->max_name_bytes);
+    if (store_name_candidates(r->store, r->arena, name, LINEAGE_MAX_CANDIDATES, c, &n, e) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs_only || c[i].job)
+            c[m++] = c[i];
+    if (m == 0)
+        return err_set(e, ERR_NOT_FOUND, NULL, "Node not found: no %s named \"%.*s\"",
+                       jobs_only ? "job" : "dataset or job", utf8_prefix(name, 200), name);
+    if (m > 1)
+        return reply_ambiguous(r, out, param, name, c, m, e);
+    *id = (struct node_id){.kind = c[0].job ? NODE_JOB : NODE_DATASET,
+                           .namespace = c[0].ns,
+                           .name = c[0].name,
+                           .body = arena_printf(r->arena, "%s:%s", c[0].ns, c[0].name)};
+    return 0;
+}
+
+int lineage_start(struct req *r, struct reply *out, struct node_id *start, struct err *e)
+{
+    const char *id = http_param(r, "nodeId"), *name = http_param(r, "name");
+    bool has_id = id != NULL && *id != '\0', has_name = name != NULL && *name != '\0';
+
+    if (has_id && has_name)
+        return err_set(e, ERR_BAD_PARAM, "name", "must not be given with nodeId");
+    if (!has_name && !has_id)
+        return err_set(e, ERR_BAD_PARAM, "nodeId", "must not be null");
+    if (has_id)
+        return nodeid_parse(r->arena, id, start, e);
+    return lineage_resolve_name(r, out, "name", name, false, start, e);
 }
 
 int lineage_pin(struct req *r, const struct node_id *start, struct lineage_opts *o, struct err *e)
@@ -124,8 +171,13 @@ int lineage_parse_opts(const struct req *r, struct lineage_opts *o, struct err *
         http_param_int(r, "maxNodes", LINEAGE_DEFAULT_MAX_NODES, 1, LINEAGE_MAX_MAX_NODES, &o->max_nodes,
                        e) != 0 ||
         parse_direction(http_param(r, "direction"), o, e) != 0 ||
-        parse_types(r->arena, http_param(r, "types"), o, e) != 0)
+        kind_parse(r->arena, "types", http_param(r, "types"), true, &o->kinds, e) != 0)
         return -1;
+    o->node_types = 0;
+    if (o->kinds.node_types & KIND_NODE_DATASET)
+        o->node_types |= 1u << GRAPH_DATASET;
+    if (o->kinds.node_types & KIND_NODE_JOB)
+        o->node_types |= 1u << GRAPH_JOB;
     o->run_id = http_param(r, "runId");
     if (as_of != NULL && *as_of != '\0') {
         int64_t usec;

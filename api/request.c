@@ -82,6 +82,41 @@ int api_param_enum(const struct req *r, const char *name, const char *const *nam
     return api_enum(name, v, names, n, out, e);
 }
 
+int api_param_enum_list(struct req *r, const char *name, const char *const *names, size_t n, bool commas,
+                        const char **json_out, struct err *e)
+{
+    bool *seen = arena_zalloc(r->arena, (n + 1) * sizeof *seen);
+    size_t count = 0;
+
+    *json_out = NULL;
+    for (size_t i = 0; i < r->n_params; i++) {
+        if (strcmp(r->params[i].name, name) != 0 || r->params[i].value[0] == '\0')
+            continue;
+        for (const char *p = r->params[i].value;; p++) { /* every item, empty ones too (refused) */
+            const char *comma = commas ? strchr(p, ',') : NULL;
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            int k;
+            if (api_enum(name, arena_strndup(r->arena, p, len), names, n, &k, e) != 0)
+                return -1;
+            count += !seen[k];
+            seen[k] = true;
+            if (comma == NULL)
+                break;
+            p = comma;
+        }
+    }
+    if (count == 0)
+        return 0;
+    yajl_gen g = json_gen_new();
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++)
+        if (seen[k])
+            json_gen_str(g, names[k]);
+    yajl_gen_array_close(g);
+    *json_out = json_gen_finish(g, r->arena, NULL);
+    return 0;
+}
+
 int api_not_found(struct err *e, const char *what, const char *name)
 {
     return err_set(e, ERR_NOT_FOUND, NULL, "%s '%s' not found.", what, name);

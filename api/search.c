@@ -1,7 +1,9 @@
 /* api/search.c - GET /api/v1/search and the /api/v2beta/search routes.
  *
  *   GET /api/v1/search?q=..&filter=dataset|job&sort=name|update_at&limit=10&namespace=..&before=..&after=..
- *       {"totalCount":N,"results":[{type,name,updatedAt,namespace,nodeId}]}
+ *                     &in=name,fields,description,tags,owners
+ *       {"totalCount":N,"results":[{type,name,updatedAt,namespace,nodeId,datasetType,subType,matchedIn,
+ *        matched}]}  (in= defaults to name: Marquez's search; each result says where q matched)
  *   GET /api/v2beta/search/{jobs,datasets}?q=..   503: Marquez answers so when OpenSearch is disabled,
  *       and lineaged has no OpenSearch (the web UI's base search uses /api/v1/search).
  * Invariants: parameters are validated as Marquez validates them (q not blank, limit >= 0, dates
@@ -56,6 +58,32 @@ static int day_param(const struct req *r, const char *name, const char **out, st
     return 0;
 }
 
+/* The places of in= (enum store_search_in), comma-separated, case-insensitive; name when absent. */
+static int in_param(const struct req *r, unsigned *out, struct err *e)
+{
+    static const char *const PLACES[] = {"name", "fields", "description", "tags", "owners"};
+    const char *v = http_param(r, "in");
+
+    *out = STORE_SEARCH_NAME;
+    if (v == NULL || *v == '\0')
+        return 0;
+    *out = 0;
+    for (const char *p = v;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p), k = 0;
+        while (k < 5 && !(strlen(PLACES[k]) == n && strncasecmp(p, PLACES[k], n) == 0))
+            k++;
+        if (k == 5)
+            return err_set(e, ERR_BAD_PARAM, "in",
+                           "must list places among name, fields, description, tags, "
+                           "owners, comma-separated");
+        *out |= 1u << k;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 int api_get_search(struct req *r, struct reply *out, struct err *e)
 {
     struct store_search q = {.q = http_param(r, "q"), .ns = http_param(r, "namespace")};
@@ -70,7 +98,8 @@ int api_get_search(struct req *r, struct reply *out, struct err *e)
     if (api_param_enum(r, "filter", FILTERS, 2, -1, &filter, e) != 0 ||
         (!column_name && api_param_enum(r, "sort", SORTS, 2, SORT_NAME, &sort, e) != 0) ||
         http_param_int(r, "limit", API_SEARCH_DEFAULT_LIMIT, 0, INT_MAX, &q.limit, e) != 0 ||
-        day_param(r, "before", &q.before, e) != 0 || day_param(r, "after", &q.after, e) != 0)
+        day_param(r, "before", &q.before, e) != 0 || day_param(r, "after", &q.after, e) != 0 ||
+        in_param(r, &q.in, e) != 0)
         return -1;
     q.filter = filter < 0 ? NULL : FILTERS[filter];
     q.sort = sort == SORT_NAME ? "name" : "updated_at";

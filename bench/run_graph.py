@@ -312,28 +312,10 @@ def serve_and_http(lineaged, conninfo, starts, args, runs, load):
         m = private_pg.wait_line(server, server.stderr, LOADED_RE, SERVE_TIMEOUT_S, "lineaged serve")
         load.update(nodes=int(m.group(1)), edges=int(m.group(2)), bytes=int(m.group(3)), ms=int(m.group(4)))
         say(f"graph loaded: {m.group(0)}")
-        wait_healthy(port, server)
+        private_pg.wait_healthy(server, port, SERVE_TIMEOUT_S)
         bench_http(port, starts, args.http_samples, runs)
     finally:
         private_pg.stop(server, "lineaged serve", say=say)
-
-
-def wait_healthy(port, server):
-    deadline = time.monotonic() + SERVE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise StepError(f"lineaged serve exited ({server.returncode})")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthcheck")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-            conn.close()
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise StepError("lineaged serve did not answer GET /healthcheck")
 
 
 def run(args):

@@ -17,16 +17,12 @@ import argparse
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import private_pg  # noqa: E402  (scripts/private_pg.py: the private Postgres, stop(), free_port())
 from private_pg import StepError  # noqa: E402
 
 HEALTH_TIMEOUT_S = 60      # migrations on a fresh database
-POLL_INTERVAL_S = 0.1
 DB_CONNECTIONS = 4  # the default: on a 2-core machine fewer, larger group commits win
 
 
@@ -41,25 +37,6 @@ def parse_args():
 
 def say(msg):
     print(f"run_ingest: {msg}", file=sys.stderr, flush=True)
-
-
-def wait_healthy(proc, url):
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise StepError(f"lineaged serve exited ({proc.returncode}) before it was healthy")
-        try:
-            with urllib.request.urlopen(url + "/healthcheck", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-                last = f"HTTP {resp.status}"
-        except urllib.error.HTTPError as e:
-            last = f"HTTP {e.code}"
-        except (urllib.error.URLError, OSError) as e:
-            last = str(e)
-        time.sleep(POLL_INTERVAL_S)
-    raise StepError(f"GET /healthcheck did not answer 200 within {HEALTH_TIMEOUT_S} s ({last})")
 
 
 def bench_command(args, bench, url, conninfo, fixtures):
@@ -91,7 +68,7 @@ def run(args):
                                    "--database-url", conninfo, "--db-connections", str(DB_CONNECTIONS),
                                    "--log-level", "warn"], stdin=subprocess.DEVNULL)
         try:
-            wait_healthy(server, url)
+            private_pg.wait_healthy(server, port, HEALTH_TIMEOUT_S)
             return subprocess.run(bench_command(args, bench, url, conninfo, fixtures), check=False).returncode
         finally:
             private_pg.stop(server, "lineaged serve", say=say)

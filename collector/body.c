@@ -1,6 +1,6 @@
 /* collector/body.c - Content-Type and Content-Encoding checks, streaming gunzip under limits.
  *
- * Invariants: see body.h. zlib state is created and freed inside gunzip(). */
+ * Invariants: see body.h. zlib state is created and freed inside inflate_all(). */
 #include "body.h"
 
 #include <ctype.h>
@@ -27,11 +27,57 @@ static bool media_type_is(const char *value, const char *want)
     return *value == '\0' || *value == ';';
 }
 
+/* The media type's parameters after ';' allow it as JSON text: none, or charset=utf-8 (any case,
+ * quoted or not). JSON is UTF-8 (RFC 8259); any other charset is refused. */
+static bool json_parameters_ok(const char *p)
+{
+    while (p != NULL && *p == ';') {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *next = strchr(p, ';');
+        size_t n = next ? (size_t)(next - p) : strlen(p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n >= 8 && strncasecmp(p, "charset=", 8) == 0) {
+            const char *v = p + 8;
+            size_t vn = n - 8;
+            if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+                v++;
+                vn -= 2;
+            }
+            if (!((vn == 5 && strncasecmp(v, "utf-8", 5) == 0) || (vn == 4 && strncasecmp(v, "utf8", 4) == 0)))
+                return false;
+        }
+        p = next;
+    }
+    return true;
+}
+
+/* application/json or a structured-syntax JSON type (application/<anything>+json, RFC 6839), with an
+ * optional UTF-8 charset. Nothing else: text/plain, forms and a missing Content-Type are what a web page
+ * can POST cross-site without a CORS preflight, so accepting them would let any page write events. */
 static bool json_content_type(const char *ct)
 {
-    /* Clients that send no Content-Type, or text/plain from curl -d, still mean JSON here. */
-    return ct == NULL || media_type_is(ct, "application/json") || media_type_is(ct, "text/plain") ||
-           media_type_is(ct, "application/x-www-form-urlencoded") || media_type_is(ct, "*/*");
+    static const char prefix[] = "application/";
+    size_t plen = sizeof prefix - 1;
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, prefix, plen) != 0)
+        return false;
+    const char *sub = ct + plen;
+    size_t n = strcspn(sub, "; \t");
+    const char *rest = sub + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (*rest != '\0' && *rest != ';')
+        return false;
+    bool json = (n == 4 && strncasecmp(sub, "json", 4) == 0) ||
+                (n > 5 && strncasecmp(sub + n - 5, "+json", 5) == 0 && strcspn(sub, "/") >= n);
+    return json && json_parameters_ok(*rest == ';' ? rest : NULL);
 }
 
 /* The gzip magic bytes that start every member of a (multi-member) gzip stream. */
@@ -41,20 +87,25 @@ static bool gzip_member_follows(const z_stream *z)
 }
 
 /* Inflates every gzip member of the body into a malloc'd buffer grown by doubling up to `limit`
- * (+1 byte to detect overflow), then copies it once into the arena: peak memory is about twice the
- * decompressed size and never more than twice the limit. Returns the malloc'd buffer or NULL. */
-static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct err *e)
+ * (+1 byte to detect overflow). The buffer is reserved in the arena's budgets before each growth, so
+ * requests inflating at the same time see each other's buffers, and is handed to the arena at the end
+ * (arena_adopt): the decompressed text is held once and counted as the request's memory. Returns the
+ * text (NUL-terminated, in the arena's care) or NULL with e set. */
+static char *inflate_all(struct req *r, const struct cfg *c, size_t limit, size_t *out_len, struct err *e)
 {
     z_stream z;
     size_t cap = GUNZIP_CHUNK < limit + 1 ? GUNZIP_CHUNK : limit + 1, n = 0;
-    char *out = malloc(cap);
+    char *out = NULL;
     int rc = Z_OK;
-
-    bool no_memory = false;
+    bool failed = false;
 
     memset(&z, 0, sizeof z);
+    if (arena_reserve(r->arena, cap + 1, e) != 0)
+        return NULL;
+    out = malloc(cap + 1); /* + 1: room for the NUL the parser's callers expect */
     if (out == NULL || inflateInit2(&z, ZLIB_GZIP_WINDOW) != Z_OK) {
         free(out);
+        arena_unreserve(r->arena, cap + 1);
         err_set_retry(e, NULL, "not enough memory to decompress the gzip body; retry later");
         return NULL;
     }
@@ -65,9 +116,16 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
             size_t bigger = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
             if (bigger == cap)
                 break; /* at limit + 1: too large */
-            char *grown = realloc(out, bigger);
+            if (arena_reserve(r->arena, bigger - cap, e) != 0) {
+                failed = true;
+                break;
+            }
+            char *grown = realloc(out, bigger + 1);
             if (grown == NULL) {
-                no_memory = true;
+                arena_unreserve(r->arena, bigger - cap);
+                failed = true;
+                err_set_retry(e, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later",
+                              r->body_len);
                 break;
             }
             out = grown;
@@ -85,22 +143,20 @@ static char *inflate_all(struct req *r, size_t limit, size_t *out_len, struct er
     size_t trailing = z.avail_in;
     const char *zmsg = z.msg;
     inflateEnd(&z);
-    if (no_memory) {
+    arena_unreserve(r->arena, cap + 1);
+    if (!failed && (n > limit || (rc == Z_OK && n == cap)))
+        failed = err_set(e, ERR_TOO_LARGE, NULL,
+                         "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, --max-gzip-ratio %d)",
+                         limit, c->max_decompressed_bytes, c->max_gzip_ratio) != 0;
+    if (!failed && (rc != Z_STREAM_END || trailing > 0))
+        failed = err_set(e, ERR_BAD_INPUT, NULL, "gzip body is corrupt or truncated (zlib: %s)",
+                         zmsg ? zmsg : trailing > 0 ? "data after the end of the stream" : "unexpected end of data") != 0;
+    if (failed) {
         free(out);
-        err_set_retry(e, NULL, "not enough memory to decompress the gzip body of %zu bytes; retry later", r->body_len);
         return NULL;
     }
-    if (n > limit || (rc == Z_OK && n == cap)) {
-        free(out);
-        err_set(e, ERR_TOO_LARGE, NULL, "gzip body expands beyond the limit of %zu bytes", limit);
-        return NULL;
-    }
-    if (rc != Z_STREAM_END || trailing > 0) {
-        free(out);
-        err_set(e, ERR_BAD_INPUT, NULL, "gzip body is corrupt or truncated (zlib: %s)",
-                zmsg ? zmsg : trailing > 0 ? "data after the end of the stream" : "unexpected end of data");
-        return NULL;
-    }
+    out[n] = '\0';
+    arena_adopt(r->arena, out, cap + 1);
     *out_len = n;
     return out;
 }
@@ -109,22 +165,7 @@ static const char *gunzip(struct req *r, const struct cfg *c, size_t *len, struc
 {
     size_t ratio_cap = (size_t)c->max_gzip_ratio * (r->body_len ? r->body_len : 1);
     size_t limit = (size_t)c->max_decompressed_bytes < ratio_cap ? (size_t)c->max_decompressed_bytes : ratio_cap;
-    size_t n = 0;
-    char *raw = inflate_all(r, limit, &n, e);
-
-    if (raw == NULL) {
-        if (e->kind == ERR_TOO_LARGE)
-            err_set(e, ERR_TOO_LARGE, NULL,
-                    "gzip body expands beyond %zu bytes (limits: --max-decompressed-bytes %ld, --max-gzip-ratio %d)",
-                    limit, c->max_decompressed_bytes, c->max_gzip_ratio);
-        return NULL;
-    }
-    char *out = arena_alloc(r->arena, n + 1); /* memcpy: a NUL inside must reach the JSON parser */
-    memcpy(out, raw, n);
-    out[n] = '\0';
-    free(raw);
-    *len = n;
-    return out;
+    return inflate_all(r, c, limit, len, e);
 }
 
 const char *body_decode(struct req *r, const struct cfg *c, size_t *len, struct err *e)
@@ -132,8 +173,11 @@ const char *body_decode(struct req *r, const struct cfg *c, size_t *len, struct 
     const char *enc = r->content_encoding;
 
     if (!json_content_type(r->content_type)) {
-        err_set(e, ERR_UNSUPPORTED, "Content-Type", "Content-Type \"%.64s\" is not supported; send application/json",
-                r->content_type);
+        if (r->content_type == NULL)
+            err_set(e, ERR_UNSUPPORTED, "Content-Type", "Content-Type is missing; send application/json");
+        else
+            err_set(e, ERR_UNSUPPORTED, "Content-Type",
+                    "Content-Type \"%.64s\" is not supported; send application/json", r->content_type);
         return NULL;
     }
     if (enc == NULL || *enc == '\0' || media_type_is(enc, "identity")) {

@@ -21,12 +21,27 @@
  *     The columnLineage facet itself is stored whole either way.
  *  4. transformationDescription/Type (deprecated) are read from the output column; when it has none,
  *     from the input field's first `transformations` entry: its description (unless empty), its
- *     subtype (or else its type). */
+ *     subtype (or else its type).
+ *  5. Datasets with equal dataSource.uri are one dataset, as in Feast's lineage, when the URI names
+ *     data rather than a database or bucket: the dataset carries a Feast facet (feast_*: Feast puts a
+ *     data source's path or table there), or its name is a whole part of the URI ("raw/customers" in
+ *     "s3://lake/raw/customers.parquet"), and the URI is not its namespace. Other producers send the
+ *     source there (Spark "file", dbt "postgres://postgres:5432"): joining those would merge every
+ *     table of a database. The join is one more symlink, to the name (DECODE_URI_JOIN_NAMESPACE, URI),
+ *     so the store, the graph, the follower and a reload treat it as any symlink: two datasets that
+ *     declare the same name are one group, in any order. Decided from this appearance alone, with a
+ *     fixed length bound (not --max-name-bytes), so every collector decodes the same join. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode_int.h"
 #include "uuid.h"
+
+/* The namespace of the names that dataSource URIs join (invariant 5), and the longest URI joined: a
+ * symlink name is an index key (dataset_symlinks). */
+static const char DECODE_URI_JOIN_NAMESPACE[] = "dataSource.uri";
+static const char DECODE_URI_JOIN_TYPE[] = "DATASOURCE_URI";
+enum { DECODE_URI_JOIN_MAX_BYTES = 1024 };
 
 static void decode_schema(struct dctx *d, const struct json_value *schema, const char *path,
                           struct ol_dataset *out)
@@ -161,6 +176,45 @@ static const char *producer_version(const struct json_value *v, enum ol_io io)
     return named != NULL ? named : version_of(json_get(v, "facets"));
 }
 
+/* Whether name is a whole part of uri: after its start, '/' or ':', and before its end, '.', '/', '?'
+ * or '#'. */
+static bool name_in_uri(const char *uri, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = n ? strstr(uri, name) : NULL; p != NULL; p = strstr(p + 1, name)) {
+        char before = p == uri ? '/' : p[-1], after = p[n];
+        if ((before == '/' || before == ':') &&
+            (after == '\0' || after == '.' || after == '/' || after == '?' || after == '#'))
+            return true;
+    }
+    return false;
+}
+
+static bool has_feast_facet(const struct json_value *facets)
+{
+    for (size_t i = 0; facets != NULL && facets->type == JSON_OBJECT && i < facets->u.object.n; i++)
+        if (strncmp(facets->u.object.keys[i], "feast_", 6) == 0)
+            return true;
+    return false;
+}
+
+/* Adds the symlink that joins datasets with out's dataSource.uri (invariant 5), when it applies. */
+static void join_by_uri(struct dctx *d, const struct json_value *facets, struct ol_dataset *out)
+{
+    const char *uri = out->source_uri;
+
+    if (out->namespace == NULL || out->name == NULL || uri[0] == '\0' ||
+        strlen(uri) > DECODE_URI_JOIN_MAX_BYTES || strcmp(uri, out->namespace) == 0 ||
+        (!has_feast_facet(facets) && !name_in_uri(uri, out->name)))
+        return;
+    struct ol_symlink *all = arena_zalloc(d->a, (out->n_symlinks + 1) * sizeof *all);
+    if (out->n_symlinks > 0)
+        memcpy(all, out->symlinks, out->n_symlinks * sizeof *all);
+    all[out->n_symlinks++] = (struct ol_symlink){DECODE_URI_JOIN_NAMESPACE, uri, DECODE_URI_JOIN_TYPE};
+    out->symlinks = all;
+}
+
 static void decode_model_facets(struct dctx *d, const struct json_value *facets, const char *path,
                                 struct ol_dataset *out)
 {
@@ -176,6 +230,7 @@ static void decode_model_facets(struct dctx *d, const struct json_value *facets,
     decode_schema(d, json_get(facets, "schema"), dctx_path(d, path, "schema"), out);
     decode_symlinks(d, json_get(facets, "symlinks"), dctx_path(d, path, "symlinks"), out);
     decode_column_lineage(d, json_get(facets, "columnLineage"), dctx_path(d, path, "columnLineage"), out);
+    join_by_uri(d, facets, out);
 }
 
 bool decode_dataset(struct dctx *d, const struct json_value *v, const char *path, enum ol_io io,

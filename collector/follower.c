@@ -24,6 +24,8 @@
 #define LOG_MODULE "follower"
 #include "log.h"
 
+enum { FOLLOWER_LOG_BURST = 3, FOLLOWER_LOG_INTERVAL_S = 60 };
+
 struct follower {
     struct graph *g;
     char *conninfo;
@@ -33,6 +35,7 @@ struct follower {
     struct arena *arena;
     struct store *store; /* the thread's connection; NULL until it connects */
     struct periodic *thread;
+    struct log_limit outage_log; /* a database outage would log a line every --follow-interval-ms */
 };
 
 /* One stored event from the log: decode it again and apply it. A stored event always decoded once,
@@ -84,11 +87,11 @@ static void follower_tick(void *arg)
     struct err e;
 
     if (f->store == NULL && (f->store = store_connect(f->conninfo, &e)) == NULL) {
-        log_warn("graph follower cannot reach the database: %s", e.detail);
+        log_warn_limited(&f->outage_log, "graph follower cannot reach the database: %s", e.detail);
         return;
     }
     if (follow_once(f, f->store, &e) != 0) {
-        log_warn("graph follower: %s (%s)", e.msg, e.detail);
+        log_warn_limited(&f->outage_log, "graph follower: %s (%s)", e.msg, e.detail);
         store_free(f->store);
         f->store = NULL;
     }
@@ -109,6 +112,7 @@ struct follower *follower_start(struct graph *g, const char *conninfo, uint64_t 
     f->max_json_depth = max_json_depth;
     f->metrics = m;
     f->arena = arena_new();
+    log_limit_init(&f->outage_log, FOLLOWER_LOG_BURST, FOLLOWER_LOG_INTERVAL_S);
     if ((f->thread = periodic_start(interval_ms, follower_tick, f, e)) == NULL) {
         follower_stop(f);
         return NULL;

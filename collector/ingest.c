@@ -16,7 +16,9 @@
  *     request, and an error of one request never lands in another's reply.
  *  5. Every event a request carried is counted once in r->metrics, with its final outcome (stored,
  *     duplicate, invalid, rejected with its invalid neighbours, failed); a group written together
- *     that fails is counted by the request-by-request retry only. */
+ *     that fails is counted by the request-by-request retry only.
+ *  6. A request's memory is checked against its arena's budgets while it is parsed (json_parse) and
+ *     before each event is decoded: past them it fails (413 own limit, 503 shared) before any write. */
 #include "ingest.h"
 
 #include <string.h>
@@ -105,12 +107,15 @@ static int write_chunks(struct req *r, const struct ol_event *events, size_t n, 
 }
 
 /* decode_event and ol_event_hash for one event. Returns 0 when valid, 1 when violations were added to v,
- * -1 with e set when the event could not be given its identity. */
+ * -1 with e set when the event could not be given its identity or the request outgrew its memory
+ * budgets (checked before each event: decoding and hashing need about as much again as the tree). */
 static int decode_one(struct req *r, const struct json_value *v, const char *prefix, struct ol_event *ev,
                       struct decode_violations *out, struct err *e)
 {
     const struct decode_limits lim = {(size_t)r->cfg->max_name_bytes, (size_t)r->cfg->max_key_bytes};
 
+    if (arena_budget_check(r->arena, 0, e) != 0)
+        return -1;
     if (decode_event(r->arena, v, prefix, &lim, ev, out) != 0)
         return 1;
     return ol_event_hash(ev, e);
@@ -198,7 +203,8 @@ void ingest_post_lineage(struct route_call *calls, size_t n)
     if (shared_ok || n == 1)
         count_written(r0->metrics, all, outcomes, total, shared_ok ? total : failed_at);
     if (!shared_ok && n > 1)
-        log_warn("a group of %zu requests failed together (%s); writing them one by one", n, group_err.msg);
+        log_warn_limited(r0->outage_log, "a group of %zu requests failed together (%s); writing them one by one", n,
+                         group_err.msg);
     for (size_t i = 0; i < n; i++) {
         if (!ready[i])
             continue;
@@ -255,7 +261,11 @@ static void store_valid(struct req *r, struct ol_event *events, struct batch_ite
             it->result = BATCH_STORED;
             continue;
         }
-        log_error("req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k], e.msg, e.detail);
+        if (e.retryable) /* the database is down or busy: every event of every request says so */
+            log_warn_limited(r->outage_log, "req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k],
+                             e.msg, e.detail);
+        else
+            log_error("req=%s batch event %zu not stored: %s (%s)", r->request_id, index[k], e.msg, e.detail);
         it->result = BATCH_FAILED;
         it->status = err_http_status(e.kind);
         it->reason = arena_strdup(r->arena, e.msg);

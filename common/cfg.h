@@ -39,6 +39,16 @@ struct cfg {
     int max_json_depth;
     int max_name_bytes;        /* namespaces, dataset/job/source/symlink names in events (422 above) */
     int max_key_bytes;         /* facet names, schema and column-lineage field names in events (422 above) */
+    int max_request_mb;        /* memory one request may hold (body, decoded body, JSON tree) */
+    int max_inflight_mb;       /* memory all requests together may hold; past it 503 */
+    int max_queue;             /* requests waiting for a worker, per lane (reads, writes); past it 503 */
+    int max_connections;       /* open client connections; accepting pauses at the cap */
+    int max_header_bytes;      /* request line + headers */
+    int header_timeout_s;      /* a request's head must arrive within this */
+    int idle_timeout_s;        /* a keep-alive connection without a request closes after this */
+    int body_timeout_s;        /* body-progress window */
+    int body_min_rate;         /* bytes/s a body must average over each window */
+    int write_timeout_s;       /* a reply that makes no progress for this long: the connection closes */
     int batch_chunk;           /* events per transaction for arrays */
     char *api_keys;            /* comma-separated bootstrap keys (scope admin); empty: none */
     char *api_keys_file;       /* file of more bootstrap keys; empty: none */

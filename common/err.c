@@ -81,6 +81,7 @@ int err_http_status(enum err_kind kind)
         [ERR_NOT_FOUND] = 404,    [ERR_METHOD] = 405,       [ERR_CONFLICT] = 409,
         [ERR_TOO_LARGE] = 413,    [ERR_UNSUPPORTED] = 415,  [ERR_UNAUTHORIZED] = 401, [ERR_FORBIDDEN] = 403,
         [ERR_GONE] = 410,         [ERR_UNAVAILABLE] = 503,  [ERR_INTERNAL] = 500,
+        [ERR_TIMEOUT] = 408,      [ERR_HEADERS_TOO_LARGE] = 431,
     };
     if ((size_t)kind >= sizeof status / sizeof status[0])
         return 500;

@@ -28,7 +28,9 @@ enum err_kind {
     ERR_FORBIDDEN,    /* valid credentials whose scope does not cover the route: 403 */
     ERR_GONE,         /* a route that no longer exists (Marquez's deprecated writes): 410 */
     ERR_UNAVAILABLE,  /* database down, shutting down, out of memory for now: 503 */
-    ERR_INTERNAL      /* 500 */
+    ERR_INTERNAL,     /* 500 */
+    ERR_TIMEOUT,      /* the client did not send its request in time: 408 */
+    ERR_HEADERS_TOO_LARGE /* request line and headers over the limit: 431 */
 };
 
 enum { ERR_WHERE_MAX = 128, ERR_MSG_MAX = 256, ERR_DETAIL_MAX = 512 };

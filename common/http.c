@@ -193,6 +193,14 @@ const char *http_param(const struct req *r, const char *name)
     return NULL;
 }
 
+const char *http_header(const struct req *r, const char *name)
+{
+    for (size_t i = r->n_headers; i > 0; i--)
+        if (strcasecmp(r->headers[i - 1].name, name) == 0)
+            return r->headers[i - 1].value;
+    return NULL;
+}
+
 int http_param_int(const struct req *r, const char *name, long def, long min, long max, long *out,
                    struct err *e)
 {
@@ -288,4 +296,20 @@ void http_reply_error(struct reply *out, struct arena *a, const struct err *e, c
     yajl_gen_map_close(g);
     char *body = json_gen_finish(g, a, &len);
     http_reply_json(out, status, body, len);
+}
+
+void http_reply_error_with(struct reply *out, struct arena *a, const struct err *e, const char *request_id,
+                           const char *key, const char *json)
+{
+    http_reply_error(out, a, e, request_id);
+    if (e->kind == ERR_INVALID || e->kind == ERR_BAD_PARAM || e->kind == ERR_INTERNAL ||
+        e->kind == ERR_NONE || out->body == NULL || out->body_len < 2 || json == NULL)
+        return;
+    /* {"code":N,"message":"..."} -> {"code":N,"message":"...","<key>":<json>} */
+    yajl_gen g = json_gen_new();
+    json_gen_str(g, key);
+    size_t key_len;
+    const char *quoted = json_gen_finish(g, a, &key_len);
+    char *body = arena_printf(a, "%.*s,%s:%s}", (int)(out->body_len - 1), out->body, quoted, json);
+    http_reply_json(out, out->status, body, strlen(body));
 }

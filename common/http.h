@@ -21,6 +21,8 @@ struct cfg;
 struct graph;
 struct node_cache;
 struct metrics;
+struct server_stats;
+struct log_limit;
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_HEAD, HTTP_OTHER };
 
@@ -37,6 +39,8 @@ struct req {
     size_t n_segments;
     struct http_param *params;    /* query string, decoded, in order */
     size_t n_params;
+    struct http_param *headers;   /* every request header in order: name as sent, value trimmed */
+    size_t n_headers;
     const char *content_type;     /* NULL if absent */
     const char *content_encoding; /* NULL if absent */
     bool accepts_gzip;            /* Accept-Encoding allows gzip for the reply */
@@ -49,6 +53,8 @@ struct req {
     struct graph *graph;          /* the in-memory lineage graph (borrowed; lock it to read) */
     struct node_cache *node_cache; /* lineage node data between requests (api/node_cache.h; borrowed) */
     struct metrics *metrics;      /* the process's metrics registry (common/metrics.h; borrowed) */
+    struct log_limit *outage_log; /* rate limit for lines about failures a request cannot help (the
+                                     database down), shared by all requests; NULL: none (borrowed) */
 };
 
 struct reply {
@@ -79,6 +85,10 @@ typedef void route_group_fn(struct route_call *calls, size_t n);
 
 /* The last value of query parameter `name`, or NULL. */
 const char *http_param(const struct req *r, const char *name);
+
+/* The value of request header `name` (case-insensitive), or NULL. The server refuses requests that
+ * repeat Content-Type, Content-Encoding, Authorization or Expect; for others the last one is returned. */
+const char *http_header(const struct req *r, const char *name);
 
 /* Integer parameter with default and range; -1 with e set (ERR_BAD_PARAM, where=name) when invalid,
  * with Marquez's messages: "is not a number.", "must be greater than or equal to 0", "must be less
@@ -112,6 +122,13 @@ int http_parse_query(struct arena *a, const char *query, struct http_param **par
 enum { HTTP_RETRY_AFTER_S = 1 };
 
 void http_reply_error(struct reply *out, struct arena *a, const struct err *e, const char *request_id);
+
+/* http_reply_error with one more member after "message": `key` with the JSON text `json` (an array or
+ * object the caller built), for an error a client acts on with data: the candidates of an ambiguous
+ * name in a 409. Only for kinds answered {"code","message"} (not ERR_BAD_PARAM, ERR_INVALID,
+ * ERR_INTERNAL); for those it is http_reply_error. */
+void http_reply_error_with(struct reply *out, struct arena *a, const struct err *e, const char *request_id,
+                           const char *key, const char *json);
 
 /* 422 {"errors":[...]} with the given messages, in order. */
 void http_reply_validation(struct reply *out, struct arena *a, const char *const *msgs, size_t n);

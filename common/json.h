@@ -52,7 +52,9 @@ struct json_value {
  * ERR_BAD_INPUT with the byte offset for malformed JSON or empty input, and with the JSON path in
  * e->where for a string or key that is not strict UTF-8 or holds a lone surrogate escape;
  * ERR_INVALID (path in e->where) for \u0000 in a string or key; ERR_TOO_LARGE when nesting exceeds
- * max_depth. NaN/Infinity are rejected as malformed (strict JSON). */
+ * max_depth. NaN/Infinity are rejected as malformed (strict JSON). When a has a budget
+ * (arena_set_budget), the parse stops as soon as the tree outgrows it: ERR_TOO_LARGE for the arena's
+ * own limit, a retryable ERR_UNAVAILABLE for the shared one. */
 struct json_value *json_parse(struct arena *a, const char *buf, size_t len, int max_depth, struct err *e);
 
 /* Member `key` of object v, or NULL if v is not an object or has no such key (last one wins). */

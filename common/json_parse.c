@@ -14,6 +14,10 @@
  *  3. Every string in a returned tree is strict UTF-8 without NUL bytes (utf8.h).
  *  4. The whole input goes to yajl in one chunk, so a string token lies in the input buffer between
  *     the end of the previous token (prev_end) and the current parse offset; raw_string finds it.
+ *  5. Every allocation is first asked of the arena's budgets (budget_allows; arena.h), and the parse
+ *     stops at the first one refused, so a document whose tree outgrows its text (millions of small
+ *     numbers) costs at most the budget, counted in bytes of the tree, and no single allocation (a long
+ *     string, a doubled array) can jump past it.
  * Ownership: every allocation is in the caller's arena except the yajl handle and the frame stack,
  * which json_parse frees before returning. */
 #include "json.h"
@@ -41,7 +45,7 @@ struct parse_state {
     int depth;
     int max_depth;
     bool too_deep;
-    bool refused; /* a string failed its check; *e says why */
+    bool refused; /* a string failed its check, or a budget refused memory; *e says why */
     struct err *e;
     yajl_handle h;
     const char *raw; /* the input, while it is the chunk being parsed; NULL after */
@@ -50,22 +54,38 @@ struct parse_state {
     struct json_value *root;
 };
 
-static void grow_array(struct parse_state *ps, struct frame *f)
+/* Whether n more bytes fit the arena's budgets (invariant 5); once they do not, the parse stops with
+ * *e saying which: 413 for the request's own limit, a retryable 503 for the shared one. */
+static bool budget_allows(struct parse_state *ps, size_t n)
+{
+    if (!ps->refused && arena_budget_check(ps->a, n, ps->e) != 0)
+        ps->refused = true;
+    return !ps->refused;
+}
+
+static bool grow_array(struct parse_state *ps, struct frame *f)
 {
     struct json_value *c = f->container;
     size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
-    struct json_value **items = arena_alloc(ps->a, cap * sizeof *items);
 
+    if (!budget_allows(ps, cap * sizeof *c->u.array.items))
+        return false;
+    struct json_value **items = arena_alloc(ps->a, cap * sizeof *items);
     if (c->u.array.n)
         memcpy(items, c->u.array.items, c->u.array.n * sizeof *items);
     c->u.array.items = items;
     f->cap = cap;
+    return true;
 }
 
-static void grow_object(struct parse_state *ps, struct frame *f)
+static bool grow_object(struct parse_state *ps, struct frame *f)
 {
     struct json_value *c = f->container;
     size_t cap = f->cap ? f->cap * 2 : JSON_INITIAL_CAP;
+
+    if (!budget_allows(ps, cap * (sizeof *c->u.object.keys + sizeof *c->u.object.key_lens +
+                                  sizeof *c->u.object.values)))
+        return false;
     const char **keys = arena_alloc(ps->a, cap * sizeof *keys);
     size_t *lens = arena_alloc(ps->a, cap * sizeof *lens);
     struct json_value **values = arena_alloc(ps->a, cap * sizeof *values);
@@ -80,28 +100,33 @@ static void grow_object(struct parse_state *ps, struct frame *f)
     c->u.object.key_lens = lens;
     c->u.object.values = values;
     f->cap = cap;
+    return true;
 }
 
-/* Attaches v to the innermost open container, or makes it the root. */
-static void attach(struct parse_state *ps, struct json_value *v)
+/* Attaches v (NULL: a budget refused it) to the innermost open container, or makes it the root.
+ * Returns false when the parse must stop (over a budget). */
+static bool attach(struct parse_state *ps, struct json_value *v)
 {
+    if (v == NULL)
+        return false;
     if (ps->depth == 0) {
         ps->root = v;
-        return;
+        return true;
     }
     struct frame *f = &ps->stack[ps->depth - 1];
     struct json_value *c = f->container;
     if (c->type == JSON_ARRAY) {
-        if (c->u.array.n == f->cap)
-            grow_array(ps, f);
+        if (c->u.array.n == f->cap && !grow_array(ps, f))
+            return false;
         c->u.array.items[c->u.array.n++] = v;
     } else {
-        if (c->u.object.n == f->cap)
-            grow_object(ps, f);
+        if (c->u.object.n == f->cap && !grow_object(ps, f))
+            return false;
         c->u.object.keys[c->u.object.n] = f->pending_key;
         c->u.object.key_lens[c->u.object.n] = f->pending_key_len;
         c->u.object.values[c->u.object.n++] = v;
     }
+    return true;
 }
 
 /* Records where the token just read ends; every callback calls it last (invariant 4). */
@@ -265,8 +290,11 @@ static int check_text(struct parse_state *ps, const unsigned char *s, size_t len
     return 0;
 }
 
+/* A zeroed value of type t, or NULL when the budgets refuse it. */
 static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 {
+    if (!budget_allows(ps, sizeof(struct json_value)))
+        return NULL;
     struct json_value *v = arena_zalloc(ps->a, sizeof *v);
     v->type = t;
     return v;
@@ -275,7 +303,8 @@ static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 static int on_null(void *ctx)
 {
     struct parse_state *ps = ctx;
-    attach(ps, new_value(ps, JSON_NULL));
+    if (!attach(ps, new_value(ps, JSON_NULL)))
+        return 0;
     return token_done(ps);
 }
 
@@ -283,13 +312,18 @@ static int on_boolean(void *ctx, int b)
 {
     struct parse_state *ps = ctx;
     struct json_value *v = new_value(ps, JSON_BOOL);
-    v->u.boolean = b != 0;
-    attach(ps, v);
+    if (v != NULL)
+        v->u.boolean = b != 0;
+    if (!attach(ps, v))
+        return 0;
     return token_done(ps);
 }
 
+/* A number or string value with a NUL-terminated copy of s, or NULL when the budgets refuse it. */
 static struct json_value *new_text(struct parse_state *ps, enum json_type t, const char *s, size_t len)
 {
+    if (!budget_allows(ps, sizeof(struct json_value) + len + 1))
+        return NULL;
     struct json_value *v = new_value(ps, t);
     char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, s, len);
@@ -302,16 +336,16 @@ static struct json_value *new_text(struct parse_state *ps, enum json_type t, con
 static int on_number(void *ctx, const char *s, size_t len)
 {
     struct parse_state *ps = ctx;
-    attach(ps, new_text(ps, JSON_NUMBER, s, len));
+    if (!attach(ps, new_text(ps, JSON_NUMBER, s, len)))
+        return 0;
     return token_done(ps);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct parse_state *ps = ctx;
-    if (!check_text(ps, s, len, false))
+    if (!check_text(ps, s, len, false) || !attach(ps, new_text(ps, JSON_STRING, (const char *)s, len)))
         return 0;
-    attach(ps, new_text(ps, JSON_STRING, (const char *)s, len));
     return token_done(ps);
 }
 
@@ -322,7 +356,8 @@ static int open_container(struct parse_state *ps, enum json_type t)
         return 0;
     }
     struct json_value *v = new_value(ps, t);
-    attach(ps, v);
+    if (!attach(ps, v))
+        return 0;
     struct frame *f = &ps->stack[ps->depth++];
     f->container = v;
     f->cap = 0;
@@ -346,7 +381,7 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t len)
     struct parse_state *ps = ctx;
     struct frame *f = &ps->stack[ps->depth - 1];
 
-    if (!check_text(ps, key, len, true))
+    if (!check_text(ps, key, len, true) || !budget_allows(ps, len + 1))
         return 0;
     char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, key, len);

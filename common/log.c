@@ -1,6 +1,7 @@
 /* common/log.c - the only log sink: formats one line and writes it to stderr with one write(2).
  *
- * Invariants: see log.h. The level is set once by main before threads start. */
+ * Invariants: see log.h. The level is set once by main before threads start; rate limits
+ * (struct log_limit) belong to their callers and are updated with atomics only. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -50,17 +51,13 @@ static size_t escape_into(char *dst, size_t cap, const char *src)
     return n;
 }
 
-void log_write(enum log_level level, const char *module, const char *fmt, ...)
+/* Writes one line: time, level, module, then msg with control characters escaped. */
+static void write_line(enum log_level level, const char *module, const char *msg)
 {
-    char msg[LOG_LINE_MAX];
     char line[LOG_LINE_MAX + 128];
     struct timeval tv;
     struct tm tm;
-    va_list ap;
 
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -71,4 +68,57 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
     /* A failed write to stderr has nowhere to be reported; dropping the line is the only option. */
     if (write(STDERR_FILENO, line, n) < 0)
         return;
+}
+
+void log_write(enum log_level level, const char *module, const char *fmt, ...)
+{
+    char msg[LOG_LINE_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    write_line(level, module, msg);
+}
+
+void log_limit_init(struct log_limit *l, int burst, int interval_s)
+{
+    l->burst = burst > 0 ? burst : 1;
+    l->interval_s = interval_s > 0 ? interval_s : 1;
+    atomic_init(&l->window, 0);
+    atomic_init(&l->passed, 0);
+    atomic_init(&l->suppressed, 0);
+}
+
+/* Races between threads are benign: at worst a window restarts twice or lets a line more through. */
+bool log_limit_pass(struct log_limit *l, long long now_s, unsigned long *suppressed)
+{
+    long long start = atomic_load(&l->window);
+
+    if (now_s - start >= l->interval_s && atomic_compare_exchange_strong(&l->window, &start, now_s))
+        atomic_store(&l->passed, 0);
+    if (atomic_fetch_add(&l->passed, 1) >= l->burst) {
+        atomic_fetch_add(&l->suppressed, 1);
+        return false;
+    }
+    *suppressed = atomic_exchange(&l->suppressed, 0);
+    return true;
+}
+
+void log_write_limited(struct log_limit *l, enum log_level level, const char *module, const char *fmt, ...)
+{
+    char msg[LOG_LINE_MAX];
+    struct timespec now;
+    unsigned long dropped = 0;
+    va_list ap;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (l != NULL && !log_limit_pass(l, (long long)now.tv_sec, &dropped))
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (dropped > 0 && n >= 0 && (size_t)n < sizeof msg)
+        snprintf(msg + n, sizeof msg - (size_t)n, " (%lu similar lines suppressed)", dropped);
+    write_line(level, module, msg);
 }

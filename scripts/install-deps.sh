@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config meson ninja-build libevent-dev libpq-dev libyajl-dev uuid-dev
-zlib1g-dev libssl-dev libjwt-dev libyaml-dev libcmocka-dev postgresql-15 postgresql-client-15 python3
+zlib1g-dev libssl-dev libjwt-dev libyaml-dev libcmocka-dev libhttp-parser-dev postgresql-15 postgresql-client-15 python3
 clang libclang-rt-14-dev"
 
 missing=""

@@ -10,8 +10,9 @@ and bench/run_graph.py share.
 
 PrivatePostgres makes a tempdir, runs `lineaged postgres --data-dir <tempdir>` (or <tempdir>/<subdir>) and
 waits for the `ready <conninfo>` line it prints on stdout; stop() (or leaving the `with`) stops it and then
-removes the tempdir. The rest: stop() for any child, wait_line() for a child's "I am ready" line, free_port(),
-with_dbname(), find_psql(), create_database(), and run_main() for a script's main().
+removes the tempdir. The rest: stop() for any child, wait_line() for a child's "I am ready" line, wait_healthy()
+for a `lineaged serve` to answer GET /healthcheck, free_port(), with_dbname(), find_psql(), create_database(), and
+run_main() for a script's main().
 
 Invariants:
  1. A process is stopped by its own pid only: SIGTERM, wait; SIGKILL to the same pid only when it did not
@@ -25,6 +26,7 @@ Invariants:
     start order also when a step fails or the run is interrupted.
 Python 3 standard library only.
 """
+import http.client
 import os
 import re
 import selectors
@@ -127,6 +129,29 @@ def wait_line(proc, stream, pattern, timeout, what, wanted=None, strict=False, k
         raise StepError(f"{what} did not print {wanted} within {timeout} s")
     finally:
         sel.close()
+
+
+def wait_healthy(proc, port, timeout, poll=0.1):
+    """Waits until the `lineaged serve` child proc answers GET /healthcheck 200 on 127.0.0.1:port; StepError if
+    it exits first or timeout seconds pass (migrations on a fresh database, graph loads take a while)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StepError(f"lineaged serve exited ({proc.returncode}) before it was healthy")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/healthcheck")
+            status = conn.getresponse().status
+            if status == 200:
+                return
+            last = f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as e:
+            last = str(e)
+        finally:
+            conn.close()
+        time.sleep(poll)
+    raise StepError(f"GET /healthcheck did not answer 200 within {timeout} s ({last})")
 
 
 def stop(proc, name, timeout=STOP_TIMEOUT_S, say=None):

@@ -11,13 +11,15 @@
 #include "health.h"
 #include "ingest.h"
 #include "lineage.h"
+#include "ml.h"
 #include "ops.h"
 
 /* Marquez's routes (reference/marquez-api.md 1.2) are all under /api/v1 or /api/v2beta. */
 #define NS "/api/v1/namespaces/{}"
 
 static const struct route ROUTES[] = {
-    {HTTP_POST, "/api/v1/lineage", NULL, ingest_post_lineage, AUTH_WRITE, ROUTE_DB_PRIMARY}, /* group commit */
+    {HTTP_POST, "/api/v1/lineage", NULL, ingest_post_lineage, AUTH_WRITE,
+     ROUTE_DB_PRIMARY}, /* group commit */
     {HTTP_POST, "/api/v1/lineage/batch", ingest_post_batch, NULL, AUTH_WRITE, ROUTE_DB_PRIMARY},
     {HTTP_GET, "/healthcheck", health_get, NULL, AUTH_PUBLIC, ROUTE_DB_PRIMARY},
     /* operations (api/health.h, api/ops.h) */
@@ -28,7 +30,8 @@ static const struct route ROUTES[] = {
     /* lineage graph (api/lineage.h) */
     {HTTP_GET, "/api/v1/lineage", api_get_lineage, NULL, AUTH_READ, ROUTE_DB_PRIMARY},
     {HTTP_GET, "/api/v1/column-lineage", api_get_column_lineage, NULL, AUTH_READ, ROUTE_DB_PRIMARY},
-    {HTTP_GET, "/api/v1/runlineage/upstream", api_get_run_lineage_upstream, NULL, AUTH_READ, ROUTE_DB_PRIMARY},
+    {HTTP_GET, "/api/v1/runlineage/upstream", api_get_run_lineage_upstream, NULL, AUTH_READ,
+     ROUTE_DB_PRIMARY},
     {HTTP_GET, "/api/v1/impact", api_get_impact, NULL, AUTH_READ, ROUTE_DB_PRIMARY},
     /* events and stats */
     {HTTP_GET, "/api/v1/events/lineage", api_get_events, NULL, AUTH_READ, ROUTE_DB_READ},
@@ -53,10 +56,13 @@ static const struct route ROUTES[] = {
     {HTTP_DELETE, NS "/datasets/{}", api_delete_dataset, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
     {HTTP_GET, NS "/datasets/{}/versions", api_get_dataset_versions, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, NS "/datasets/{}/versions/{}", api_get_dataset_version, NULL, AUTH_READ, ROUTE_DB_READ},
+    {HTTP_GET, NS "/datasets/{}/versions/{}/provenance", api_get_dataset_provenance, NULL, AUTH_READ,
+     ROUTE_DB_READ},
     {HTTP_POST, NS "/datasets/{}/tags/{}", api_post_dataset_tag, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
     {HTTP_DELETE, NS "/datasets/{}/tags/{}", api_delete_dataset_tag, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
     {HTTP_POST, NS "/datasets/{}/fields/{}/tags/{}", api_post_field_tag, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
-    {HTTP_DELETE, NS "/datasets/{}/fields/{}/tags/{}", api_delete_field_tag, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
+    {HTTP_DELETE, NS "/datasets/{}/fields/{}/tags/{}", api_delete_field_tag, NULL, AUTH_ADMIN,
+     ROUTE_DB_PRIMARY},
     /* jobs and runs */
     {HTTP_GET, "/api/v1/jobs", api_get_jobs, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, NS "/jobs", api_get_namespace_jobs, NULL, AUTH_READ, ROUTE_DB_READ},
@@ -71,10 +77,14 @@ static const struct route ROUTES[] = {
     {HTTP_DELETE, NS "/jobs/{}/tags/{}", api_delete_job_tag, NULL, AUTH_ADMIN, ROUTE_DB_PRIMARY},
     {HTTP_GET, "/api/v1/jobs/runs/{}", api_get_run, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, "/api/v1/jobs/runs/{}/facets", api_get_run_facets, NULL, AUTH_READ, ROUTE_DB_READ},
+    {HTTP_GET, "/api/v1/jobs/runs/{}/children", api_get_run_children, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_POST, "/api/v1/jobs/runs/{}/start", api_gone, NULL, AUTH_WRITE, ROUTE_DB_PRIMARY},
     {HTTP_POST, "/api/v1/jobs/runs/{}/complete", api_gone, NULL, AUTH_WRITE, ROUTE_DB_PRIMARY},
     {HTTP_POST, "/api/v1/jobs/runs/{}/fail", api_gone, NULL, AUTH_WRITE, ROUTE_DB_PRIMARY},
     {HTTP_POST, "/api/v1/jobs/runs/{}/abort", api_gone, NULL, AUTH_WRITE, ROUTE_DB_PRIMARY},
+    /* ML lineage (api/ml.h): datasets of every namespace, runs by what they did */
+    {HTTP_GET, "/api/v1/datasets", api_get_all_datasets, NULL, AUTH_READ, ROUTE_DB_READ},
+    {HTTP_GET, "/api/v1/runs", api_get_runs, NULL, AUTH_READ, ROUTE_DB_READ},
     /* search */
     {HTTP_GET, "/api/v1/search", api_get_search, NULL, AUTH_READ, ROUTE_DB_READ},
     {HTTP_GET, "/api/v2beta/search/jobs", api_get_search_v2beta, NULL, AUTH_READ, ROUTE_DB_READ},

@@ -1,36 +1,37 @@
-/* server/server.c - evhttp front end, request queue and worker threads.
+/* server/server.c - requests from the HTTP layer (h1_conn.h) to the worker threads and back.
  *
+ * A request's way: h1 parses its head -> on_head (route, auth, a place in its lane: lanes.h) -> h1
+ * reads its body -> on_request queues it -> a worker (one Postgres connection each) runs the handler,
+ * or the group handler for a run of queued requests of a group route (group commit) -> done list ->
+ * on_done, on the loop thread, replies through h1_exchange_reply.
  * Invariants:
- *  1. Every evhttp request is answered exactly once, on the loop thread, by send_reply(); the arena
- *     of the request is freed right after (its struct job lives in the arena).
- *  2. Workers touch only the job they popped and their own store; the queue and done list are
- *     guarded by `lock`. Workers wake the loop with event_active() (libevent built with pthreads).
- *  3. in_flight counts jobs queued or running; shutdown waits for it to reach zero.
+ *  1. Every request on_request received is answered exactly once, on the loop thread, by on_done (or
+ *     at once when the server is stopping); its arena (which holds its struct job) dies with the reply.
+ *  2. Workers touch only the jobs they popped and their own store; lanes and the done list are guarded
+ *     by `lock`. Workers wake the loop with event_active() (libevent built with pthreads).
+ *  3. in_flight counts requests queued or running; shutdown waits until every connection has closed,
+ *     which happens only after its request was answered.
+ *  4. Every request arena is counted in one shared budget (--max-inflight-mb) and limited on its own
+ *     (--max-request-mb): the body reader, gunzip and the JSON parser stop at either (413 / 503).
+ *  5. Metrics (common/metrics.h): every reply is counted once, in on_reply (route, status, latency,
+ *     database time); queue depth +1 in on_request, -n when a worker pops; in flight +1 in on_request,
+ *     -1 in on_done; connections from the HTTP layer's on_connections.
  * Ownership: struct server lives on server_run's stack; workers are joined before it returns. */
 #include "server.h"
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
 #include "auth.h"
-#include "conn_gauge.h"
+#include "h1_conn.h"
 #include "http.h"
+#include "lanes.h"
 #include "metrics.h"
 #include "node_cache.h"
 #include "reply_gzip.h"
@@ -40,17 +41,13 @@
 #define LOG_MODULE "server"
 #include "log.h"
 
-enum { SERVER_MAX_HEADERS = 64 * 1024, SERVER_TIMEOUT_SECONDS = 120 };
+enum { SERVER_LOG_BURST = 5, SERVER_LOG_INTERVAL_S = 10 };
 
+/* One request while the server has it. `q` comes first: a struct queued from the lanes is its job. */
 struct job {
-    struct job *next;
-    struct evhttp_request *evreq;
-    const struct route *route;
-    struct req req;
-    struct reply reply;
-    struct err err;
-    int64_t started_usec; /* metrics_clock_usec() when the request was read */
-    int64_t db_usec;      /* database time of its handler (a group's, shared evenly); -1: none */
+    struct queued q;
+    struct h1_exchange *x;
+    int64_t db_usec; /* database time of its handler (a group's, shared evenly); -1: none */
 };
 
 struct worker {
@@ -58,143 +55,34 @@ struct worker {
     pthread_t thread;
     struct store *store;
     struct store *read_store; /* --read-database-url, for ROUTE_DB_READ routes; NULL until used */
+    bool reads_only; /* lanes.h: worker 0 when there are two or more */
 };
 
 struct server {
     const struct cfg *cfg;
     struct auth *auth;
+    struct metrics *metrics;
     const char *conninfo;
     struct graph *graph;
     struct node_cache *node_cache;
     struct event_base *base;
-    struct evhttp *http;
+    struct h1_server *http;
     struct event *done_ev, *sigint_ev, *sigterm_ev, *drain_ev;
     struct worker *workers;
     int n_workers;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct job *queue_head, *queue_tail, *done;
-    bool stopping; /* guarded by lock: workers exit when set and the queue is empty */
+    pthread_cond_t cond_any, cond_read; /* work for any worker / for the reads-only worker */
+    int idle_any, idle_read;            /* guarded by lock: workers waiting on each */
+    struct lanes lanes;                 /* guarded by lock */
+    struct job *done;                   /* guarded by lock */
+    bool stopping; /* guarded by lock: workers exit when set and the lanes are empty */
     bool abandon;  /* guarded by lock: workers exit at once, leaving queued requests unstarted */
     size_t in_flight; /* loop thread only */
-    unsigned long long next_id;
-    struct metrics *metrics;
-    struct conn_gauge connections; /* loop thread only */
+    struct arena_budget budget;
+    struct log_limit unavailable_log, overload_log;
 };
 
-/* ---- metrics hooks (issue 13): what any HTTP server must report to common/metrics.h ----
- * request_done: once per reply, in send_reply (route index, status, latency, database time);
- * queue depth: +1 in enqueue, -n in pop_group; in flight: +1 in enqueue, -1 in on_done;
- * connections: conn_gauge_request from on_request (server/conn_gauge.h). Database time: run_group
- * takes store_busy_usec() around the handler. */
-
-static void count_reply(const struct job *j)
-{
-    size_t route = j->route != NULL ? routes_index(j->route) : metrics_no_route(j->req.metrics);
-
-    metrics_request_done(j->req.metrics, route, j->reply.status, metrics_clock_usec() - j->started_usec,
-                         j->db_usec);
-}
-
-/* ---- end of metrics hooks ---- */
-
-static const char *reason_phrase(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
-/* Frees a request's arena once libevent has sent the reply body that lives in it. */
-static void free_sent_arena(const void *data, size_t len, void *arena)
-{
-    (void)data;
-    (void)len;
-    arena_free(arena);
-}
-
-/* Sends the job's reply (or its error) and frees the request. The body is not copied: libevent sends
- * it from the request's arena and frees the arena when done (answers run to megabytes). */
-static void send_reply(struct job *j)
-{
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(j->evreq);
-    struct evbuffer *buf = evbuffer_new();
-    struct arena *arena = j->req.arena;
-
-    if (j->reply.status == 0)
-        http_reply_error(&j->reply, j->req.arena, &j->err, j->req.request_id);
-    if (j->err.kind == ERR_INTERNAL)
-        log_error("req=%s %s: %s", j->req.request_id, j->err.msg, j->err.detail);
-    else if (j->err.kind == ERR_UNAVAILABLE)
-        log_warn("req=%s %s: %s", j->req.request_id, j->err.msg, j->err.detail);
-    if (j->reply.body != NULL) {
-        evhttp_add_header(headers, "Content-Type",
-                          j->reply.content_type ? j->reply.content_type : "application/json");
-        if (buf != NULL &&
-            evbuffer_add_reference(buf, j->reply.body, j->reply.body_len, free_sent_arena, arena) == 0)
-            arena = NULL; /* libevent frees it */
-    }
-    if (j->reply.location != NULL)
-        evhttp_add_header(headers, "Location", j->reply.location);
-    if (j->reply.retry_after_s > 0)
-        evhttp_add_header(headers, "Retry-After", arena_printf(j->req.arena, "%d", j->reply.retry_after_s));
-    if (j->reply.content_encoding != NULL)
-        evhttp_add_header(headers, "Content-Encoding", j->reply.content_encoding);
-    evhttp_add_header(headers, "Vary", "Accept-Encoding");
-    evhttp_add_header(headers, "X-Request-Id", j->req.request_id);
-    log_debug("req=%s %s -> %d", j->req.request_id, j->req.path, j->reply.status);
-    count_reply(j);
-    evhttp_send_reply(j->evreq, j->reply.status, reason_phrase(j->reply.status), buf);
-    if (buf != NULL)
-        evbuffer_free(buf);
-    arena_free(arena);
-}
-
-static void reply_now(struct job *j, enum err_kind kind, const char *where, const char *msg)
-{
-    err_set(&j->err, kind, where, "%s", msg);
-    j->err.retryable = kind == ERR_UNAVAILABLE;
-    send_reply(j);
-}
-
-/* Most requests one handler call may take together (group commit); bounds the transaction size. */
-enum { SERVER_MAX_GROUP = 64 };
-
-/* Pops the next job and, if its route handles requests together, the queued jobs of the same route
- * right behind it. Returns how many jobs went into group (0: stop). Called with srv->lock held. */
-static size_t pop_group(struct server *srv, struct job **group)
-{
-    size_t n = 0;
-    struct job *j = srv->queue_head;
-
-    if (j == NULL)
-        return 0;
-    bool batchable = j->route->group != NULL;
-    do {
-        group[n++] = j;
-        srv->queue_head = j->next;
-        j = srv->queue_head;
-    } while (batchable && j != NULL && j->route == group[0]->route && n < SERVER_MAX_GROUP);
-    if (srv->queue_head == NULL)
-        srv->queue_tail = NULL;
-    metrics_queue_depth(srv->metrics, -(int)n);
-    return n;
-}
+/* ---- workers ----------------------------------------------------------------------------------- */
 
 /* The connection a route's handler gets (enum route_db, routes.h), connected on first use; NULL with
  * e set when it cannot connect, NULL for ROUTE_DB_NONE. */
@@ -217,16 +105,17 @@ static struct store *worker_store(struct worker *w, const struct route *route, s
 /* Runs the handler of one job, or the group handler of a group, with the connection its route uses. */
 static void run_group(struct worker *w, struct job **group, size_t n)
 {
-    struct route_call calls[SERVER_MAX_GROUP];
-    const struct route *route = group[0]->route;
-    struct store *store = worker_store(w, route, &group[0]->err);
+    struct route_call calls[LANES_MAX_GROUP];
+    const struct route *route = group[0]->q.route;
+    struct store *store = worker_store(w, route, &group[0]->x->err);
     bool runnable = store != NULL || route->db == ROUTE_DB_OPTIONAL || route->db == ROUTE_DB_NONE;
 
     for (size_t i = 0; i < n; i++) {
+        struct h1_exchange *x = group[i]->x;
         if (!runnable)
-            group[i]->err = group[0]->err;
-        group[i]->req.store = store;
-        calls[i] = (struct route_call){&group[i]->req, &group[i]->reply, &group[i]->err, -1};
+            x->err = group[0]->x->err;
+        x->req.store = store;
+        calls[i] = (struct route_call){&x->req, &x->reply, &x->err, -1};
     }
     int64_t busy = store != NULL ? store_busy_usec(store) : 0;
     if (runnable) {
@@ -237,11 +126,12 @@ static void run_group(struct worker *w, struct job **group, size_t n)
     }
     int64_t db_usec = store != NULL ? (store_busy_usec(store) - busy) / (int64_t)n : -1;
     for (size_t i = 0; i < n; i++) {
+        struct h1_exchange *x = group[i]->x;
         group[i]->db_usec = db_usec;
         if (calls[i].rc != 0)
-            group[i]->reply.status = 0;
-        else if (group[i]->req.accepts_gzip)
-            reply_gzip(group[i]->req.arena, &group[i]->reply);
+            x->reply.status = 0;
+        else if (x->req.accepts_gzip)
+            reply_gzip(x->req.arena, &x->reply);
     }
 }
 
@@ -249,25 +139,145 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct server *srv = w->srv;
-    struct job *group[SERVER_MAX_GROUP];
+    struct queued *popped[LANES_MAX_GROUP];
 
     for (;;) {
         pthread_mutex_lock(&srv->lock);
-        while (srv->queue_head == NULL && !srv->stopping)
-            pthread_cond_wait(&srv->cond, &srv->lock);
-        size_t n = srv->abandon ? 0 : pop_group(srv, group);
+        int *idle = w->reads_only ? &srv->idle_read : &srv->idle_any;
+        while (!lanes_ready(&srv->lanes, w->reads_only) && !srv->stopping) {
+            (*idle)++;
+            pthread_cond_wait(w->reads_only ? &srv->cond_read : &srv->cond_any, &srv->lock);
+            (*idle)--;
+        }
+        size_t n = srv->abandon ? 0 : lanes_pop(&srv->lanes, w->reads_only, popped);
         pthread_mutex_unlock(&srv->lock);
         if (n == 0)
             return NULL;
-        run_group(w, group, n);
+        metrics_queue_depth(srv->metrics, -(int)n);
+        run_group(w, (struct job **)popped, n);
         pthread_mutex_lock(&srv->lock);
         for (size_t i = 0; i < n; i++) {
-            group[i]->next = srv->done;
-            srv->done = group[i];
+            struct job *j = (struct job *)popped[i];
+            j->q.next = (struct queued *)srv->done;
+            srv->done = j;
         }
         pthread_mutex_unlock(&srv->lock);
         event_active(srv->done_ev, EV_READ, 0);
     }
+}
+
+/* ---- from the HTTP layer ----------------------------------------------------------------------- */
+
+/* h1 on_head: route, auth, shutdown, then a place in the request's lane (503 when it is full). */
+static int on_head(void *ctx, struct h1_exchange *x)
+{
+    struct server *srv = ctx;
+    struct req *r = &x->req;
+    bool known, urgent, admitted;
+    enum lane lane;
+    const struct route *route = routes_match(r->method, r->segments, r->n_segments, &known);
+
+    r->metrics = srv->metrics;
+    if (route == NULL)
+        return known ? err_set(&x->err, ERR_METHOD, NULL, "HTTP 405 Method Not Allowed")
+                     : err_set(&x->err, ERR_NOT_FOUND, NULL, "HTTP 404 Not Found");
+    lanes_classify(route, &lane, &urgent);
+    struct job *j = arena_zalloc(r->arena, sizeof *j);
+    j->q = (struct queued){.route = route, .lane = lane, .urgent = urgent};
+    j->x = x;
+    j->db_usec = -1;
+    x->user = j; /* from here on, the reply is counted under its route */
+    if (auth_check(srv->auth, route->scope, http_header(r, "Authorization"), &x->err) != 0)
+        return -1;
+    pthread_mutex_lock(&srv->lock);
+    bool stopping = srv->stopping;
+    admitted = !stopping && lanes_admit(&srv->lanes, lane, urgent);
+    pthread_mutex_unlock(&srv->lock);
+    if (stopping)
+        return err_set_retry(&x->err, NULL, "the server is shutting down; retry against another instance");
+    if (!admitted) {
+        log_warn_limited(&srv->overload_log, "overloaded: %s lane full (--max-queue %d); answering 503",
+                         lane == LANE_READ ? "read" : "write", srv->cfg->max_queue);
+        return err_set_retry(&x->err, NULL, "the server is busy: %d requests already wait for a worker "
+                                            "(--max-queue); retry later", srv->cfg->max_queue);
+    }
+    r->cfg = srv->cfg;
+    r->graph = srv->graph;
+    r->node_cache = srv->node_cache;
+    r->outage_log = &srv->unavailable_log;
+    return 0;
+}
+
+/* h1 on_request: the body is read; queue it for a worker. */
+static void on_request(void *ctx, struct h1_exchange *x)
+{
+    struct server *srv = ctx;
+    struct job *j = x->user;
+
+    pthread_mutex_lock(&srv->lock);
+    bool stopping = srv->stopping;
+    if (stopping) {
+        lanes_release(&srv->lanes, j->q.lane);
+    } else {
+        lanes_push(&srv->lanes, &j->q);
+        metrics_queue_depth(srv->metrics, 1);
+        /* Wake one worker that can take it: the reads-only one first for a read, so the others stay
+         * free for writes (and no two threads wake for one request). */
+        if (j->q.lane == LANE_READ && srv->idle_read > 0)
+            pthread_cond_signal(&srv->cond_read);
+        else
+            pthread_cond_signal(&srv->cond_any);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    if (stopping) {
+        err_set_retry(&x->err, NULL, "the server is shutting down; retry against another instance");
+        h1_exchange_reply(x);
+        return;
+    }
+    srv->in_flight++;
+    metrics_in_flight(srv->metrics, 1);
+}
+
+/* h1 on_drop: a request admitted at its head will not come (its body failed). */
+static void on_drop(void *ctx, struct h1_exchange *x)
+{
+    struct server *srv = ctx;
+    struct job *j = x->user;
+
+    pthread_mutex_lock(&srv->lock);
+    lanes_release(&srv->lanes, j->q.lane);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* h1 on_reply: every reply is counted once, under its route when it has one. */
+static void on_reply(void *ctx, const struct h1_exchange *x)
+{
+    struct server *srv = ctx;
+    const struct job *j = x->user;
+    size_t route = j != NULL ? routes_index(j->q.route) : metrics_no_route(srv->metrics);
+
+    metrics_request_done(srv->metrics, route, x->reply.status, metrics_clock_usec() - x->started_usec,
+                         j != NULL ? j->db_usec : -1);
+}
+
+/* h1 on_connections: the open-connections gauge. */
+static void on_connections(void *ctx, int delta)
+{
+    struct server *srv = ctx;
+    metrics_connections(srv->metrics, delta);
+}
+
+/* Logs what an operator may need to see about a reply: our bugs always, outages through a rate limit. */
+static void log_outcome(struct server *srv, const struct h1_exchange *x)
+{
+    const struct err *e = &x->err;
+
+    if (x->reply.status != 0)
+        return;
+    if (e->kind == ERR_INTERNAL)
+        log_error("req=%s %s: %s", x->req.request_id, e->msg, e->detail);
+    else if (e->kind == ERR_UNAVAILABLE)
+        log_warn_limited(&srv->unavailable_log, "req=%s %s: %s", x->req.request_id, e->msg, e->detail);
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)
@@ -281,133 +291,24 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     srv->done = NULL;
     pthread_mutex_unlock(&srv->lock);
     while (list != NULL) {
-        struct job *next = list->next;
-        send_reply(list);
+        struct job *next = (struct job *)list->q.next;
+        log_outcome(srv, list->x);
+        log_debug("req=%s %s -> %d (%zu KiB)", list->x->req.request_id, list->x->req.path,
+                  list->x->reply.status ? list->x->reply.status : err_http_status(list->x->err.kind),
+                  arena_charged(list->x->req.arena) >> 10);
+        h1_exchange_reply(list->x);
         srv->in_flight--;
         metrics_in_flight(srv->metrics, -1);
         list = next;
     }
-    if (srv->stopping && srv->in_flight == 0)
-        event_base_loopexit(srv->base, NULL);
 }
 
-static enum http_method method_of(struct evhttp_request *evreq)
-{
-    switch (evhttp_request_get_command(evreq)) {
-    case EVHTTP_REQ_GET: return HTTP_GET;
-    case EVHTTP_REQ_POST: return HTTP_POST;
-    case EVHTTP_REQ_PUT: return HTTP_PUT;
-    case EVHTTP_REQ_DELETE: return HTTP_DELETE;
-    case EVHTTP_REQ_HEAD: return HTTP_HEAD;
-    default: return HTTP_OTHER;
-    }
-}
+/* ---- shutdown ---------------------------------------------------------------------------------- */
 
-static const char *header_dup(struct arena *a, struct evhttp_request *evreq, const char *name)
-{
-    const char *v = evhttp_find_header(evhttp_request_get_input_headers(evreq), name);
-    return v ? arena_strdup(a, v) : NULL;
-}
-
-/* Fills j->req from the evhttp request: path, segments, query, headers, body copy. */
-static int read_request(struct server *srv, struct job *j, struct err *e)
-{
-    struct req *r = &j->req;
-    const char *uri = evhttp_request_get_uri(j->evreq);
-    const char *q = strchr(uri, '?');
-    struct evbuffer *in = evhttp_request_get_input_buffer(j->evreq);
-    size_t len = evbuffer_get_length(in);
-
-    r->method = method_of(j->evreq);
-    r->path = q ? arena_strndup(r->arena, uri, (size_t)(q - uri)) : arena_strdup(r->arena, uri);
-    if (http_split_path(r->arena, r->path, &r->segments, &r->n_segments, e) != 0)
-        return -1;
-    if (http_parse_query(r->arena, q ? q + 1 : NULL, &r->params, &r->n_params, e) != 0)
-        return -1;
-    r->content_type = header_dup(r->arena, j->evreq, "Content-Type");
-    r->content_encoding = header_dup(r->arena, j->evreq, "Content-Encoding");
-    r->accepts_gzip = reply_gzip_accepted(header_dup(r->arena, j->evreq, "Accept-Encoding"));
-    char *body = arena_alloc(r->arena, len + 1);
-    if (len > 0 && evbuffer_copyout(in, body, len) != (ev_ssize_t)len)
-        return err_set(e, ERR_INTERNAL, NULL, "cannot read the request body");
-    body[len] = '\0';
-    r->body = body;
-    r->body_len = len;
-    r->cfg = srv->cfg;
-    r->graph = srv->graph;
-    r->node_cache = srv->node_cache;
-    return 0;
-}
-
-static void enqueue(struct server *srv, struct job *j)
-{
-    srv->in_flight++;
-    metrics_in_flight(srv->metrics, 1);
-    metrics_queue_depth(srv->metrics, 1);
-    pthread_mutex_lock(&srv->lock);
-    j->next = NULL;
-    if (srv->queue_tail != NULL)
-        srv->queue_tail->next = j;
-    else
-        srv->queue_head = j;
-    srv->queue_tail = j;
-    pthread_cond_signal(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-}
-
-/* Replies go out as soon as they are written, in large writes. Without TCP_NODELAY a reply larger than a
- * few segments waits for the client's delayed ACK (40 ms on Linux) about one time in ten: it is set on
- * the listening socket, and Linux gives accepted sockets the listener's setting. Bufferevents write at
- * most 16 KiB per event-loop turn unless told otherwise (120 turns for a 2 MB lineage answer): each
- * connection's bufferevent is made here, once, with a larger limit. */
-enum { SERVER_MAX_SINGLE_WRITE = 4 << 20 };
-
-static struct bufferevent *new_connection_bev(struct event_base *base, void *arg)
-{
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-
-    (void)arg;
-    if (bev != NULL)
-        bufferevent_set_max_single_write(bev, SERVER_MAX_SINGLE_WRITE);
-    return bev; /* NULL: evhttp makes its own */
-}
-
-static void on_request(struct evhttp_request *evreq, void *arg)
+static void on_all_closed(void *arg)
 {
     struct server *srv = arg;
-    struct arena *a = arena_new();
-    struct job *j = arena_zalloc(a, sizeof *j);
-    bool known;
-
-    j->evreq = evreq;
-    j->req.arena = a;
-    j->req.metrics = srv->metrics;
-    j->started_usec = metrics_clock_usec();
-    j->db_usec = -1;
-    conn_gauge_request(&srv->connections, evreq);
-    snprintf(j->req.request_id, sizeof j->req.request_id, "%llx", ++srv->next_id);
-    if (read_request(srv, j, &j->err) != 0) {
-        send_reply(j);
-        return;
-    }
-    j->route = routes_match(j->req.method, j->req.segments, j->req.n_segments, &known);
-    if (j->route == NULL) {
-        if (known)
-            reply_now(j, ERR_METHOD, NULL, "HTTP 405 Method Not Allowed");
-        else
-            reply_now(j, ERR_NOT_FOUND, NULL, "HTTP 404 Not Found");
-        return;
-    }
-    if (auth_check(srv->auth, j->route->scope,
-                   evhttp_find_header(evhttp_request_get_input_headers(evreq), "Authorization"), &j->err) != 0) {
-        send_reply(j);
-        return;
-    }
-    if (srv->stopping) {
-        reply_now(j, ERR_UNAVAILABLE, NULL, "the server is shutting down; retry against another instance");
-        return;
-    }
-    enqueue(srv, j);
+    event_base_loopexit(srv->base, NULL);
 }
 
 /* Stops waiting for requests in flight: workers finish the request they are running and stop. */
@@ -416,7 +317,8 @@ static void abandon_queue(struct server *srv, const char *why)
     log_warn("%s: dropping the requests no worker has started (%zu in flight)", why, srv->in_flight);
     pthread_mutex_lock(&srv->lock);
     srv->abandon = true;
-    pthread_cond_broadcast(&srv->cond);
+    pthread_cond_broadcast(&srv->cond_any);
+    pthread_cond_broadcast(&srv->cond_read);
     pthread_mutex_unlock(&srv->lock);
     event_base_loopexit(srv->base, NULL);
 }
@@ -434,21 +336,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct timeval limit = {.tv_sec = srv->cfg->shutdown_timeout_s};
     (void)what;
 
-    if (srv->stopping) {
+    pthread_mutex_lock(&srv->lock);
+    bool again = srv->stopping;
+    srv->stopping = true;
+    pthread_cond_broadcast(&srv->cond_any);
+    pthread_cond_broadcast(&srv->cond_read);
+    pthread_mutex_unlock(&srv->lock);
+    if (again) {
         abandon_queue(srv, "second stop signal");
         return;
     }
     log_info("received signal %d, finishing %zu requests in flight (at most %d s)", (int)sig, srv->in_flight,
              srv->cfg->shutdown_timeout_s);
-    pthread_mutex_lock(&srv->lock);
-    srv->stopping = true;
-    pthread_cond_broadcast(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-    if (srv->in_flight == 0)
-        event_base_loopexit(srv->base, NULL);
-    else if (srv->drain_ev != NULL)
-        evtimer_add(srv->drain_ev, &limit);
+    evtimer_add(srv->drain_ev, &limit);
+    h1_server_shutdown(srv->http, on_all_closed, srv); /* may exit the loop at once */
 }
+
+/* ---- start and stop ---------------------------------------------------------------------------- */
 
 static int start_workers(struct server *srv, struct err *e)
 {
@@ -457,6 +361,7 @@ static int start_workers(struct server *srv, struct err *e)
         return err_set(e, ERR_INTERNAL, NULL, "out of memory");
     for (int i = 0; i < srv->cfg->db_connections; i++) {
         srv->workers[i].srv = srv;
+        srv->workers[i].reads_only = i == 0 && srv->cfg->db_connections > 1;
         if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]) != 0)
             return err_set(e, ERR_INTERNAL, NULL, "cannot start worker thread %d", i);
         srv->n_workers++;
@@ -464,13 +369,13 @@ static int start_workers(struct server *srv, struct err *e)
     return 0;
 }
 
-/* Frees a list of jobs that will never be answered (each job lives in its own arena). */
-static void free_jobs(struct job *j)
+/* Frees a list of queued jobs that will never be answered (each job lives in its request's arena). */
+static void free_queued(struct queued *q)
 {
-    while (j != NULL) {
-        struct job *next = j->next;
-        arena_free(j->req.arena);
-        j = next;
+    while (q != NULL) {
+        struct queued *next = q->next;
+        arena_free(((struct job *)q)->x->req.arena);
+        q = next;
     }
 }
 
@@ -478,7 +383,8 @@ static void stop_workers(struct server *srv)
 {
     pthread_mutex_lock(&srv->lock);
     srv->stopping = true;
-    pthread_cond_broadcast(&srv->cond);
+    pthread_cond_broadcast(&srv->cond_any);
+    pthread_cond_broadcast(&srv->cond_read);
     pthread_mutex_unlock(&srv->lock);
     for (int i = 0; i < srv->n_workers; i++) {
         pthread_join(srv->workers[i].thread, NULL);
@@ -486,56 +392,60 @@ static void stop_workers(struct server *srv)
         store_free(srv->workers[i].read_store);
     }
     free(srv->workers);
-    /* Requests dropped by a shutdown timeout: their connections close with evhttp_free. */
-    free_jobs(srv->queue_head);
-    free_jobs(srv->done);
-    srv->queue_head = srv->queue_tail = srv->done = NULL;
+    /* Requests dropped by a shutdown timeout: their connections close with h1_server_free. */
+    for (int l = 0; l < LANE_COUNT; l++)
+        free_queued(srv->lanes.head[l]);
+    free_queued((struct queued *)srv->done);
+    memset(&srv->lanes, 0, sizeof srv->lanes);
+    srv->done = NULL;
 }
 
-/* Binds the listening socket and logs the address (the port may have been chosen by the OS). */
-static int listen_http(struct server *srv, struct err *e)
+/* The HTTP layer's limits from the options (README "Limits and security"). */
+static struct h1_limits http_limits(struct server *srv)
 {
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(srv->http, srv->cfg->host,
-                                                                      (ev_uint16_t)srv->cfg->port);
-    if (sock == NULL)
-        return err_set(e, ERR_UNAVAILABLE, NULL, "cannot listen on %s:%d (in use? set --port or LINEAGED_PORT)",
-                       srv->cfg->host, srv->cfg->port);
-    int one = 1;
-    if (setsockopt(evhttp_bound_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
-        log_warn("cannot set TCP_NODELAY; large replies may stall on delayed ACKs");
-    struct sockaddr_storage ss;
-    ev_socklen_t sl = sizeof ss;
-    int port = srv->cfg->port;
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl) == 0)
-        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    log_info("listening on http://%s:%d", srv->cfg->host, port);
-    return 0;
+    const struct cfg *c = srv->cfg;
+
+    return (struct h1_limits){
+        .max_head = (size_t)c->max_header_bytes,
+        .max_body = (size_t)c->max_body_bytes,
+        .max_connections = c->max_connections,
+        .header_timeout_s = c->header_timeout_s,
+        .idle_timeout_s = c->idle_timeout_s,
+        .body_timeout_s = c->body_timeout_s,
+        .body_min_rate = (size_t)c->body_min_rate,
+        .write_timeout_s = c->write_timeout_s,
+        .budget = &srv->budget,
+        .request_max = (size_t)c->max_request_mb << 20,
+    };
 }
 
 static int setup(struct server *srv, struct err *e)
 {
+    struct h1_limits lim = http_limits(srv);
+    struct h1_handler handler = {.on_head = on_head,
+                                 .on_request = on_request,
+                                 .on_drop = on_drop,
+                                 .on_reply = on_reply,
+                                 .on_connections = on_connections,
+                                 .ctx = srv};
+    int port = 0;
+
     if (evthread_use_pthreads() != 0)
         return err_set(e, ERR_INTERNAL, NULL, "libevent has no pthreads support");
-    if ((srv->base = event_base_new()) == NULL || (srv->http = evhttp_new(srv->base)) == NULL)
+    if ((srv->base = event_base_new()) == NULL)
         return err_set(e, ERR_INTERNAL, NULL, "cannot create the event loop");
-    evhttp_set_max_body_size(srv->http, srv->cfg->max_body_bytes);
-    evhttp_set_max_headers_size(srv->http, SERVER_MAX_HEADERS);
-    evhttp_set_bevcb(srv->http, new_connection_bev, NULL);
-    evhttp_set_timeout(srv->http, SERVER_TIMEOUT_SECONDS);
-    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
-                                              EVHTTP_REQ_PATCH);
-    evhttp_set_default_content_type(srv->http, NULL);
-    evhttp_set_gencb(srv->http, on_request, srv);
+    if ((srv->http = h1_server_new(srv->base, &lim, &handler, e)) == NULL)
+        return -1;
     srv->done_ev = event_new(srv->base, -1, 0, on_done, srv);
     srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
     srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
     srv->drain_ev = evtimer_new(srv->base, on_drain_timeout, srv);
-    if (srv->done_ev == NULL || srv->sigint_ev == NULL || srv->sigterm_ev == NULL ||
+    if (srv->done_ev == NULL || srv->sigint_ev == NULL || srv->sigterm_ev == NULL || srv->drain_ev == NULL ||
         evsignal_add(srv->sigint_ev, NULL) != 0 || evsignal_add(srv->sigterm_ev, NULL) != 0)
         return err_set(e, ERR_INTERNAL, NULL, "cannot set up events");
-    if (listen_http(srv, e) != 0)
+    if (h1_server_listen(srv->http, srv->cfg->host, srv->cfg->port, &port, e) != 0)
         return -1;
+    log_info("listening on http://%s:%d", srv->cfg->host, port);
     return start_workers(srv, e);
 }
 
@@ -550,42 +460,51 @@ static void log_node_cache(struct node_cache *c)
              (unsigned long long)st.evictions);
 }
 
+static void free_events(struct server *srv)
+{
+    struct event *evs[] = {srv->done_ev, srv->sigint_ev, srv->sigterm_ev, srv->drain_ev};
+
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i] != NULL)
+            event_free(evs[i]);
+}
+
 int server_run(const struct cfg *c, const char *conninfo, struct graph *g, struct auth *auth, struct metrics *m,
                struct err *e)
 {
-    struct server srv = {
-        .cfg = c, .auth = auth, .conninfo = conninfo, .graph = g, .metrics = m, .connections = {.metrics = m}};
+    struct server srv = {.cfg = c, .auth = auth, .metrics = m, .conninfo = conninfo, .graph = g};
     int rc = 0;
 
+    if ((size_t)c->max_request_mb > (size_t)c->max_inflight_mb)
+        return err_set(e, ERR_BAD_INPUT, "max-request-mb", "--max-request-mb %d is larger than --max-inflight-mb %d",
+                       c->max_request_mb, c->max_inflight_mb);
     srv.node_cache = node_cache_new((size_t)c->lineage_cache_mb << 20);
     if (srv.node_cache == NULL)
         return err_set(e, ERR_INTERNAL, NULL, "out of memory");
     pthread_mutex_init(&srv.lock, NULL);
-    pthread_cond_init(&srv.cond, NULL);
+    pthread_cond_init(&srv.cond_any, NULL);
+    pthread_cond_init(&srv.cond_read, NULL);
+    srv.lanes.max = (size_t)c->max_queue;
+    atomic_init(&srv.budget.used, 0);
+    srv.budget.max = (size_t)c->max_inflight_mb << 20;
+    log_limit_init(&srv.unavailable_log, SERVER_LOG_BURST, SERVER_LOG_INTERVAL_S);
+    log_limit_init(&srv.overload_log, SERVER_LOG_BURST, SERVER_LOG_INTERVAL_S);
     signal(SIGPIPE, SIG_IGN);
     if (setup(&srv, e) != 0)
         rc = -1;
     else if (event_base_dispatch(srv.base) < 0)
         rc = err_set(e, ERR_INTERNAL, NULL, "the event loop failed");
     stop_workers(&srv);
-    if (srv.http != NULL)
-        evhttp_free(srv.http);
-    if (srv.done_ev != NULL)
-        event_free(srv.done_ev);
-    if (srv.sigint_ev != NULL)
-        event_free(srv.sigint_ev);
-    if (srv.sigterm_ev != NULL)
-        event_free(srv.sigterm_ev);
-    if (srv.drain_ev != NULL)
-        event_free(srv.drain_ev);
+    h1_server_free(srv.http);
+    free_events(&srv);
     if (srv.base != NULL)
         event_base_free(srv.base);
     libevent_global_shutdown();
-    pthread_cond_destroy(&srv.cond);
+    pthread_cond_destroy(&srv.cond_read);
+    pthread_cond_destroy(&srv.cond_any);
     pthread_mutex_destroy(&srv.lock);
     log_node_cache(srv.node_cache);
     node_cache_free(srv.node_cache);
-    conn_gauge_free(&srv.connections);
     if (rc == 0)
         log_info("stopped cleanly");
     return rc;

@@ -1,8 +1,9 @@
-/* server/server.h - the HTTP server: libevent on the main thread, handlers on a worker pool.
+/* server/server.h - the HTTP server: our HTTP/1.1 layer (h1_conn.h) on the main thread, handlers on a
+ * worker pool.
  *
  * Threads: the event loop thread accepts, reads and routes requests and writes replies; N worker
- * threads (one Postgres connection each) run the handlers. A request moves loop -> queue -> worker
- * -> done list -> loop, and is replied to exactly once, on the loop thread.
+ * threads (one Postgres connection each) run the handlers. A request moves loop -> its lane (reads or
+ * writes, lanes.h) -> worker -> done list -> loop, and is replied to exactly once, on the loop thread.
  * Shutdown (SIGINT/SIGTERM): new requests get 503, requests in flight finish and are answered, then
  * server_run returns. After --shutdown-timeout seconds (or at a second signal) requests no worker has
  * started are dropped unanswered: they were never acknowledged, so clients retry them elsewhere. */

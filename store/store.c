@@ -231,16 +231,20 @@ static int prepare(struct store *s, const struct store_stmt *st, struct err *e)
     return 0;
 }
 
-PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+/* Runs st, prepared once (planned false) or planned for these values (PQexecParams' unnamed statement):
+ * the result, or NULL with e set. */
+static PGresult *exec_stmt(struct store *s, const struct store_stmt *st, const char *const *params,
+                           bool planned, struct err *e)
 {
     if (ensure_connected(s, e) != 0)
         return NULL;
     int64_t started = metrics_clock_usec();
-    if (!is_prepared(s, st) && prepare(s, st, e) != 0) {
+    if (!planned && !is_prepared(s, st) && prepare(s, st, e) != 0) {
         busy_since(s, started);
         return NULL;
     }
-    PGresult *res = PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
+    PGresult *res = planned ? PQexecParams(s->conn, st->sql, st->n_params, NULL, params, NULL, NULL, 0)
+                            : PQexecPrepared(s->conn, st->name, st->n_params, params, NULL, NULL, 0);
     busy_since(s, started);
     ExecStatusType status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -249,6 +253,17 @@ PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *c
         return NULL;
     }
     return res;
+}
+
+PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
+{
+    return exec_stmt(s, st, params, false, e);
+}
+
+PGresult *store_exec_planned(struct store *s, const struct store_stmt *st, const char *const *params,
+                             struct err *e)
+{
+    return exec_stmt(s, st, params, true, e);
 }
 
 int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e)
@@ -288,6 +303,12 @@ int store_command(struct store *s, const char *sql, struct err *e)
 
 int store_ping(struct store *s, struct err *e)
 {
+    /* A connection lost while idle (the database restarted) fails its next statement; a health check
+     * must not call that "database down" when a new connection works: one retry, reconnected. */
+    if (store_command(s, "SELECT 1", e) == 0)
+        return 0;
+    if (PQstatus(s->conn) == CONNECTION_OK)
+        return -1;
     return store_command(s, "SELECT 1", e);
 }
 

@@ -48,6 +48,13 @@ struct store *store_connect_with(const char *conninfo, const char *options, stru
  * an error is cleared here and reported through e. */
 PGresult *store_exec(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e);
 
+/* store_exec, except that st is planned for these parameter values (the unnamed statement of
+ * PQexecParams) rather than prepared once, for a statement whose best plan depends on the values so
+ * much that a cached generic plan could be many times slower (search: a rare term wants its trigram
+ * index, a frequent one the name order). Not for pipeline mode. Same result and errors as store_exec. */
+PGresult *store_exec_planned(struct store *s, const struct store_stmt *st, const char *const *params,
+                             struct err *e);
+
 /* store_exec for statements whose rows are not needed: runs it and clears the result. 0 or -1.
  * In pipeline mode it only queues the statement; an error then surfaces at the next flush. */
 int store_exec_command(struct store *s, const struct store_stmt *st, const char *const *params, struct err *e);

@@ -41,6 +41,20 @@ static int applied(struct store *s, int version, bool *out, struct err *e)
     return 0;
 }
 
+/* Runs a migration's whole file (PQexec runs every statement; it is our own SQL, never user input). A
+ * failure is reported under the migration's name, so the log shows Postgres's message (a RAISE in the
+ * migration saying what an operator must do) rather than the start of the file. */
+static int run_file(struct store *s, const struct store_migration *m, struct err *e)
+{
+    PGresult *res = PQexec(s->conn, m->sql);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = store_fail(s, res, m->name, e);
+    PQclear(res);
+    return rc;
+}
+
 static int apply_one(struct store *s, const struct store_migration *m, struct err *e)
 {
     char v[16];
@@ -49,8 +63,7 @@ static int apply_one(struct store *s, const struct store_migration *m, struct er
 
     if (store_command(s, "BEGIN", e) != 0)
         return -1;
-    /* PQexec runs the whole multi-statement file; it is our own SQL, never user input. */
-    if (store_command(s, m->sql, e) != 0)
+    if (run_file(s, m, e) != 0)
         goto fail;
     PGresult *res = store_exec(s, &RECORD, params, e);
     if (res == NULL)

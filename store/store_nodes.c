@@ -32,15 +32,23 @@ static const struct store_stmt JOB_DATA = {
 static const struct store_stmt DATASET_DATA = {
     "nodes_dataset_data",
     "SELECT k.ord, json_build_object('id', json_build_object('namespace', d.namespace, 'name', d.name),"
-    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS("d.created_at") ","
-    " 'updatedAt', " TS("d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
-    " 'fields', (SELECT coalesce(json_agg(json_build_object('name', f.name, 'type', f.type, 'tags', '[]'::json,"
-    "   'description', f.description) ORDER BY f.ordinal, f.name), '[]') FROM dataset_fields f"
-    "   WHERE f.dataset_id = d.id),"
-    " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', d.description,"
-    " 'lastLifecycleState', d.lifecycle_state)::text"
-    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
-    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1",
+    " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name, 'createdAt', " TS(
+        "d.created_at") ","
+                        " 'updatedAt', " TS(
+                            "d.updated_at") ", 'namespace', d.namespace, 'sourceName', d.source_name,"
+                                            " 'fields', (SELECT coalesce(json_agg(json_build_object('name', "
+                                            "f.name, 'type', f.type, 'tags', '[]'::json,"
+                                            "   'description', f.description) ORDER BY f.ordinal, f.name), "
+                                            "'[]') FROM dataset_fields f"
+                                            "   WHERE f.dataset_id = d.id),"
+                                            " 'tags', '[]'::json, 'lastModifiedAt', NULL, 'description', "
+                                            "d.description,"
+                                            " 'lastLifecycleState', d.lifecycle_state, 'datasetType', "
+                                            "d.dataset_type, 'subType', d.sub_type)::text"
+                                            " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, "
+                                            "ord)"
+                                            " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = "
+                                            "k.key->>1",
     1};
 
 /* Keys: [[ns, dataset, field, [[in_ns, in_dataset, in_field], ...]], ...]. */
@@ -113,7 +121,7 @@ static const char *keys_param(struct arena *a, const char *const *one, const cha
 }
 
 /* Runs a keyed statement and stores each row's text at json_out[ordinal - 1] (and its third column at
- * second_out[ordinal - 1] unless second_out is NULL). */
+ * second_out[ordinal - 1] unless second_out is NULL); SQL NULL stays NULL. */
 static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store_stmt *st, const char *keys,
                             size_t n, const char **json_out, const char **second_out, struct err *e)
 {
@@ -133,9 +141,9 @@ static int fetch_by_ordinal(struct store *s, struct arena *a, const struct store
         long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
         if (ord < 1 || (size_t)ord > n)
             continue;
-        json_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 1));
+        json_out[ord - 1] = PQgetisnull(res, row, 1) ? NULL : arena_strdup(a, PQgetvalue(res, row, 1));
         if (second_out != NULL)
-            second_out[ord - 1] = arena_strdup(a, PQgetvalue(res, row, 2));
+            second_out[ord - 1] = PQgetisnull(res, row, 2) ? NULL : arena_strdup(a, PQgetvalue(res, row, 2));
     }
     PQclear(res);
     return 0;
@@ -198,12 +206,12 @@ int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, l
     return 0;
 }
 
+/* Kinds of the graph's datasets: node names are the rows' own (an alias row has none of its own). */
 static const struct store_stmt DATASET_TYPES = {
     "nodes_dataset_types",
-    "SELECT k.ord, upper(f.facet->>'datasetType')"
+    "SELECT k.ord, d.dataset_type, d.sub_type"
     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(key, ord)"
-    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1"
-    " JOIN dataset_facets f ON f.dataset_id = d.id AND f.name = 'datasetType' AND f.facet ? 'datasetType'",
+    " JOIN datasets d ON d.namespace = k.key->>0 AND d.name = k.key->>1 WHERE d.dataset_type IS NOT NULL",
     1};
 
 #define EPOCH_OF(col) "greatest(0, least(4294967295, extract(epoch FROM " col ")))::bigint"
@@ -225,11 +233,12 @@ static const struct store_stmt PIN_DATASET_VERSION = {
     " ORDER BY v.version = $1::uuid DESC NULLS LAST LIMIT 1",
     4};
 
-int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
-                        size_t n, const char **types_out, struct err *e)
+int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces,
+                        const char *const *names, size_t n, const char **types_out,
+                        const char **sub_types_out, struct err *e)
 {
-    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out, NULL,
-                            e);
+    return fetch_by_ordinal(s, a, &DATASET_TYPES, keys_param(a, namespaces, names, NULL, n), n, types_out,
+                            sub_types_out, e);
 }
 
 int store_pin_time(struct store *s, enum store_pin_kind kind, const char *ns, const char *name, const char *key,

@@ -56,9 +56,11 @@ int store_field_exists(struct store *s, const char *ns, const char *dataset, con
 int store_run_upstream(struct store *s, struct arena *a, const char *run_uuid, long depth, const char **json_out,
                        struct err *e);
 
-/* The datasetType facet's datasetType (upper case: TABLE, VIEW, MODEL, ...) of each dataset, or NULL. */
-int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces, const char *const *names,
-                        size_t n, const char **types_out, struct err *e);
+/* The kind of each dataset (migrations/0008_ml_lineage.sql): its type (upper case: TABLE, MODEL,
+ * FEATURE_VIEW, ...) and subtype (REGISTERED, ...), each NULL when unknown. */
+int store_dataset_types(struct store *s, struct arena *a, const char *const *namespaces,
+                        const char *const *names, size_t n, const char **types_out,
+                        const char **sub_types_out, struct err *e);
 
 enum store_pin_kind { STORE_PIN_RUN, STORE_PIN_JOB_VERSION, STORE_PIN_DATASET_VERSION };
 

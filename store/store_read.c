@@ -34,13 +34,9 @@ static const char *compact_json(struct arena *a, const char *text, size_t len)
     return out;
 }
 
-int store_read_row(struct store *s, struct arena *a, const struct store_stmt *st, const char *const *params,
-                   const char **out, int n, unsigned json_mask, bool *found, struct err *e)
+/* Copies the first row of res (see store_read_row) and clears res. */
+static void copy_row(struct arena *a, PGresult *res, const char **out, int n, unsigned json_mask, bool *found)
 {
-    PGresult *res = store_exec(s, st, params, e);
-
-    if (res == NULL)
-        return -1;
     bool have = PQntuples(res) > 0;
     for (int i = 0; i < n; i++) {
         out[i] = NULL;
@@ -53,6 +49,27 @@ int store_read_row(struct store *s, struct arena *a, const struct store_stmt *st
     if (found != NULL)
         *found = have;
     PQclear(res);
+}
+
+int store_read_json_planned(struct store *s, struct arena *a, const struct store_stmt *st,
+                            const char *const *params, const char **json_out, struct err *e)
+{
+    PGresult *res = store_exec_planned(s, st, params, e);
+
+    if (res == NULL)
+        return -1;
+    copy_row(a, res, json_out, 1, 1u, NULL);
+    return 0;
+}
+
+int store_read_row(struct store *s, struct arena *a, const struct store_stmt *st, const char *const *params,
+                   const char **out, int n, unsigned json_mask, bool *found, struct err *e)
+{
+    PGresult *res = store_exec(s, st, params, e);
+
+    if (res == NULL)
+        return -1;
+    copy_row(a, res, out, n, json_mask, found);
     return 0;
 }
 

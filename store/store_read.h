@@ -105,17 +105,29 @@ int store_read_run_facets(struct store *s, struct arena *a, const char *run_uuid
 
 /* ---- search, events, stats (store/store_read_search.c) ---- */
 
+/* Where search looks (in=): bits of these. */
+enum store_search_in {
+    STORE_SEARCH_NAME = 1u << 0,        /* names: own, alias and symlink names (Marquez's search) */
+    STORE_SEARCH_FIELDS = 1u << 1,      /* a dataset's field names */
+    STORE_SEARCH_DESCRIPTION = 1u << 2, /* descriptions */
+    STORE_SEARCH_TAGS = 1u << 3,        /* Marquez tags and labels (tags facets, Feast tags) */
+    STORE_SEARCH_OWNERS = 1u << 4,      /* owners (ownership facets, Feast owners) */
+};
+
 struct store_search {
-    const char *q;      /* matched case-insensitively anywhere in the name (ILIKE, as Marquez) */
+    const char *q;      /* matched case-insensitively anywhere in the text (ILIKE, as Marquez) */
     const char *filter; /* NULL, "DATASET" or "JOB" */
     const char *sort;   /* "name" (ascending) or "updated_at" (newest first) */
     long limit;
     const char *ns;     /* NULL: any namespace */
     const char *before; /* NULL or "YYYY-MM-DD": updated before that day (UTC) */
     const char *after;  /* NULL or "YYYY-MM-DD": updated after that day */
+    unsigned in;        /* enum store_search_in bits; at least one */
 };
 
-/* {"totalCount":N,"results":[SearchResult...]}. */
+/* {"totalCount":N,"results":[SearchResult + datasetType, subType, matchedIn, matched...]}: each object
+ * once, with the first place it matched in (name, fields, description, tags, owners, in that order)
+ * and the text that matched there (a description cut to 200 characters). */
 int store_read_search(struct store *s, struct arena *a, const struct store_search *q, const char **json_out,
                       struct err *e);
 /* {"events":[RunEvent JSON...],"totalCount":N}: run events with after <= eventTime < before (ISO-8601

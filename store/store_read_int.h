@@ -11,7 +11,8 @@
  *   STORE_SQL_NAMESPACE_JSON n, STORE_SQL_SOURCE_JSON src
  * Invariants:
  *  1. Keys are written in Marquez's (Jackson field declaration) order; every key is present, null
- *     when unknown; timestamps go through api_ts() (migrations/0002_marquez_api.sql).
+ *     when unknown; timestamps go through api_ts() (migrations/0002_marquez_api.sql). Keys lineaged
+ *     adds come after Marquez's (a Dataset's datasetType and subType: migrations/0008_ml_lineage.sql).
  *  2. Related rows are reached by key from the row in scope (correlated subqueries over indexed
  *     keys), so a statement over a page of N rows is still one statement.
  *  3. Fragments are string literals only: nothing from a request is ever pasted into SQL.
@@ -32,6 +33,10 @@ int store_read_row(struct store *s, struct arena *a, const struct store_stmt *st
 /* The first column of the first row as compact JSON (NULL when no row or SQL NULL). 0 or -1. */
 int store_read_json(struct store *s, struct arena *a, const struct store_stmt *st, const char *const *params,
                     const char **json_out, struct err *e);
+
+/* store_read_json through store_exec_planned: planned for these values each time. */
+int store_read_json_planned(struct store *s, struct arena *a, const struct store_stmt *st,
+                            const char *const *params, const char **json_out, struct err *e);
 
 /* Decimal text of v in the arena (for $n parameters). */
 const char *store_read_long(struct arena *a, long v);
@@ -120,8 +125,10 @@ const char *store_read_long(struct arena *a, long v);
     " 'description', d.description,"                                                                         \
     " 'currentVersion', d.current_version,"                                                                  \
     " 'columnLineage', CASE WHEN want_cl THEN " STORE_SQL_COLUMN_LINEAGE " END,"                             \
-    " 'facets', " STORE_SQL_FACETS_OF("dataset_facets", "f.dataset_id = d.id") ","                           \
-                                                                               " 'deleted', false)"
+    " 'facets', " STORE_SQL_FACETS_OF(                                                                       \
+        "dataset_facets",                                                                                    \
+        "f.dataset_id = d.id") ","                                                                           \
+                               " 'deleted', false, 'datasetType', d.dataset_type, 'subType', d.sub_type)"
 
 /* The dataset facets the events that made version fv carried (every event of the run that wrote it;
  * for a version no run wrote, the events at its creation time) under any name of dataset d, the later

@@ -3,11 +3,12 @@
 
 What it does, in order:
   1. configures a clang build with -Dfuzz=true and ASan+UBSan (meson, in --build, default build-fuzz)
-     and builds the three targets: fuzz_body, fuzz_event, fuzz_nodeid (tests/fuzz/*.c);
+     and builds the four targets: fuzz_body, fuzz_event, fuzz_nodeid, fuzz_h1 (tests/fuzz/*.c);
   2. replays every saved input in tests/fuzz/regressions/<target>/ (crashes found before, kept so
      they stay fixed);
   3. seeds a fresh corpus per target from ../shared (the OpenLineage events and Marquez fixtures,
-     raw and gzipped for the body decoder, node ids built from their names for the node-id parser)
+     raw and gzipped for the body decoder, node ids built from their names for the node-id parser,
+     whole HTTP requests carrying them for the HTTP/1.1 framing)
      and fuzzes it for --seconds (default 30) with the target's dictionary;
   4. prints per target the executions run and the verdict, then one line "N passed, N failed"
      (as the other suites do, for .ci/run). A crash leaves its input in --artifacts (default
@@ -29,9 +30,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TARGETS = ("fuzz_body", "fuzz_event", "fuzz_nodeid")
-DICTS = {"fuzz_body": "json.dict", "fuzz_event": "json.dict", "fuzz_nodeid": "nodeid.dict"}
-MAX_LEN = {"fuzz_body": 65536, "fuzz_event": 65536, "fuzz_nodeid": 1024}
+TARGETS = ("fuzz_body", "fuzz_event", "fuzz_nodeid", "fuzz_h1")
+DICTS = {"fuzz_body": "json.dict", "fuzz_event": "json.dict", "fuzz_nodeid": "nodeid.dict", "fuzz_h1": "http.dict"}
+MAX_LEN = {"fuzz_body": 65536, "fuzz_event": 65536, "fuzz_nodeid": 1024, "fuzz_h1": 65536}
 # fuzz_body's first two bytes pick Content-Encoding and Content-Type (see fuzz_body.c).
 BODY_PLAIN = b"\x00\x01"
 BODY_GZIP = b"\x03\x01"
@@ -84,6 +85,23 @@ def names_in(event):
     return [t for t in out if all(isinstance(x, str) for x in t[1:3] if x is not None) and t[2]]
 
 
+def http_requests(raw, i):
+    """fuzz_h1 seeds for one fixture: byte 0 picks the read size (see fuzz_h1.c), then the bytes of one
+    connection: the fixture POSTed with Content-Length, behind a pipelined GET as a chunked batch, and
+    gzipped with Expect: 100-continue."""
+    read_size = bytes([(i * 37) % 256])
+    head = b"POST /api/v1/lineage HTTP/1.1\r\nHost: lineaged\r\nContent-Type: application/json\r\n"
+    get = b"GET /api/v1/lineage?nodeId=job%3Ans%3Aj&depth=2 HTTP/1.1\r\nHost: lineaged\r\nAccept-Encoding: gzip\r\n\r\n"
+    batch = b"[" + raw + b"]"
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(batch[k:k + 300]), batch[k:k + 300]) for k in range(0, len(batch), 300))
+    gz = gzip.compress(raw, mtime=0)
+    yield read_size + head + b"Content-Length: %d\r\n\r\n" % len(raw) + raw
+    yield (read_size + get + b"POST /api/v1/lineage/batch HTTP/1.1\r\nHost: lineaged\r\n"
+           b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\nX-T: t\r\n\r\n")
+    yield (read_size + head + b"Content-Encoding: gzip\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n"
+           % len(gz) + gz)
+
+
 def seed(target, corpus, shared):
     """Writes the target's seed inputs into corpus; returns how many."""
     n = 0
@@ -94,10 +112,13 @@ def seed(target, corpus, shared):
             f.write(data)
         n += 1
 
-    for path in fixture_files(shared):
+    for i, path in enumerate(fixture_files(shared)):
         with open(path, "rb") as f:
             raw = f.read()
-        if target == "fuzz_event":
+        if target == "fuzz_h1":
+            for data in http_requests(raw, i):
+                put(data)
+        elif target == "fuzz_event":
             put(raw)
         elif target == "fuzz_body":
             put(BODY_PLAIN + raw)

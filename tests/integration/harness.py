@@ -61,6 +61,19 @@ def base_conninfo():
     return ci
 
 
+def sanitized_build():
+    """True when the lineaged under test is an ASan/UBSan build (memory figures do not apply to it)."""
+    build = os.environ.get("LINEAGED_BUILD")
+    path = os.path.join(build, "meson-info", "intro-buildoptions.json") if build else None
+    if not path or not os.path.isfile(path):
+        return False
+    with open(path, encoding="utf-8") as f:
+        for opt in json.load(f):
+            if opt.get("name") == "b_sanitize":
+                return opt.get("value") not in ("none", "", None)
+    return False
+
+
 def shared_dir():
     """The shared/ data folder checked out beside the repo (<repo>/../shared)."""
     d = os.environ.get("LINEAGED_SHARED") or os.path.join(os.path.dirname(REPO_ROOT), "shared")
@@ -195,10 +208,12 @@ def read_response(conn):
 class Server:
     """One `lineaged serve` process on a free port of 127.0.0.1."""
 
-    def __init__(self, conninfo, *extra_args, log_level="info"):
+    def __init__(self, conninfo, *extra_args, log_level="info", preexec_fn=None):
+        """preexec_fn: run in the child before exec (to lower a resource limit, say)."""
         self.conninfo = conninfo
         self.extra_args = list(extra_args)
         self.log_level = log_level
+        self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
         self._errf = None
@@ -214,7 +229,8 @@ class Server:
             self._outf = tempfile.TemporaryFile(prefix="lineaged-stdout-")
             cmd = [lineaged_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--database-url", self.conninfo, "--log-level", self.log_level] + self.extra_args
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._outf, stderr=self._errf)
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._outf, stderr=self._errf,
+                                         preexec_fn=self.preexec_fn)
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:

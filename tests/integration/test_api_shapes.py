@@ -122,7 +122,8 @@ COLUMN_LINEAGE = Obj(name=STR, inputFields=List(Obj(namespace=STR, dataset=STR, 
 DATASET = Obj(id=DATASET_ID, type=enum("DB_TABLE", "STREAM"), name=STR, physicalName=STR, createdAt=TS,
               updatedAt=TS, namespace=STR, sourceName=STR, fields=List(FIELD), tags=List(STR),
               lastModifiedAt=N(TS), lastLifecycleState=N(STR), description=N(STR), currentVersion=N(UUID),
-              columnLineage=N(List(COLUMN_LINEAGE)), facets=FACETS, deleted=BOOL)
+              columnLineage=N(List(COLUMN_LINEAGE)), facets=FACETS, deleted=BOOL,
+              datasetType=N(STR), subType=N(STR))  # lineaged's kinds, after Marquez's keys
 
 DATASET_VERSION = Obj(id=DATASET_ID, type=enum("DB_TABLE", "STREAM"), name=STR, physicalName=STR, createdAt=TS,
                       version=UUID, namespace=STR, sourceName=STR, fields=List(FIELD), tags=List(STR),
@@ -142,7 +143,9 @@ JOB_VERSION = Obj(id=Obj(namespace=STR, name=STR, version=UUID), name=STR, creat
 NAMESPACE = Obj(name=STR, createdAt=TS, updatedAt=TS, ownerName=STR, description=N(STR), isHidden=BOOL)
 SOURCE = Obj(type=STR, name=STR, createdAt=TS, updatedAt=TS, connectionUrl=STR, description=N(STR))
 TAG = Obj(name=STR, description=N(STR))
-SEARCH_RESULT = Obj(type=enum("DATASET", "JOB"), name=STR, updatedAt=TS, namespace=STR, nodeId=STR)
+SEARCH_RESULT = Obj(type=enum("DATASET", "JOB"), name=STR, updatedAt=TS, namespace=STR, nodeId=STR,
+                    datasetType=N(STR), subType=N(STR),  # lineaged's, after Marquez's keys
+                    matchedIn=enum("name", "fields", "description", "tags", "owners"), matched=STR)
 LINEAGE_METRIC = Obj(startInterval=TS, endInterval=TS, fail=INT, start=INT, complete=INT, abort=INT)
 INTERVAL_METRIC = Obj(startInterval=TS, endInterval=TS, count=INT)
 

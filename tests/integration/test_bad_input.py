@@ -295,12 +295,14 @@ PATH_ROUTES = [
     ("GET", "/api/v1/namespaces/{}/jobs"), ("GET", "/api/v1/sources/{}"), ("GET", "/api/v1/jobs/runs/{}"),
     ("GET", "/api/v1/jobs/runs/{}/facets"), ("PUT", "/api/v1/namespaces/{}"), ("PUT", "/api/v1/tags/{}"),
     ("DELETE", "/api/v1/namespaces/%s/datasets/{}" % NS), ("POST", "/api/v1/lineage/{}"), ("GET", "/api/v1/nope/{}"),
+    ("GET", "/api/v1/namespaces/%s/datasets/d/versions/{}/provenance" % NS), ("GET", "/api/v1/jobs/runs/{}/children"),
 ]
 QUERY_ROUTES = [
     "/api/v1/search?q={}", "/api/v1/stats/lineage-events?period=DAY&timezone={}",
     "/api/v1/lineage?nodeId=job%3Ans%3A{}", "/api/v1/column-lineage?nodeId=dataset%3Ans%3A{}",
     "/api/v1/impact?nodeId=dataset%3Ans%3A{}", "/api/v1/events/lineage?before={}", "/api/v1/jobs?lastRunStates={}",
     "/api/v1/namespaces?limit={}", "/api/v1/runlineage/upstream?runId={}", "/api/v1/search?{}=1",
+    "/api/v1/datasets?types={}", "/api/v1/runs?reads=dataset%3Ans%3A{}", "/api/v1/lineage?name={}",
 ]
 # Percent-escapes that decode to bytes that are not UTF-8, and %00.
 BAD_ESCAPES = [

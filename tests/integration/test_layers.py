@@ -33,7 +33,7 @@ ALLOWED = {
     "server": {"common", "graph", "store", "collector", "api", "server"},
 }
 # System headers only one folder may include.
-PRIVATE_SYSTEM = {"libpq-fe.h": "store", "libpq/": "store", "event2/": "server"}
+PRIVATE_SYSTEM = {"libpq-fe.h": "store", "libpq/": "store", "event2/": "server", "http_parser.h": "server"}
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 

@@ -22,8 +22,13 @@ T0 = datetime.datetime(2024, 5, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
 JOB_DATA_KEYS = ["id", "type", "name", "simpleName", "parentJobName", "parentJobUuid", "currentRunUuid",
                  "createdAt", "updatedAt", "namespace", "inputs", "outputs", "location", "description",
                  "latestRun"]
+IMPACT_ROW_KEYS = ["nodeId", "type", "namespace", "name", "depth", "path", "datasetType", "subType", "version",
+                   "producerVersion", "owners", "description"]
+IMPACT_CSV_COLUMNS = ["depth", "type", "namespace", "name", "nodeId", "path", "datasetType", "subType", "version",
+                      "producerVersion", "owners", "description"]
 DATASET_DATA_KEYS = ["id", "type", "name", "physicalName", "createdAt", "updatedAt", "namespace", "sourceName",
-                     "fields", "tags", "lastModifiedAt", "description", "lastLifecycleState"]
+                     "fields", "tags", "lastModifiedAt", "description", "lastLifecycleState", "datasetType",
+                     "subType"]
 FIELD_DATA_KEYS = ["namespace", "dataset", "datasetVersion", "field", "fieldType", "transformationDescription",
                    "transformationType", "inputFields"]
 INPUT_FIELD_KEYS = ["namespace", "dataset", "datasetVersion", "field", "transformationDescription",
@@ -612,7 +617,7 @@ class ColumnLineageImpactTest(GraphAsserts, h.ServerTestCase):
         self.assertEqual(len(rows), len(got), "duplicate rows")
         self.assertEqual([r["depth"] for r in rows], sorted(r["depth"] for r in rows), "rows not in BFS order")
         for r in rows:
-            self.assertEqual(list(r.keys()), ["nodeId", "type", "namespace", "name", "depth", "path"])
+            self.assertEqual(list(r.keys()), IMPACT_ROW_KEYS)
             kind, rest = r["nodeId"].split(":", 1)
             self.assertEqual(r["type"], {"dataset": "DATASET", "job": "JOB"}[kind])
             self.assertEqual("%s:%s" % (r["namespace"], r["name"]), rest)
@@ -662,22 +667,26 @@ class ColumnLineageImpactTest(GraphAsserts, h.ServerTestCase):
                 self.assertTrue(r.headers.get("content-type", "").startswith("text/csv"), r.headers)
                 text = r.body.decode("utf-8")
                 lines = text.split("\r\n")
-                self.assertEqual(lines[0], "depth,type,namespace,name,nodeId,path")
+                self.assertEqual(lines[0], ",".join(IMPACT_CSV_COLUMNS))
                 self.assertEqual(lines[-1], "", "the CSV must end with CRLF")
                 rows = list(csv.reader(io.StringIO(text, newline="")))
-                self.assertEqual(rows[0], ["depth", "type", "namespace", "name", "nodeId", "path"])
-                exp = [[str(x["depth"]), x["type"], x["namespace"], x["name"], x["nodeId"], " > ".join(x["path"])]
+                self.assertEqual(rows[0], IMPACT_CSV_COLUMNS)
+                exp = [[str(x["depth"]), x["type"], x["namespace"], x["name"], x["nodeId"], " > ".join(x["path"]),
+                        x["datasetType"] or "", x["subType"] or "", x["version"] or "", x["producerVersion"] or "",
+                        "; ".join(x["owners"]), x["description"] or ""]
                        for x in js["impacted"]]
                 self.assertTrue(exp)
                 self.assertEqual(rows[1:], exp)
         # the quoting itself, byte for byte
         r = self.server.get("/api/v1/impact?nodeId=%s&format=CSV" % enc(ds_id(CSV_NS, CSV_SRC)))
         lines = r.body.decode("utf-8").split("\r\n")
+        js = self.impact(ds_id(CSV_NS, CSV_SRC))["impacted"]
         self.assertEqual(lines[1], '1,JOB,"csv,ns","load ""q"", now","job:csv,ns:load ""q"", now",'
-                                   '"dataset:csv,ns:src ""quoted"", with commas > job:csv,ns:load ""q"", now"')
+                                   '"dataset:csv,ns:src ""quoted"", with commas > job:csv,ns:load ""q"", now",'
+                                   ',,%s,,,' % js[0]["version"])
         self.assertEqual(lines[2], '2,DATASET,"csv,ns","out,1","dataset:csv,ns:out,1",'
                                    '"dataset:csv,ns:src ""quoted"", with commas > job:csv,ns:load ""q"", now > '
-                                   'dataset:csv,ns:out,1"')
+                                   'dataset:csv,ns:out,1",,,%s,,,' % js[1]["version"])
 
     def test_impact_errors(self):
         self.assertJsonError(self.server.get("/api/v1/impact?nodeId=%s" % enc("dataset:file:/nope")), 404)

@@ -1,6 +1,7 @@
 /* tests/unit/collector/test_decode_dataset.c - what collector/decode_dataset.c makes of a dataset: the
  * column-lineage edges it keeps (only from the event's inputs, never a new dataset), transformation
- * descriptions, and versions the producer names (the `version` facet).
+ * descriptions, versions the producer names (the `version` facet), and the symlink that joins datasets
+ * with equal dataSource.uri when the URI names data (decode_dataset.c invariant 5).
  *
  * Invariants: events are written inline, so each test shows the JSON it is about; tests go through
  * collector/decode.h and common/event.h only. Ownership: each test owns one arena. Threads: one. */
@@ -194,6 +195,76 @@ static void test_named_version_may_be_a_number_and_not_an_object(void **state)
     assert_null(find_ds(&ev, "d", "y")->producer_version);
 }
 
+/* An event with one output (ns, name) carrying dataSource.uri and, when extra is not empty, more facets. */
+static void decode_with_uri(struct arena *a, const char *ns, const char *name, const char *uri,
+                            const char *extra, struct ol_event *ev)
+{
+    const char *json = arena_printf(
+        a,
+        "{\"eventTime\":\"2024-01-01T00:00:00Z\",\"producer\":\"p\",\"run\":{\"runId\":\"r\"},"
+        "\"job\":{\"namespace\":\"n\",\"name\":\"j\"},\"outputs\":[{\"namespace\":\"%s\",\"name\":\"%s\","
+        "\"facets\":{\"dataSource\":{\"name\":\"src\",\"uri\":\"%s\"}%s}}]}",
+        ns, name, uri, extra);
+    decode_ok(a, json, ev);
+}
+
+static void test_feast_data_source_joins_by_its_uri(void **state)
+{
+    struct ol_event ev;
+
+    decode_with_uri(*state, "credit", "customer_source", "s3://lake/raw/customers.parquet",
+                    ",\"feast_dataSource\":{\"name\":\"customer_source\",\"source_type\":\"FileSource\"}",
+                    &ev);
+    const struct ol_dataset *o = find_ds(&ev, "credit", "customer_source");
+    assert_int_equal(o->n_symlinks, 1);
+    assert_string_equal(o->symlinks[0].namespace, "dataSource.uri");
+    assert_string_equal(o->symlinks[0].name, "s3://lake/raw/customers.parquet");
+}
+
+static void test_dataset_named_in_its_uri_joins_by_it(void **state)
+{
+    struct ol_event ev;
+
+    decode_with_uri(*state, "raw_data", "customers", "s3://lake/raw/customers.parquet", "", &ev);
+    const struct ol_dataset *o = find_ds(&ev, "raw_data", "customers");
+    assert_int_equal(o->n_symlinks, 1);
+    assert_string_equal(o->symlinks[0].name, "s3://lake/raw/customers.parquet");
+}
+
+/* What Spark, dbt and Hive send: the database or bucket, shared by every table in it. */
+static void test_uri_of_a_source_joins_nothing(void **state)
+{
+    static const char *const cases[][3] = {
+        {"file", "/tmp/cll_test/tbl1", "file"},
+        {"postgres://postgres:5432", "postgres.public.orders", "postgres://postgres:5432"},
+        {"hdfs://m", "/user/hive/warehouse/t1", "hdfs://m"},
+        {"bigquery", "bigquery", "bigquery"},                     /* the namespace itself */
+        {"s3://lake", "cust", "s3://lake/raw/customers.parquet"}, /* a part of a word is no name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ol_event ev;
+        decode_with_uri(*state, cases[i][0], cases[i][1], cases[i][2], "", &ev);
+        assert_int_equal(find_ds(&ev, cases[i][0], cases[i][1])->n_symlinks, 0);
+    }
+}
+
+/* The join comes after the dataset's own symlinks, which stay as sent. */
+static void test_uri_join_keeps_the_symlinks_facet(void **state)
+{
+    struct ol_event ev;
+
+    decode_with_uri(
+        *state, "feast", "online_store_fv", "redis://feast/fv",
+        ",\"feast_onlineStore\":{\"feature_view\":\"fv\",\"store_type\":\"redis\"},"
+        "\"symlinks\":{\"identifiers\":[{\"namespace\":\"redis\",\"name\":\"fv\",\"type\":\"TABLE\"}]}",
+        &ev);
+    const struct ol_dataset *o = find_ds(&ev, "feast", "online_store_fv");
+    assert_int_equal(o->n_symlinks, 2);
+    assert_string_equal(o->symlinks[0].name, "fv");
+    assert_string_equal(o->symlinks[1].namespace, "dataSource.uri");
+    assert_string_equal(o->symlinks[1].name, "redis://feast/fv");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +275,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_version_is_the_same_for_its_writer_and_readers, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_feast_data_source_joins_by_its_uri, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_named_in_its_uri_joins_by_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_of_a_source_joins_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_join_keeps_the_symlinks_facet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_version_may_be_a_number_and_not_an_object, setup,
                                         teardown),
     };

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -232,6 +233,66 @@ static void test_printf_formats_into_arena(void **state)
     assert_string_equal(arena_printf(a, "%s", huge), huge);
 }
 
+static void test_budget_counts_blocks_and_adopted_memory_until_free(void **state)
+{
+    struct arena_budget shared = {.max = 1 << 20};
+    struct arena *a = arena_new();
+    (void)state;
+
+    atomic_init(&shared.used, 0);
+    arena_set_budget(a, &shared, SIZE_MAX);
+    assert_int_equal(atomic_load(&shared.used), arena_charged(a));
+    size_t before = arena_charged(a);
+    memset(arena_alloc(a, 100000), 1, 100000); /* a block of its own */
+    assert_true(arena_charged(a) >= before + 100000);
+    void *p = malloc(5000);
+    assert_non_null(p);
+    arena_adopt(a, p, 5000);
+    assert_int_equal(atomic_load(&shared.used), arena_charged(a));
+    size_t held = arena_charged(a);
+    struct err e;
+    assert_int_equal(arena_reserve(a, 7000, &e), 0); /* a buffer being grown outside the arena */
+    assert_int_equal(arena_charged(a), held + 7000);
+    assert_int_equal(atomic_load(&shared.used), held + 7000);
+    assert_int_equal(arena_reserve(a, 2 << 20, &e), -1); /* refused, and nothing charged for it */
+    assert_int_equal(e.kind, ERR_UNAVAILABLE);
+    assert_int_equal(arena_charged(a), held + 7000);
+    arena_unreserve(a, 7000);
+    assert_int_equal(atomic_load(&shared.used), held);
+    arena_reset(a);
+    assert_int_equal(atomic_load(&shared.used), arena_charged(a));
+    arena_free(a);
+    assert_int_equal(atomic_load(&shared.used), 0);
+}
+
+static void test_budget_check_names_the_limit_that_is_short(void **state)
+{
+    struct arena_budget shared = {.max = 200000};
+    struct arena *a = arena_new(), *b = arena_new();
+    struct err e;
+    (void)state;
+
+    atomic_init(&shared.used, 0);
+    arena_set_budget(a, &shared, 100000);
+    arena_set_budget(b, &shared, SIZE_MAX);
+    assert_int_equal(arena_budget_check(a, 1000, &e), 0);
+    assert_int_equal(arena_budget_check(a, 200000, &e), -1);
+    assert_int_equal(e.kind, ERR_TOO_LARGE); /* its own limit: retrying cannot help */
+    assert_false(e.retryable);
+    assert_non_null(strstr(e.msg, "--max-request-mb"));
+    memset(arena_alloc(b, 150000), 0, 150000); /* another request holds most of the shared budget */
+    assert_int_equal(arena_budget_check(a, 60000, &e), -1);
+    assert_int_equal(e.kind, ERR_UNAVAILABLE);
+    assert_true(e.retryable);
+    assert_non_null(strstr(e.msg, "--max-inflight-mb"));
+    assert_false(arena_over_budget(a));
+    memset(arena_alloc(a, 90000), 0, 90000);
+    assert_true(arena_over_budget(a)); /* shared budget now exceeded */
+    arena_free(b);
+    arena_free(a);
+    assert_int_equal(atomic_load(&shared.used), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +310,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_strdup_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strndup_stops_at_n_and_terminates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_printf_formats_into_arena, setup, teardown),
+        cmocka_unit_test(test_budget_counts_blocks_and_adopted_memory_until_free),
+        cmocka_unit_test(test_budget_check_names_the_limit_that_is_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -565,6 +565,34 @@ static void test_free_twice_and_on_zeroed_struct_is_safe(void **state)
     cfg_free(&c);
 }
 
+/* The HTTP layer's limits and timeouts (README "Limits and security" lists the same defaults). */
+static void test_http_limit_defaults_and_ranges(void **state)
+{
+    char *argv[] = {NULL};
+    char *zero_queue[] = {"--max-queue", "0", NULL};
+    char *rate_off[] = {"--body-min-rate", "0", "--header-timeout", "3600", NULL};
+    struct cfg c;
+
+    (void)state;
+    parse_ok(&c, CFG_SERVE, argv);
+    assert_int_equal(c.max_request_mb, 160);
+    assert_int_equal(c.max_inflight_mb, 256);
+    assert_int_equal(c.max_queue, 64);
+    assert_int_equal(c.max_connections, 512);
+    assert_int_equal(c.max_header_bytes, 65536);
+    assert_int_equal(c.header_timeout_s, 10);
+    assert_int_equal(c.idle_timeout_s, 60);
+    assert_int_equal(c.body_timeout_s, 20);
+    assert_int_equal(c.body_min_rate, 1024);
+    assert_int_equal(c.write_timeout_s, 60);
+    cfg_free(&c);
+    assert_rejected(CFG_SERVE, zero_queue, "max-queue", "from 1");
+    parse_ok(&c, CFG_SERVE, rate_off);
+    assert_int_equal(c.body_min_rate, 0);
+    assert_int_equal(c.header_timeout_s, 3600);
+    cfg_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_twice_and_on_zeroed_struct_is_safe, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_operations_defaults, clean_env, clean_env),
         cmocka_unit_test_setup_teardown(test_given_tracks_flags_and_env_not_values, clean_env, clean_env),
+        cmocka_unit_test_setup_teardown(test_http_limit_defaults_and_ranges, clean_env, clean_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -438,6 +438,25 @@ static void test_reply_error_not_found_is_code_and_message(void **state)
     assert_reply(*state, &out, 404, "{\"code\":404,\"message\":\"Namespace 'x' not found\"}");
 }
 
+static void test_reply_error_with_adds_one_member_after_the_message(void **state)
+{
+    struct reply out = {0};
+    struct err e;
+
+    err_set(&e, ERR_CONFLICT, "name", "name \"x\" is ambiguous");
+    http_reply_error_with(&out, *state, &e, "req-1", "candidates", "[{\"nodeId\":\"job:a:x\"}]");
+    assert_reply(*state, &out, 409,
+                 "{\"code\":409,\"message\":\"name \\\"x\\\" is "
+                 "ambiguous\",\"candidates\":[{\"nodeId\":\"job:a:x\"}]}");
+    /* the {"errors":[...]} shapes and a 500 take nothing more */
+    err_set(&e, ERR_BAD_PARAM, "limit", "is not a number.");
+    http_reply_error_with(&out, *state, &e, "req-1", "candidates", "[]");
+    assert_reply(*state, &out, 400, "{\"errors\":[\"query param limit is not a number.\"]}");
+    err_set(&e, ERR_INTERNAL, NULL, "boom");
+    http_reply_error_with(&out, *state, &e, "req-2", "candidates", "[]");
+    assert_reply(*state, &out, 500, "{\"code\":500,\"message\":\"internal error, logged as request req-2\"}");
+}
+
 static void test_reply_error_maps_each_kind_to_its_status(void **state)
 {
     static const struct {
@@ -548,6 +567,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reply_error_invalid_without_where_is_msg_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_error_not_found_is_code_and_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_error_with_adds_one_member_after_the_message, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reply_error_maps_each_kind_to_its_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_error_internal_names_request_id_never_detail, setup,
                                         teardown),

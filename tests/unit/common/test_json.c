@@ -522,6 +522,44 @@ static void test_gen_helpers_write_null_for_null_strings(void **state)
     assert_int_equal(len, strlen(out));
 }
 
+/* Two million small numbers in 4 MB of text: a tree of far more than 4 MB. With a budget the parse
+ * stops once the tree outgrows it, and says which limit it hit (issue 11, item 10). */
+static void test_parse_stops_when_tree_outgrows_the_budget(void **state)
+{
+    size_t n = 2 * 1000 * 1000;
+    char *text = malloc(2 * n + 2);
+    struct arena_budget shared = {.max = 64 << 20};
+    struct arena *a = arena_new(), *b = arena_new();
+    struct err e;
+    (void)state;
+
+    assert_non_null(text);
+    text[0] = '[';
+    for (size_t i = 0; i < n; i++) {
+        text[1 + 2 * i] = '7';
+        text[2 + 2 * i] = i + 1 < n ? ',' : ']';
+    }
+    text[2 * n + 1] = '\0';
+    atomic_init(&shared.used, 0);
+    arena_set_budget(a, &shared, 16 << 20);
+    assert_null(json_parse(a, text, 2 * n + 1, 64, &e));
+    assert_int_equal(e.kind, ERR_TOO_LARGE);
+    assert_true(arena_charged(a) < (16 << 20) + (1 << 20)); /* stopped at the budget, not after */
+    arena_set_budget(b, &shared, SIZE_MAX);
+    assert_null(json_parse(b, text, 2 * n + 1, 64, &e)); /* no own limit: the shared one stops it */
+    assert_int_equal(e.kind, ERR_UNAVAILABLE);
+    assert_true(e.retryable);
+    arena_free(b);
+    arena_free(a);
+    /* Without a budget the same document parses. */
+    struct arena *c = arena_new();
+    const struct json_value *v = json_parse(c, text, 2 * n + 1, 64, &e);
+    assert_non_null(v);
+    assert_int_equal(v->u.array.n, n);
+    arena_free(c);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +597,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_canonical_escapes_strings_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_canonical_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gen_helpers_write_null_for_null_strings, setup, teardown),
+        cmocka_unit_test(test_parse_stops_when_tree_outgrows_the_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
