@@ -28,7 +28,8 @@ static const struct store_replay_projection TABLES[] = {
      "SELECT d.namespace, d.name, a.namespace AS alias_of_namespace, a.name AS alias_of_name, o.*"
      " FROM datasets d LEFT JOIN datasets a ON a.id = d.alias_of" EVENT_JOIN("d")
      " LEFT JOIN LATERAL (SELECT d.type, d.physical_name, d.source_name, d.description, d.current_version,"
-     "  d.lifecycle_state, d.description_at, d.lifecycle_at, d.source_at, d.created_at, d.updated_at, " EVENT_COL
+     "  d.lifecycle_state, d.description_at, d.lifecycle_at, d.source_at, d.dataset_type, d.sub_type, d.owners,"
+     "  d.labels, d.created_at, d.updated_at, " EVENT_COL
      "  WHERE d.alias_of IS NULL) o ON true"},
     {"dataset_symlinks",
      "SELECT d.namespace AS dataset_namespace, d.name AS dataset_name, s.namespace, s.name, s.type, s.created_at, "
@@ -44,7 +45,7 @@ static const struct store_replay_projection TABLES[] = {
     {"jobs",
      "SELECT j.namespace, j.name, j.simple_name, p.namespace AS parent_namespace, p.name AS parent_name, j.type,"
      " j.description, j.location, j.current_version, j.latest_run_uuid, j.latest_run_time, j.type_at,"
-     " j.description_at, j.location_at, j.parent_at,"
+     " j.description_at, j.location_at, j.parent_at, j.owners, j.labels,"
      " t.namespace AS symlink_namespace, t.name AS symlink_name, j.created_at, j.updated_at, " EVENT_COL
      " FROM jobs j LEFT JOIN jobs p ON p.id = j.parent_job_id LEFT JOIN jobs t ON t.id = j.symlink_target_id"
      EVENT_JOIN("j")},

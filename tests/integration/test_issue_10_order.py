@@ -1,12 +1,16 @@
 """Issue 10 follow-up: the model is a pure function of the SET of stored events.
 
-One event set (the shared OpenLineage fixtures, Marquez's fixtures and seed, and hand-made events that
-put writes, reads, facets and attributes at the same and at crossing times) is ingested into fresh
-databases in several orders and groupings: one POST per event, one array (the server's --batch-chunk
-transactions), arrays of 3, shuffled, reversed, by two collectors sharing one database taking turns, and
-by six writers at once over two collectors (interleaved, group-committed). Every pair
-of models must be equal under `lineaged replay --compare-with` (the canonical comparison of
-store/store_replay_tables.c, without the seq columns, which record arrival), and each database's own
+One event set (the shared OpenLineage fixtures, Marquez's fixtures and seed, the ML pipeline of
+ml_pipeline.py (Feast dataSource.uri joins, kinds, owners, MLflow run ids, pinned versions), and hand-made
+events that put writes, reads, facets and attributes at the same and at crossing times) is ingested into
+fresh databases in several orders and groupings: one POST per event, one array (the server's
+--batch-chunk transactions), a shuffled array with --batch-chunk 1 (one event per transaction), arrays
+of 3, shuffled, reversed, by two collectors sharing one database taking turns, and by six writers at
+once over two collectors (interleaved, group-committed). Every pair of models must be equal under
+`lineaged replay --compare-with` (the canonical comparison of store/store_replay_tables.c, without the
+seq columns, which record arrival), the servers must give the same API answers (datasets, jobs and
+lineage graphs: a single collector's graph as it built it in memory in its own arrival order, else as a
+new server loads it), and each database's own
 `lineaged replay --replay-chunk 1` must equal its live model.
 """
 
@@ -18,6 +22,8 @@ import unittest
 import uuid
 
 import harness as h
+import ml_pipeline as ml
+from harness import ds_id, enc
 
 T0 = datetime.datetime(2024, 3, 1, 6, 0, 0, tzinfo=datetime.timezone.utc)
 NS = "order"
@@ -172,18 +178,55 @@ def event_set():
         events += body if isinstance(body, list) else [body]
     events += h.marquez_seed_events(datetime.datetime(2024, 2, 1, 9, 0, 0, tzinfo=datetime.timezone.utc))
     events += versions_events() + ties_events() + symlink_events() + edge_events()
+    events += ml.Pipeline().events()
     return events
+
+
+# Nodes whose API answers are compared between feeds: (namespace, dataset name) and (namespace, job name).
+ANSWER_DATASETS = [("food_delivery", "public.delivery_7_days"), ("food_delivery", "public.orders_7_days"),
+                   (NS, "table"), (NS, "derived"), (NS, "static_table"), (NS, "named_table"), (NS, "cl_out"),
+                   ("grp", "t"), ("grp", "b"), ("s3://lake", "lake_table"), ("file", "/data/lake_table"),
+                   (ml.RAW, "customer_data"), (ml.FEAST, "customer_source"), (ml.FEAST, "customer_features"), (ml.REG, "loan_approval_model")]
+ANSWER_JOBS = [(NS, "writer"), (NS, "reader_b"), (NS, "switcher"), (NS, "split"), (NS, "tied"),
+               (ml.PIPE, "loan_pipeline.train"), (ml.SERVING, "deploy_loan_model")]
+
+
+def sorted_graph(graph):
+    """A lineage answer with its nodes by id and each node's edges sorted: the graph's own order of nodes
+    and edges follows its in-memory indexes, which record arrival."""
+    nodes = sorted(graph["graph"], key=lambda n: n["id"])
+    for n in nodes:
+        for k in ("inEdges", "outEdges"):
+            n[k] = sorted(n.get(k) or [], key=json.dumps)
+    return nodes
+
+
+def api_answers(case, server, feed):
+    """What the API says about the ANSWER_ nodes, as parsed JSON."""
+    out = {}
+    for ns, name in ANSWER_DATASETS:
+        r = server.get("/api/v1/namespaces/%s/datasets/%s" % (enc(ns), enc(name)))
+        case.assertStatus(r, 200, "%s: %s:%s" % (feed, ns, name))
+        out["dataset " + ns + ":" + name] = r.json()
+        r = server.get("/api/v1/lineage?nodeId=%s&depth=20" % enc(ds_id(ns, name)))
+        case.assertStatus(r, 200, "%s: lineage of %s:%s" % (feed, ns, name))
+        out["lineage " + ns + ":" + name] = sorted_graph(r.json())
+    for ns, name in ANSWER_JOBS:
+        r = server.get("/api/v1/namespaces/%s/jobs/%s" % (enc(ns), enc(name)))
+        case.assertStatus(r, 200, "%s: job %s:%s" % (feed, ns, name))
+        out["job " + ns + ":" + name] = r.json()
+    return out
 
 
 class Feed:
     """A database fed the event set one way."""
 
-    def __init__(self, case, name, collectors=1):
+    def __init__(self, case, name, collectors=1, server_args=()):
         self.case = case
         self.db = h.fresh_database("order_" + name)
         self.servers = []
         for _ in range(collectors):
-            s = h.Server(self.db)
+            s = h.Server(self.db, *server_args)
             case.addCleanup(s.kill_quietly)
             s.start()
             self.servers.append(s)
@@ -234,40 +277,61 @@ class OrderIndependenceTest(h.HttpAsserts, unittest.TestCase):
     def setUpClass(cls):
         cls.events = event_set()
 
-    def feed(self, name, arrange, group, collectors=1):
+    def feed(self, name, arrange, group, collectors=1, server_args=()):
+        """A database fed the event set; returns it and its first server's API answers."""
         events = list(self.events)
         arrange(events)
-        f = Feed(self, name, collectors)
+        f = Feed(self, name, collectors, server_args)
         if group == "concurrent":
             f.post_concurrently(events, 6)
         elif group == 1:
             f.post_each(events)
         else:
             f.post_arrays(events, group)
-        f.stop()
-        return f.db
+        if collectors == 1:
+            answers = api_answers(self, f.servers[0], name)   # the graph as this server built it
+            f.stop()
+        else:
+            # another collector's writes reach a server's graph later (it follows the log): ask a server
+            # that loaded the whole model from Postgres
+            f.stop()
+            s = h.Server(f.db)
+            self.addCleanup(s.kill_quietly)
+            s.start()
+            answers = api_answers(self, s, name)
+            s.stop()
+        return f.db, answers
 
     def test_orders_and_groupings_give_one_model(self):
         shuffled = lambda seed: (lambda evs: random.Random(seed).shuffle(evs))
         feeds = [
-            ("in_order", lambda evs: None, 1, 1),
-            ("one_array", shuffled(1), len(self.events), 1),
-            ("reversed", lambda evs: evs.reverse(), 1, 1),
-            ("threes", shuffled(2), 3, 1),
-            ("shuffled", shuffled(3), 1, 2),   # two collectors taking turns
-            ("concurrent", shuffled(4), "concurrent", 2),
+            ("in_order", lambda evs: None, 1, 1, ()),
+            ("one_array", shuffled(1), len(self.events), 1, ()),
+            ("one_per_chunk", shuffled(5), len(self.events), 1, ("--batch-chunk", "1")),
+            ("reversed", lambda evs: evs.reverse(), 1, 1, ()),
+            ("threes", shuffled(2), 3, 1, ()),
+            ("shuffled", shuffled(3), 1, 2, ()),   # two collectors taking turns
+            ("concurrent", shuffled(4), "concurrent", 2, ()),
         ]
-        dbs = [(name, self.feed(name, arrange, group, collectors)) for name, arrange, group, collectors in feeds]
-        base_name, base = dbs[0]
+        fed = [(name,) + self.feed(name, *how) for name, *how in feeds]
+        base_name, base, base_answers = fed[0]
         n = h.sql_count(base, "FROM events")
         self.assertGreater(n, 100)
-        for name, db in dbs[1:]:
+        self.assertEqual(h.sql_count(base, "FROM datasets WHERE alias_of IS NOT NULL AND namespace = %s AND name ="
+                                           " 'customer_data'" % h.sql_quote(ml.RAW)), 1,
+                         "the raw data is not joined to the Feast data source that reads its file")
+        for key, answer in base_answers.items():
+            if key.startswith("lineage "):
+                self.assertGreater(len(answer), 2, "%s: a graph of one edge compares little" % key)
+        for name, db, answers in fed[1:]:
             with self.subTest(feed=name):
                 self.assertEqual(h.sql_count(db, "FROM events"), n)
                 rc, out = compare(self, base, db)
                 self.assertEqual(rc, 0, "%s vs %s:\n%s" % (base_name, name, out))
                 self.assertIn("result: equal", out.splitlines()[-1])
-        for name, db in dbs:
+                for key in base_answers:
+                    self.assertEqual(answers[key], base_answers[key], "%s: %s differs from %s" % (key, name, base_name))
+        for name, db, _answers in fed:
             with self.subTest(replay=name):
                 rc, out, err = h.lineaged_command("replay", "--database-url", db, "--replay-chunk", "1")
                 self.assertEqual(rc, 0, "%s: replay --replay-chunk 1:\n%s%s" % (name, out, err[-2000:]))
