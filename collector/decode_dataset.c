@@ -6,8 +6,9 @@
  *  2. Versions follow Marquez (Utils.newDatasetVersionFor): UUIDv3 of
  *     "namespace:source:name:physicalName:<fields>:<lifecycleState or ''>[:runId]", where <fields>
  *     joins each distinct (name, TYPE, description) in sorted order with ':' (null parts skipped).
- *     The run id makes every run's appearance a new version; DatasetEvents have none. Whether an
- *     input's version is used at all is the store's decision (only when the dataset has none).
+ *     The run id makes every run's appearance a new version; DatasetEvents have none. An input's
+ *     own version is not used: which version an input read is the store's decision, by event time
+ *     (migrations/0009_order_independent_model.sql).
  *     Unless the producer names the version (datasetVersion of the input or output facet `version`,
  *     else of the dataset facet `version`: a Delta/Iceberg snapshot, a DVC md5): then it is that data,
  *     whoever writes or reads it, and its UUID is UUIDv3 of "namespace:name:<datasetVersion>", the

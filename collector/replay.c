@@ -8,7 +8,9 @@
  *     which the jsonb body no longer is byte for byte).
  *  2. The scratch schema is dropped whatever happened after it was made.
  *  3. "result: equal" only when every compared table matches both ways and no live table is unknown
- *     to the comparison.
+ *     to the comparison (of either database, with --compare-with).
+ *  4. With --compare-with nothing is replayed: the other database's model is copied into the scratch
+ *     schema and compared without the seq columns (store/store_replay_other.c).
  * Ownership: one arena for the run (report strings), one per group of events (reset after each
  * write), one per fetch of the log. */
 #include "replay.h"
@@ -139,33 +141,45 @@ out:
     return rc;
 }
 
-static void print_samples(FILE *out, const char *label, const char *const *samples)
+/* How the two sides are named in the report: the live model and its replay, or this database's model
+ * and the other's. */
+struct sides {
+    const char *left, *right;
+};
+
+static const struct sides REPLAY_SIDES = {"live", "replay"}, OTHER_SIDES = {"this", "other"};
+
+static void print_samples(FILE *out, const char *side, const char *const *samples)
 {
     for (int i = 0; i < STORE_REPLAY_SAMPLES && samples[i] != NULL; i++)
-        fprintf(out, "    %s %s\n", label, samples[i]);
+        fprintf(out, "    only %s: %s\n", side, samples[i]);
 }
 
 /* The comparison table; returns how many tables differ. */
-static size_t print_tables(FILE *out, const struct store_replay_table *t, size_t n)
+static size_t print_tables(FILE *out, const struct sides *sd, const struct store_replay_table *t, size_t n)
 {
     size_t differ = 0;
 
-    fprintf(out, "%-18s %10s %10s %10s %12s\n", "table", "live", "replay", "only live", "only replay");
+    char only_left[32], only_right[32];
+
+    snprintf(only_left, sizeof only_left, "only %s", sd->left);
+    snprintf(only_right, sizeof only_right, "only %s", sd->right);
+    fprintf(out, "%-18s %10s %10s %10s %12s\n", "table", sd->left, sd->right, only_left, only_right);
     for (size_t i = 0; i < n; i++) {
         bool same = t[i].only_live == 0 && t[i].only_replay == 0;
         fprintf(out, "%-18s %10lld %10lld %10lld %12lld%s\n", t[i].name, t[i].live_rows, t[i].replay_rows,
                 t[i].only_live, t[i].only_replay, same ? "" : "   DIFFERENT");
-        print_samples(out, "only live:  ", t[i].samples_live);
-        print_samples(out, "only replay:", t[i].samples_replay);
+        print_samples(out, sd->left, t[i].samples_live);
+        print_samples(out, sd->right, t[i].samples_replay);
         differ += !same;
     }
     return differ;
 }
 
-static int report(FILE *out, const struct store_replay_log_info *info, const struct replay_counts *c,
-                  const struct store_replay_table *t, size_t n)
+static int report(FILE *out, const struct sides *sd, const struct store_replay_log_info *info,
+                  const struct replay_counts *c, const struct store_replay_table *t, size_t n)
 {
-    size_t differ = print_tables(out, t, n);
+    size_t differ = print_tables(out, sd, t, n);
 
     if (c->undecodable > 0)
         fprintf(out, "note: %lld events of the log do not decode with this version and were not replayed\n",
@@ -181,7 +195,10 @@ static int report(FILE *out, const struct store_replay_log_info *info, const str
                 "compared or not derived from events)\n",
                 info->unknown_tables);
     if (differ == 0 && info->unknown_tables == NULL) {
-        fprintf(out, "result: equal: the live model is what the log derives (%zu tables compared)\n", n);
+        if (sd == &REPLAY_SIDES)
+            fprintf(out, "result: equal: the live model is what the log derives (%zu tables compared)\n", n);
+        else
+            fprintf(out, "result: equal: the two models are the same (%zu tables compared)\n", n);
         return REPLAY_EQUAL;
     }
     fprintf(out, "result: different: %zu of %zu tables differ%s\n", differ, n,
@@ -189,7 +206,7 @@ static int report(FILE *out, const struct store_replay_log_info *info, const str
     return REPLAY_DIFFERENT;
 }
 
-/* Everything between making the scratch schema and dropping it. */
+/* Everything between making the scratch schema and dropping it, for a replay of the log. */
 static int replay_in(struct store *live, struct store *scratch, const char *schema, int chunk,
                      int max_json_depth, FILE *out, struct err *e)
 {
@@ -201,26 +218,67 @@ static int replay_in(struct store *live, struct store *scratch, const char *sche
     int64_t started = time_now_usec();
     int rc = -1;
 
-    if (store_migrate(scratch, e) < 0 || store_replay_snapshot(live, a, schema, &info, e) != 0)
+    if (store_migrate(scratch, e) < 0 || store_replay_snapshot(live, a, schema, true, &info, e) != 0)
         goto out;
     if (replay_log(live, scratch, chunk, max_json_depth, &counts, e) != 0) {
         store_replay_snapshot_abort(live);
         goto out;
     }
-    if (store_replay_snapshot_end(live, e) != 0 || store_replay_compare(scratch, a, &tables, &n, e) != 0)
+    if (store_replay_snapshot_end(live, e) != 0 || store_replay_project(scratch, a, e) != 0 ||
+        store_replay_compare(scratch, a, false, &tables, &n, e) != 0)
         goto out;
     fprintf(out,
             "replay: %lld events of the log (seq %lld to %lld) written again into schema %s in %.1f s "
             "(%lld found duplicate)\n",
             counts.written + counts.duplicates, (long long)counts.min_seq, (long long)counts.max_seq, schema,
             (double)(time_now_usec() - started) / 1e6, counts.duplicates);
-    rc = report(out, &info, &counts, tables, n);
+    rc = report(out, &REPLAY_SIDES, &info, &counts, tables, n);
 out:
     arena_free(a);
     return rc;
 }
 
-int replay_run(const char *conninfo, int chunk, int max_json_depth, FILE *out, struct err *e)
+/* The unknown tables of both databases, in one list ("other: " before the other's). */
+static const char *unknown_of_both(struct arena *a, const char *mine, const char *theirs)
+{
+    if (theirs == NULL)
+        return mine;
+    return arena_printf(a, "%s%sother: %s", mine ? mine : "", mine ? ", " : "", theirs);
+}
+
+/* Everything between making the scratch schema and dropping it, for --compare-with. */
+static int compare_in(struct store *live, struct store *scratch, const char *schema,
+                      const char *other_conninfo, FILE *out, struct err *e)
+{
+    struct arena *a = arena_new();
+    struct store_replay_log_info info = {0}, theirs = {0};
+    struct replay_counts counts = {0};
+    struct store_replay_table *tables = NULL;
+    struct store *other = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    if (store_migrate(scratch, e) < 0 || store_replay_snapshot(live, a, schema, false, &info, e) != 0 ||
+        (other = store_connect(other_conninfo, e)) == NULL ||
+        store_replay_log_info(other, a, &theirs, e) != 0 ||
+        store_replay_copy_other(scratch, other, a, e) != 0 ||
+        store_replay_compare(scratch, a, true, &tables, &n, e) != 0)
+        goto out;
+    fprintf(out,
+            "compare: this model (%lld events in its log) with the other database's (%lld events), "
+            "seq columns left out\n",
+            info.events, theirs.events);
+    info.unknown_tables = unknown_of_both(a, info.unknown_tables, theirs.unknown_tables);
+    info.dropped_parts = 0; /* nothing is replayed: what retention dropped from either log does not matter */
+    rc = report(out, &OTHER_SIDES, &info, &counts, tables, n);
+out:
+    store_free(other);
+    arena_free(a);
+    return rc;
+}
+
+int replay_run(const char *conninfo, const char *compare_with, int chunk, int max_json_depth, FILE *out,
+               struct err *e)
 {
     char schema[64];
     struct err ignored;
@@ -235,8 +293,14 @@ int replay_run(const char *conninfo, int chunk, int max_json_depth, FILE *out, s
         store_free(live);
         return -1;
     }
-    log_info("replaying the event log into scratch schema %s", schema);
-    int rc = replay_in(live, scratch, schema, chunk, max_json_depth, out, e);
+    int rc;
+    if (compare_with != NULL && compare_with[0] != '\0') {
+        log_info("comparing the model with another database's in scratch schema %s", schema);
+        rc = compare_in(live, scratch, schema, compare_with, out, e);
+    } else {
+        log_info("replaying the event log into scratch schema %s", schema);
+        rc = replay_in(live, scratch, schema, chunk, max_json_depth, out, e);
+    }
     if (store_replay_scratch_drop(scratch, schema, rc < 0 ? &ignored : e) != 0 && rc >= 0) {
         rc = -1;
     }

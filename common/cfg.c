@@ -141,6 +141,8 @@ static const struct option_def OPTIONS[] = {
      "3600", 1, 86400, CFG_SERVE, "seconds between event log upkeep passes (partitions ahead, retention)"},
     {"replay-chunk", "LINEAGED_REPLAY_CHUNK", OPT_INT, offsetof(struct cfg, replay_chunk), "0", 0, 10000, CFG_REPLAY,
      "events per transaction when replaying (0: as the log's transactions grouped them; 1: each event alone)"},
+    {"compare-with", "LINEAGED_COMPARE_WITH", OPT_STRING, offsetof(struct cfg, compare_with), "", 0, 0, CFG_REPLAY,
+     "instead of replaying, compare the model with that of this database (conninfo), seq columns left out"},
     {"log-level", "LINEAGED_LOG_LEVEL", OPT_STRING, offsetof(struct cfg, log_level), "info", 0, 0,
      ALL_DB | CFG_POSTGRES, "debug, info, warn or error"},
     {"log-format", "LINEAGED_LOG_FORMAT", OPT_STRING, offsetof(struct cfg, log_format), "plain", 0, 0,

@@ -81,6 +81,7 @@ struct cfg {
     int event_partition_days;  /* width of each new event log partition */
     int maintenance_interval_s; /* how often partitions are created ahead and retention applied */
     int replay_chunk;          /* replay: events per transaction; 0: as the log's transactions were */
+    char *compare_with;        /* replay: another database whose model to compare with; empty: replay */
     char *log_level;
     char *log_format;          /* plain or json: every log line, the access log's too */
     bool access_log;           /* one line per request */

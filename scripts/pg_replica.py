@@ -160,8 +160,10 @@ class PrimaryAndReplica:
         return self.conninfo(dbname)
 
     def wait_replayed(self, timeout=REPLAY_TIMEOUT_S):
-        """Waits until the replica has replayed the primary's WAL as of now; returns the seconds waited."""
-        target = self.psql(self.conninfo(), "SELECT pg_current_wal_lsn()")
+        """Waits until the replica has replayed the primary's WAL as of now; returns the seconds waited.
+        The target is the insert position: with synchronous_commit off (fast=True) a commit's record can
+        still sit in the WAL buffers, past the write position, until the WAL writer writes it."""
+        target = self.psql(self.conninfo(), "SELECT pg_current_wal_insert_lsn()")
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             done = self.psql(self.replica_conninfo(), "SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn" % target)

@@ -282,7 +282,7 @@ static int run_replay(const struct cfg *c)
 
     if (database_open(c, PGEMBED_SHARE, &db) != 0)
         return 2;
-    int rc = replay_run(db.conninfo, c->replay_chunk, c->max_json_depth, stdout, &e);
+    int rc = replay_run(db.conninfo, c->compare_with, c->replay_chunk, c->max_json_depth, stdout, &e);
     if (rc < 0)
         log_error("replay failed: %s (%s)", e.msg, e.detail);
     fflush(stdout);

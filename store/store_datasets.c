@@ -1,15 +1,16 @@
 /* store/store_datasets.c - every statement on datasets, dataset_fields, dataset_symlinks,
  * dataset_facets and dataset_versions.
  *
- * Invariants:
+ * Invariants (the rules: migrations/0009_order_independent_model.sql; none depends on arrival order):
  *  1. Datasets are upserted for a whole chunk at once, in (namespace, name) order, before anything
  *     refers to them (see store_write.h for why the order matters).
- *  2. Attributes (description, lifecycle state, field types, facets) take the value of the latest
- *     eventTime; an older event arriving late only fills what is missing.
- *  3. A version becomes the dataset's current version when an output completes (or a streaming job
- *     or DatasetEvent writes it) and it is not older than the current one; an input only gets a
- *     version when the dataset has none yet, or when it names the version it read (a named version:
- *     decode_dataset.c invariant 2), whose row the writer and the readers share.
+ *  2. An attribute (description, lifecycle state, source) is the latest non-null value by event time,
+ *     kept with that time (description_at, ...); at one time, the greater value. Field types and
+ *     facets: the latest event's by time, then by value.
+ *  3. A version row is inserted for every output, DatasetEvent and named version appearance, and the
+ *     dataset's first-read version for every input that names none. Which version is current and
+ *     which version an unnamed input read is settled after the chunk's runs and edges are stored
+ *     (store_settle_versions: dataset_versions_settle), since both depend on when runs completed.
  *  4. Symlinks are stored right after the datasets, and the groups they join are settled
  *     (dataset_aliases_settle) before anything else is written; every later statement resolves
  *     names through dataset_names, so what a symlinked name carries lands on its group's row. */
@@ -17,15 +18,31 @@
 
 #include "store_write.h"
 
+/* Whether the row's description, source, lifecycle state takes the incoming one (invariant 2). */
+#define NEW_DESCRIPTION                                                                                      \
+    "(EXCLUDED.description_at IS NOT NULL AND (d.description_at IS NULL"                                     \
+    " OR (EXCLUDED.description_at, EXCLUDED.description) > (d.description_at, d.description)))"
+#define NEW_SOURCE                                                                                           \
+    "(EXCLUDED.source_at IS NOT NULL AND (d.source_at IS NULL"                                               \
+    " OR (EXCLUDED.source_at, EXCLUDED.source_name) > (d.source_at, d.source_name)))"
+#define NEW_LIFECYCLE                                                                                        \
+    "(EXCLUDED.lifecycle_at IS NOT NULL AND (d.lifecycle_at IS NULL"                                         \
+    " OR (EXCLUDED.lifecycle_at, EXCLUDED.lifecycle_state) > (d.lifecycle_at, d.lifecycle_state)))"
+
 /* One row per dataset of the whole chunk: the latest event's attributes win, times widen. */
 static const struct store_stmt UPSERT_DATASETS = {
     "datasets_upsert",
-    "INSERT INTO datasets AS d (namespace, name, physical_name, source_name, description, lifecycle_state,"
-    " created_at, updated_at, seq)"
+    "INSERT INTO datasets AS d (namespace, name, physical_name, source_name, source_at, description,"
+    " description_at, lifecycle_state, lifecycle_at, created_at, updated_at, seq)"
     " SELECT namespace, name, name,"
-    "  coalesce((array_agg(source ORDER BY time DESC) FILTER (WHERE source <> 'default'))[1], 'default'),"
-    "  (array_agg(description ORDER BY time DESC) FILTER (WHERE description IS NOT NULL))[1],"
-    "  (array_agg(lifecycle ORDER BY time DESC) FILTER (WHERE lifecycle IS NOT NULL))[1],"
+    "  coalesce((array_agg(source ORDER BY time DESC, source DESC)"
+    "   FILTER (WHERE source <> 'default'))[1], 'default'),"
+    "  max(time) FILTER (WHERE source <> 'default'),"
+    "  (array_agg(description ORDER BY time DESC, description DESC)"
+    "   FILTER (WHERE description IS NOT NULL))[1],"
+    "  max(time) FILTER (WHERE description IS NOT NULL),"
+    "  (array_agg(lifecycle ORDER BY time DESC, lifecycle DESC) FILTER (WHERE lifecycle IS NOT NULL))[1],"
+    "  max(time) FILTER (WHERE lifecycle IS NOT NULL),"
     "  min(time), max(time), max(seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, source text, description text,"
     "  lifecycle text, time timestamptz, seq bigint)"
@@ -33,17 +50,20 @@ static const struct store_stmt UPSERT_DATASETS = {
     " ON CONFLICT (namespace, name) DO UPDATE SET is_hidden = false,"
     "  created_at = least(d.created_at, EXCLUDED.created_at),"
     "  updated_at = greatest(d.updated_at, EXCLUDED.updated_at),"
-    "  description = CASE WHEN EXCLUDED.updated_at >= d.updated_at"
-    "   THEN coalesce(EXCLUDED.description, d.description) ELSE coalesce(d.description, EXCLUDED.description) END,"
-    "  source_name = CASE WHEN EXCLUDED.source_name <> 'default' AND EXCLUDED.updated_at >= d.updated_at"
-    "   THEN EXCLUDED.source_name ELSE d.source_name END,"
-    "  lifecycle_state = CASE WHEN EXCLUDED.updated_at >= d.updated_at"
-    "   THEN coalesce(EXCLUDED.lifecycle_state, d.lifecycle_state) ELSE d.lifecycle_state END,"
+    "  description = CASE WHEN " NEW_DESCRIPTION " THEN EXCLUDED.description ELSE d.description END,"
+    "  description_at = CASE WHEN " NEW_DESCRIPTION " THEN EXCLUDED.description_at"
+    "   ELSE d.description_at END,"
+    "  source_name = CASE WHEN " NEW_SOURCE " THEN EXCLUDED.source_name ELSE d.source_name END,"
+    "  source_at = CASE WHEN " NEW_SOURCE " THEN EXCLUDED.source_at ELSE d.source_at END,"
+    "  lifecycle_state = CASE WHEN " NEW_LIFECYCLE " THEN EXCLUDED.lifecycle_state"
+    "   ELSE d.lifecycle_state END,"
+    "  lifecycle_at = CASE WHEN " NEW_LIFECYCLE " THEN EXCLUDED.lifecycle_at ELSE d.lifecycle_at END,"
     "  seq = greatest(d.seq, EXCLUDED.seq)",
     1};
 
 /* Each statement below takes rows of the whole chunk, every row carrying its event's time and seq;
- * where a key repeats, the latest event time wins. */
+ * where a key repeats, the latest event time wins, then the greater value (invariant 2), then the least
+ * seq (the kept value's first event in log order, whatever order transactions committed in). */
 
 static const struct store_stmt UPSERT_FIELDS = {
     "dataset_fields_upsert",
@@ -52,89 +72,102 @@ static const struct store_stmt UPSERT_FIELDS = {
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, field text, type text,"
     "  description text, ordinal int, time timestamptz)"
     " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
-    " ORDER BY d.id, x.field, x.time DESC"
+    " ORDER BY d.id, x.field, x.time DESC, coalesce(x.type, '') DESC, coalesce(x.description, '') DESC,"
+    "  x.ordinal DESC"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET type = EXCLUDED.type, description = EXCLUDED.description,"
     "  ordinal = EXCLUDED.ordinal, updated_at = EXCLUDED.updated_at"
-    " WHERE f.updated_at <= EXCLUDED.updated_at",
+    " WHERE (f.updated_at, coalesce(f.type, ''), coalesce(f.description, ''), f.ordinal)"
+    "  < (EXCLUDED.updated_at, coalesce(EXCLUDED.type, ''), coalesce(EXCLUDED.description, ''),"
+    "   EXCLUDED.ordinal)",
     1};
 
 /* Declarations are kept by the row of the name that made them (not its group's), and a symlink to the
- * dataset's own name is none (migrations/0005_dataset_aliases.sql). */
+ * dataset's own name is none (migrations/0005_dataset_aliases.sql); each keeps the earliest
+ * declaration's time and type (NEW_DECLARATION: the incoming one is earlier), and the least seq. */
+#define NEW_DECLARATION "(EXCLUDED.created_at, coalesce(EXCLUDED.type, '')) < (s.created_at, coalesce(s.type, ''))"
+
 static const struct store_stmt INSERT_SYMLINKS = {
     "dataset_symlinks_insert",
-    "INSERT INTO dataset_symlinks (dataset_id, namespace, name, type, created_at, seq)"
-    " SELECT DISTINCT ON (d.id, x.sym_namespace, x.sym_name) d.id, x.sym_namespace, x.sym_name, x.type,"
-    "  x.time, x.seq"
+    "INSERT INTO dataset_symlinks AS s (dataset_id, namespace, name, type, created_at, seq)"
+    " SELECT d.id, x.sym_namespace, x.sym_name,"
+    "  (array_agg(x.type ORDER BY x.time, coalesce(x.type, '')))[1], min(x.time), min(x.seq)"
     " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, sym_namespace text, sym_name text,"
     "  type text, time timestamptz, seq bigint)"
     " JOIN datasets d ON d.namespace = x.namespace AND d.name = x.name"
     " WHERE x.sym_namespace <> x.namespace OR x.sym_name <> x.name"
-    " ORDER BY d.id, x.sym_namespace, x.sym_name, x.time"
-    " ON CONFLICT DO NOTHING",
+    " GROUP BY d.id, x.sym_namespace, x.sym_name ORDER BY d.id, x.sym_namespace, x.sym_name"
+    " ON CONFLICT (dataset_id, namespace, name) DO UPDATE SET"
+    "  type = CASE WHEN " NEW_DECLARATION " THEN EXCLUDED.type ELSE s.type END,"
+    "  created_at = CASE WHEN " NEW_DECLARATION " THEN EXCLUDED.created_at ELSE s.created_at END,"
+    "  seq = least(s.seq, EXCLUDED.seq)"
+    " WHERE " NEW_DECLARATION " OR EXCLUDED.seq < s.seq",
     1};
 
 /* Joins the groups the chunk's names and symlinks put together (the names: $1 of UPSERT_DATASETS). */
-static const struct store_stmt SETTLE_ALIASES = {
-    "datasets_settle_aliases", "SELECT dataset_aliases_settle($1::jsonb)", 1};
+static const struct store_stmt SETTLE_ALIASES = {"datasets_settle_aliases",
+                                                 "SELECT dataset_aliases_settle($1::jsonb)", 1};
 
-/* The latest event time wins per key; within one event that names a dataset twice, the later mention
- * (ordinality), so that the same log always gives the same facet. */
+/* A deletion ({"_deleted": true}: NULL) counts as the greatest value at its time; one value from several
+ * events keeps the least seq. FACET_LATER (store_write.h): whether the incoming facet replaces the row's. */
 static const struct store_stmt UPSERT_FACETS = {
     "dataset_facets_upsert",
     "INSERT INTO dataset_facets AS f (dataset_id, name, facet, event_time, seq)"
     " SELECT DISTINCT ON (d.id, x.facet) d.id, x.facet, x.value, x.time, x.seq"
-    " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (namespace text, name text, facet text, value jsonb,"
-    "  time timestamptz, seq bigint)) WITH ORDINALITY AS x(namespace, name, facet, value, time, seq, i)"
+    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, facet text, value jsonb,"
+    "  time timestamptz, seq bigint)"
     " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
-    " ORDER BY d.id, x.facet, x.time DESC, x.seq DESC, x.i DESC"
+    " ORDER BY d.id, x.facet, x.time DESC, x.value IS NULL DESC, x.value DESC, x.seq"
     " ON CONFLICT (dataset_id, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
-    " WHERE f.event_time <= EXCLUDED.event_time",
+    " WHERE " FACET_LATER,
     1};
 
-/* A named version row met again takes its earliest writer (by event time, then run id) over any
- * reader, and otherwise keeps its earliest appearance; unnamed versions keep their first row. A row's
- * run_uuid is its writer only: an appearance as an input never sets it. */
-#define NEW_WRITER                                                                                         \
-    "(EXCLUDED.run_uuid IS NOT NULL AND (v.run_uuid IS NULL"                                               \
-    " OR (EXCLUDED.created_at, EXCLUDED.run_uuid) < (v.created_at, v.run_uuid)))"
+/* The appearance that defines a version row (its creator run, schema, lifecycle and time) is the least
+ * by DEFINING_KEY: writers first, then those that sent a schema, then the earliest, then the values.
+ * DEFINES: whether the incoming one does. */
+#define DEFINING_KEY                                                                                         \
+    "run_uuid IS NULL, fields = '[]'::jsonb, created_at, run_uuid, fields, coalesce(lifecycle_state, '')"
+#define DEFINES                                                                                              \
+    "(EXCLUDED.run_uuid IS NULL, EXCLUDED.fields = '[]', EXCLUDED.created_at,"                               \
+    " coalesce(EXCLUDED.run_uuid, '00000000-0000-0000-0000-000000000000'), EXCLUDED.fields,"                 \
+    " coalesce(EXCLUDED.lifecycle_state, ''))"                                                               \
+    " < (v.run_uuid IS NULL, v.fields = '[]', v.created_at,"                                                 \
+    " coalesce(v.run_uuid, '00000000-0000-0000-0000-000000000000'), v.fields, coalesce(v.lifecycle_state, "  \
+    "''))"
 
+/* The version rows of the chunk's appearances (invariant 3): an input that names no version stands for
+ * its dataset's first-read version; a DatasetEvent or a streaming job's output is written at its time. */
 static const struct store_stmt INSERT_VERSIONS = {
     "dataset_versions_insert",
-    "INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state, "
-    "producer_version,"
-    " created_at, seq)"
-    " SELECT DISTINCT ON (x.version) x.version, d.id, x.writer, x.fields, x.lifecycle, x.producer, x.time, "
-    "x.seq"
-    " FROM jsonb_to_recordset($1::jsonb) AS x(namespace text, name text, version uuid, writer uuid,"
-    "  fields jsonb, lifecycle text, producer text, input boolean, current boolean, time timestamptz, seq "
-    "bigint)"
-    " JOIN dataset_names d ON d.ref_namespace = x.namespace AND d.ref_name = x.name"
-    " WHERE NOT x.input OR x.producer IS NOT NULL OR d.current_version IS NULL"
-    " ORDER BY x.version, x.writer IS NULL, x.time, x.writer"
+    "WITH x AS (SELECT d.id AS dataset_id,"
+    "  CASE WHEN r.io = 'INPUT' AND r.producer IS NULL THEN d.first_read_version ELSE r.version END AS version,"
+    "  CASE WHEN r.io = 'OUTPUT' THEN r.run_uuid END AS run_uuid, r.fields, r.lifecycle AS lifecycle_state,"
+    "  r.producer, r.io = 'INPUT' AND r.producer IS NULL AS first_read,"
+    "  CASE WHEN r.io = 'STATIC' OR (r.io = 'OUTPUT' AND r.stream) THEN r.time END AS written,"
+    "  r.time AS created_at, r.seq"
+    " FROM jsonb_to_recordset($1::jsonb) AS r(namespace text, name text, version uuid, run_uuid uuid,"
+    "  io text, fields jsonb, lifecycle text, producer text, stream boolean, time timestamptz, seq bigint)"
+    " JOIN dataset_names d ON d.ref_namespace = r.namespace AND d.ref_name = r.name),"
+    " k AS (SELECT DISTINCT ON (version) * FROM x ORDER BY version, " DEFINING_KEY "),"
+    " a AS (SELECT version, min(written) AS written, min(seq) AS seq FROM x GROUP BY version)"
+    " INSERT INTO dataset_versions AS v (version, dataset_id, run_uuid, fields, lifecycle_state,"
+    "  producer_version, created_at, seq, event_written_at, first_read)"
+    " SELECT k.version, k.dataset_id, k.run_uuid, k.fields, k.lifecycle_state, k.producer, k.created_at,"
+    "  a.seq, a.written, k.first_read"
+    " FROM k JOIN a USING (version) ORDER BY k.version"
     " ON CONFLICT (version) DO UPDATE SET"
-    "  run_uuid = CASE WHEN " NEW_WRITER " THEN EXCLUDED.run_uuid ELSE v.run_uuid END,"
-    "  fields = CASE WHEN " NEW_WRITER " OR (v.run_uuid IS NULL AND v.fields = '[]') THEN EXCLUDED.fields"
-    "   ELSE v.fields END,"
-    "  lifecycle_state = CASE WHEN " NEW_WRITER " THEN EXCLUDED.lifecycle_state ELSE v.lifecycle_state END,"
-    "  created_at = CASE WHEN " NEW_WRITER " THEN EXCLUDED.created_at WHEN v.run_uuid IS NULL"
-    "   THEN least(v.created_at, EXCLUDED.created_at) ELSE v.created_at END,"
-    "  seq = greatest(v.seq, EXCLUDED.seq)"
-    " WHERE EXCLUDED.producer_version IS NOT NULL",
+    "  run_uuid = CASE WHEN " DEFINES " THEN EXCLUDED.run_uuid ELSE v.run_uuid END,"
+    "  fields = CASE WHEN " DEFINES " THEN EXCLUDED.fields ELSE v.fields END,"
+    "  lifecycle_state = CASE WHEN " DEFINES " THEN EXCLUDED.lifecycle_state ELSE v.lifecycle_state END,"
+    "  created_at = CASE WHEN " DEFINES " THEN EXCLUDED.created_at ELSE v.created_at END,"
+    "  event_written_at = least(v.event_written_at, EXCLUDED.event_written_at), seq = least(v.seq, EXCLUDED.seq)"
+    " WHERE " DEFINES " OR EXCLUDED.event_written_at < coalesce(v.event_written_at, 'infinity')"
+    "  OR EXCLUDED.seq < v.seq",
     1};
 
-/* Per dataset, the latest candidate of the chunk becomes current if it is not older than the current. */
-static const struct store_stmt SET_CURRENT = {
-    "datasets_set_current_version",
-    "UPDATE datasets d SET current_version = x.version"
-    " FROM (SELECT DISTINCT ON (n.id) n.id, r.version, r.input, r.time FROM jsonb_to_recordset($1::jsonb)"
-    "  AS r(namespace text, name text, version uuid, input boolean, current boolean, time timestamptz)"
-    "  JOIN dataset_names n ON n.ref_namespace = r.namespace AND n.ref_name = r.name WHERE r.current"
-    "  ORDER BY n.id, r.input, r.time DESC) AS x"
-    " WHERE d.id = x.id"
-    "  AND (d.current_version IS NULL OR (NOT x.input AND coalesce((SELECT v.created_at"
-    "   FROM dataset_versions v WHERE v.version = d.current_version), '-infinity') <= x.time))",
-    1};
+/* $1: the rows of INSERT_VERSIONS; $2: the run UUIDs of the chunk's RunEvents. */
+static const struct store_stmt SETTLE_VERSIONS = {"dataset_versions_settle",
+                                                  "SELECT dataset_versions_settle($1::jsonb, $2::jsonb)", 2};
 
 static void gen_id(yajl_gen g, const struct ol_dataset *ds)
 {
@@ -216,29 +249,13 @@ static void gen_facets(yajl_gen g, const struct store_event_ctx *c, const struct
     }
 }
 
-/* Whether this appearance of a dataset makes a version that may become current. */
-static bool makes_current(const struct ol_event *ev, const struct ol_dataset *ds)
+static const char *io_name(enum ol_io io)
 {
-    if (ds->io == OL_IO_STATIC || ds->io == OL_IO_INPUT)
-        return true;
-    if (ds->io != OL_IO_OUTPUT || ev->kind == OL_JOB_EVENT)
-        return false;
-    return ev->state == RUN_STATE_COMPLETED || strcmp(ev->job_type, "STREAM") == 0;
+    return io == OL_IO_INPUT ? "INPUT" : io == OL_IO_OUTPUT ? "OUTPUT" : "STATIC";
 }
 
-static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+static void gen_version_fields(yajl_gen g, const struct ol_dataset *ds)
 {
-    const struct ol_event *ev = c->ev;
-
-    if (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT)
-        return;
-    yajl_gen_map_open(g);
-    gen_id(g, ds);
-    json_gen_key(g, "version");
-    json_gen_str(g, ds->version);
-    /* Not "run_uuid": store_gen_event_keys writes that key (the event's run) too, and the later key wins. */
-    json_gen_key(g, "writer");
-    json_gen_str(g, ds->io == OL_IO_OUTPUT && ev->run_uuid[0] ? ev->run_uuid : NULL);
     json_gen_key(g, "fields");
     yajl_gen_array_open(g);
     for (size_t k = 0; k < ds->n_fields; k++) {
@@ -252,22 +269,42 @@ static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const stru
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+}
+
+/* One appearance of a dataset for INSERT_VERSIONS and SETTLE_VERSIONS; a JobEvent's outputs have none. */
+static void gen_versions(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds)
+{
+    const struct ol_event *ev = c->ev;
+
+    if (ev->kind == OL_JOB_EVENT && ds->io == OL_IO_OUTPUT)
+        return;
+    yajl_gen_map_open(g);
+    gen_id(g, ds);
+    json_gen_key(g, "version");
+    json_gen_str(g, ds->version);
+    json_gen_key(g, "run_uuid");
+    json_gen_str(g, ev->run_uuid[0] ? ev->run_uuid : NULL);
+    json_gen_key(g, "io");
+    json_gen_str(g, io_name(ds->io));
+    gen_version_fields(g, ds);
     json_gen_key(g, "lifecycle");
     json_gen_str(g, ds->lifecycle_state);
     json_gen_key(g, "producer");
     json_gen_str(g, ds->producer_version);
-    json_gen_key(g, "input");
-    yajl_gen_bool(g, ds->io == OL_IO_INPUT);
-    json_gen_key(g, "current");
-    yajl_gen_bool(g, makes_current(ev, ds));
-    store_gen_event_keys(g, c);
+    json_gen_key(g, "stream");
+    yajl_gen_bool(g, ev->kind == OL_RUN_EVENT && strcmp(ev->job_type, "STREAM") == 0);
+    json_gen_key(g, "time");
+    json_gen_str(g, c->time);
+    json_gen_key(g, "seq");
+    json_gen_str(g, c->seq);
     yajl_gen_map_close(g);
 }
 
 typedef void gen_rows_fn(yajl_gen g, const struct store_event_ctx *c, const struct ol_dataset *ds);
 
 /* A JSON array of the rows gen_rows writes for every dataset of every event of the chunk. */
-static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n, gen_rows_fn *gen_rows)
+static const char *rows_param(struct arena *a, const struct store_event_ctx *c, size_t n,
+                              gen_rows_fn *gen_rows)
 {
     yajl_gen g = json_gen_new();
 
@@ -303,13 +340,30 @@ int store_write_dataset_details(struct store *s, struct arena *a, struct store_e
         return -1;
     if (facets > 0 && run_rows(s, &UPSERT_FACETS, rows_param(a, c, n, gen_facets), e) != 0)
         return -1;
-    const char *versions = rows_param(a, c, n, gen_versions);
-    if (run_rows(s, &INSERT_VERSIONS, versions, e) != 0)
-        return -1;
-    return run_rows(s, &SET_CURRENT, versions, e);
+    return run_rows(s, &INSERT_VERSIONS, rows_param(a, c, n, gen_versions), e);
 }
 
-int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+int store_settle_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                          struct err *e)
+{
+    yajl_gen g = json_gen_new();
+    size_t runs = 0, datasets = 0;
+
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        datasets += c[k].ev->n_datasets;
+        if (c[k].ev->kind == OL_RUN_EVENT) {
+            json_gen_str(g, c[k].ev->run_uuid);
+            runs++;
+        }
+    }
+    yajl_gen_array_close(g);
+    const char *params[] = {rows_param(a, c, n, gen_versions), json_gen_finish(g, a, NULL)};
+    return runs + datasets > 0 ? store_exec_command(s, &SETTLE_VERSIONS, params, e) : 0;
+}
+
+int store_upsert_datasets(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                          struct err *e)
 {
     size_t total = 0, symlinks = 0;
 

@@ -5,10 +5,11 @@
  *  1. The event's hash row is inserted first; ON CONFLICT (hash) means the event was already stored,
  *     and then nothing else is written for it (a retried POST changes nothing). The events row is
  *     written by the same statement, only for a new hash.
- *  2. The steps after the events rows are one ordered list, STEPS below. Shared rows are locked in
- *     one global order: every dataset and job of the whole chunk is upserted first, one sorted
- *     statement each (store_write.h); each event's own rows come after and are guarded by those
- *     locks. A deadlock that still happens is retried as a whole transaction.
+ *  2. The steps after the events rows are one ordered list, STEPS below; what they write depends on
+ *     the set of events stored, not on their order or grouping (migrations/0009_*.sql). Shared rows
+ *     are locked in one global order: every dataset and job of the whole chunk is upserted first,
+ *     one sorted statement each (store_write.h); each event's own rows come after and are guarded by
+ *     those locks. A deadlock that still happens is retried as a whole transaction.
  *  3. The caller acknowledges only after this returns 0 (COMMIT succeeded). */
 #include "store_int.h"
 
@@ -37,26 +38,51 @@ static const struct store_stmt INSERT_EVENT = {
     " SELECT seq FROM h",
     10};
 
-/* Namespaces and sources: created at the time of the first event (in log order) that names them, as if
- * every event had been written alone; a later chunk changes nothing but un-hiding. */
-static const struct store_stmt UPSERT_NAMESPACES = {
-    "namespaces_upsert",
-    "WITH n AS (SELECT DISTINCT ON (name) name, time"
-    "  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (name text, time timestamptz)) WITH ORDINALITY"
-    "  AS x(name, time, i) ORDER BY name, i),"
-    " ins AS (INSERT INTO namespaces (name, created_at, updated_at)"
-    "  SELECT name, time, time FROM n ORDER BY name ON CONFLICT (name) DO NOTHING)"
-    " UPDATE namespaces SET is_hidden = false FROM n WHERE namespaces.name = n.name AND namespaces.is_hidden",
+/* Namespaces and sources: created at the time of the earliest event that names them. Rows that exist
+ * are changed by a second statement (which sees rows other transactions committed meanwhile), and only
+ * when an earlier event arrives or a deleted namespace is named again, so they are rarely locked. */
+static const struct store_stmt INSERT_NAMESPACES = {
+    "namespaces_insert",
+    "INSERT INTO namespaces (name, created_at, updated_at)"
+    " SELECT name, min(time), min(time) FROM jsonb_to_recordset($1::jsonb) AS x(name text, time timestamptz)"
+    " GROUP BY name ORDER BY name ON CONFLICT (name) DO NOTHING",
     1};
 
-static const struct store_stmt UPSERT_SOURCES = {
-    "sources_upsert",
+static const struct store_stmt UPDATE_NAMESPACES = {
+    "namespaces_update",
+    "UPDATE namespaces SET is_hidden = false, created_at = least(created_at, n.time)"
+    " FROM (SELECT name, min(time) AS time"
+    "  FROM jsonb_to_recordset($1::jsonb) AS x(name text, time timestamptz) GROUP BY name) n"
+    " WHERE namespaces.name = n.name AND (namespaces.is_hidden OR namespaces.created_at > n.time)",
+    1};
+
+/* A source keeps the connection URL of the earliest event that names it with one (then the smaller URL),
+ * with that event's time as updated_at; created_at is the earliest event naming it at all. (A latest-wins
+ * rule would rewrite the row of a source as common as "default" in nearly every transaction.) The chunk's
+ * choice per source is SOURCES_CHOSEN (a subquery). */
+#define SOURCES_CHOSEN                                                                                     \
+    "(SELECT DISTINCT ON (name) name, uri AS connection_url, time AS updated_at,"                          \
+    "  min(time) OVER (PARTITION BY name) AS created_at"                                                   \
+    " FROM (SELECT name, coalesce(uri, '') AS uri, time FROM jsonb_to_recordset($1::jsonb)"                \
+    "  AS y(name text, uri text, time timestamptz)) y"                                                     \
+    " ORDER BY name, uri = '', time, uri)"
+
+static const struct store_stmt INSERT_SOURCES = {
+    "sources_insert",
     "INSERT INTO sources (name, connection_url, created_at, updated_at)"
-    " SELECT DISTINCT ON (name) name, coalesce(uri, ''), time, time"
-    " FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (name text, uri text, time timestamptz)) WITH ORDINALITY"
-    "  AS x(name, uri, time, i)"
-    " ORDER BY name, i"
+    " SELECT name, connection_url, created_at, updated_at FROM " SOURCES_CHOSEN " x ORDER BY name"
     " ON CONFLICT (name) DO NOTHING",
+    1};
+
+static const struct store_stmt UPDATE_SOURCES = {
+    "sources_update",
+    "UPDATE sources s SET created_at = least(s.created_at, x.created_at),"
+    " connection_url = CASE WHEN x.url_first THEN x.connection_url ELSE s.connection_url END,"
+    " updated_at = CASE WHEN x.url_first THEN x.updated_at ELSE s.updated_at END"
+    " FROM (SELECT c.*, (c.connection_url = '', c.updated_at, c.connection_url)"
+    "   < (o.connection_url = '', o.updated_at, o.connection_url) AS url_first"
+    "  FROM " SOURCES_CHOSEN " c JOIN sources o ON o.name = c.name) x"
+    " WHERE s.name = x.name AND (s.created_at > x.created_at OR x.url_first)",
     1};
 
 const char *store_time_text(struct arena *a, int64_t usec)
@@ -162,9 +188,14 @@ static int write_namespaces_and_sources(struct store *s, struct arena *a, struct
     yajl_gen_array_close(sources);
     const char *p1[] = {json_gen_finish(names, a, NULL)};
     const char *p2[] = {json_gen_finish(sources, a, NULL)};
-    if (store_exec_command(s, &UPSERT_NAMESPACES, p1, e) != 0)
+    if (store_exec_command(s, &INSERT_NAMESPACES, p1, e) != 0 ||
+        store_exec_command(s, &UPDATE_NAMESPACES, p1, e) != 0)
         return -1;
-    return n_sources > 0 ? store_exec_command(s, &UPSERT_SOURCES, p2, e) : 0;
+    if (n_sources == 0)
+        return 0;
+    if (store_exec_command(s, &INSERT_SOURCES, p2, e) != 0)
+        return -1;
+    return store_exec_command(s, &UPDATE_SOURCES, p2, e);
 }
 
 /* The steps of the write transaction, in order, after the events rows told which events are new. Each
@@ -178,12 +209,13 @@ static const struct write_step {
     {write_namespaces_and_sources, false},
     {store_upsert_datasets, false},
     {store_upsert_jobs, true},             /* the job ids every later step uses */
-    {store_write_dataset_details, false},  /* fields, symlinks, facets, versions */
+    {store_write_dataset_details, false},  /* fields, symlinks, facets, version rows */
     {store_write_job_facets, false},
     {store_write_runs, false},             /* per event, in event order */
     {store_write_run_details, false},      /* state history, run facets */
     {store_write_lineage, false},          /* run and job IO, IO facets, column lineage */
-    {store_write_job_versions, false},     /* per event, after the lineage they summarise */
+    {store_settle_versions, false},        /* when versions became readable, what inputs read, current */
+    {store_settle_job_versions, false},    /* after the lineage they summarise */
 };
 
 /* In three round trips: BEGIN and the events rows (which events are new?); the steps up to the job ids;

@@ -44,9 +44,9 @@ static const struct store_stmt VERSIONS = {
     "read_dataset_versions",
     "SELECT json_build_object("
     " 'versions', coalesce((SELECT json_agg(" STORE_SQL_DSVERSION_JSON
-    " ORDER BY fv.created_at DESC, fv.seq DESC, fv.version)"
+    " ORDER BY fv.created_at DESC, fv.version)"
     "  FROM (SELECT * FROM dataset_versions WHERE dataset_id = $1::bigint"
-    "   ORDER BY created_at DESC, seq DESC, version LIMIT $2::bigint OFFSET $3::bigint) fv"
+    "   ORDER BY created_at DESC, version LIMIT $2::bigint OFFSET $3::bigint) fv"
     "  JOIN datasets d ON d.id = fv.dataset_id), '[]'),"
     " 'totalCount', (SELECT count(*) FROM dataset_versions WHERE dataset_id = $1::bigint))",
     3};

@@ -130,14 +130,15 @@ const char *store_read_long(struct arena *a, long v);
         "f.dataset_id = d.id") ","                                                                           \
                                " 'deleted', false, 'datasetType', d.dataset_type, 'subType', d.sub_type)"
 
-/* The dataset facets the events that made version fv carried (its creating event, and every event of
- * the run that wrote it) under any name of dataset d, later eventTime winning per facet name; a
- * version the producer named that no event's dataset facets name (an input named it in its
- * inputFacets) still shows it as the version facet. */
+/* The dataset facets the events that made version fv carried (every event of the run that wrote it;
+ * for a version no run wrote, the events at its creation time) under any name of dataset d, the later
+ * eventTime, then the greater value, winning per facet name; a version the producer named that no
+ * event's dataset facets name (an input named it in its inputFacets) still shows it as the version
+ * facet. */
 #define STORE_SQL_VERSION_FACETS                                                                             \
     "coalesce((SELECT json_object_agg(z.k, z.v ORDER BY z.k) FROM ("                                         \
     "  SELECT DISTINCT ON (y.k) y.k, y.v FROM ("                                                             \
-    "   SELECT fe.key AS k, fe.value AS v, ev.event_time AS t, ev.seq AS s FROM events ev"                   \
+    "   SELECT fe.key AS k, fe.value AS v, ev.event_time AS t FROM events ev"                                \
     "   CROSS JOIN LATERAL jsonb_array_elements("                                                            \
     "    CASE WHEN jsonb_typeof(ev.body->'inputs') = 'array' THEN ev.body->'inputs' ELSE '[]' END"           \
     "    || CASE WHEN jsonb_typeof(ev.body->'outputs') = 'array' THEN ev.body->'outputs' ELSE '[]' END"      \
@@ -145,13 +146,13 @@ const char *store_read_long(struct arena *a, long v);
     "       ELSE '[]' END) AS ds(x)"                                                                         \
     "   CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                     \
     "    THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                           \
-    "   WHERE (ev.seq = fv.seq OR (fv.run_uuid IS NOT NULL AND ev.run_uuid = fv.run_uuid))"                  \
+    "   WHERE ((fv.run_uuid IS NULL AND ev.event_time = fv.created_at) OR ev.run_uuid = fv.run_uuid)"        \
     "    AND EXISTS (SELECT 1 FROM dataset_names nm WHERE nm.ref_namespace = ds.x->>'namespace'"            \
     "     AND nm.ref_name = ds.x->>'name' AND nm.id = d.id)"                                                 \
     "    AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"      \
     "   UNION ALL SELECT 'version', jsonb_build_object('datasetVersion', fv.producer_version),"              \
-    "    '-infinity', 0 WHERE fv.producer_version IS NOT NULL) y"                                           \
-    "  ORDER BY y.k, y.t DESC, y.s DESC) z), '{}')"
+    "    '-infinity' WHERE fv.producer_version IS NOT NULL) y"                                              \
+    "  ORDER BY y.k, y.t DESC, y.v DESC) z), '{}')"
 
 /* Marquez's schema version: UUIDv3 of "namespace:name:<sorted distinct name:type pairs>". */
 #define STORE_SQL_SCHEMA_VERSION                                                                             \

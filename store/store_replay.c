@@ -96,8 +96,8 @@ static const char *value_or_null(struct arena *a, const PGresult *res, int row, 
     return PQgetisnull(res, row, col) ? NULL : arena_strdup(a, PQgetvalue(res, row, col));
 }
 
-static int read_log_info(struct store *live, struct arena *a, struct store_replay_log_info *info,
-                         struct err *e)
+int store_replay_log_info(struct store *live, struct arena *a, struct store_replay_log_info *info,
+                          struct err *e)
 {
     const char *params[] = {known_tables(a)};
     PGresult *res = store_exec(live, &LOG_INFO, params, e);
@@ -112,7 +112,7 @@ static int read_log_info(struct store *live, struct arena *a, struct store_repla
     return 0;
 }
 
-int store_replay_snapshot(struct store *live, struct arena *a, const char *schema,
+int store_replay_snapshot(struct store *live, struct arena *a, const char *schema, bool with_log,
                           struct store_replay_log_info *info, struct err *e)
 {
     struct err ignored;
@@ -122,12 +122,14 @@ int store_replay_snapshot(struct store *live, struct arena *a, const char *schem
 
     if (q == NULL || store_command(live, "BEGIN ISOLATION LEVEL REPEATABLE READ", e) != 0)
         return -1;
-    if (read_log_info(live, a, info, e) != 0)
+    if (store_replay_log_info(live, a, info, e) != 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
         if (store_command(live, arena_printf(a, "CREATE TABLE %s.live_%s AS %s", q, t[i].table, t[i].sql),
                           e) != 0)
             goto fail;
+    if (!with_log)
+        return store_command(live, "COMMIT", e);
     if (store_command(live, CURSOR_SQL, e) == 0)
         return 0;
 fail:
@@ -251,17 +253,35 @@ static int compare_one(struct store *s, struct arena *a, struct store_replay_tab
     return 0;
 }
 
-int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables,
-                         size_t *n, struct err *e)
+int store_replay_project(struct store *scratch, struct arena *a, struct err *e)
+{
+    size_t n;
+    const struct store_replay_projection *p = store_replay_tables(&n);
+
+    for (size_t i = 0; i < n; i++)
+        if (store_command(scratch, arena_printf(a, "CREATE TABLE replay_%s AS %s", p[i].table, p[i].sql),
+                          e) != 0)
+            return -1;
+    return 0;
+}
+
+int store_replay_compare(struct store *scratch, struct arena *a, bool without_arrival,
+                         struct store_replay_table **tables, size_t *n, struct err *e)
 {
     const struct store_replay_projection *p = store_replay_tables(n);
     struct store_replay_table *t = arena_zalloc(a, *n * sizeof *t);
 
     for (size_t i = 0; i < *n; i++) {
         t[i].name = p[i].table;
-        if (store_command(scratch, arena_printf(a, "CREATE TABLE replay_%s AS %s", p[i].table, p[i].sql),
-                          e) != 0 ||
-            compare_one(scratch, a, &t[i], e) != 0)
+        if (without_arrival &&
+            (store_command(scratch,
+                           arena_printf(a, "ALTER TABLE live_%s DROP COLUMN IF EXISTS event", p[i].table),
+                           e) != 0 ||
+             store_command(scratch,
+                           arena_printf(a, "ALTER TABLE replay_%s DROP COLUMN IF EXISTS event", p[i].table),
+                           e) != 0))
+            return -1;
+        if (compare_one(scratch, a, &t[i], e) != 0)
             return -1;
     }
     *tables = t;

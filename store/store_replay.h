@@ -1,6 +1,7 @@
 /* store/store_replay.h - the SQL side of `lineaged replay`: a scratch schema with the same migrations,
  * the event log read in log order from one snapshot, and a table-by-table comparison of the live model
- * with the one rebuilt in the scratch schema.
+ * with the one rebuilt in the scratch schema, or (--compare-with) with another database's model
+ * copied into it (store/store_replay_other.c).
  *
  * The comparison (store_replay_compare) projects every model table onto what the events derive:
  *  - surrogate ids (datasets.id, jobs.id) are replaced by the natural keys they stand for, in every
@@ -11,7 +12,13 @@
  *  - state set by API edits, which are not in the log, is left out: is_hidden (DELETE, hidden
  *    until an event mentions the object again), a namespace's owner, description and updated_at
  *    (PUT /namespaces), namespaces no job or dataset uses (PUT creates them), and the tag tables;
- *  - the 'default' namespace's created_at is the time its migration ran (ingestion time).
+ *  - the 'default' namespace's created_at is the time its migration ran (ingestion time);
+ *  - an alias row (datasets.alias_of set) keeps only its name and group: reads resolve it to its group's
+ *    row, and its own attributes are working state merged into that row, which depends on which rows
+ *    the group had when.
+ *  - with another database's model (--compare-with), the seq columns themselves are left out too: they
+ *    record arrival (the last event, in log order, that touched the row), which two databases fed
+ *    the same events in different orders do not share by definition; nothing served depends on them.
  * Every other column of every model table is compared, as a multiset of rows (EXCEPT ALL). A table in
  * the live schema that is neither compared nor listed as not derived from events (store_replay.c)
  * makes the comparison unequal: a new table must be added to one list or the other.
@@ -64,12 +71,17 @@ struct store *store_replay_scratch_connect(const char *conninfo, const char *sch
 /* Drops the scratch schema and everything in it. 0 or -1 with e set. */
 int store_replay_scratch_drop(struct store *s, const char *schema, struct err *e);
 
+/* Fills *info for the database of s (the log's size, retention drops, unknown tables); strings in a.
+ * 0 or -1 with e set. */
+int store_replay_log_info(struct store *s, struct arena *a, struct store_replay_log_info *info,
+                          struct err *e);
+
 /* On live: starts a REPEATABLE READ transaction, copies the live model's projections into
- * schema.live_<table> (so the comparison later sees this very snapshot), fills *info, and opens a
- * cursor over the log: the events of each writing transaction together, in seq order, transactions
- * in the order of their first seq. Strings of *info are in a. 0 or -1 with e set (then the
- * transaction is rolled back). */
-int store_replay_snapshot(struct store *live, struct arena *a, const char *schema,
+ * schema.live_<table> (so the comparison later sees this very snapshot), fills *info, and with_log
+ * opens a cursor over the log: the events of each writing transaction together, in seq order,
+ * transactions in the order of their first seq (without it, the transaction ends here). Strings of
+ * *info are in a. 0 or -1 with e set (then the transaction is rolled back). */
+int store_replay_snapshot(struct store *live, struct arena *a, const char *schema, bool with_log,
                           struct store_replay_log_info *info, struct err *e);
 
 /* The next at most max events of the cursor into out[] (bodies in a); *n = 0 at the end. 0 or -1. */
@@ -83,9 +95,19 @@ int store_replay_snapshot_end(struct store *live, struct err *e);
  * gone, which ends it too). Cannot fail. */
 void store_replay_snapshot_abort(struct store *live);
 
-/* On the scratch connection: projects the rebuilt model into replay_<table> and compares each table
- * with live_<table>. *tables gets one entry per compared table (in a), *n their count. 0 or -1. */
-int store_replay_compare(struct store *scratch, struct arena *a, struct store_replay_table **tables,
-                         size_t *n, struct err *e);
+/* On the scratch connection: projects the rebuilt model into replay_<table>. 0 or -1 with e set. */
+int store_replay_project(struct store *scratch, struct arena *a, struct err *e);
+
+/* Instead of store_replay_project: copies the projections of the model of the database `other` is
+ * connected to into scratch's replay_<table>, all read in one snapshot of other (the scratch schema
+ * must have been migrated, so that the projections' column types can be taken from it). 0 or -1 with
+ * e set; scratch stays usable (to drop the schema), other does not. */
+int store_replay_copy_other(struct store *scratch, struct store *other, struct arena *a, struct err *e);
+
+/* On the scratch connection: compares each replay_<table> with live_<table>, without_arrival leaving
+ * the seq columns (`event`) out of both. *tables gets one entry per compared table (in a), *n their
+ * count. 0 or -1 with e set. */
+int store_replay_compare(struct store *scratch, struct arena *a, bool without_arrival,
+                         struct store_replay_table **tables, size_t *n, struct err *e);
 
 #endif

@@ -1,17 +1,29 @@
 /* store/store_runs.c - every statement on runs, run_states, run_facets and job_versions.
  *
- * Run state is merged in SQL by run_state_merge (migrations/0001_init.sql draws the diagram):
- * a terminal state (COMPLETED, FAILED, ABORTED) never goes back to RUNNING, COMPLETE without START
- * is fine, and between two terminal events the later eventTime wins. started_at is the earliest
- * START/RUNNING time seen; ended_at the time of the terminal event that set the state.
+ * Run state (runs.state, state_time, ended_at) is the state of the run's event that is latest by
+ * run_state_wins (migrations/0009_order_independent_model.sql):
+ *
+ *     (none) --any event--> its state
+ *     NEW (a parent run only children named) --START/RUNNING/OTHER or terminal--> that state
+ *     RUNNING --START/RUNNING/OTHER, later eventTime--> RUNNING (state_time = latest)
+ *     RUNNING --COMPLETE/FAIL/ABORT--> terminal
+ *     terminal --START/RUNNING/OTHER--> unchanged (a late or retried event never regresses it)
+ *     terminal --terminal, later eventTime--> the later terminal state (a rerun of the same runId)
+ *     terminal --terminal, same eventTime--> FAILED over ABORTED over COMPLETED
+ *     terminal --terminal, earlier eventTime--> unchanged
+ *
+ * started_at is the earliest START/RUNNING time, completed_at the earliest COMPLETE time (when the
+ * run's outputs become readable: store_settle_versions), ended_at the time of the terminal event that
+ * set the state. Other attributes (parent run, nominal times, the job's location) are those of the
+ * latest event that names them, kept with that time; streaming, whether any event said the job streams.
  * Invariants:
- *  1. A parent run is created (state NEW) if the child's event arrives first; its own events merge in.
+ *  1. A parent run is created (state NEW) if a child's event arrives first; its times (and seq) are then
+ *     the earliest child's, and its own events replace them (updated_at, seq) or merge in (created_at).
  *  2. run_states gets one row per distinct event (duplicates never reach here).
- *  4. The run upsert stays one statement per event, in event order: merging states needs each event
- *     applied on its own (one INSERT ... ON CONFLICT cannot update a row twice). History and facets
- *     are written per chunk.
- *  3. A job version is computed from *all* of the run's inputs and outputs (run_io), so it must run
- *     after store_write_lineage. */
+ *  3. The run upsert stays one statement per event, in event order: one INSERT ... ON CONFLICT cannot
+ *     update a row twice. History and facets are written per chunk.
+ *  4. A run's job version is computed from *all* of its inputs and outputs (run_io), whenever it is
+ *     terminal or its job streams, so it runs after store_write_lineage (store_settle_job_versions). */
 #include <string.h>
 
 #include "store_write.h"
@@ -23,29 +35,70 @@ static const struct store_stmt INSERT_PARENT_RUN = {
     " FROM jobs WHERE namespace = $2 AND name = $3 ON CONFLICT (uuid) DO NOTHING",
     5};
 
-#define MERGED "run_state_merge(r.state, r.state_time, EXCLUDED.state, EXCLUDED.state_time)"
-#define NEW_WINS                                                                                           \
-    "(" MERGED " = EXCLUDED.state AND (r.state <> EXCLUDED.state OR EXCLUDED.state_time > r.state_time))"
+/* A child named the parent run earlier than anything seen so far (invariant 1): a separate statement,
+ * so that the parent's row is locked only when it changes. */
+static const struct store_stmt LOWER_PARENT_RUN = {
+    "runs_lower_parent",
+    "UPDATE runs SET created_at = least(created_at, $2::timestamptz),"
+    " state_time = CASE WHEN state = 'NEW' THEN least(state_time, $2::timestamptz) ELSE state_time END,"
+    " updated_at = CASE WHEN state = 'NEW' THEN least(updated_at, $2::timestamptz) ELSE updated_at END,"
+    " seq = CASE WHEN state = 'NEW' THEN least(seq, $3::bigint) ELSE seq END"
+    " WHERE uuid = $1::uuid AND (created_at > $2::timestamptz OR (state = 'NEW' AND seq > $3::bigint))",
+    3};
+
+#define WINS "run_state_wins(EXCLUDED.state, EXCLUDED.state_time, r.state, r.state_time)"
+/* Whether the incoming parent run, nominal times, job location replace the row's: the later event time,
+ * then the greater value. */
+#define NEW_PARENT                                                                                           \
+    "(EXCLUDED.parent_at IS NOT NULL AND (r.parent_at IS NULL OR (EXCLUDED.parent_at, "                      \
+    "EXCLUDED.parent_run_uuid)"                                                                              \
+    " > (r.parent_at, r.parent_run_uuid)))"
+#define NEW_NOMINAL                                                                                          \
+    "(EXCLUDED.nominal_at IS NOT NULL AND (r.nominal_at IS NULL OR (EXCLUDED.nominal_at,"                    \
+    " coalesce(EXCLUDED.nominal_start_time, '-infinity'), coalesce(EXCLUDED.nominal_end_time, '-infinity'))" \
+    " > (r.nominal_at, coalesce(r.nominal_start_time, '-infinity'), coalesce(r.nominal_end_time, "           \
+    "'-infinity'))))"
+#define NEW_LOCATION                                                                                         \
+    "(EXCLUDED.job_location_at IS NOT NULL AND (r.job_location_at IS NULL OR (EXCLUDED.job_location_at,"     \
+    " EXCLUDED.job_location) > (r.job_location_at, r.job_location)))"
 
 static const struct store_stmt UPSERT_RUN = {
     "runs_upsert",
-    "INSERT INTO runs AS r (uuid, job_id, parent_run_uuid, state, state_time, nominal_start_time,"
-    " nominal_end_time, started_at, ended_at, created_at, updated_at, seq)"
-    " VALUES ($1::uuid, $2::bigint, $3::uuid, $4, $5::timestamptz, $6::timestamptz, $7::timestamptz,"
-    "  CASE WHEN $4 = 'RUNNING' THEN $5::timestamptz END,"
-    "  CASE WHEN $4 <> 'RUNNING' THEN $5::timestamptz END, $5::timestamptz, $5::timestamptz, $8::bigint)"
+    "INSERT INTO runs AS r (uuid, job_id, parent_run_uuid, parent_at, state, state_time, nominal_start_time,"
+    " nominal_end_time, nominal_at, started_at, ended_at, completed_at, job_location, job_location_at,"
+    " streaming, created_at, updated_at, seq)"
+    " VALUES ($1::uuid, $2::bigint, $3::uuid, CASE WHEN $3::uuid IS NOT NULL THEN $5::timestamptz END, $4,"
+    "  $5::timestamptz, $6::timestamptz, $7::timestamptz,"
+    "  CASE WHEN $6::timestamptz IS NOT NULL OR $7::timestamptz IS NOT NULL THEN $5::timestamptz END,"
+    "  CASE WHEN $4 = 'RUNNING' THEN $5::timestamptz END, CASE WHEN $4 <> 'RUNNING' THEN $5::timestamptz END,"
+    "  CASE WHEN $4 = 'COMPLETED' THEN $5::timestamptz END, $9::text,"
+    "  CASE WHEN $9::text IS NOT NULL THEN $5::timestamptz END, $10::boolean, $5::timestamptz, "
+    "$5::timestamptz,"
+    "  $8::bigint)"
     " ON CONFLICT (uuid) DO UPDATE SET"
-    "  state = " MERGED ","
-    "  state_time = CASE WHEN " NEW_WINS " THEN EXCLUDED.state_time ELSE r.state_time END,"
-    "  ended_at = CASE WHEN EXCLUDED.ended_at IS NOT NULL AND " NEW_WINS
-    "   THEN EXCLUDED.ended_at ELSE r.ended_at END,"
+    "  job_id = CASE WHEN r.state = 'NEW' THEN EXCLUDED.job_id ELSE r.job_id END,"
+    "  state = CASE WHEN " WINS " THEN EXCLUDED.state ELSE r.state END,"
+    "  state_time = CASE WHEN " WINS " THEN EXCLUDED.state_time ELSE r.state_time END,"
+    "  ended_at = CASE WHEN " WINS " THEN EXCLUDED.ended_at ELSE r.ended_at END,"
     "  started_at = least(r.started_at, EXCLUDED.started_at),"
-    "  parent_run_uuid = coalesce(EXCLUDED.parent_run_uuid, r.parent_run_uuid),"
-    "  nominal_start_time = coalesce(EXCLUDED.nominal_start_time, r.nominal_start_time),"
-    "  nominal_end_time = coalesce(EXCLUDED.nominal_end_time, r.nominal_end_time),"
+    "  completed_at = least(r.completed_at, EXCLUDED.completed_at),"
+    "  parent_run_uuid = CASE WHEN " NEW_PARENT " THEN EXCLUDED.parent_run_uuid"
+    "   ELSE r.parent_run_uuid END,"
+    "  parent_at = CASE WHEN " NEW_PARENT " THEN EXCLUDED.parent_at ELSE r.parent_at END,"
+    "  nominal_start_time = CASE WHEN " NEW_NOMINAL
+    "   THEN EXCLUDED.nominal_start_time ELSE r.nominal_start_time END,"
+    "  nominal_end_time = CASE WHEN " NEW_NOMINAL
+    "   THEN EXCLUDED.nominal_end_time ELSE r.nominal_end_time END,"
+    "  nominal_at = CASE WHEN " NEW_NOMINAL " THEN EXCLUDED.nominal_at ELSE r.nominal_at END,"
+    "  job_location = CASE WHEN " NEW_LOCATION "   THEN EXCLUDED.job_location ELSE r.job_location END,"
+    "  job_location_at = CASE WHEN " NEW_LOCATION
+    "   THEN EXCLUDED.job_location_at ELSE r.job_location_at END,"
+    "  streaming = r.streaming OR EXCLUDED.streaming,"
     "  created_at = least(r.created_at, EXCLUDED.created_at),"
-    "  updated_at = greatest(r.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq",
-    8};
+    "  updated_at = CASE WHEN r.state = 'NEW' THEN EXCLUDED.updated_at"
+    "   ELSE greatest(r.updated_at, EXCLUDED.updated_at) END,"
+    "  seq = greatest(r.seq, EXCLUDED.seq)",
+    10};
 
 /* Chunk-level: one row per Run event. */
 static const struct store_stmt INSERT_STATES = {
@@ -55,59 +108,23 @@ static const struct store_stmt INSERT_STATES = {
     "  event_type text, state text, time timestamptz, seq bigint)",
     1};
 
-/* Chunk-level: one row per run facet of every Run event; the latest event time wins per key. */
+/* Chunk-level: one row per run facet of every Run event; the latest event time wins per key, then the
+ * greater value (a deletion, NULL, counting as the greatest). */
 static const struct store_stmt UPSERT_FACETS = {
     "run_facets_upsert",
     "INSERT INTO run_facets AS f (run_uuid, name, facet, event_time, seq)"
     " SELECT DISTINCT ON (x.run_uuid, x.facet) x.run_uuid, x.facet, x.value, x.time, x.seq"
     " FROM jsonb_to_recordset($1::jsonb) AS x(run_uuid uuid, facet text, value jsonb, time timestamptz,"
     "  seq bigint)"
-    " ORDER BY x.run_uuid, x.facet, x.time DESC, x.seq DESC"
+    " ORDER BY x.run_uuid, x.facet, x.time DESC, x.value IS NULL DESC, x.value DESC, x.seq"
     " ON CONFLICT (run_uuid, name) DO UPDATE SET facet = EXCLUDED.facet, event_time = EXCLUDED.event_time,"
     "  seq = EXCLUDED.seq"
-    " WHERE f.event_time <= EXCLUDED.event_time",
+    " WHERE " FACET_LATER,
     1};
 
-/* Marquez's job version: UUIDv3 of "namespace:job:<inputs ns:name...>:<outputs ns:name...>[:location]:"
- * (the trailing empty part is the job context, always empty for OpenLineage jobs). */
-/* At COMPLETE, every output the run wrote (in any of its events) becomes its dataset's current
- * version, unless a newer version already is (Marquez promotes a run's outputs on completion). */
-static const struct store_stmt PROMOTE_OUTPUTS = {
-    "datasets_promote_run_outputs",
-    "UPDATE datasets d SET current_version = io.dataset_version"
-    " FROM run_io io"
-    " WHERE io.run_uuid = $1::uuid AND io.io_type = 'OUTPUT' AND d.id = io.dataset_id"
-    "  AND io.dataset_version IS NOT NULL AND d.current_version IS DISTINCT FROM io.dataset_version"
-    "  AND coalesce((SELECT v.created_at FROM dataset_versions v WHERE v.version = d.current_version),"
-    "   '-infinity') <= $2::timestamptz",
-    2};
-
-static const struct store_stmt UPSERT_JOB_VERSION = {
-    "job_versions_upsert",
-    "WITH io AS (SELECT ri.io_type, d.namespace, d.name FROM run_io ri JOIN datasets d ON d.id = ri.dataset_id"
-    "  WHERE ri.run_uuid = $1::uuid),"
-    " parts AS (SELECT"
-    "  coalesce((SELECT string_agg(namespace || ':' || name, ':' ORDER BY namespace COLLATE \"C\","
-    "   name COLLATE \"C\") FROM io WHERE io_type = 'INPUT'), '') AS ins,"
-    "  coalesce((SELECT string_agg(namespace || ':' || name, ':' ORDER BY namespace COLLATE \"C\","
-    "   name COLLATE \"C\") FROM io WHERE io_type = 'OUTPUT'), '') AS outs,"
-    "  coalesce((SELECT jsonb_agg(jsonb_build_object('namespace', namespace, 'name', name) ORDER BY"
-    "   namespace COLLATE \"C\", name COLLATE \"C\") FROM io WHERE io_type = 'INPUT'), '[]') AS in_json,"
-    "  coalesce((SELECT jsonb_agg(jsonb_build_object('namespace', namespace, 'name', name) ORDER BY"
-    "   namespace COLLATE \"C\", name COLLATE \"C\") FROM io WHERE io_type = 'OUTPUT'), '[]') AS out_json),"
-    " v AS (SELECT uuid_v3_md5(concat_ws(':', $3::text, $4::text, ins, outs, $5::text, '')) AS version, in_json, out_json"
-    "  FROM parts),"
-    " jv AS (INSERT INTO job_versions AS j (version, job_id, location, latest_run_uuid, inputs, outputs,"
-    "   created_at, updated_at, seq)"
-    "  SELECT version, $2::bigint, $5::text, $1::uuid, in_json, out_json, $6::timestamptz, $6::timestamptz,"
-    "   $7::bigint FROM v"
-    "  ON CONFLICT (version) DO UPDATE SET latest_run_uuid = CASE WHEN EXCLUDED.updated_at >= j.updated_at"
-    "   THEN EXCLUDED.latest_run_uuid ELSE j.latest_run_uuid END,"
-    "   updated_at = greatest(j.updated_at, EXCLUDED.updated_at), seq = EXCLUDED.seq),"
-    " r AS (UPDATE runs SET job_version = (SELECT version FROM v) WHERE uuid = $1::uuid)"
-    " UPDATE jobs SET current_version = (SELECT version FROM v)"
-    " WHERE id = $2::bigint AND (latest_run_uuid = $1::uuid OR current_version IS NULL)",
-    7};
+/* $1: the run UUIDs of the chunk's RunEvents (migrations/0009_order_independent_model.sql). */
+static const struct store_stmt SETTLE_JOB_VERSIONS = {"job_versions_settle",
+                                                      "SELECT job_versions_settle($1::jsonb)", 1};
 
 /* The run of one RunEvent and its parent run. */
 static int write_run(struct store *s, const struct store_event_ctx *c, struct err *e)
@@ -116,8 +133,11 @@ static int write_run(struct store *s, const struct store_event_ctx *c, struct er
     const char *state = run_state_name(ev->state);
 
     if (ev->has_parent) {
-        const char *p[] = {ev->parent_run_uuid, ev->parent_job_namespace, ev->parent_job_name, c->time, c->seq};
-        if (store_exec_command(s, &INSERT_PARENT_RUN, p, e) != 0)
+        const char *p[] = {ev->parent_run_uuid, ev->parent_job_namespace, ev->parent_job_name, c->time,
+                           c->seq};
+        const char *lower[] = {ev->parent_run_uuid, c->time, c->seq};
+        if (store_exec_command(s, &INSERT_PARENT_RUN, p, e) != 0 ||
+            store_exec_command(s, &LOWER_PARENT_RUN, lower, e) != 0)
             return -1;
     }
     const char *params[] = {ev->run_uuid,
@@ -127,7 +147,9 @@ static int write_run(struct store *s, const struct store_event_ctx *c, struct er
                             c->time,
                             ev->has_nominal_start ? store_time_text(c->a, ev->nominal_start) : NULL,
                             ev->has_nominal_end ? store_time_text(c->a, ev->nominal_end) : NULL,
-                            c->seq};
+                            c->seq,
+                            ev->job_location,
+                            strcmp(ev->job_type, "STREAM") == 0 ? "true" : "false"};
     return store_exec_command(s, &UPSERT_RUN, params, e);
 }
 
@@ -167,24 +189,6 @@ int store_write_run_details(struct store *s, struct arena *a, struct store_event
     return n_facets > 0 ? store_exec_command(s, &UPSERT_FACETS, fp, e) : 0;
 }
 
-/* The job version of one RunEvent, when its state or job type calls for one. */
-static int write_job_version(struct store *s, const struct store_event_ctx *c, struct err *e)
-{
-    const char *job_id = c->job_id;
-    const struct ol_event *ev = c->ev;
-
-    if (!run_state_is_terminal(ev->state) && strcmp(ev->job_type, "STREAM") != 0)
-        return 0;
-    if (ev->state == RUN_STATE_COMPLETED) {
-        const char *pp[] = {ev->run_uuid, c->time};
-        if (store_exec_command(s, &PROMOTE_OUTPUTS, pp, e) != 0)
-            return -1;
-    }
-    const char *params[] = {ev->run_uuid, job_id,  ev->job_namespace, ev->job_name,
-                            ev->job_location, c->time, c->seq};
-    return store_exec_command(s, &UPSERT_JOB_VERSION, params, e);
-}
-
 int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
 {
     (void)a;
@@ -194,11 +198,20 @@ int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c
     return 0;
 }
 
-int store_write_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e)
+int store_settle_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                              struct err *e)
 {
-    (void)a;
-    for (size_t k = 0; k < n; k++)
-        if (c[k].ev->kind == OL_RUN_EVENT && write_job_version(s, &c[k], e) != 0)
-            return -1;
-    return 0;
+    yajl_gen g = json_gen_new();
+    size_t runs = 0;
+
+    yajl_gen_array_open(g);
+    for (size_t k = 0; k < n; k++) {
+        if (c[k].ev->kind == OL_RUN_EVENT) {
+            json_gen_str(g, c[k].ev->run_uuid);
+            runs++;
+        }
+    }
+    yajl_gen_array_close(g);
+    const char *params[] = {json_gen_finish(g, a, NULL)};
+    return runs > 0 ? store_exec_command(s, &SETTLE_JOB_VERSIONS, params, e) : 0;
 }

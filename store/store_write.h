@@ -7,6 +7,15 @@
 #include "store_int.h"
 #include "store_params.h"
 
+/* Whether a facet row's incoming value (alias EXCLUDED) replaces its value (alias f): the later event time,
+ * then a deletion (NULL), then the greater value, then the least seq (so the kept value names the same
+ * event whatever order transactions committed in). For run_facets, job_facets, dataset_facets and
+ * run_io_facets (which has no deletions); in a chunk, the same order: time DESC, value IS NULL DESC,
+ * value DESC, seq. */
+#define FACET_LATER                                                                                        \
+    "(f.event_time, f.facet IS NULL, coalesce(f.facet, 'null'), -f.seq)"                                  \
+    " < (EXCLUDED.event_time, EXCLUDED.facet IS NULL, coalesce(EXCLUDED.facet, 'null'), -EXCLUDED.seq)"
+
 /* Chunk-level steps, run first for all new events of a transaction, each as one statement sorted by
  * key: the row locks of a transaction are then taken in one global order (datasets, then jobs, by
  * name), so concurrent transactions cannot deadlock on them, and every later per-event statement
@@ -45,8 +54,15 @@ int store_write_lineage(struct store *s, struct arena *a, struct store_event_ctx
 /* each run and its parent run (store/store_runs.c). */
 int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
-/* each job version from the run's accumulated inputs and outputs, and at COMPLETE the run's outputs
- * made current; at a terminal event or for a streaming job (store/store_runs.c). After the lineage. */
-int store_write_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+/* Chunk-level settling, after the lineage: what depends on rows beyond the chunk's own. */
+
+/* when each version touched became readable, the version each unnamed input read, and each dataset's
+ * current version (store/store_datasets.c: dataset_versions_settle). */
+int store_settle_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
+
+/* each run's job version from all of its inputs and outputs, and each job's current version
+ * (store/store_runs.c: job_versions_settle). */
+int store_settle_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                              struct err *e);
 
 #endif

@@ -141,10 +141,13 @@ class FeastSymlinkTest(GraphAsserts, h.HttpAsserts, unittest.TestCase):
                 else:
                     self.assertEqual(got["graph"], first["graph"])
                     self.assertEqual(got["dataset"]["fields"], first["dataset"]["fields"])
-                if order == "symlink first":
-                    # the reader came after the writer: it read the version that writer made
-                    up = dep.get("/api/v1/runlineage/upstream?runId=%s" % self.apply["run"]["runId"])
-                    self.assertIn(self.write["run"]["runId"], {r["run"]["id"] for r in up["runs"]})
+                # the apply (at 0) read before the write (at 30), whichever arrived first: it read the data as
+                # it was before any write we know of, so no run produced what it read
+                up = dep.get("/api/v1/runlineage/upstream?runId=%s" % self.apply["run"]["runId"])
+                self.assertEqual({r["run"]["id"] for r in up["runs"]}, {self.apply["run"]["runId"]})
+                read = dep.get("/api/v1/jobs/runs/%s" % self.apply["run"]["runId"])["inputDatasetVersions"]
+                written = dep.get("/api/v1/jobs/runs/%s" % self.write["run"]["runId"])["outputDatasetVersions"]
+                self.assertNotEqual(read[0]["datasetVersionId"]["version"], written[0]["datasetVersionId"]["version"])
 
 
 class GroupNameTest(GraphAsserts, h.HttpAsserts, unittest.TestCase):

@@ -4,10 +4,14 @@
     read the day-14 data is linked to the day-14 version, not to the dataset's current (day-3) one,
     whichever of the writes and the read arrives first; the named version is kept with the version
     row, looked up by its hash and served as the version facet.
+    An input that names no version read the newest version written (its run completed) at or before
+    the input's time, by another run, else the data as it was before any write we know of (the
+    dataset's first-read version); whichever of the writes and the reads arrives first.
 11. /lineage node data shows the job's latestRun exactly as /jobs/runs/{id} and /jobs/{job} do (input
     facets included).
 """
 
+import datetime
 import unittest
 import uuid
 
@@ -83,6 +87,82 @@ class DvcVersionTest(GraphAsserts, h.HttpAsserts, unittest.TestCase):
         run = dep.get("/api/v1/jobs/runs/%s" % read["run"]["runId"])
         v14 = dep.get("/api/v1/namespaces/%s/datasets/%s/versions/%s" % (enc(DATA[0]), enc(DATA[1]), MD5_DAY14))
         self.assertEqual(run["inputDatasetVersions"][0]["datasetVersionId"]["version"], v14["version"])
+
+
+class InputVersionByTimeTest(h.HttpAsserts, unittest.TestCase):
+    """Writes and reads of one table crossing in time, sent in four orders, each into its own database."""
+
+    T0 = datetime.datetime(2024, 5, 1, 0, 0, 0, tzinfo=datetime.timezone.utc)
+    D = ("warehouse", "orders")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ids = {k: str(uuid.uuid4()) for k in ("w1", "before", "after", "w2", "late", "self", "final")}
+
+    def ev(self, key, event_type, minute, job, inputs=(), outputs=()):
+        return h.make_run_event(self.ids[key], event_type, self.T0 + datetime.timedelta(minutes=minute), "tv", job,
+                                list(inputs), list(outputs))
+
+    def events(self):
+        d = {"namespace": self.D[0], "name": self.D[1]}
+        with_schema = lambda *fields: dict(d, facets={"schema": dict(FACET, fields=[
+            {"name": f, "type": "STRING"} for f in fields])})
+        return {
+            "writes": [self.ev("w1", "START", 10, "load", [], [with_schema("a")]),
+                       self.ev("w1", "COMPLETE", 20, "load", [], [with_schema("a")]),
+                       self.ev("w2", "START", 35, "load", [], [with_schema("a", "b")]),
+                       self.ev("w2", "COMPLETE", 40, "load", [], [with_schema("a", "b")]),
+                       # appends to the table: reads it at completion, so not what it wrote itself
+                       self.ev("self", "COMPLETE", 50, "append", [d], [with_schema("a", "b")])],
+            "reads": [self.ev("before", "COMPLETE", 15, "report", [d], []),   # during w1, before it completed
+                      self.ev("after", "START", 25, "report", [d], []),
+                      self.ev("after", "COMPLETE", 26, "report", [], []),
+                      self.ev("late", "START", 45, "report", [d], []),
+                      self.ev("final", "START", 55, "report", [d], [])],
+        }
+
+    def read_version(self, dep, key):
+        ins = dep.get("/api/v1/jobs/runs/%s" % self.ids[key])["inputDatasetVersions"]
+        self.assertEqual(len(ins), 1, key)
+        return ins[0]["datasetVersionId"]["version"]
+
+    def written_version(self, dep, key):
+        outs = dep.get("/api/v1/jobs/runs/%s" % self.ids[key])["outputDatasetVersions"]
+        self.assertEqual(len(outs), 1, key)
+        return outs[0]["datasetVersionId"]["version"]
+
+    def check(self, dep):
+        first_read = h.uuid_v3_of("lineaged:first-read:%s:%s" % self.D)
+        w1, w2, own = (self.written_version(dep, k) for k in ("w1", "w2", "self"))
+        self.assertEqual(len({w1, w2, own, first_read}), 4)
+        got = {k: self.read_version(dep, k) for k in ("before", "after", "late", "self", "final")}
+        self.assertEqual(got, {"before": first_read, "after": w1, "late": w2, "self": w2, "final": own})
+        dataset = dep.get("/api/v1/namespaces/%s/datasets/%s" % (enc(self.D[0]), enc(self.D[1])))
+        self.assertEqual(dataset["currentVersion"], own)
+        before = dep.get("/api/v1/namespaces/%s/datasets/%s/versions/%s" % (enc(self.D[0]), enc(self.D[1]), first_read))
+        self.assertIsNone(before["createdByRun"])
+        self.assertEqual(before["createdAt"], "2024-05-01T00:15:00.000000Z")  # the earliest read
+        up = dep.get("/api/v1/runlineage/upstream?runId=%s" % self.ids["after"])
+        self.assertEqual([r["run"]["id"] for r in up["runs"]], [self.ids["after"], self.ids["w1"]])
+        up = dep.get("/api/v1/runlineage/upstream?runId=%s" % self.ids["before"])
+        self.assertEqual([r["run"]["id"] for r in up["runs"]], [self.ids["before"]])
+        return got
+
+    def test_an_input_reads_the_version_written_before_it_in_any_order(self):
+        evs = self.events()
+        orders = {
+            "time order": sorted(evs["writes"] + evs["reads"], key=lambda e: e["eventTime"]),
+            "reads first": evs["reads"] + evs["writes"],
+            "writes first": evs["writes"] + evs["reads"],
+            "reversed": list(reversed(sorted(evs["writes"] + evs["reads"], key=lambda e: e["eventTime"]))),
+        }
+        answers = []
+        for name, events in orders.items():
+            with self.subTest(order=name):
+                dep = Deployment(self, "tv_" + name.replace(" ", "_"))
+                dep.post(*events)
+                answers.append(self.check(dep))
+        self.assertEqual(len({tuple(sorted(a.items())) for a in answers}), 1, answers)
 
 
 class LatestRunOneSourceTest(GraphAsserts, h.ServerTestCase):

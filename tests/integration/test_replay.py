@@ -144,6 +144,33 @@ class ReplayTest(h.ServerTestCase):
     def test_6_back_to_equal(self):
         self.assertEqualReplay()
 
+    def test_7_other_transaction_splits_give_the_same_model(self):
+        # the Marquez seed went in as one array, fixtures one by one, a batch of two: written again each
+        # event alone, or three at a time across the original transactions, the model is the same
+        for chunk in ("1", "3"):
+            with self.subTest(chunk=chunk):
+                self.assertEqualReplay("--replay-chunk", chunk)
+
+
+class ReplayMarquezSeedTest(h.ServerTestCase):
+    """The Marquez seed posted as one array (one transaction) and replayed one event per transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        r = cls.server.post("/api/v1/lineage", h.marquez_seed_text().encode())
+        assert r.status == 201, r
+
+    def test_each_event_alone_gives_the_model_of_one_transaction(self):
+        rc, out, err = h.lineaged_command("replay", "--database-url", self.db, "--replay-chunk", "1")
+        self.assertEqual(rc, 0, out + err[-2000:])
+        rows = parse_report(out)
+        # 13 versions written by the ETL runs, and one first-read version per dataset read (12): every
+        # read starts with its writers, before any of them completed
+        self.assertEqual(rows["dataset_versions"], (25, 25, 0, 0), out)
+        self.assertEqual(rows["run_io"][2:], (0, 0), out)
+        self.assertEqual(h.sql_count(self.db, "FROM dataset_versions WHERE first_read"), 12)
+
 
 class ReplayUsageTest(unittest.TestCase):
 
@@ -164,8 +191,33 @@ class ReplayUsageTest(unittest.TestCase):
     def test_help_lists_the_options(self):
         rc, out, _err = h.lineaged_command("replay", "--help")
         self.assertEqual(rc, 0)
-        for flag in ("--database-url", "--replay-chunk", "--data-dir"):
+        for flag in ("--database-url", "--replay-chunk", "--data-dir", "--compare-with"):
             self.assertIn(flag, out)
+
+    def test_compare_with_another_database(self):
+        a, b = h.fresh_database("compare_a"), h.fresh_database("compare_b")
+        same = h.make_run_event(str(uuid.uuid4()), "COMPLETE", "2024-06-01T00:00:00Z", "cmp", "job", ["in"], ["out"])
+        extra = h.make_run_event(str(uuid.uuid4()), "START", "2024-06-01T01:00:00Z", "cmp", "job", ["in"], [])
+        for db, events in ((a, [same, extra]), (b, [same])):
+            s = h.Server(db)
+            self.addCleanup(s.kill_quietly)
+            s.start()
+            for ev in events:
+                self.assertEqual(s.post_json(ev).status, 201)
+            s.stop()
+        rc, out, err = h.lineaged_command("replay", "--database-url", a, "--compare-with", a)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("result: equal: the two models are the same (17 tables compared)", out)
+        rc, out, err = h.lineaged_command("replay", "--database-url", a, "--compare-with", b)
+        self.assertEqual(rc, 1, out + err)
+        rows = parse_report(out)
+        self.assertEqual(rows["runs"], (2, 1, 1, 0), out)                 # the extra run is only here
+        self.assertEqual(rows["run_states"], (2, 1, 1, 0), out)
+        self.assertRegex(out, r"(?m)^    only this: .*\"state\":\"RUNNING\"")
+        self.assertNotIn('"event":', out)                                  # seq columns are left out
+        rc, out, err = h.lineaged_command("replay", "--database-url", a, "--compare-with", "host=/nonexistent dbname=x")
+        self.assertEqual(rc, 2, out + err)
+        self.assertEqual(h.sql_count(a, "FROM pg_namespace WHERE nspname LIKE 'lineaged_replay%'"), 0)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,7 @@ static void test_event_log_options_default_to_keep_everything_weekly(void **stat
     parse_ok(&c, CFG_REPLAY, argv);
     assert_int_equal(c.replay_chunk, 0);
     assert_string_equal(c.database_url, "");
+    assert_string_equal(c.compare_with, "");
     cfg_free(&c);
 }
 
@@ -155,6 +156,8 @@ static void test_event_log_options_are_range_checked_and_per_command(void **stat
     char *retention_in_replay[] = {"--retention-days", "3", NULL};
     char *chunk_in_serve[] = {"--replay-chunk", "1", NULL};
     char *chunk[] = {"--replay-chunk", "1", "--database-url", "host=/x", NULL};
+    char *compare_in_serve[] = {"--compare-with", "host=/y", NULL};
+    char *compare[] = {"--compare-with=host=/y dbname=other", NULL};
     struct cfg c;
 
     (void)state;
@@ -166,6 +169,10 @@ static void test_event_log_options_are_range_checked_and_per_command(void **stat
     parse_ok(&c, CFG_REPLAY, chunk);
     assert_int_equal(c.replay_chunk, 1);
     assert_string_equal(c.database_url, "host=/x");
+    cfg_free(&c);
+    assert_rejected(CFG_SERVE, compare_in_serve, "--compare-with", "unknown option");
+    parse_ok(&c, CFG_REPLAY, compare);
+    assert_string_equal(c.compare_with, "host=/y dbname=other");
     cfg_free(&c);
 }
 
