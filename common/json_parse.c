@@ -324,7 +324,10 @@ static struct json_value *new_text(struct parse_state *ps, enum json_type t, con
 {
     if (!budget_allows(ps, sizeof(struct json_value) + len + 1))
         return NULL;
-    struct json_value *v = new_value(ps, t);
+    /* not new_value: its own check could refuse now that other requests share the budget (the
+     * in-flight total moves between two checks), and this one already covered the value */
+    struct json_value *v = arena_zalloc(ps->a, sizeof *v);
+    v->type = t;
     char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
