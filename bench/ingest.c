@@ -2,14 +2,16 @@
  *
  * usage: bench_ingest --url http://127.0.0.1:PORT --db CONNINFO --fixtures DIR
  *                     [--events N (20000)] [--connections C (32)] [--batch-size B (100)]
- * One run, against one server and its Postgres:
+ *                     [--phases ceiling,single,batch (all three)]
+ * One run, against one server and its Postgres (--phases picks which of the timed phases run, in this
+ * order; bench/run_ingest.py runs them one at a time to measure each phase's WAL, CPU and statements):
  *  probe    each usable fixture POSTed once, untimed; fixtures the server rejects with a 4xx (the
  *           fixture set holds deliberately invalid events) are named on stderr and left out;
  *  ceiling  one COPY of the N single-event bodies into a bare jsonb table (the database alone);
  *  single   the same N bodies as POST /api/v1/lineage over C keep-alive connections, closed loop;
  *           latency percentiles per request;
  *  batch    N more events (fresh runIds) as JSON arrays of B to /api/v1/lineage/batch, same connections;
- * then prints events/s for each and the ratio of each HTTP mode to the ceiling.
+ * then prints events/s for each phase run and, when the ceiling ran, each HTTP mode's ratio to it.
  * Invariants:
  *  1. Every body is generated before its phase's clock starts; timed code only sends and counts.
  *  2. Any answer other than 201 (single) or 200 with "failed": 0 (batch) is an error: the status
@@ -56,6 +58,9 @@ struct ingest_opts {
     size_t events;
     size_t connections;
     size_t batch_size;
+    bool run_ceiling;
+    bool run_single;
+    bool run_batch;
 };
 
 struct ingest_result {
@@ -78,7 +83,8 @@ static void opts_usage(FILE *f)
 {
     fprintf(f,
             "usage: bench_ingest --url http://127.0.0.1:PORT --db CONNINFO --fixtures DIR\n"
-            "                    [--events N (%d)] [--connections C (%d)] [--batch-size B (%d)]\n",
+            "                    [--events N (%d)] [--connections C (%d)] [--batch-size B (%d)]\n"
+            "                    [--phases ceiling,single,batch (all)]\n",
             INGEST_DEFAULT_EVENTS, INGEST_DEFAULT_CONNECTIONS, INGEST_DEFAULT_BATCH);
 }
 
@@ -95,6 +101,31 @@ static int opts_size(const char *name, const char *s, size_t lo, size_t hi, size
     return 0;
 }
 
+/* Sets o's run_* flags from a comma-separated list of phase names; -1 after printing why. */
+static int opts_phases(const char *s, struct ingest_opts *o)
+{
+    o->run_ceiling = o->run_single = o->run_batch = false;
+    for (const char *p = s; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        if (n == 7 && strncmp(p, "ceiling", n) == 0)
+            o->run_ceiling = true;
+        else if (n == 6 && strncmp(p, "single", n) == 0)
+            o->run_single = true;
+        else if (n == 5 && strncmp(p, "batch", n) == 0)
+            o->run_batch = true;
+        else {
+            util_msg("--phases takes ceiling, single and batch, comma-separated, not \"%s\"", s);
+            return -1;
+        }
+        p += n + (p[n] == ',');
+    }
+    if (!o->run_ceiling && !o->run_single && !o->run_batch) {
+        util_msg("--phases names no phase");
+        return -1;
+    }
+    return 0;
+}
+
 /* Fills o from argv; returns -1 after printing why (or the usage). --help exits 0. */
 static int opts_parse(int argc, char **argv, struct ingest_opts *o)
 {
@@ -105,12 +136,16 @@ static int opts_parse(int argc, char **argv, struct ingest_opts *o)
         {"events", required_argument, NULL, 'n'},
         {"connections", required_argument, NULL, 'c'},
         {"batch-size", required_argument, NULL, 'b'},
+        {"phases", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (struct ingest_opts){.events = INGEST_DEFAULT_EVENTS,
                               .connections = INGEST_DEFAULT_CONNECTIONS,
-                              .batch_size = INGEST_DEFAULT_BATCH};
+                              .batch_size = INGEST_DEFAULT_BATCH,
+                              .run_ceiling = true,
+                              .run_single = true,
+                              .run_batch = true};
     int c, rc = 0;
     while (rc == 0 && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == 'u')
@@ -125,6 +160,8 @@ static int opts_parse(int argc, char **argv, struct ingest_opts *o)
             rc = opts_size("connections", optarg, 1, INGEST_MAX_CONNECTIONS, &o->connections);
         else if (c == 'b')
             rc = opts_size("batch-size", optarg, 1, INGEST_MAX_BATCH, &o->batch_size);
+        else if (c == 'p')
+            rc = opts_phases(optarg, o);
         else if (c == 'h') {
             opts_usage(stdout);
             exit(0);
@@ -266,7 +303,8 @@ static void report_errors(const char *mode, const struct loadgen_phase *ph, char
     report_append(out, cap, &pos, "\n%-8s first error: %s\n", mode, ph->first_error);
 }
 
-/* Ceiling, then single mode, over one set of N bodies. Returns -1 if either could not run. */
+/* Ceiling, then single mode, over one set of N bodies, each if o asks for it. Returns -1 if either
+ * could not run. */
 static int run_single(const struct ingest_opts *o, struct loadgen *lg, const struct fixture *fx, size_t nfx,
                       struct ingest_result *r)
 {
@@ -276,12 +314,12 @@ static int run_single(const struct ingest_opts *o, struct loadgen *lg, const str
         bytes += b[i].len;
     r->mean_bytes = bytes / o->events;
     double secs = 0;
-    int rc = ceiling_run(o->db, b, o->events, &secs);
-    if (rc == 0)
+    int rc = o->run_ceiling ? ceiling_run(o->db, b, o->events, &secs) : 0;
+    if (rc == 0 && o->run_ceiling)
         r->ceiling_eps = (double)o->events / secs;
     struct loadgen_phase ph = {
         .path = INGEST_PATH_SINGLE, .bodies = b, .count = o->events, .expect_status = INGEST_STATUS_CREATED};
-    if (rc == 0 && (rc = loadgen_run(lg, &ph, &secs)) == 0) {
+    if (rc == 0 && o->run_single && (rc = loadgen_run(lg, &ph, &secs)) == 0) {
         r->single_eps = (double)o->events / secs;
         util_sort_u64(ph.latency_ns, ph.count);
         r->p50_ms = util_percentile_ms(ph.latency_ns, ph.count, 50);
@@ -319,17 +357,34 @@ static int run_batch(const struct ingest_opts *o, struct loadgen *lg, const stru
     return rc;
 }
 
+/* " 0.42x ceiling" when the ceiling ran, else spaces of the same width. */
+static const char *report_ratio(char *buf, size_t cap, double eps, double ceiling)
+{
+    if (ceiling > 0)
+        snprintf(buf, cap, "%5.2fx ceiling", eps / ceiling);
+    else
+        snprintf(buf, cap, "%14s", "");
+    return buf;
+}
+
 static void report_table(const struct ingest_opts *o, const struct ingest_result *r)
 {
+    char ratio[32];
     printf("ingest benchmark: %zu events, %zu distinct fixture bodies", o->events, r->fixtures);
     if (r->rejected > 0)
         printf(" (%zu more rejected by the server)", r->rejected);
-    printf(", mean body %.1f KiB, %zu connections\n", (double)r->mean_bytes / 1024.0, o->connections);
-    printf("%-8s %-28s %9.0f events/s\n", "ceiling", "COPY into bare jsonb table", r->ceiling_eps);
-    printf("%-8s %-28s %9.0f events/s   %.2fx ceiling   p50 %.1f ms  p99 %.1f ms\n", "single",
-           "POST /api/v1/lineage", r->single_eps, r->single_eps / r->ceiling_eps, r->p50_ms, r->p99_ms);
-    printf("%-8s %-28s %9.0f events/s   %.2fx ceiling   (batches of %zu)\n", "batch",
-           "POST /api/v1/lineage/batch", r->batch_eps, r->batch_eps / r->ceiling_eps, o->batch_size);
+    if (r->mean_bytes > 0) /* measured on the single bodies only */
+        printf(", mean body %.1f KiB", (double)r->mean_bytes / 1024.0);
+    printf(", %zu connections\n", o->connections);
+    if (o->run_ceiling)
+        printf("%-8s %-28s %9.0f events/s\n", "ceiling", "COPY into bare jsonb table", r->ceiling_eps);
+    if (o->run_single)
+        printf("%-8s %-28s %9.0f events/s   %s   p50 %.1f ms  p99 %.1f ms\n", "single", "POST /api/v1/lineage",
+               r->single_eps, report_ratio(ratio, sizeof ratio, r->single_eps, r->ceiling_eps), r->p50_ms,
+               r->p99_ms);
+    if (o->run_batch)
+        printf("%-8s %-28s %9.0f events/s   %s   (batches of %zu)\n", "batch", "POST /api/v1/lineage/batch",
+               r->batch_eps, report_ratio(ratio, sizeof ratio, r->batch_eps, r->ceiling_eps), o->batch_size);
 }
 
 int main(int argc, char **argv)
@@ -346,7 +401,8 @@ int main(int argc, char **argv)
         loadgen_probe_fixtures(lg, INGEST_PATH_SINGLE, fx, &nfx, &r.rejected) != 0)
         goto out;
     r.fixtures = nfx;
-    if (run_single(&o, lg, fx, nfx, &r) != 0 || run_batch(&o, lg, fx, nfx, &r) != 0)
+    if (((o.run_ceiling || o.run_single) && run_single(&o, lg, fx, nfx, &r) != 0) ||
+        (o.run_batch && run_batch(&o, lg, fx, nfx, &r) != 0))
         goto out;
     report_table(&o, &r);
     if (r.errors > 0)

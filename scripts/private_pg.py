@@ -217,6 +217,15 @@ class PrivatePostgres:
         self.conninfo = m.group(1).strip()
         return self.conninfo
 
+    def restart(self, stderr=None):
+        """Stops Postgres and starts it again in the same data directory (to apply settings that need a
+        restart, such as shared_preload_libraries); returns the new conninfo. StepError if it had to be
+        killed."""
+        if not self.stop_process():
+            raise StepError("lineaged postgres had to be killed on restart")
+        self.proc, self._drainer, self._stopped, self.returncode = None, None, None, None
+        return self.start(stderr)
+
     def create_database(self, dbname):
         """CREATE DATABASE dbname; returns its conninfo."""
         return create_database(self.conninfo, dbname)
