@@ -49,4 +49,9 @@ int store_write_runs(struct store *s, struct arena *a, struct store_event_ctx *c
  * made current; at a terminal event or for a streaming job (store/store_runs.c). After the lineage. */
 int store_write_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n, struct err *e);
 
+/* Last, once: the latest run state of the chunk's jobs and the counts of its new events, for the read
+ * routes (store/store_read_upkeep.c). */
+int store_write_read_upkeep(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                            struct err *e);
+
 #endif
