@@ -48,7 +48,7 @@ import private_pg  # noqa: E402
 from private_pg import StepError  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASELINE_REV = "977153f"   # main before the read-route work (issue 14)
+BASELINE_REV = "f3b206a"   # main before the read-route work (issue 14)
 DBNAME = "bench_read"
 SERVE_TIMEOUT_S = 1800     # migrations + the lineage graph of 10 M runs
 HTTP_TIMEOUT_S = 600
@@ -396,7 +396,8 @@ def run(args):
                         "(use --scale to make the store smaller)")
     with private_pg.PrivatePostgres(lineaged, "lineaged-bench-read-", subdir="pg", say=say) as pg:
         conninfo = pg.create_database(DBNAME)
-        psql(conninfo, "ALTER SYSTEM SET max_wal_size = '4GB'; SELECT pg_reload_conf()")
+        psql(conninfo, "ALTER SYSTEM SET max_wal_size = '4GB'")
+        psql(conninfo, "SELECT pg_reload_conf()")
         run_step([lineaged, "migrate", "--database-url", conninfo], "lineaged migrate")
         targets = os.path.join(pg.tmp, "targets.tsv")
         run_step([loader, "--db", conninfo, "--load", "--targets", targets, "--scale", str(args.scale),
