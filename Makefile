@@ -5,8 +5,10 @@ ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
+# Store size of the read benchmark: 1 = 1 M datasets, 100,000 jobs, 10 M runs (about 35 min to load, 55 GB).
+READ_SCALE ?= 0.02
 
-.PHONY: all deps build run test test-asan test-release fuzz bench clean
+.PHONY: all deps build run test test-asan test-release fuzz bench bench-read clean
 
 all: build
 
@@ -48,6 +50,11 @@ bench: build
 	python3 bench/run_graph.py --build $(BUILD)
 	python3 bench/run_event_log.py --build $(BUILD)
 	python3 bench/run_search.py --build $(BUILD)
+	python3 bench/run_read.py --build $(BUILD) --scale $(READ_SCALE)
+
+# Marquez's read routes against the baseline (see README, Benchmarks); READ_SCALE=1 for the full size.
+bench-read: build
+	python3 bench/run_read.py --build $(BUILD) --scale $(READ_SCALE)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) $(FUZZ_BUILD)
