@@ -106,22 +106,6 @@ def run_step(cmd, what):
     return done.stdout
 
 
-def build_baseline(rev):
-    """lineaged at rev, built once in build-baseline-<rev>/ from `git archive` (no worktree is added)."""
-    top = os.path.join(REPO, f"build-baseline-{rev}")
-    src, build = os.path.join(top, "src"), os.path.join(top, "build")
-    binary = os.path.join(build, "server", "lineaged")
-    if os.access(binary, os.X_OK):
-        return binary
-    say(f"building lineaged at {rev} into {top} (once)")
-    shutil.rmtree(top, ignore_errors=True)
-    os.makedirs(src)
-    archive = subprocess.run(["git", "-C", REPO, "archive", rev], stdout=subprocess.PIPE, check=True)
-    subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
-    subprocess.run(["meson", "setup", build, src], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["ninja", "-C", build, "server/lineaged"], check=True, stdout=subprocess.DEVNULL)
-    return binary
-
 
 def read_route_indexes():
     """(made, replaced): the read-route migration's CREATE INDEX statements as (name, statement), and the
@@ -385,7 +369,9 @@ def run(args):
     for path in (lineaged, loader):
         if not os.access(path, os.X_OK):
             raise StepError(f"{path} is missing; build first (ninja -C {args.build})")
-    baseline = None if args.skip_baseline else (args.baseline_bin or build_baseline(args.baseline_rev))
+    baseline = None
+    if not args.skip_baseline:
+        baseline = args.baseline_bin or private_pg.build_baseline(REPO, args.baseline_rev, say)
     indexes = read_route_indexes()
     if args.database_url:
         return measure(args, args.database_url, args.targets, lineaged, baseline, indexes, args.pg_log, started)
