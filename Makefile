@@ -8,8 +8,10 @@ FUZZ_SECONDS ?= 30
 # make bench GRAPH_SCALE=10: the graph benchmark at ten times its size (about half an hour, 4 GB of
 # memory; never part of make test or CI)
 GRAPH_SCALE ?= 1
+# Store size of the read benchmark: 1 = 1 M datasets, 100,000 jobs, 10 M runs (about 35 min to load, 55 GB).
+READ_SCALE ?= 0.02
 
-.PHONY: all deps build run test test-asan test-release fuzz bench bench-graph clean
+.PHONY: all deps build run test test-asan test-release fuzz bench bench-graph bench-read clean
 
 all: build
 
@@ -51,6 +53,11 @@ bench: build
 	python3 bench/run_graph.py --build $(BUILD) --scale $(GRAPH_SCALE)
 	python3 bench/run_event_log.py --build $(BUILD)
 	python3 bench/run_search.py --build $(BUILD)
+	python3 bench/run_read.py --build $(BUILD) --scale $(READ_SCALE)
+
+# Marquez's read routes against the baseline (see README, Benchmarks); READ_SCALE=1 for the full size.
+bench-read: build
+	python3 bench/run_read.py --build $(BUILD) --scale $(READ_SCALE)
 
 bench-graph: build
 	python3 bench/run_graph.py --build $(BUILD) --scale $(GRAPH_SCALE)

@@ -46,131 +46,15 @@
 #include <time.h>
 
 #include "err.h"
+#include "pgcopy.h"
 
 enum {
-    COPY_FLUSH_BYTES = 1 << 18, /* PQputCopyData chunk */
     CTE_DEFAULT_RUNS = 10,
     CTE_DEFAULT_TIMEOUT_MS = 30000,
     CTE_DEFAULT_BUDGET_S = 20,
 };
 
 static const char SQLSTATE_QUERY_CANCELED[] = "57014";
-
-/* ---- libpq helpers ---- */
-
-/* Runs one fixed statement with text parameters; a command or query must succeed. */
-static int db_exec(PGconn *c, const char *sql, int n, const char *const *params, struct err *e)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    int rc = 0;
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        rc = err_set_detail(e, ERR_UNAVAILABLE, PQresultErrorMessage(res), "statement failed: %.120s", sql);
-    PQclear(res);
-    return rc;
-}
-
-/* The single bigint a fixed query returns. */
-static int db_count(PGconn *c, const char *sql, long long *out, struct err *e)
-{
-    PGresult *res = PQexec(c, sql);
-    int rc = 0;
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        rc = err_set_detail(e, ERR_UNAVAILABLE, PQresultErrorMessage(res), "query failed: %.120s", sql);
-    else
-        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return rc;
-}
-
-/* ---- COPY FROM STDIN, text format ---- */
-
-struct copybuf {
-    PGconn *conn;
-    char *buf;
-    size_t len, cap;
-};
-
-static void cb_reserve(struct copybuf *b, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->buf = gen_xrealloc(b->buf, b->cap);
-    }
-}
-
-/* Each value is followed by a tab; cb_row turns the last one into the row's newline. */
-
-/* A text value, escaped for COPY's text format (backslash, tab, newline, carriage return). */
-static void cb_str(struct copybuf *b, const char *s)
-{
-    cb_reserve(b, 2 * strlen(s) + 1);
-    for (; *s != '\0'; s++) {
-        char c = *s == '\t' ? 't' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : *s;
-        if (c != *s || c == '\\')
-            b->buf[b->len++] = '\\';
-        b->buf[b->len++] = c;
-    }
-    b->buf[b->len++] = '\t';
-}
-
-static void cb_u64(struct copybuf *b, uint64_t v)
-{
-    cb_reserve(b, 24);
-    b->len += (size_t)snprintf(b->buf + b->len, 24, "%" PRIu64 "\t", v);
-}
-
-/* Seconds since the epoch as "YYYY-MM-DD HH:MM:SS+00". */
-static void cb_time(struct copybuf *b, uint32_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    gmtime_r(&tt, &tm);
-    cb_reserve(b, 32);
-    b->len += strftime(b->buf + b->len, 32, "%Y-%m-%d %H:%M:%S+00\t", &tm);
-}
-
-/* Ends the row (at least one value was added); sends the buffer once it is large. */
-static int cb_row(struct copybuf *b, struct err *e)
-{
-    b->buf[b->len - 1] = '\n';
-    if (b->len >= COPY_FLUSH_BYTES) {
-        if (PQputCopyData(b->conn, b->buf, (int)b->len) != 1)
-            return err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(b->conn), "COPY data was not sent");
-        b->len = 0;
-    }
-    return 0;
-}
-
-static int copy_begin(struct copybuf *b, const char *sql, struct err *e)
-{
-    PGresult *res = PQexec(b->conn, sql);
-    int rc = PQresultStatus(res) == PGRES_COPY_IN
-                 ? 0
-                 : err_set_detail(e, ERR_UNAVAILABLE, PQresultErrorMessage(res), "cannot start %.80s", sql);
-
-    PQclear(res);
-    b->len = 0;
-    return rc;
-}
-
-static int copy_end(struct copybuf *b, struct err *e)
-{
-    PGresult *res;
-    int rc = 0;
-
-    if ((b->len > 0 && PQputCopyData(b->conn, b->buf, (int)b->len) != 1) || PQputCopyEnd(b->conn, NULL) != 1)
-        return err_set_detail(e, ERR_UNAVAILABLE, PQerrorMessage(b->conn), "COPY data was not sent");
-    while ((res = PQgetResult(b->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
-            rc = err_set_detail(e, ERR_UNAVAILABLE, PQresultErrorMessage(res), "COPY failed");
-        PQclear(res);
-    }
-    return rc;
-}
 
 /* ---- the rows ---- */
 
@@ -203,92 +87,92 @@ static void spans_build(const struct gen *gen, struct spans *s)
     }
 }
 
-static int copy_datasets(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e)
+static int copy_datasets(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e)
 {
     char name[128];
-    int rc = copy_begin(b,
+    int rc = pgcopy_begin(b,
                         "COPY datasets (id, namespace, name, physical_name, source_name, created_at, "
                         "updated_at, seq) FROM STDIN",
                         e);
 
     for (uint32_t d = 0; rc == 0 && d < gen->n_ds; d++) {
         gen_dataset_name(gen, d, name, sizeof name);
-        cb_u64(b, (uint64_t)d + 1);
-        cb_str(b, gen_dataset_ns(gen, d));
-        cb_str(b, name);
-        cb_str(b, name);
-        cb_str(b, "default");
-        cb_time(b, sp->ds[d].first); /* every dataset has a writer or a reader */
-        cb_time(b, sp->ds[d].last);
-        cb_u64(b, 0);
-        rc = cb_row(b, e);
+        pgcopy_u64(b, (uint64_t)d + 1);
+        pgcopy_str(b, gen_dataset_ns(gen, d));
+        pgcopy_str(b, name);
+        pgcopy_str(b, name);
+        pgcopy_str(b, "default");
+        pgcopy_time(b, sp->ds[d].first); /* every dataset has a writer or a reader */
+        pgcopy_time(b, sp->ds[d].last);
+        pgcopy_u64(b, 0);
+        rc = pgcopy_row(b, e);
     }
-    return rc == 0 ? copy_end(b, e) : -1;
+    return rc == 0 ? pgcopy_end(b, e) : -1;
 }
 
-static int copy_jobs(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e)
+static int copy_jobs(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e)
 {
     char name[128];
-    int rc = copy_begin(
+    int rc = pgcopy_begin(
         b, "COPY jobs (id, namespace, name, simple_name, created_at, updated_at, seq) FROM STDIN", e);
 
     for (uint32_t j = 0; rc == 0 && j < gen->n_jobs; j++) {
         gen_job_name(j, name, sizeof name);
-        cb_u64(b, (uint64_t)j + 1);
-        cb_str(b, gen_job_ns(j));
-        cb_str(b, name);
-        cb_str(b, name); /* no parent job: the simple name is the name */
-        cb_time(b, sp->job[j].first);
-        cb_time(b, sp->job[j].last);
-        cb_u64(b, 0);
-        rc = cb_row(b, e);
+        pgcopy_u64(b, (uint64_t)j + 1);
+        pgcopy_str(b, gen_job_ns(j));
+        pgcopy_str(b, name);
+        pgcopy_str(b, name); /* no parent job: the simple name is the name */
+        pgcopy_time(b, sp->job[j].first);
+        pgcopy_time(b, sp->job[j].last);
+        pgcopy_u64(b, 0);
+        rc = pgcopy_row(b, e);
     }
-    return rc == 0 ? copy_end(b, e) : -1;
+    return rc == 0 ? pgcopy_end(b, e) : -1;
 }
 
-static int copy_job_io(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e)
+static int copy_job_io(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e)
 {
     (void)sp; /* job_io rows carry their own times */
     int rc =
-        copy_begin(b, "COPY job_io (job_id, dataset_id, io_type, first_seen, last_seen, seq) FROM STDIN", e);
+        pgcopy_begin(b, "COPY job_io (job_id, dataset_id, io_type, first_seen, last_seen, seq) FROM STDIN", e);
 
     for (size_t i = 0; rc == 0 && i < gen->n_io; i++) {
         const struct gen_io *x = &gen->io[i];
-        cb_u64(b, (uint64_t)x->job + 1);
-        cb_u64(b, (uint64_t)x->dataset + 1);
-        cb_str(b, x->output ? "OUTPUT" : "INPUT");
-        cb_time(b, x->first);
-        cb_time(b, x->last);
-        cb_u64(b, 0);
-        rc = cb_row(b, e);
+        pgcopy_u64(b, (uint64_t)x->job + 1);
+        pgcopy_u64(b, (uint64_t)x->dataset + 1);
+        pgcopy_str(b, x->output ? "OUTPUT" : "INPUT");
+        pgcopy_time(b, x->first);
+        pgcopy_time(b, x->last);
+        pgcopy_u64(b, 0);
+        rc = pgcopy_row(b, e);
     }
-    return rc == 0 ? copy_end(b, e) : -1;
+    return rc == 0 ? pgcopy_end(b, e) : -1;
 }
 
-static int copy_fields(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e)
+static int copy_fields(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e)
 {
     char field[64];
-    int rc = copy_begin(b, "COPY dataset_fields (dataset_id, name, ordinal, updated_at) FROM STDIN", e);
+    int rc = pgcopy_begin(b, "COPY dataset_fields (dataset_id, name, ordinal, updated_at) FROM STDIN", e);
 
     for (uint32_t d = 0; rc == 0 && d < gen->n_ds; d++) {
         for (unsigned k = 0; rc == 0 && k < gen->ds_fields[d]; k++) {
             gen_field_name(k, field, sizeof field);
-            cb_u64(b, (uint64_t)d + 1);
-            cb_str(b, field);
-            cb_u64(b, k);
-            cb_time(b, sp->ds[d].last);
-            rc = cb_row(b, e);
+            pgcopy_u64(b, (uint64_t)d + 1);
+            pgcopy_str(b, field);
+            pgcopy_u64(b, k);
+            pgcopy_time(b, sp->ds[d].last);
+            rc = pgcopy_row(b, e);
         }
     }
-    return rc == 0 ? copy_end(b, e) : -1;
+    return rc == 0 ? pgcopy_end(b, e) : -1;
 }
 
-static int copy_columns(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e)
+static int copy_columns(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e)
 {
     (void)sp; /* column_lineage rows carry their own times */
     char out[64], in[64];
     int rc =
-        copy_begin(b,
+        pgcopy_begin(b,
                    "COPY column_lineage (output_dataset_id, output_field, input_dataset_id, input_field, "
                    "first_seen, last_seen, seq) FROM STDIN",
                    e);
@@ -297,16 +181,16 @@ static int copy_columns(struct copybuf *b, const struct gen *gen, const struct s
         const struct gen_col *c = &gen->col[i];
         gen_field_name(c->out_field, out, sizeof out);
         gen_field_name(c->in_field, in, sizeof in);
-        cb_u64(b, (uint64_t)c->out_ds + 1);
-        cb_str(b, out);
-        cb_u64(b, (uint64_t)c->in_ds + 1);
-        cb_str(b, in);
-        cb_time(b, c->first);
-        cb_time(b, c->last);
-        cb_u64(b, 0);
-        rc = cb_row(b, e);
+        pgcopy_u64(b, (uint64_t)c->out_ds + 1);
+        pgcopy_str(b, out);
+        pgcopy_u64(b, (uint64_t)c->in_ds + 1);
+        pgcopy_str(b, in);
+        pgcopy_time(b, c->first);
+        pgcopy_time(b, c->last);
+        pgcopy_u64(b, 0);
+        rc = pgcopy_row(b, e);
     }
-    return rc == 0 ? copy_end(b, e) : -1;
+    return rc == 0 ? pgcopy_end(b, e) : -1;
 }
 
 /* Every namespace the generator uses, and the 'default' source datasets name. */
@@ -327,10 +211,10 @@ static int insert_parents(PGconn *c, const struct gen *gen, struct err *e)
         if (n == sizeof done / sizeof done[0])
             return err_set(e, ERR_INTERNAL, NULL, "more than %zu namespaces", n);
         done[n++] = ns;
-        if (db_exec(c, NAMESPACE, 1, &ns, e) != 0)
+        if (pgcopy_exec(c, NAMESPACE, 1, &ns, e) != 0)
             return -1;
     }
-    return db_exec(c,
+    return pgcopy_exec(c,
                    "INSERT INTO sources (name, created_at, updated_at) VALUES ('default', now(), now()) "
                    "ON CONFLICT (name) DO NOTHING",
                    0, NULL, e);
@@ -343,7 +227,7 @@ static int fk_can_defer(PGconn *c, bool *can, struct err *e)
 {
     long long super = 0;
 
-    if (db_count(c, "SELECT (current_setting('is_superuser') = 'on')::int", &super, e) != 0)
+    if (pgcopy_count(c, "SELECT (current_setting('is_superuser') = 'on')::int", &super, e) != 0)
         return -1;
     *can = super != 0;
     return 0;
@@ -368,12 +252,12 @@ static int fk_validate(PGconn *c, struct err *e)
         "    WHERE d.id IS NULL)";
     long long orphans = 0;
 
-    if (db_count(c, SQL, &orphans, e) != 0)
+    if (pgcopy_count(c, SQL, &orphans, e) != 0)
         return -1;
     return orphans == 0 ? 0 : err_set(e, ERR_INTERNAL, NULL, "%lld rows break a foreign key", orphans);
 }
 
-typedef int copy_fn(struct copybuf *b, const struct gen *gen, const struct spans *sp, struct err *e);
+typedef int copy_fn(struct pgcopy *b, const struct gen *gen, const struct spans *sp, struct err *e);
 
 /* COPYs the generator's rows (see the file comment). Without fk_checks, a superuser session skips the
  * per-row foreign-key triggers (session_replication_role = replica, as pg_restore --disable-triggers
@@ -388,7 +272,7 @@ static int load(PGconn *c, const struct gen *gen, bool fk_checks, struct err *e)
                  {"job_io", copy_job_io},
                  {"dataset_fields", copy_fields},
                  {"column_lineage", copy_columns}};
-    struct copybuf b = {.conn = c};
+    struct pgcopy b = {.conn = c};
     struct spans sp;
     long long existing = 0;
     uint64_t t0 = gen_now_ns(), t;
@@ -399,7 +283,7 @@ static int load(PGconn *c, const struct gen *gen, bool fk_checks, struct err *e)
     for (uint32_t d = 0; d < gen->n_ds; d++)
         n_fields += gen->ds_fields[d];
     spans_build(gen, &sp);
-    if (db_count(c, "SELECT (SELECT count(*) FROM datasets) + (SELECT count(*) FROM jobs)", &existing, e) !=
+    if (pgcopy_count(c, "SELECT (SELECT count(*) FROM datasets) + (SELECT count(*) FROM jobs)", &existing, e) !=
         0)
         goto out;
     if (existing != 0) {
@@ -408,8 +292,8 @@ static int load(PGconn *c, const struct gen *gen, bool fk_checks, struct err *e)
     }
     if (fk_checks || fk_can_defer(c, &defer, e) != 0)
         defer = false;
-    if (db_exec(c, "BEGIN", 0, NULL, e) != 0 || insert_parents(c, gen, e) != 0 ||
-        (defer && db_exec(c, "SET LOCAL session_replication_role = replica", 0, NULL, e) != 0))
+    if (pgcopy_exec(c, "BEGIN", 0, NULL, e) != 0 || insert_parents(c, gen, e) != 0 ||
+        (defer && pgcopy_exec(c, "SET LOCAL session_replication_role = replica", 0, NULL, e) != 0))
         goto out;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         t = gen_now_ns();
@@ -417,7 +301,7 @@ static int load(PGconn *c, const struct gen *gen, bool fk_checks, struct err *e)
             goto out;
         printf("copy %-15s %.3f s\n", steps[i].table, (gen_now_ns() - t) / 1e9);
     }
-    if (db_exec(c,
+    if (pgcopy_exec(c,
                 "SELECT setval(pg_get_serial_sequence('datasets', 'id'), (SELECT max(id) FROM datasets)), "
                 "setval(pg_get_serial_sequence('jobs', 'id'), (SELECT max(id) FROM jobs))",
                 0, NULL, e) != 0)
@@ -428,13 +312,13 @@ static int load(PGconn *c, const struct gen *gen, bool fk_checks, struct err *e)
     if (defer)
         printf("copy fk check        %.3f s (foreign keys checked in one query, not per row)\n",
                (gen_now_ns() - t) / 1e9);
-    if (db_exec(c, "COMMIT", 0, NULL, e) != 0)
+    if (pgcopy_exec(c, "COMMIT", 0, NULL, e) != 0)
         goto out;
     printf("copy total           %.3f s (%" PRIu32 " datasets, %" PRIu32 " jobs, %zu job_io, "
            "%zu dataset_fields, %zu column_lineage rows)\n",
            (gen_now_ns() - t0) / 1e9, gen->n_ds, gen->n_jobs, gen->n_io, n_fields, gen->n_col);
     t = gen_now_ns();
-    if (db_exec(
+    if (pgcopy_exec(
             c, "VACUUM (ANALYZE) namespaces, sources, datasets, jobs, job_io, dataset_fields, column_lineage",
             0, NULL, e) != 0)
         goto out;
@@ -445,7 +329,7 @@ out:
         PQclear(PQexec(c, "ROLLBACK")); /* the load failed already; a failed ROLLBACK adds nothing */
     free(sp.ds);
     free(sp.job);
-    free(b.buf);
+    pgcopy_free(&b);
     return rc;
 }
 
@@ -513,7 +397,7 @@ static int cte_prepare(PGconn *c, const struct cte_opts *o, struct err *e)
     snprintf(timeout, sizeof timeout, "%d", o->timeout_ms);
     /* JIT compilation adds 0.1-0.3 s to the Marquez query here and never pays off: off, in Postgres' favour.
      */
-    if (db_exec(c, "SELECT set_config('statement_timeout', $1, false), set_config('jit', 'off', false)", 1,
+    if (pgcopy_exec(c, "SELECT set_config('statement_timeout', $1, false), set_config('jit', 'off', false)", 1,
                 &param, e) != 0)
         return -1;
     for (int q = 0; q < GEN_QUESTIONS; q++) {

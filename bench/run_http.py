@@ -6,7 +6,7 @@ both servers up, taking turns, median of three rounds).
     python3 bench/run_http.py [--build build] [--baseline-rev cc4fd17 | --baseline-bin PATH] [--events N]
 
 The baseline is lineaged at --baseline-rev (default cc4fd17, the last commit serving HTTP with libevent's
-evhttp), checked out with `git worktree` and built once into build-baseline-<rev>/ (kept for later runs),
+evhttp), exported with `git archive` and built once into build-baseline-<rev>/ (kept for later runs),
 or any lineaged binary given with --baseline-bin. Both servers run, one after the other, against one
 private Postgres (`lineaged postgres` in a tempdir), each on a fresh database, with the same options.
 Prints one table with a column per server and the ratio new/old.
@@ -47,22 +47,6 @@ DB_CONNECTIONS = 4
 def say(msg):
     print(f"run_http: {msg}", file=sys.stderr, flush=True)
 
-
-def build_baseline(rev):
-    """lineaged built at rev in build-baseline-<rev>/ (a git worktree in src/, the build in build/)."""
-    top = os.path.join(REPO, f"build-baseline-{rev}")
-    src, build = os.path.join(top, "src"), os.path.join(top, "build")
-    binary = os.path.join(build, "server", "lineaged")
-    if os.access(binary, os.X_OK):
-        return binary
-    if not os.path.isdir(src):
-        say(f"checking out {rev} into {src}")
-        subprocess.run(["git", "-C", REPO, "worktree", "add", "--detach", src, rev], check=True,
-                       stdout=subprocess.DEVNULL)
-    say(f"building lineaged at {rev} (once)")
-    subprocess.run(["meson", "setup", build, src], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["ninja", "-C", build, "server/lineaged"], check=True, stdout=subprocess.DEVNULL)
-    return binary
 
 
 # ---- probes -----------------------------------------------------------------------------------------
@@ -249,7 +233,7 @@ def run(args):
     for p in (new_bin, tools["ingest"], tools["read"]):
         if not os.access(p, os.X_OK):
             raise StepError(f"{p} is missing; build first (make build)")
-    old_bin = args.baseline_bin or build_baseline(args.baseline_rev)
+    old_bin = args.baseline_bin or private_pg.build_baseline(REPO, args.baseline_rev, say)
     old_label = "evhttp " + (args.baseline_rev if not args.baseline_bin else "baseline")
     with private_pg.PrivatePostgres(new_bin, "lineaged-bench-http-", say=say) as pg:
         servers = {}

@@ -11,8 +11,8 @@ and bench/run_graph.py share.
 PrivatePostgres makes a tempdir, runs `lineaged postgres --data-dir <tempdir>` (or <tempdir>/<subdir>) and
 waits for the `ready <conninfo>` line it prints on stdout; stop() (or leaving the `with`) stops it and then
 removes the tempdir. The rest: stop() for any child, wait_line() for a child's "I am ready" line, wait_healthy()
-for a `lineaged serve` to answer GET /healthcheck, free_port(), with_dbname(), find_psql(), create_database(), and
-run_main() for a script's main().
+for a `lineaged serve` to answer GET /healthcheck, free_port(), with_dbname(), find_psql(), create_database(),
+build_baseline() for a benchmark's baseline lineaged, and run_main() for a script's main().
 
 Invariants:
  1. A process is stopped by its own pid only: SIGTERM, wait; SIGKILL to the same pid only when it did not
@@ -152,6 +152,24 @@ def wait_healthy(proc, port, timeout, poll=0.1):
             conn.close()
         time.sleep(poll)
     raise StepError(f"GET /healthcheck did not answer 200 within {timeout} s ({last})")
+
+
+def build_baseline(repo, rev, say):
+    """lineaged at rev, built once into <repo>/build-baseline-<rev>/build from `git archive` of rev in src/
+    (no worktree is added); the path of its binary."""
+    top = os.path.join(repo, f"build-baseline-{rev}")
+    src, build = os.path.join(top, "src"), os.path.join(top, "build")
+    binary = os.path.join(build, "server", "lineaged")
+    if os.access(binary, os.X_OK):
+        return binary
+    say(f"building lineaged at {rev} into {top} (once)")
+    shutil.rmtree(top, ignore_errors=True)
+    os.makedirs(src)
+    archive = subprocess.run(["git", "-C", repo, "archive", rev], stdout=subprocess.PIPE, check=True)
+    subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+    subprocess.run(["meson", "setup", build, src], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", build, "server/lineaged"], check=True, stdout=subprocess.DEVNULL)
+    return binary
 
 
 def stop(proc, name, timeout=STOP_TIMEOUT_S, say=None):

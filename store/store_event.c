@@ -216,6 +216,7 @@ static const struct write_step {
     {store_write_lineage, false},          /* run and job IO, IO facets, column lineage */
     {store_settle_versions, false},        /* when versions became readable, what inputs read, current */
     {store_settle_job_versions, false},    /* after the lineage they summarise */
+    {store_write_read_upkeep, false},      /* last: latest run states and event counts (read routes) */
 };
 
 /* In three round trips: BEGIN and the events rows (which events are new?); the steps up to the job ids;

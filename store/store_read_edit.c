@@ -39,8 +39,9 @@ static const struct store_stmt DATASET_DELETE = {
 
 static const struct store_stmt JOB_DELETE = {
     "edit_job_delete",
-    "WITH h AS (UPDATE jobs SET is_hidden = true WHERE id = $1::bigint)"
-    " SELECT " STORE_SQL_JOB_JSON " FROM jobs j" STORE_SQL_JOB_JOINS " WHERE j.id = $1::bigint",
+    "WITH h AS (UPDATE jobs SET is_hidden = true WHERE id = $1::bigint),"
+    " page AS (SELECT id, 1 AS o FROM jobs WHERE id = $1::bigint)," STORE_SQL_JOBS_CTES
+    " SELECT " STORE_SQL_JOB_JSON STORE_SQL_JOB_FROM,
     1};
 
 /* $1 dataset id, $2 field (NULL: the dataset itself), $3 tag, $4 add. Returns whether the field exists. */

@@ -6,15 +6,17 @@
  *   STORE_SQL_DATASET_JSON   d  = datasets row, fv = its current dataset_versions row (LEFT JOIN),
  *                            want_cl = boolean column (include columnLineage)
  *   STORE_SQL_DSVERSION_JSON d  = datasets row, fv = the dataset_versions row shown
- *   STORE_SQL_JOB_JSON       j  = jobs row, joined with STORE_SQL_JOB_JOINS (lr, jio)
+ *   STORE_SQL_JOB_JSON       j  = jobs row, lr and jio of STORE_SQL_JOBS_CTES (STORE_SQL_JOB_FROM)
  *   STORE_SQL_JOBVERSION_JSON jv = job_versions row, j = its jobs row
  *   STORE_SQL_NAMESPACE_JSON n, STORE_SQL_SOURCE_JSON src
  * Invariants:
  *  1. Keys are written in Marquez's (Jackson field declaration) order; every key is present, null
  *     when unknown; timestamps go through api_ts() (migrations/0002_marquez_api.sql). Keys lineaged
  *     adds come after Marquez's (a Dataset's datasetType and subType: migrations/0008_ml_lineage.sql).
- *  2. Related rows are reached by key from the row in scope (correlated subqueries over indexed
- *     keys), so a statement over a page of N rows is still one statement.
+ *  2. A statement over a page of N rows is still one statement: related rows are reached by key from
+ *     the row in scope (correlated subqueries over indexed keys), or, for lists of runs and jobs,
+ *     set-wise for the whole page (STORE_SQL_RUNS_CTES, STORE_SQL_JOBS_CTES), which build the same
+ *     objects from one STORE_SQL_RUN_OBJECT definition.
  *  3. Fragments are string literals only: nothing from a request is ever pasted into SQL.
  * Included only by the store/store_read files and store/store_nodes.c (lineage node data). */
 #ifndef LINEAGED_STORE_READ_INT_H
@@ -46,29 +48,25 @@ const char *store_read_long(struct arena *a, long v);
     "coalesce((SELECT json_object_agg(f.name, f.facet ORDER BY f.name) FROM " table " f"                     \
     " WHERE " key_condition " AND f.facet IS NOT NULL), '{}')"
 
+/* One entry of inputDatasetVersions / outputDatasetVersions: run_io row io, datasets row d, facets. */
+#define STORE_SQL_RUN_IO_ITEM(facets)                                                                        \
+    "json_build_object('datasetVersionId', json_build_object('namespace', d.namespace, 'name', d.name,"      \
+    "  'version', io.dataset_version), 'facets', " facets ")"
+
 /* inputDatasetVersions / outputDatasetVersions of run r. */
 #define STORE_SQL_RUN_IO(io_type)                                                                            \
-    "coalesce((SELECT json_agg(json_build_object("                                                           \
-    "  'datasetVersionId', json_build_object('namespace', d.namespace, 'name', d.name,"                      \
-    "   'version', io.dataset_version),"                                                                     \
-    "  'facets', coalesce((SELECT json_object_agg(f.name, f.facet ORDER BY f.name) FROM run_io_facets f"     \
-    "   WHERE f.run_uuid = io.run_uuid AND f.io_type = io.io_type AND f.dataset_id = io.dataset_id), '{}'))" \
+    "coalesce((SELECT json_agg(" STORE_SQL_RUN_IO_ITEM(                                                       \
+        "coalesce((SELECT json_object_agg(f.name, f.facet ORDER BY f.name) FROM run_io_facets f"             \
+        "   WHERE f.run_uuid = io.run_uuid AND f.io_type = io.io_type AND f.dataset_id = io.dataset_id), '{}')") \
     "  ORDER BY d.namespace, d.name)"                                                                        \
     " FROM run_io io JOIN datasets d ON d.id = io.dataset_id"                                                \
     " WHERE io.run_uuid = r.uuid AND io.io_type = '" io_type "' AND io.dataset_version IS NOT NULL), '[]')"
 
-/* Marquez's run args (OpenLineageDao.createRunArgs): nominal times, then the parent run and job. */
-#define STORE_SQL_RUN_ARGS                                                                                   \
-    "json_strip_nulls(json_build_object('nominal_start_time', api_java_ts(r.nominal_start_time),"            \
-    " 'nominal_end_time', api_java_ts(r.nominal_end_time),"                                                  \
-    " 'run_id', (SELECT f.facet #>> '{run,runId}' FROM run_facets f"                                         \
-    "  WHERE f.run_uuid = r.uuid AND f.name = 'parent'),"                                                    \
-    " 'name', (SELECT f.facet #>> '{job,name}' FROM run_facets f"                                            \
-    "  WHERE f.run_uuid = r.uuid AND f.name = 'parent'),"                                                    \
-    " 'namespace', (SELECT f.facet #>> '{job,namespace}' FROM run_facets f"                                  \
-    "  WHERE f.run_uuid = r.uuid AND f.name = 'parent')))"
-
-#define STORE_SQL_RUN_JSON                                                                                   \
+/* Marquez's Run (runs row r, its jobs row rj) from the expressions of its parent run fields, dataset
+ * versions and facets: the one definition behind the per-run form (STORE_SQL_RUN_JSON) and the
+ * set-wise one (STORE_SQL_RUNS_CTES). args is Marquez's OpenLineageDao.createRunArgs: nominal times,
+ * then the parent run and job. */
+#define STORE_SQL_RUN_OBJECT(parent_run, parent_name, parent_ns, inputs, outputs, facets)                  \
     "json_build_object("                                                                                     \
     " 'id', r.uuid,"                                                                                         \
     " 'createdAt', api_ts(r.created_at),"                                                                    \
@@ -79,14 +77,51 @@ const char *store_read_long(struct arena *a, long v);
     " 'startedAt', api_ts(r.started_at),"                                                                    \
     " 'endedAt', api_ts(r.ended_at),"                                                                        \
     " 'durationMs', trunc(extract(epoch FROM r.ended_at - r.started_at) * 1000)::bigint,"                    \
-    " 'args', " STORE_SQL_RUN_ARGS ","                                                                       \
+    " 'args', json_strip_nulls(json_build_object('nominal_start_time', api_java_ts(r.nominal_start_time),"   \
+    "  'nominal_end_time', api_java_ts(r.nominal_end_time), 'run_id', " parent_run ", 'name', " parent_name  \
+    ", 'namespace', " parent_ns ")),"                                                                        \
     " 'jobVersion', CASE WHEN r.job_version IS NOT NULL THEN json_build_object('namespace', rj.namespace,"   \
     "  'name', rj.name, 'version', r.job_version) END,"                                                      \
-    " 'inputDatasetVersions', " STORE_SQL_RUN_IO(                                                            \
-        "INPUT") ","                                                                                         \
-                 " 'outputDatasetVersions', " STORE_SQL_RUN_IO(                                              \
-                     "OUTPUT") ","                                                                           \
-                               " 'facets', " STORE_SQL_FACETS_OF("run_facets", "f.run_uuid = r.uuid") ")"
+    " 'inputDatasetVersions', " inputs ", 'outputDatasetVersions', " outputs ", 'facets', " facets ")"
+
+/* A field of run r's parent facet, per run. */
+#define STORE_SQL_PARENT_FIELD(path)                                                                         \
+    "(SELECT f.facet #>> '" path "' FROM run_facets f WHERE f.run_uuid = r.uuid AND f.name = 'parent')"
+
+/* Run r as one expression (subqueries per run: for single objects). */
+#define STORE_SQL_RUN_JSON                                                                                   \
+    STORE_SQL_RUN_OBJECT(STORE_SQL_PARENT_FIELD("{run,runId}"), STORE_SQL_PARENT_FIELD("{job,name}"),       \
+                         STORE_SQL_PARENT_FIELD("{job,namespace}"), STORE_SQL_RUN_IO("INPUT"),              \
+                         STORE_SQL_RUN_IO("OUTPUT"), STORE_SQL_FACETS_OF("run_facets", "f.run_uuid = r.uuid"))
+
+/* CTEs after a CTE k that has each run of a set once (column uuid): rjs (uuid, j) is each run's Run.
+ * Built set-wise, one join per related table for the whole set (iof: input/output facets, rio: dataset
+ * versions, rf: facets and parent fields), instead of a dozen subqueries per run: on a page of 1,000
+ * runs that is most of the statement's time. */
+#define STORE_SQL_RUNS_CTES                                                                                  \
+    " iof AS (SELECT f.run_uuid, f.io_type, f.dataset_id,"                                                   \
+    "  json_object_agg(f.name, f.facet ORDER BY f.name) AS facets"                                           \
+    "  FROM k JOIN run_io_facets f ON f.run_uuid = k.uuid GROUP BY 1, 2, 3),"                                \
+    " rio AS (SELECT io.run_uuid,"                                                                           \
+    "  json_agg(" STORE_SQL_RUN_IO_ITEM("coalesce(iof.facets, '{}')") " ORDER BY d.namespace, d.name)"      \
+    "   FILTER (WHERE io.io_type = 'INPUT') AS inputs,"                                                      \
+    "  json_agg(" STORE_SQL_RUN_IO_ITEM("coalesce(iof.facets, '{}')") " ORDER BY d.namespace, d.name)"      \
+    "   FILTER (WHERE io.io_type = 'OUTPUT') AS outputs"                                                     \
+    "  FROM k JOIN run_io io ON io.run_uuid = k.uuid JOIN datasets d ON d.id = io.dataset_id"                \
+    "  LEFT JOIN iof ON iof.run_uuid = io.run_uuid AND iof.io_type = io.io_type AND iof.dataset_id = io.dataset_id" \
+    "  WHERE io.dataset_version IS NOT NULL GROUP BY io.run_uuid),"                                          \
+    " rf AS (SELECT f.run_uuid,"                                                                             \
+    "  json_object_agg(f.name, f.facet ORDER BY f.name) FILTER (WHERE f.facet IS NOT NULL) AS facets,"       \
+    "  min(f.facet #>> '{run,runId}') FILTER (WHERE f.name = 'parent') AS parent_run,"                      \
+    "  min(f.facet #>> '{job,name}') FILTER (WHERE f.name = 'parent') AS parent_name,"                      \
+    "  min(f.facet #>> '{job,namespace}') FILTER (WHERE f.name = 'parent') AS parent_ns"                    \
+    "  FROM k JOIN run_facets f ON f.run_uuid = k.uuid GROUP BY f.run_uuid),"                                \
+    " rjs AS (SELECT k.uuid, " STORE_SQL_RUN_OBJECT("rf.parent_run", "rf.parent_name", "rf.parent_ns",      \
+                                                      "coalesce(rio.inputs, '[]')",                          \
+                                                      "coalesce(rio.outputs, '[]')",                         \
+                                                      "coalesce(rf.facets, '{}')") " AS j"                   \
+    "  FROM k JOIN runs r ON r.uuid = k.uuid JOIN jobs rj ON rj.id = r.job_id"                               \
+    "  LEFT JOIN rio ON rio.run_uuid = k.uuid LEFT JOIN rf ON rf.run_uuid = k.uuid)"
 
 /* Fields of version fv with the field tags of dataset d, in schema order. */
 #define STORE_SQL_FIELDS_JSON                                                                                \
@@ -130,6 +165,22 @@ const char *store_read_long(struct arena *a, long v);
         "f.dataset_id = d.id") ","                                                                           \
                                " 'deleted', false, 'datasetType', d.dataset_type, 'subType', d.sub_type)"
 
+/* The dataset facets of the events rows of `source` (event_time, body; alias ev) for dataset id
+ * `dataset`: (`extra` k, v, t) rows of every facet an input, output or DatasetEvent dataset carried
+ * under any name of that dataset. */
+#define STORE_SQL_EVENT_DATASET_FACETS(extra, source, dataset)                                               \
+    " SELECT " extra "fe.key AS k, fe.value AS v, ev.event_time AS t FROM " source " ev"                     \
+    "  CROSS JOIN LATERAL jsonb_array_elements("                                                             \
+    "   CASE WHEN jsonb_typeof(ev.body->'inputs') = 'array' THEN ev.body->'inputs' ELSE '[]' END"            \
+    "   || CASE WHEN jsonb_typeof(ev.body->'outputs') = 'array' THEN ev.body->'outputs' ELSE '[]' END"       \
+    "   || CASE WHEN jsonb_typeof(ev.body->'dataset') = 'object' THEN jsonb_build_array(ev.body->'dataset')" \
+    "      ELSE '[]' END) AS ds(x)"                                                                          \
+    "  CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                      \
+    "   THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                            \
+    "  WHERE EXISTS (SELECT 1 FROM dataset_names nm WHERE nm.ref_namespace = ds.x->>'namespace'"            \
+    "    AND nm.ref_name = ds.x->>'name' AND nm.id = " dataset ")"                                           \
+    "   AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"
+
 /* The dataset facets the events that made version fv carried (every event of the run that wrote it;
  * for a version no run wrote, the events at its creation time) under any name of dataset d, the later
  * eventTime, then the greater value, winning per facet name; a version the producer named that no
@@ -138,18 +189,8 @@ const char *store_read_long(struct arena *a, long v);
 #define STORE_SQL_VERSION_FACETS                                                                             \
     "coalesce((SELECT json_object_agg(z.k, z.v ORDER BY z.k) FROM ("                                         \
     "  SELECT DISTINCT ON (y.k) y.k, y.v FROM ("                                                             \
-    "   SELECT fe.key AS k, fe.value AS v, ev.event_time AS t FROM events ev"                                \
-    "   CROSS JOIN LATERAL jsonb_array_elements("                                                            \
-    "    CASE WHEN jsonb_typeof(ev.body->'inputs') = 'array' THEN ev.body->'inputs' ELSE '[]' END"           \
-    "    || CASE WHEN jsonb_typeof(ev.body->'outputs') = 'array' THEN ev.body->'outputs' ELSE '[]' END"      \
-    "    || CASE WHEN jsonb_typeof(ev.body->'dataset') = 'object' THEN jsonb_build_array(ev.body->'dataset')"\
-    "       ELSE '[]' END) AS ds(x)"                                                                         \
-    "   CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(ds.x->'facets') = 'object'"                     \
-    "    THEN ds.x->'facets' ELSE '{}' END) AS fe"                                                           \
-    "   WHERE ((fv.run_uuid IS NULL AND ev.event_time = fv.created_at) OR ev.run_uuid = fv.run_uuid)"        \
-    "    AND EXISTS (SELECT 1 FROM dataset_names nm WHERE nm.ref_namespace = ds.x->>'namespace'"            \
-    "     AND nm.ref_name = ds.x->>'name' AND nm.id = d.id)"                                                 \
-    "    AND jsonb_typeof(fe.value) = 'object' AND fe.value->'_deleted' IS DISTINCT FROM 'true'::jsonb"      \
+    STORE_SQL_EVENT_DATASET_FACETS("", "events", "d.id")                                                     \
+    "    AND ((fv.run_uuid IS NULL AND ev.event_time = fv.created_at) OR ev.run_uuid = fv.run_uuid)"        \
     "   UNION ALL SELECT 'version', jsonb_build_object('datasetVersion', fv.producer_version),"              \
     "    '-infinity' WHERE fv.producer_version IS NOT NULL) y"                                              \
     "  ORDER BY y.k, y.t DESC, y.v DESC) z), '{}')"
@@ -162,7 +203,8 @@ const char *store_read_long(struct arena *a, long v);
     "  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(fv.fields) = 'array' THEN fv.fields END) x) z),"     \
     "  ''))"
 
-#define STORE_SQL_DSVERSION_JSON                                                                             \
+/* Marquez's DatasetVersion of version fv of dataset d, given its createdByRun and facets expressions. */
+#define STORE_SQL_DSVERSION_OBJECT(created_by_run, facets)                                                   \
     "json_build_object("                                                                                     \
     " 'id', json_build_object('namespace', d.namespace, 'name', d.name),"                                    \
     " 'type', d.type, 'name', d.name, 'physicalName', d.physical_name,"                                      \
@@ -173,30 +215,39 @@ const char *store_read_long(struct arena *a, long v);
     " 'lifecycleState', fv.lifecycle_state,"                                                                 \
     " 'description', d.description,"                                                                         \
     " 'currentSchemaVersion', " STORE_SQL_SCHEMA_VERSION ","                                                 \
-    " 'createdByRun', (SELECT " STORE_SQL_RUN_JSON " FROM runs r JOIN jobs rj ON rj.id = r.job_id"           \
-    "  WHERE r.uuid = fv.run_uuid),"                                                                         \
-    " 'facets', " STORE_SQL_VERSION_FACETS ")"
+    " 'createdByRun', " created_by_run ","                                                                   \
+    " 'facets', " facets ")"
 
-/* Joins that STORE_SQL_JOB_JSON needs after "jobs j": lr = the job's latest runs (at most 10, newest
- * first by their first event, through the index runs_job) as a JSON array and the first one's uuid; jio =
+#define STORE_SQL_DSVERSION_JSON                                                                             \
+    STORE_SQL_DSVERSION_OBJECT("(SELECT " STORE_SQL_RUN_JSON " FROM runs r JOIN jobs rj ON rj.id = r.job_id" \
+                               "  WHERE r.uuid = fv.run_uuid)",                                              \
+                               STORE_SQL_VERSION_FACETS)
+
+/* CTEs after a CTE page (id, o) of job ids in answer order, for STORE_SQL_JOB_JSON over
+ * STORE_SQL_JOB_FROM: k = each job's latest runs (at most 10, newest first by their first event,
+ * through the index runs_job), lr = their Runs as a JSON array, the first one and its uuid; jio = the
  * inputs and outputs of that latest run, or of every job_io edge when the job never ran (JobEvents). */
-#define STORE_SQL_JOB_JOINS                                                                                  \
-    " LEFT JOIN LATERAL (SELECT json_agg(" STORE_SQL_RUN_JSON " ORDER BY k.o) AS runs,"                      \
-    "  (array_agg(k.uuid ORDER BY k.o))[1] AS latest"                                                        \
-    "  FROM (SELECT r0.uuid, row_number() OVER (ORDER BY r0.created_at DESC, r0.uuid) AS o"                  \
-    "   FROM runs r0 WHERE r0.job_id = j.id ORDER BY r0.created_at DESC, r0.uuid LIMIT 10) k"                \
-    "  JOIN runs r ON r.uuid = k.uuid JOIN jobs rj ON rj.id = r.job_id) lr ON true"                          \
-    " LEFT JOIN LATERAL (SELECT"                                                                             \
+#define STORE_SQL_JOBS_CTES                                                                                  \
+    " k AS (SELECT p.id AS job_id, r0.uuid, r0.o FROM page p CROSS JOIN LATERAL (SELECT r0.uuid,"            \
+    "  row_number() OVER (ORDER BY r0.created_at DESC, r0.uuid) AS o FROM runs r0 WHERE r0.job_id = p.id"    \
+    "  ORDER BY r0.created_at DESC, r0.uuid LIMIT 10) r0),"                                                  \
+    STORE_SQL_RUNS_CTES ","                                                                                  \
+    " lr AS (SELECT k.job_id, json_agg(rjs.j ORDER BY k.o) AS runs,"                                         \
+    "  (array_agg(rjs.j ORDER BY k.o))[1] AS latest_run, (array_agg(k.uuid ORDER BY k.o))[1] AS latest"     \
+    "  FROM k JOIN rjs ON rjs.uuid = k.uuid GROUP BY k.job_id),"                                             \
+    " jio AS (SELECT z.job_id,"                                                                              \
     "  json_agg(json_build_object('namespace', z.namespace, 'name', z.name) ORDER BY z.namespace, z.name)"   \
     "   FILTER (WHERE z.io = 'INPUT') AS inputs,"                                                            \
     "  json_agg(json_build_object('namespace', z.namespace, 'name', z.name) ORDER BY z.namespace, z.name)"   \
     "   FILTER (WHERE z.io = 'OUTPUT') AS outputs"                                                           \
-    "  FROM (SELECT io.io_type AS io, d.namespace, d.name"                                                   \
-    "   FROM run_io io JOIN datasets d ON d.id = io.dataset_id"                                              \
-    "   WHERE io.run_uuid = lr.latest"                                                                       \
-    "   UNION ALL SELECT ji.io_type, d.namespace, d.name"                                                    \
-    "   FROM job_io ji JOIN datasets d ON d.id = ji.dataset_id"                                              \
-    "   WHERE lr.latest IS NULL AND ji.job_id = j.id) z) jio ON true"
+    "  FROM (SELECT lr.job_id, io.io_type AS io, d.namespace, d.name"                                        \
+    "   FROM lr JOIN run_io io ON io.run_uuid = lr.latest JOIN datasets d ON d.id = io.dataset_id"           \
+    "   UNION ALL SELECT p.id, ji.io_type, d.namespace, d.name"                                              \
+    "   FROM page p JOIN job_io ji ON ji.job_id = p.id JOIN datasets d ON d.id = ji.dataset_id"              \
+    "   WHERE NOT EXISTS (SELECT 1 FROM k WHERE k.job_id = p.id)) z GROUP BY z.job_id)"
+
+#define STORE_SQL_JOB_FROM                                                                                   \
+    " FROM page JOIN jobs j ON j.id = page.id LEFT JOIN lr ON lr.job_id = j.id LEFT JOIN jio ON jio.job_id = j.id"
 
 #define STORE_SQL_JOB_JSON                                                                                   \
     "json_build_object("                                                                                     \
@@ -209,7 +260,7 @@ const char *store_read_long(struct arena *a, long v);
     " 'namespace', j.namespace,"                                                                             \
     " 'inputs', coalesce(jio.inputs, '[]'), 'outputs', coalesce(jio.outputs, '[]'),"                         \
     " 'location', j.location, 'description', j.description,"                                                 \
-    " 'latestRun', lr.runs->0, 'latestRuns', lr.runs,"                                                       \
+    " 'latestRun', lr.latest_run, 'latestRuns', lr.runs,"                                                       \
     " 'facets', " STORE_SQL_FACETS_OF(                                                                       \
         "job_facets",                                                                                        \
         "f.job_id = j.id") ","                                                                               \

@@ -4,7 +4,9 @@
  *  1. Lists show jobs that are neither hidden nor symlinks to another job (Marquez's jobs_view); a
  *     symlinked name still resolves (store_read_job_ref) so the API can answer 301.
  *  2. A page of jobs is one statement whatever its size: each job's latest 10 runs, inputs, outputs,
- *     facets and tags come from correlated subqueries over indexed keys (store_read_int.h).
+ *     facets and tags are read for the whole page at once (STORE_SQL_JOBS_CTES, store_read_int.h).
+ *  3. A page is read in index order, and totalCount from the counters of read_counts, so neither
+ *     depends on the number of jobs (migrations/0009_read_routes.sql).
  * Threads: one thread per struct store. */
 #include "store_read_int.h"
 
@@ -16,25 +18,41 @@ static const struct store_stmt REF = {
     " LEFT JOIN jobs t ON t.id = j.symlink_target_id AND t.id <> j.id",
     2};
 
-/* $2: NULL or a JSON array of run states; a job qualifies when its latest run is in one of them or
- * when it has no run (Marquez: "r.current_run_state IN (...) OR r.uuid IS NULL"). */
-static const struct store_stmt LIST = {
+/* The jobs listed (Marquez's jobs_view) in list order, and the filter of lastRunStates ($states: NULL or
+ * a JSON array of run states): a job qualifies when its latest run is in one of them or when it has
+ * no run (Marquez: "r.current_run_state IN (...) OR r.uuid IS NULL"). A page is read in the order of
+ * the index jobs_list or jobs_namespace_list (migrations/0009_read_routes.sql), skipped entries
+ * included, and its total from read_counts. */
+#define LISTED "NOT j.is_hidden AND j.symlink_target_id IS NULL"
+#define STATES(p) " AND (" p "::jsonb IS NULL OR j.latest_run_state IS NULL OR " p "::jsonb ? j.latest_run_state)"
+#define ORDER " ORDER BY j.updated_at DESC, j.namespace, j.name"
+#define PAGE(where, states, limit, offset)                                                                   \
+    "WITH page AS (SELECT j.id, row_number() OVER (" ORDER ") AS o FROM jobs j"                              \
+    " WHERE " where STATES(states) ORDER " LIMIT " limit "::bigint OFFSET " offset "::bigint),"
+#define TOTAL(where, states)                                                                                 \
+    "(SELECT coalesce(sum(c.n), 0)::bigint FROM read_counts c WHERE c.counter = 'jobs' AND c.t = '-infinity'" where               \
+    " AND (" states "::jsonb IS NULL OR c.s = '' OR " states "::jsonb ? c.s))"
+#define JOBS_ARRAY "coalesce((SELECT json_agg(" STORE_SQL_JOB_JSON " ORDER BY page.o)" STORE_SQL_JOB_FROM "), '[]')"
+
+/* $1 states, $2 limit, $3 offset. */
+static const struct store_stmt LIST_ALL = {
     "read_jobs",
-    "WITH sel AS (SELECT j.id, j.updated_at, j.namespace, j.name FROM jobs j"
-    "  LEFT JOIN runs lrun ON lrun.uuid = j.latest_run_uuid"
-    "  WHERE ($1::text IS NULL OR j.namespace = $1) AND NOT j.is_hidden AND j.symlink_target_id IS NULL"
-    "   AND ($2::jsonb IS NULL OR lrun.uuid IS NULL OR $2::jsonb ? lrun.state)),"
-    " page AS (SELECT id FROM sel ORDER BY updated_at DESC, namespace, name"
-    "  LIMIT $3::bigint OFFSET $4::bigint)"
-    " SELECT CASE WHEN $1::text IS NULL OR EXISTS (SELECT 1 FROM namespaces WHERE name = $1)"
-    " THEN json_build_object('totalCount', (SELECT count(*) FROM sel),"
-    "  'jobs', coalesce((SELECT json_agg(" STORE_SQL_JOB_JSON
-    " ORDER BY j.updated_at DESC, j.namespace, j.name)"
-    "   FROM page JOIN jobs j ON j.id = page.id" STORE_SQL_JOB_JOINS "), '[]')) END",
+    PAGE(LISTED, "$1", "$2", "$3") STORE_SQL_JOBS_CTES
+    " SELECT json_build_object('totalCount', " TOTAL("", "$1") ", 'jobs', " JOBS_ARRAY ")",
+    3};
+
+/* $1 namespace, $2 states, $3 limit, $4 offset; no row (NULL) when the namespace does not exist. */
+static const struct store_stmt LIST_NS = {
+    "read_namespace_jobs",
+    PAGE("j.namespace = $1 AND " LISTED, "$2", "$3", "$4") STORE_SQL_JOBS_CTES
+    " SELECT CASE WHEN EXISTS (SELECT 1 FROM namespaces WHERE name = $1) THEN json_build_object("
+    " 'totalCount', " TOTAL(" AND c.k = $1", "$2") ", 'jobs', " JOBS_ARRAY ") END",
     4};
 
 static const struct store_stmt GET = {
-    "read_job", "SELECT " STORE_SQL_JOB_JSON " FROM jobs j" STORE_SQL_JOB_JOINS " WHERE j.id = $1::bigint",
+    "read_job",
+    "WITH page AS (SELECT id, 1 AS o FROM jobs WHERE id = $1::bigint)," STORE_SQL_JOBS_CTES
+    " SELECT " STORE_SQL_JOB_JSON STORE_SQL_JOB_FROM,
     1};
 
 static const struct store_stmt VERSIONS = {
@@ -69,8 +87,12 @@ int store_read_job_ref(struct store *s, struct arena *a, const char *ns, const c
 int store_read_jobs(struct store *s, struct arena *a, const char *ns, const char *states_json, long limit,
                     long offset, const char **json_out, struct err *e)
 {
-    const char *params[] = {ns, states_json, store_read_long(a, limit), store_read_long(a, offset)};
-    return store_read_json(s, a, &LIST, params, json_out, e);
+    const char *page[] = {states_json, store_read_long(a, limit), store_read_long(a, offset)};
+    const char *in_ns[] = {ns, states_json, page[1], page[2]};
+
+    if (ns == NULL)
+        return store_read_json(s, a, &LIST_ALL, page, json_out, e);
+    return store_read_json(s, a, &LIST_NS, in_ns, json_out, e);
 }
 
 int store_read_job(struct store *s, struct arena *a, const char *job_id, const char **json_out, struct err *e)

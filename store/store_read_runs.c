@@ -1,8 +1,9 @@
 /* store/store_read_runs.c - reads of runs for the Marquez API: one run, a job's runs, run facets.
  *
  * Invariants:
- *  1. A page of runs is one statement: the page's keys are chosen first (ORDER BY .. LIMIT), then
- *     each run's JSON is built, so the cost follows the page size, not the job's run count.
+ *  1. A page of runs is one statement: the page's keys are chosen first (ORDER BY .. LIMIT, in index
+ *     order), then the Runs are built for the page at once (STORE_SQL_RUNS_CTES), so the cost follows
+ *     the page size, not the job's run count.
  *  2. Job facets "of a run" are the job facets that run's own events carried (Marquez keeps them per
  *     run); the stored job_facets row only has the latest value per job.
  * Threads: one thread per struct store. */
@@ -12,16 +13,16 @@ static const struct store_stmt GET = {
     "read_run",
     "SELECT " STORE_SQL_RUN_JSON " FROM runs r JOIN jobs rj ON rj.id = r.job_id WHERE r.uuid = $1::uuid", 1};
 
-/* Marquez orders a job's runs by start time, latest first (RunDao.findAll). */
+/* Marquez orders a job's runs by start time, latest first (RunDao.findAll). The page is read in the
+ * order of the index runs_job_started (skipped entries from the index alone), its Runs set-wise. */
 static const struct store_stmt JOB_RUNS = {
     "read_job_runs",
-    "SELECT json_build_object("
-    " 'runs', coalesce((SELECT json_agg(" STORE_SQL_RUN_JSON " ORDER BY k.o)"
-    "  FROM (SELECT r0.uuid, row_number() OVER (ORDER BY r0.started_at DESC NULLS LAST, r0.created_at DESC,"
-    "    r0.uuid) AS o FROM runs r0 WHERE r0.job_id = $1::bigint"
-    "   ORDER BY r0.started_at DESC NULLS LAST, r0.created_at DESC, r0.uuid"
-    "   LIMIT $2::bigint OFFSET $3::bigint) k"
-    "  JOIN runs r ON r.uuid = k.uuid JOIN jobs rj ON rj.id = r.job_id), '[]'),"
+    "WITH k AS (SELECT r0.uuid, row_number() OVER (ORDER BY r0.started_at DESC NULLS LAST, r0.created_at DESC,"
+    "  r0.uuid) AS o FROM runs r0 WHERE r0.job_id = $1::bigint"
+    "  ORDER BY r0.started_at DESC NULLS LAST, r0.created_at DESC, r0.uuid"
+    "  LIMIT $2::bigint OFFSET $3::bigint)," STORE_SQL_RUNS_CTES
+    " SELECT json_build_object("
+    " 'runs', coalesce((SELECT json_agg(rjs.j ORDER BY k.o) FROM k JOIN rjs ON rjs.uuid = k.uuid), '[]'),"
     " 'totalCount', (SELECT count(*) FROM runs WHERE job_id = $1::bigint))",
     3};
 

@@ -140,18 +140,27 @@ static const struct store_stmt SEARCH_ALL_BY_UPDATE = {
  * only the partitions that can hold such events are read. */
 #define EVENT_FLOOR(after) " AND received_at >= (SELECT event_log_floor(" after "))"
 
-#define EVENTS_SQL(direction)                                                                                \
-    "SELECT json_build_object("                                                                              \
+/* A page of RUN_EVENTs: event_page_start (migrations/0009_read_routes.sql) turns a deep offset into a time
+ * bound and a remainder below one hour's events, from exact counters, so the page is read from the
+ * index events_time near where it is; totalCount (every kind of event, as Marquez counts) comes from
+ * the same counters (event_counts). */
+#define EVENTS_SQL(direction, descending, bound)                                                             \
+    "WITH ps AS (SELECT * FROM event_page_start($2::timestamptz, $1::timestamptz, " descending              \
+    ", $4::bigint))"                                                                                         \
+    " SELECT json_build_object("                                                                             \
     " 'events', coalesce((SELECT json_agg(" EVENT_JSON "  ORDER BY p.event_time " direction                  \
     ", p.seq " direction ")"                                                                                 \
     "  FROM (SELECT seq, event_time, body FROM events WHERE kind = 'RUN_EVENT'"                              \
-    "   AND event_time < $1::timestamptz AND event_time >= $2::timestamptz" EVENT_FLOOR("$2::timestamptz")   \
-    "   ORDER BY event_time " direction ", seq " direction " LIMIT $3::bigint OFFSET $4::bigint) p), '[]')," \
-    " 'totalCount', (SELECT count(*) FROM events WHERE event_time < $1::timestamptz"                         \
-    "  AND event_time >= $2::timestamptz" EVENT_FLOOR("$2::timestamptz") "))"
+    "   AND event_time < $1::timestamptz AND event_time >= $2::timestamptz AND " bound                       \
+    EVENT_FLOOR("$2::timestamptz")                                                                           \
+    "   ORDER BY event_time " direction ", seq " direction " LIMIT $3::bigint"                               \
+    "   OFFSET (SELECT skip FROM ps)) p), '[]'),"                                                            \
+    " 'totalCount', (SELECT coalesce(sum(n), 0)::bigint FROM event_counts($2::timestamptz, $1::timestamptz)))"
 
-static const struct store_stmt EVENTS_ASC = {"read_events_asc", EVENTS_SQL("ASC"), 4};
-static const struct store_stmt EVENTS_DESC = {"read_events_desc", EVENTS_SQL("DESC"), 4};
+static const struct store_stmt EVENTS_ASC = {
+    "read_events_asc", EVENTS_SQL("ASC", "false", "event_time >= (SELECT bound FROM ps)"), 4};
+static const struct store_stmt EVENTS_DESC = {
+    "read_events_desc", EVENTS_SQL("DESC", "true", "event_time < (SELECT bound FROM ps)"), 4};
 
 /* Buckets for $1 = week, $2 = time zone (checked first: z is empty for an unknown zone). */
 #define STATS_BUCKETS                                                                                        \
@@ -168,30 +177,30 @@ static const struct store_stmt EVENTS_DESC = {"read_events_desc", EVENTS_SQL("DE
     "  FROM z, generate_series(date_trunc('day', now() AT TIME ZONE z.tz) - interval '6 days',"              \
     "   date_trunc('day', now() AT TIME ZONE z.tz), interval '1 day') AS l WHERE $1::boolean)"
 
+/* Every bucket's counts at once from event_counts_series (exact counters, the partial hours at a bucket's
+ * edges counted in events): a week of buckets no longer scans a week of events. */
 static const struct store_stmt STATS_EVENTS = {
     "read_stats_events",
     STATS_BUCKETS
-    " SELECT EXISTS (SELECT 1 FROM z), coalesce((SELECT json_agg(json_build_object('startInterval', b.l0,"
-    "  'endInterval', b.l1, 'fail', c.fail, 'start', c.start, 'complete', c.complete, 'abort', c.abort)"
-    "  ORDER BY b.lo) FROM b CROSS JOIN LATERAL ("
-    "   SELECT count(*) FILTER (WHERE e.event_type = 'FAIL') AS fail,"
-    "   count(*) FILTER (WHERE e.event_type = 'START') AS start,"
-    "   count(*) FILTER (WHERE e.event_type = 'COMPLETE') AS complete,"
-    "   count(*) FILTER (WHERE e.event_type = 'ABORT') AS abort"
-    "   FROM events e WHERE e.event_time >= b.lo AND e.event_time < b.hi" EVENT_FLOOR("(SELECT min(lo) FROM b)")
-    ") c), '[]')",
+    ", bi AS (SELECT b.*, row_number() OVER (ORDER BY b.lo) AS i FROM b),"
+    " c AS (SELECT x.i, x.event_type, x.n FROM event_counts_series("
+    "  (SELECT array_agg(lo ORDER BY i) FROM bi), (SELECT array_agg(hi ORDER BY i) FROM bi)) x)"
+    " SELECT EXISTS (SELECT 1 FROM z), coalesce((SELECT json_agg(json_build_object('startInterval', bi.l0,"
+    "  'endInterval', bi.l1,"
+    "  'fail', (SELECT coalesce(sum(c.n), 0) FROM c WHERE c.i = bi.i AND c.event_type = 'FAIL')::bigint,"
+    "  'start', (SELECT coalesce(sum(c.n), 0) FROM c WHERE c.i = bi.i AND c.event_type = 'START')::bigint,"
+    "  'complete', (SELECT coalesce(sum(c.n), 0) FROM c WHERE c.i = bi.i AND c.event_type = 'COMPLETE')::bigint,"
+    "  'abort', (SELECT coalesce(sum(c.n), 0) FROM c WHERE c.i = bi.i AND c.event_type = 'ABORT')::bigint)"
+    "  ORDER BY bi.lo) FROM bi), '[]')",
     2};
 
-/* $3: which table; counts are cumulative (rows created before the end of each bucket). */
+/* $3: which table; counts are cumulative (rows created before the end of each bucket), from the
+ * counters of read_counts (created_before, migrations/0009_read_routes.sql). */
 static const struct store_stmt STATS_COUNTS = {
     "read_stats_counts",
     STATS_BUCKETS
-    ","
-    " c AS MATERIALIZED (SELECT created_at FROM jobs WHERE $3 = 'jobs'"
-    "  UNION ALL SELECT created_at FROM datasets WHERE $3 = 'datasets' AND alias_of IS NULL"
-    "  UNION ALL SELECT created_at FROM sources WHERE $3 = 'sources')"
     " SELECT EXISTS (SELECT 1 FROM z), coalesce((SELECT json_agg(json_build_object('startInterval', b.l0,"
-    "  'endInterval', b.l1, 'count', (SELECT count(*) FROM c WHERE c.created_at < b.hi))"
+    "  'endInterval', b.l1, 'count', created_before($3, b.hi))"
     "  ORDER BY b.lo) FROM b), '[]')",
     3};
 

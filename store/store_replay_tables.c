@@ -101,6 +101,7 @@ static const char *const NOT_DERIVED[] = {
     "event_log_dropped",  /* the log's retention record */
     "event_partition_times", /* the event times each closed partition of the log holds */
     "schema_migrations",  /* the schema's version */
+    "read_counts",        /* counts of model rows and events for the read routes (migrations/0009) */
     "api_keys",           /* credentials, made by `lineaged keys` */
     "tags",               /* tags are API edits (PUT /tags, POST .../tags), not in the log */
     "dataset_tags",

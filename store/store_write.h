@@ -65,4 +65,9 @@ int store_settle_versions(struct store *s, struct arena *a, struct store_event_c
 int store_settle_job_versions(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
                               struct err *e);
 
+/* Last, once: the latest run state of the chunk's jobs and the counts of its new events, for the read
+ * routes (store/store_read_upkeep.c). */
+int store_write_read_upkeep(struct store *s, struct arena *a, struct store_event_ctx *c, size_t n,
+                            struct err *e);
+
 #endif
