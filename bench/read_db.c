@@ -14,7 +14,7 @@
  *             events received that week, and their event times are recorded (event_log_floor); each
  *             event's hash goes into event_hashes (the idempotency key). The
  *             read routes' counters and each job's latest run state are computed once at the end
- *             (read_routes_rebuild, migrations/0009_read_routes.sql), as the triggers were off.
+ *             (read_routes_rebuild, migrations/0010_read_routes.sql), as the triggers were off.
  * --targets   the requests of each route, one per line: "route <TAB> path" (read_targets.c).
  * Sizes: --scale multiplies 100,000 jobs, 1,000,000 datasets and 10,000,000 runs; --jobs, --datasets
  * and --runs set one of them. Load figures go to stdout ("load <step> <seconds> s"), progress to stderr.

@@ -24,7 +24,7 @@ static const struct store_stmt REF = {
     2};
 
 /* A page in the order of the index datasets_list (skipped entries from the index alone); totalCount
- * from the counters of read_counts (migrations/0009_read_routes.sql). */
+ * from the counters of read_counts (migrations/0010_read_routes.sql). */
 static const struct store_stmt LIST = {
     "read_datasets",
     "WITH pg AS (SELECT id FROM datasets WHERE namespace = $1 AND NOT is_hidden AND alias_of IS NULL"

@@ -6,7 +6,7 @@
  *  2. A page of jobs is one statement whatever its size: each job's latest 10 runs, inputs, outputs,
  *     facets and tags are read for the whole page at once (STORE_SQL_JOBS_CTES, store_read_int.h).
  *  3. A page is read in index order, and totalCount from the counters of read_counts, so neither
- *     depends on the number of jobs (migrations/0009_read_routes.sql).
+ *     depends on the number of jobs (migrations/0010_read_routes.sql).
  * Threads: one thread per struct store. */
 #include "store_read_int.h"
 
@@ -21,7 +21,7 @@ static const struct store_stmt REF = {
 /* The jobs listed (Marquez's jobs_view) in list order, and the filter of lastRunStates ($states: NULL or
  * a JSON array of run states): a job qualifies when its latest run is in one of them or when it has
  * no run (Marquez: "r.current_run_state IN (...) OR r.uuid IS NULL"). A page is read in the order of
- * the index jobs_list or jobs_namespace_list (migrations/0009_read_routes.sql), skipped entries
+ * the index jobs_list or jobs_namespace_list (migrations/0010_read_routes.sql), skipped entries
  * included, and its total from read_counts. */
 #define LISTED "NOT j.is_hidden AND j.symlink_target_id IS NULL"
 #define STATES(p) " AND (" p "::jsonb IS NULL OR j.latest_run_state IS NULL OR " p "::jsonb ? j.latest_run_state)"

@@ -140,7 +140,7 @@ static const struct store_stmt SEARCH_ALL_BY_UPDATE = {
  * only the partitions that can hold such events are read. */
 #define EVENT_FLOOR(after) " AND received_at >= (SELECT event_log_floor(" after "))"
 
-/* A page of RUN_EVENTs: event_page_start (migrations/0009_read_routes.sql) turns a deep offset into a time
+/* A page of RUN_EVENTs: event_page_start (migrations/0010_read_routes.sql) turns a deep offset into a time
  * bound and a remainder below one hour's events, from exact counters, so the page is read from the
  * index events_time near where it is; totalCount (every kind of event, as Marquez counts) comes from
  * the same counters (event_counts). */
@@ -195,7 +195,7 @@ static const struct store_stmt STATS_EVENTS = {
     2};
 
 /* $3: which table; counts are cumulative (rows created before the end of each bucket), from the
- * counters of read_counts (created_before, migrations/0009_read_routes.sql). */
+ * counters of read_counts (created_before, migrations/0010_read_routes.sql). */
 static const struct store_stmt STATS_COUNTS = {
     "read_stats_counts",
     STATS_BUCKETS

@@ -1,6 +1,6 @@
 /* store/store_read_upkeep.c - the read routes' part of the write transaction (the last step of
  * store/store_event.c): refreshes the latest run state of the jobs the chunk's events touched and
- * counts the chunk's new events (read_routes_upkeep, migrations/0009_read_routes.sql).
+ * counts the chunk's new events (read_routes_upkeep, migrations/0010_read_routes.sql).
  *
  * Invariants:
  *  1. One statement per transaction, after every other step, so it sees the chunk's final runs and
