@@ -254,6 +254,21 @@ static const char *num(struct view *v, double x, int width, int decimals)
 }
 
 /* Events per minute by producer and type, busiest first (this collector's ingest: stored or duplicate). */
+/* s in at most width bytes: a longer one keeps its end after "..." (a producer URI ends in what tells
+ * producers apart: the tool and its version), cut at a UTF-8 character boundary. */
+static const char *fit_keep_end(struct arena *a, const char *s, size_t width)
+{
+    size_t n = strlen(s);
+    const char *p;
+
+    if (n <= width)
+        return s;
+    p = s + n - (width - 3);
+    while ((*p & 0xC0) == 0x80)
+        p++;
+    return arena_printf(a, "...%s", p);
+}
+
 static void view_ingest(struct view *v, const struct snap *cur, const struct snap *prev)
 {
     struct row {
@@ -296,7 +311,7 @@ static void view_ingest(struct view *v, const struct snap *cur, const struct sna
     heading(v, "Events per minute (ingested here)");
     out(v, "  %-56s %-9s %9s %9s\n", "PRODUCER", "TYPE", "/MIN", "TOTAL");
     for (size_t k = 0; k < n && k < STATS_MAX_ROWS; k++)
-        out(v, "  %-56.56s %-9s %s %9.0f\n", tail_clean(v->a, rows[k].producer), rows[k].type,
+        out(v, "  %-56s %-9s %s %9.0f\n", fit_keep_end(v->a, tail_clean(v->a, rows[k].producer), 56), rows[k].type,
             num(v, per_min(rows[k].total, rows[k].before, cur, prev), 9, 1), rows[k].total);
     if (n == 0)
         out(v, "  (no events yet)\n");

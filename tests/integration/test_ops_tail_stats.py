@@ -246,6 +246,16 @@ class StatsTest(ServerTestCase):
         row = [l for l in snaps[1].split("\n") if self.producer in l and " START " in l]
         self.assertRegex(row[0], r" +[1-9][0-9.]* +3$")  # one more START since: a rate per minute, total 3
 
+    def test_long_producer_keeps_its_end(self):
+        producer = "https://github.com/example/" + "x" * 60 + "/" + uniq("v")
+        self.assertCreated(self.server.post_json(make_run_event(namespace=self.ns, producer=producer)))
+        p = Proc(["stats", "--url", self.url(), "--count", "1"], tty=False)
+        p.read_until(lambda t: "Graph and server" in t)
+        self.assertEqual(p.p.wait(60), 0)
+        rows = [l for l in p.text().split("\n") if l.startswith("  ...")]
+        self.assertEqual(len(rows), 1, p.text())
+        self.assertTrue(rows[0].startswith("  ..." + producer[-53:] + " "), rows[0])
+
     def test_tty_no_color_still_redraws(self):
         p = Proc(["stats", "--url", self.url(), "--count", "1"], tty=True, env={"NO_COLOR": "1"})
         p.read_until(lambda t: "Graph and server" in t)
