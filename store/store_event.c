@@ -74,15 +74,20 @@ static const struct store_stmt INSERT_SOURCES = {
     " ON CONFLICT (name) DO NOTHING",
     1};
 
+/* Every comparison is against the target row s itself, never against a second scan of sources: when a
+ * concurrent transaction updates the row first, Postgres re-evaluates SET and WHERE on its new version
+ * (EvalPlanQual), while a joined copy would still hold the version this statement's snapshot saw. */
+#define SOURCES_URL_FIRST                                                                                  \
+    "((x.connection_url = '', x.updated_at, x.connection_url) < (s.connection_url = '', s.updated_at,"     \
+    " s.connection_url))"
+
 static const struct store_stmt UPDATE_SOURCES = {
     "sources_update",
     "UPDATE sources s SET created_at = least(s.created_at, x.created_at),"
-    " connection_url = CASE WHEN x.url_first THEN x.connection_url ELSE s.connection_url END,"
-    " updated_at = CASE WHEN x.url_first THEN x.updated_at ELSE s.updated_at END"
-    " FROM (SELECT c.*, (c.connection_url = '', c.updated_at, c.connection_url)"
-    "   < (o.connection_url = '', o.updated_at, o.connection_url) AS url_first"
-    "  FROM " SOURCES_CHOSEN " c JOIN sources o ON o.name = c.name) x"
-    " WHERE s.name = x.name AND (s.created_at > x.created_at OR x.url_first)",
+    " connection_url = CASE WHEN " SOURCES_URL_FIRST " THEN x.connection_url ELSE s.connection_url END,"
+    " updated_at = CASE WHEN " SOURCES_URL_FIRST " THEN x.updated_at ELSE s.updated_at END"
+    " FROM " SOURCES_CHOSEN " x"
+    " WHERE s.name = x.name AND (s.created_at > x.created_at OR " SOURCES_URL_FIRST ")",
     1};
 
 const char *store_time_text(struct arena *a, int64_t usec)
