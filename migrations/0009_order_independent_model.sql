@@ -191,7 +191,8 @@ END $$;
 -- name, version, run_uuid, io, producer), runs = the run UUIDs of its RunEvents. Recomputes written_at of
 -- every version the chunk touched or its runs created, moves the reads each change affects, looks up
 -- the chunk's own reads, and sets the current version of every dataset involved.
-CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     versions uuid[];
     touched bigint[];
@@ -283,7 +284,8 @@ $$;
 -- After a chunk's runs and edges are stored: runs = the run UUIDs of its RunEvents (a JSON array). Gives
 -- each run its job version, folds the run's times and seq into it, drops versions no run has any more,
 -- and sets the current version of each job involved.
-CREATE FUNCTION job_versions_settle(runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION job_versions_settle(runs jsonb) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     r record;
     nv record;
@@ -588,7 +590,8 @@ $$;
 -- The chunk's dataset names (a JSON array of objects with namespace and name): settles every group
 -- one of them put out of place (0005), then merges the attributes of the alias rows named in the chunk
 -- into their group's row, so that an event naming an alias after the join counts as it would before.
-CREATE OR REPLACE FUNCTION dataset_aliases_settle(names jsonb) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION dataset_aliases_settle(names jsonb) RETURNS integer LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     done bigint[] := '{}';
     seed bigint;
