@@ -117,6 +117,16 @@ $$;
 DROP FUNCTION run_state_merge(text, timestamptz, text, timestamptz);
 
 -- Dataset versions ------------------------------------------------------------------------------------
+-- uuid_v3_md5 (0001), the same value in plpgsql: as a sql function with a FROM it was not inlined, and
+-- every statement calling it (the datasets upsert, through first_read_version below; every run's job
+-- version) planned its body again; this costs a few microseconds a call instead of tens.
+CREATE OR REPLACE FUNCTION uuid_v3_md5(name text) RETURNS uuid LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    h bytea := decode(md5(convert_to(name, 'UTF8')), 'hex');
+BEGIN
+    RETURN encode(set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 48), 8, (get_byte(h, 8) & 63) | 128), 'hex')::uuid;
+END $$;
+
 -- The UUID the dataset row's first-read version has (or would have): computed once per row, since an
 -- MD5 in SQL costs tens of microseconds and every unnamed read needs it. dataset_names carries it too.
 ALTER TABLE datasets ADD COLUMN first_read_version uuid
@@ -139,24 +149,29 @@ CREATE VIEW run_io_read_versions AS
                        ORDER BY v.written_at DESC, v.version DESC LIMIT 1) w ON true
     WHERE r.io_type = 'INPUT';
 
-CREATE FUNCTION dataset_current_version(d bigint) RETURNS uuid LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
+-- (The helpers called from the write path's statements are plpgsql, not sql: a sql function whose body
+-- has subqueries is not inlined, and is planned again in every statement that calls it, which cost
+-- more than the rest of a small transaction's settle step; plpgsql keeps its plans per session.)
+CREATE FUNCTION dataset_current_version(d bigint) RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce(
         (SELECT v.version FROM dataset_versions v WHERE v.dataset_id = d AND v.written_at IS NOT NULL
          ORDER BY v.written_at DESC, v.version DESC LIMIT 1),
         (SELECT f.version FROM datasets x JOIN dataset_versions f ON f.version = x.first_read_version
-         WHERE x.id = d))
-$$;
+         WHERE x.id = d));
+END $$;
 
 -- The unpinned reads of dataset d whose time is in (lo, hi] (hi NULL: no bound) that read version `reading`
 -- (NULL: any) read again by the rule.
 CREATE FUNCTION dataset_reads_relink(d bigint, lo timestamptz, hi timestamptz, reading uuid) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     UPDATE run_io io SET dataset_version = n.version
     FROM run_io_read_versions n
     WHERE n.dataset_id = d AND NOT n.pinned AND (lo IS NULL OR n.first_seen > lo)
       AND (hi IS NULL OR n.first_seen <= hi) AND (reading IS NULL OR n.linked = reading)
-      AND io.ctid = n.row_id AND n.linked IS DISTINCT FROM n.version
-$$;
+      AND io.ctid = n.row_id AND n.linked IS DISTINCT FROM n.version;
+END $$;
 
 -- Version v of dataset d was written at old_w and is now written at new_w (either NULL: not written).
 -- The reads that read v (between old_w and the next write) look again, unless v only moved earlier past
@@ -186,7 +201,8 @@ END $$;
 -- name, version, run_uuid, io, producer), runs = the run UUIDs of its RunEvents. Recomputes written_at of
 -- every version the chunk touched or its runs created, moves the reads each change affects, looks up
 -- the chunk's own reads, and sets the current version of every dataset involved.
-CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION dataset_versions_settle(rows jsonb, runs jsonb) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     versions uuid[];
     touched bigint[];
@@ -278,7 +294,8 @@ $$;
 -- After a chunk's runs and edges are stored: runs = the run UUIDs of its RunEvents (a JSON array). Gives
 -- each run its job version, folds the run's times and seq into it, drops versions no run has any more,
 -- and sets the current version of each job involved.
-CREATE FUNCTION job_versions_settle(runs jsonb) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION job_versions_settle(runs jsonb) RETURNS void LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     r record;
     nv record;
@@ -323,6 +340,27 @@ BEGIN
 END $$;
 
 -- Dataset aliases (0005), with the rules above ------------------------------------------------------
+-- dataset_alias_unsettled (0005), the same test in plpgsql (see dataset_current_version): every chunk
+-- asks it of each of its dataset names.
+CREATE OR REPLACE FUNCTION dataset_alias_unsettled(r datasets) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM dataset_symlinks s JOIN datasets o ON o.id = s.dataset_id
+                       WHERE s.namespace = r.namespace AND s.name = r.name
+                         AND coalesce(o.alias_of, o.id) <> coalesce(r.alias_of, r.id))
+            OR EXISTS (SELECT 1 FROM dataset_symlinks s
+                       LEFT JOIN datasets n ON n.namespace = s.namespace AND n.name = s.name
+                       WHERE s.dataset_id = r.id
+                         AND (coalesce(n.alias_of, n.id) <> coalesce(r.alias_of, r.id)
+                              OR EXISTS (SELECT 1 FROM dataset_symlinks s2 JOIN datasets o2 ON o2.id = s2.dataset_id
+                                         WHERE s2.namespace = s.namespace AND s2.name = s.name
+                                           AND coalesce(o2.alias_of, o2.id) <> coalesce(r.alias_of, r.id))))
+            OR (r.alias_of IS NOT NULL
+                AND EXISTS (SELECT 1 FROM dataset_symlinks s WHERE s.dataset_id = r.id)
+                AND EXISTS (SELECT 1 FROM datasets c WHERE c.id = r.alias_of
+                              AND (r.namespace < c.namespace COLLATE "C"
+                                   OR (r.namespace = c.namespace AND r.name < c.name COLLATE "C"))));
+END $$;
+
 -- Merges the attributes of dataset row l (as the events naming it gave them) into row w's, by the rules
 -- of the write path, which are the same whatever the grouping (the latest value by its time, then the
 -- greater; times widen).
@@ -562,7 +600,8 @@ $$;
 -- The chunk's dataset names (a JSON array of objects with namespace and name): settles every group
 -- one of them put out of place (0005), then merges the attributes of the alias rows named in the chunk
 -- into their group's row, so that an event naming an alias after the join counts as it would before.
-CREATE OR REPLACE FUNCTION dataset_aliases_settle(names jsonb) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION dataset_aliases_settle(names jsonb) RETURNS integer LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     done bigint[] := '{}';
     seed bigint;
@@ -572,7 +611,11 @@ BEGIN
     FOR seed IN
         SELECT r.id FROM (SELECT DISTINCT namespace, name FROM jsonb_to_recordset(names) AS x(namespace text, name text)) x
         JOIN datasets r ON r.namespace = x.namespace AND r.name = x.name
-        WHERE dataset_alias_unsettled(r) ORDER BY r.id
+        -- (only a row that a symlink names or that declared one can be out of place: the test's cheap part)
+        WHERE CASE WHEN EXISTS (SELECT 1 FROM dataset_symlinks s WHERE s.dataset_id = r.id)
+                     OR EXISTS (SELECT 1 FROM dataset_symlinks s WHERE s.namespace = r.namespace AND s.name = r.name)
+                   THEN dataset_alias_unsettled(r) ELSE false END
+        ORDER BY r.id
     LOOP
         CONTINUE WHEN seed = ANY (done);
         done := done || dataset_group_settle(seed);
