@@ -402,6 +402,22 @@ class ServerTestCase(HttpAsserts, unittest.TestCase):
         cls.server.stop()
 
 
+class TwoCollectorsTestCase(ServerTestCase):
+    """ServerTestCase with a second collector, cls.other: the same arguments, the same database."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = Server(cls.db, *cls.server_args, log_level=cls.server_log_level)
+        cls.addClassCleanup(cls.other.kill_quietly)
+        cls.other.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.other.stop()
+        super().tearDownClass()
+
+
 # --------------------------------------------------------------------------------------------------
 # node ids and waiting
 

@@ -25,19 +25,7 @@ def event(source, url, minute):
                             namespace="src-test", job=h.uniq("job"), outputs=[ds])
 
 
-class ConcurrentSourcesTest(h.ServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.other = h.Server(cls.db)
-        cls.addClassCleanup(cls.other.kill_quietly)
-        cls.other.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.other.stop()
-        super().tearDownClass()
-
+class ConcurrentSourcesTest(h.TwoCollectorsTestCase):
     def test_earliest_url_wins_under_concurrent_updates(self):
         names = [h.uniq("source") for _ in range(ROUNDS)]
         for s in names:

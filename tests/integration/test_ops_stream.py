@@ -14,8 +14,8 @@ import subprocess
 import threading
 import time
 
-from harness import (Server, ServerTestCase, fresh_database, make_run_event, sql_json, sql_scalar, uniq,
-                     wait_for)
+from harness import (ServerTestCase, TwoCollectorsTestCase, fresh_database, make_run_event, sql_json,
+                     sql_scalar, uniq, wait_for)
 
 STREAM = "/api/v1/events/stream"
 
@@ -308,23 +308,11 @@ class StreamTest(ServerTestCase):
         self.assertEqual(ids, log_order(self.db, "job_namespace = '%s'" % ns))
 
 
-class TwoCollectorsResumeTest(ServerTestCase):
+class TwoCollectorsResumeTest(TwoCollectorsTestCase):
     """Two collectors on one database, concurrent ingest into both; a reader that keeps disconnecting
     and resuming, alternately from each collector, sees every event exactly once, in log order."""
 
     server_args = ("--follow-interval-ms", "50", "--stream-heartbeat", "1")
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.other = Server(cls.db, *cls.server_args)
-        cls.addClassCleanup(cls.other.kill_quietly)
-        cls.other.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.other.stop()
-        super().tearDownClass()
 
     def test_resume_no_gap_no_duplicate_under_concurrent_ingest(self):
         ns = uniq("ns")
