@@ -290,10 +290,12 @@ static int check_text(struct parse_state *ps, const unsigned char *s, size_t len
     return 0;
 }
 
-/* A zeroed value of type t, or NULL when the budgets refuse it. */
-static struct json_value *new_value(struct parse_state *ps, enum json_type t)
+/* A zeroed value of type t, or NULL when the budgets refuse it together with the extra bytes the
+ * caller allocates next for it. One check for both: the in-flight total other requests share moves
+ * between two checks, so a second one could refuse after the first passed. */
+static struct json_value *new_value(struct parse_state *ps, enum json_type t, size_t extra)
 {
-    if (!budget_allows(ps, sizeof(struct json_value)))
+    if (!budget_allows(ps, sizeof(struct json_value) + extra))
         return NULL;
     struct json_value *v = arena_zalloc(ps->a, sizeof *v);
     v->type = t;
@@ -303,7 +305,7 @@ static struct json_value *new_value(struct parse_state *ps, enum json_type t)
 static int on_null(void *ctx)
 {
     struct parse_state *ps = ctx;
-    if (!attach(ps, new_value(ps, JSON_NULL)))
+    if (!attach(ps, new_value(ps, JSON_NULL, 0)))
         return 0;
     return token_done(ps);
 }
@@ -311,7 +313,7 @@ static int on_null(void *ctx)
 static int on_boolean(void *ctx, int b)
 {
     struct parse_state *ps = ctx;
-    struct json_value *v = new_value(ps, JSON_BOOL);
+    struct json_value *v = new_value(ps, JSON_BOOL, 0);
     if (v != NULL)
         v->u.boolean = b != 0;
     if (!attach(ps, v))
@@ -322,12 +324,9 @@ static int on_boolean(void *ctx, int b)
 /* A number or string value with a NUL-terminated copy of s, or NULL when the budgets refuse it. */
 static struct json_value *new_text(struct parse_state *ps, enum json_type t, const char *s, size_t len)
 {
-    if (!budget_allows(ps, sizeof(struct json_value) + len + 1))
+    struct json_value *v = new_value(ps, t, len + 1);
+    if (v == NULL)
         return NULL;
-    /* not new_value: its own check could refuse now that other requests share the budget (the
-     * in-flight total moves between two checks), and this one already covered the value */
-    struct json_value *v = arena_zalloc(ps->a, sizeof *v);
-    v->type = t;
     char *copy = arena_alloc(ps->a, len + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
@@ -358,7 +357,7 @@ static int open_container(struct parse_state *ps, enum json_type t)
         ps->too_deep = true;
         return 0;
     }
-    struct json_value *v = new_value(ps, t);
+    struct json_value *v = new_value(ps, t, 0);
     if (!attach(ps, v))
         return 0;
     struct frame *f = &ps->stack[ps->depth++];
